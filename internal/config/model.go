@@ -1,0 +1,340 @@
+package config
+
+import (
+	"net/netip"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Config is a fully decoded, evaluated and validated cluster configuration.
+// Every value a user wrote is resolved here (variables, locals and
+// references are gone); the ranges point back at the HCL source so later
+// stages can still report file:line.
+//
+// Maps are keyed by the block label; use the sorted accessors (HostNames,
+// ...) wherever output order matters, so that rendering is deterministic.
+type Config struct {
+	// Dir is the directory the configuration was loaded from.
+	Dir string
+	// Files are the HCL files that were read, in load order.
+	Files []string
+
+	Hosts           map[string]*Host
+	Keepalived      Keepalived
+	VRRPInstances   map[string]*VRRPInstance
+	HealthChecks    map[string]*HealthCheck
+	VirtualServers  map[string]*VirtualServer
+	SensitiveValues []string // values of sensitive variables, for masking output
+}
+
+// HostNames returns the host names sorted.
+func (c *Config) HostNames() []string { return sortedKeys(c.Hosts) }
+
+// VRRPInstanceNames returns the VRRP instance names sorted.
+func (c *Config) VRRPInstanceNames() []string { return sortedKeys(c.VRRPInstances) }
+
+// HealthCheckNames returns the health check names sorted.
+func (c *Config) HealthCheckNames() []string { return sortedKeys(c.HealthChecks) }
+
+// VirtualServerNames returns the virtual server names sorted.
+func (c *Config) VirtualServerNames() []string { return sortedKeys(c.VirtualServers) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Connection says how to reach a host over SSH. Zero values mean "not set":
+// the transport then falls back to ~/.ssh/config and OpenSSH's defaults.
+type Connection struct {
+	Address      string // host name or IP that SSH dials; may be an ssh_config alias
+	Port         int    // 0: from ssh_config, else 22
+	User         string // "": from ssh_config, else the local user
+	IdentityFile string // "": agent, ssh_config IdentityFile, default keys
+	Sudo         bool   // run privileged commands through `sudo -n`
+	Bastion      string // jump host as [user@]host[:port]; "" for none
+}
+
+// Host is one machine of the cluster.
+type Host struct {
+	Name       string
+	Connection Connection
+	// Interfaces are the host's network interfaces with the addresses
+	// clusterctl manages on them, sorted by name.
+	Interfaces []Interface
+	// Gateway is the default route's next hop, if the user set one or a
+	// mode requires one (NAT real servers route via their director).
+	Gateway netip.Addr
+	// Packages the user asked for explicitly; the renderer adds those the
+	// cluster's roles imply (keepalived, ipvsadm, iptables).
+	Packages []string
+	// Services the user wants enabled and running (e.g. "nginx").
+	Services []string
+	// Files are generic managed files, keyed by absolute path.
+	Files map[string]*File
+
+	DeclRange hcl.Range
+}
+
+// Interface is a network interface of a host and its managed addresses.
+type Interface struct {
+	Name      string
+	Addresses []netip.Prefix
+	DeclRange hcl.Range
+}
+
+// Addrs returns every address of every interface of h.
+func (h *Host) Addrs() []netip.Prefix {
+	var out []netip.Prefix
+	for _, i := range h.Interfaces {
+		out = append(out, i.Addresses...)
+	}
+	return out
+}
+
+// InterfaceFor returns the interface whose subnet contains a, if any.
+func (h *Host) InterfaceFor(a netip.Addr) (Interface, netip.Prefix, bool) {
+	for _, i := range h.Interfaces {
+		for _, p := range i.Addresses {
+			if p.Masked().Contains(a) {
+				return i, p, true
+			}
+		}
+	}
+	return Interface{}, netip.Prefix{}, false
+}
+
+// File is a generic managed file on a host.
+type File struct {
+	Path      string
+	Content   string
+	Mode      uint32 // permission bits, e.g. 0o644
+	Owner     string
+	Group     string
+	Sensitive bool // content came from a sensitive value: never show it
+	DeclRange hcl.Range
+}
+
+// Keepalived holds keepalived's global_defs.
+type Keepalived struct {
+	RouterID              string // "" → the host's name
+	NotificationEmail     []string
+	NotificationEmailFrom string
+	SMTPServer            string
+	SMTPConnectTimeout    int // seconds; 0 → not rendered
+	// EnableScriptSecurity and ScriptUser render the matching global_defs
+	// keywords; keepalived 2.x warns without a script user.
+	EnableScriptSecurity bool
+	ScriptUser           string
+	DeclRange            hcl.Range
+}
+
+// VRRP states as keepalived spells them.
+const (
+	StateMaster = "MASTER"
+	StateBackup = "BACKUP"
+)
+
+// VRRPInstance is one vrrp_instance, shared by its members.
+type VRRPInstance struct {
+	Name            string
+	Interface       string
+	VirtualRouterID int
+	AdvertInt       int    // seconds
+	AuthPass        string // "" for no authentication; always secret
+	VirtualIPs      []netip.Prefix
+	Members         []*Member // sorted by priority, highest first
+	Nopreempt       bool
+	PreemptDelay    int  // seconds; 0 → not rendered
+	Unicast         bool // send adverts unicast to the other members
+	NotifyMaster    string
+	NotifyBackup    string
+	NotifyFault     string
+	TrackScripts    []string // health_check names
+	TrackInterfaces []string
+	// GarpMasterDelay is keepalived's garp_master_delay; 0 → not rendered.
+	GarpMasterDelay int
+
+	DeclRange hcl.Range
+}
+
+// Member is a host taking part in a VRRP instance.
+type Member struct {
+	Host     string
+	Priority int
+	// State is the initial state rendered into keepalived.conf: the
+	// highest priority member is MASTER unless nopreempt forces every
+	// member to BACKUP or the user set it explicitly.
+	State     string
+	DeclRange hcl.Range
+}
+
+// Master returns the member expected to hold the VIPs when all are up.
+func (v *VRRPInstance) Master() *Member {
+	if len(v.Members) == 0 {
+		return nil
+	}
+	return v.Members[0]
+}
+
+// MemberFor returns the member for host, or nil.
+func (v *VRRPInstance) MemberFor(host string) *Member {
+	for _, m := range v.Members {
+		if m.Host == host {
+			return m
+		}
+	}
+	return nil
+}
+
+// HealthCheck is a vrrp_script. Either it is generated (Process set: count
+// processes, try to start the service, stop keepalived when that fails —
+// the lab's check_ng.sh) or it runs a user's script (Script set).
+type HealthCheck struct {
+	Name string
+	// Process is the process name counted with `ps -C`.
+	Process string
+	// Service is started through the service manager when the process is
+	// missing and Restart is set; defaults to Process.
+	Service string
+	Restart bool
+	// StopKeepalived stops keepalived on this node when the process is
+	// still missing after a restart attempt, so the peer takes the VIPs.
+	StopKeepalived bool
+	// LogFile receives a line each time the check gives up.
+	LogFile string
+	// ScriptPath is where the generated script is written.
+	ScriptPath string
+	// Script is a user-provided command run as the check instead of a
+	// generated one. Exactly one of Process and Script is set.
+	Script string
+
+	Interval int // seconds
+	Weight   int // 0 → not rendered; keepalived range -253..253
+	Fall     int
+	Rise     int
+	Timeout  int
+
+	DeclRange hcl.Range
+}
+
+// VRRPScriptName is the vrrp_script name rendered for the check.
+func (h *HealthCheck) VRRPScriptName() string { return "chk_" + h.Name }
+
+// LVS forwarding modes.
+const (
+	ModeNAT     = "nat"
+	ModeDR      = "dr"
+	ModeTUN     = "tun"
+	ModeFullNAT = "fullnat"
+)
+
+// Who owns a virtual server's IPVS entries.
+const (
+	ManagedByClusterctl = "clusterctl" // ipvsadm rules applied by clusterctl
+	ManagedByKeepalived = "keepalived" // virtual_server blocks in keepalived.conf
+)
+
+// VirtualServer is one LVS virtual service.
+type VirtualServer struct {
+	Name string
+	// Address is the virtual address and port; invalid when FWMark is set.
+	Address  netip.AddrPort
+	FWMark   uint32
+	Protocol string // "tcp" or "udp"
+	Mode     string // ModeNAT, ModeDR, ModeTUN, ModeFullNAT
+	// Scheduler is the IPVS scheduler name (rr, wlc, ...).
+	Scheduler string
+	// Persistence is the persistence timeout in seconds; 0 = none.
+	Persistence        int
+	PersistenceNetmask netip.Addr // invalid → not set (255.255.255.255)
+	Directors          []string   // host names, sorted
+	ManagedBy          string
+	// SNATAddress is the FULLNAT source address; invalid → MASQUERADE.
+	SNATAddress netip.Addr
+	SorryServer netip.AddrPort // keepalived only; invalid → none
+	DelayLoop   int            // keepalived health check period; 0 → default
+	RealServers []*RealServer  // sorted by address
+
+	DeclRange hcl.Range
+}
+
+// RealServer is a destination of a virtual server.
+type RealServer struct {
+	// Host is the config host this real server is, or "" for a bare address.
+	Host           string
+	Address        netip.Addr
+	Port           uint16
+	Weight         int
+	UpperThreshold int // 0 = unlimited
+	LowerThreshold int
+	Check          *RealServerCheck // keepalived-managed only; nil = none
+
+	DeclRange hcl.Range
+}
+
+// AddrPort returns the real server's address and port.
+func (r *RealServer) AddrPort() netip.AddrPort { return netip.AddrPortFrom(r.Address, r.Port) }
+
+// Real server health check kinds (keepalived's checkers).
+const (
+	CheckTCP  = "tcp"  // TCP_CHECK
+	CheckHTTP = "http" // HTTP_GET
+	CheckMisc = "misc" // MISC_CHECK
+)
+
+// RealServerCheck is a keepalived checker for one real server.
+type RealServerCheck struct {
+	Type           string
+	ConnectTimeout int    // seconds; 0 → keepalived's default
+	Retry          int    // 0 → default
+	DelayBeforeRetry int  // 0 → default
+	Path           string // HTTP_GET url path
+	StatusCode     int    // HTTP_GET expected status
+	MiscPath       string // MISC_CHECK command
+	DeclRange      hcl.Range
+}
+
+// Roles of hosts, derived from the configuration.
+
+// IsDirector reports whether host directs at least one virtual server.
+func (c *Config) IsDirector(host string) bool {
+	for _, vs := range c.VirtualServers {
+		for _, d := range vs.Directors {
+			if d == host {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// VRRPMember reports whether host is a member of any VRRP instance.
+func (c *Config) VRRPMember(host string) bool {
+	for _, v := range c.VRRPInstances {
+		if v.MemberFor(host) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// RealServerOf returns the virtual servers that host is a real server of.
+func (c *Config) RealServerOf(host string) []*VirtualServer {
+	var out []*VirtualServer
+	for _, name := range c.VirtualServerNames() {
+		vs := c.VirtualServers[name]
+		for _, rs := range vs.RealServers {
+			if rs.Host == host {
+				out = append(out, vs)
+				break
+			}
+		}
+	}
+	return out
+}
