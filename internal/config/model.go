@@ -49,6 +49,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// Ranges maps an attribute name to where it was written, so checks that
+// span several blocks can point at the exact attribute.
+type Ranges map[string]hcl.Range
+
+// At returns the range of attribute name, or fallback when it was not set.
+func (r Ranges) At(name string, fallback hcl.Range) hcl.Range {
+	if rng, ok := r[name]; ok {
+		return rng
+	}
+	return fallback
+}
+
 // Connection says how to reach a host over SSH. Zero values mean "not set":
 // the transport then falls back to ~/.ssh/config and OpenSSH's defaults.
 type Connection struct {
@@ -79,6 +91,7 @@ type Host struct {
 	Files map[string]*File
 
 	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // Interface is a network interface of a host and its managed addresses.
@@ -86,6 +99,7 @@ type Interface struct {
 	Name      string
 	Addresses []netip.Prefix
 	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // Addrs returns every address of every interface of h.
@@ -118,6 +132,7 @@ type File struct {
 	Group     string
 	Sensitive bool // content came from a sensitive value: never show it
 	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // Keepalived holds keepalived's global_defs.
@@ -132,6 +147,7 @@ type Keepalived struct {
 	EnableScriptSecurity bool
 	ScriptUser           string
 	DeclRange            hcl.Range
+	Ranges               Ranges
 }
 
 // VRRP states as keepalived spells them.
@@ -161,6 +177,7 @@ type VRRPInstance struct {
 	GarpMasterDelay int
 
 	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // Member is a host taking part in a VRRP instance.
@@ -172,6 +189,7 @@ type Member struct {
 	// member to BACKUP or the user set it explicitly.
 	State     string
 	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // Master returns the member expected to hold the VIPs when all are up.
@@ -221,6 +239,7 @@ type HealthCheck struct {
 	Timeout  int
 
 	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // VRRPScriptName is the vrrp_script name rendered for the check.
@@ -262,6 +281,7 @@ type VirtualServer struct {
 	RealServers []*RealServer  // sorted by address
 
 	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // RealServer is a destination of a virtual server.
@@ -276,6 +296,7 @@ type RealServer struct {
 	Check          *RealServerCheck // keepalived-managed only; nil = none
 
 	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // AddrPort returns the real server's address and port.
@@ -290,14 +311,15 @@ const (
 
 // RealServerCheck is a keepalived checker for one real server.
 type RealServerCheck struct {
-	Type           string
-	ConnectTimeout int    // seconds; 0 → keepalived's default
-	Retry          int    // 0 → default
-	DelayBeforeRetry int  // 0 → default
-	Path           string // HTTP_GET url path
-	StatusCode     int    // HTTP_GET expected status
-	MiscPath       string // MISC_CHECK command
-	DeclRange      hcl.Range
+	Type             string
+	ConnectTimeout   int    // seconds; 0 → keepalived's default
+	Retry            int    // 0 → default
+	DelayBeforeRetry int    // 0 → default
+	Path             string // HTTP_GET url path
+	StatusCode       int    // HTTP_GET expected status
+	MiscPath         string // MISC_CHECK command
+	DeclRange        hcl.Range
+	Ranges           Ranges
 }
 
 // Roles of hosts, derived from the configuration.

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
+var Version = "dev"
+
+// Streams are the standard streams a command uses.
+type Streams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// exitError carries an exit code through cobra without printing twice.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// app is the state shared by one invocation's commands.
+type app struct {
+	streams Streams
+	environ []string
+	global  globalFlags
+}
+
+// globalFlags are the flags every command accepts.
+type globalFlags struct {
+	NoColor bool
+	Vars    []string
+	VarFile []string
+}
+
+// Main runs clusterctl with args and returns the process exit code.
+func Main(args []string, streams Streams, environ []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &app{streams: streams, environ: environ}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintf(streams.Err, "Error: %s\n", a.mask(err.Error()))
+	return 1
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "clusterctl",
+		Short: "Provision keepalived + LVS clusters declaratively",
+		Long: `clusterctl provisions Linux high-availability and load-balancing clusters
+(keepalived VRRP, LVS/IPVS in NAT, DR, TUN and FULLNAT modes) from one HCL
+configuration. It renders every file offline, plans against the live
+machines over SSH, and applies changes host by host in a safe order.`,
+		Example: `  clusterctl validate examples/lab-19.x/ha-nginx
+  clusterctl render examples/lab-19.x/lvs-nat -o out
+  clusterctl plan examples/lab-19.x/ha-nginx
+  clusterctl apply examples/lab-19.x/ha-nginx`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.BoolVar(&a.global.NoColor, "no-color", false, "disable colour output (also NO_COLOR)")
+	pf.StringArrayVar(&a.global.Vars, "var", nil, "set a variable: -var name=value (repeatable)")
+	pf.StringArrayVar(&a.global.VarFile, "var-file", nil, "read variable values from an HCL file (repeatable)")
+	root.AddCommand(
+		a.validateCommand(),
+		a.renderCommand(),
+		a.fmtCommand(),
+		a.versionCommand(),
+	)
+	a.addOperationalCommands(root)
+	return root
+}
+
+// configPath returns the path argument or the current directory.
+func configPath(args []string) string {
+	if len(args) > 0 {
+		return args[0]
+	}
+	return "."
+}
+
+// loadConfig loads and validates the configuration at path, printing every
+// diagnostic (warnings too). It returns an exitError when there are errors.
+func (a *app) loadConfig(path string) (*config.Config, error) {
+	loader := config.NewLoader()
+	cfg, diags := loader.Load(path, config.LoadOptions{Vars: a.global.Vars, VarFiles: a.global.VarFile, Environ: a.environ})
+	a.printDiagnostics(loader, diags)
+	if diags.HasErrors() {
+		return nil, exitError{1}
+	}
+	return cfg, nil
+}
+
+func (a *app) printDiagnostics(loader *config.Loader, diags hcl.Diagnostics) {
+	if len(diags) == 0 {
+		return
+	}
+	w := hcl.NewDiagnosticTextWriter(a.streams.Err, loader.Files(), 78, a.color(a.streams.Err))
+	_ = w.WriteDiagnostics(diags)
+}
+
+// color reports whether to colour output written to w.
+func (a *app) color(w io.Writer) bool {
+	if a.global.NoColor {
+		return false
+	}
+	for _, kv := range a.environ {
+		if len(kv) >= 9 && kv[:9] == "NO_COLOR=" {
+			return false
+		}
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// mask replaces sensitive values in s; filled once a config is loaded.
+func (a *app) mask(s string) string { return s }

@@ -1,0 +1,323 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Validate runs the checks that span blocks: references between blocks,
+// VRRP consistency, address clashes and each LVS mode's network
+// prerequisites. Single-attribute checks (ranges, patterns) happen while
+// decoding. Load calls Validate; it is exported for configurations built
+// in code.
+func Validate(cfg *Config) hcl.Diagnostics {
+	v := &validator{cfg: cfg, owners: map[netip.Addr]string{}}
+	v.hosts()
+	v.vrrp()
+	v.virtualServers()
+	v.unusedHealthChecks()
+	return v.diags
+}
+
+type validator struct {
+	cfg   *Config
+	diags hcl.Diagnostics
+	// owners maps every host address to its host name.
+	owners map[netip.Addr]string
+}
+
+func (v *validator) errorf(rng hcl.Range, summary, format string, args ...any) {
+	v.diags = append(v.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng.Ptr()})
+}
+
+func (v *validator) warnf(rng hcl.Range, summary, format string, args ...any) {
+	v.diags = append(v.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng.Ptr()})
+}
+
+func (v *validator) hosts() {
+	firstConn := map[string]string{}
+	for _, name := range v.cfg.HostNames() {
+		h := v.cfg.Hosts[name]
+		key := fmt.Sprintf("%s:%d", h.Connection.Address, h.Connection.Port)
+		if other, dup := firstConn[key]; dup {
+			v.errorf(h.Ranges.At("address", h.DeclRange), "Duplicate host address",
+				"Hosts %q and %q both connect to %s; each host must be a different machine.", other, name, h.Connection.Address)
+		} else {
+			firstConn[key] = name
+		}
+		for _, iface := range h.Interfaces {
+			for _, p := range iface.Addresses {
+				if other, dup := v.owners[p.Addr()]; dup {
+					v.errorf(iface.Ranges.At("addresses", iface.DeclRange), "Duplicate address",
+						"%s is already an address of host %q.", p.Addr(), other)
+					continue
+				}
+				v.owners[p.Addr()] = name
+			}
+		}
+		if h.Gateway.IsValid() {
+			if _, _, ok := h.InterfaceFor(h.Gateway); !ok {
+				v.errorf(h.Ranges.At("gateway", h.DeclRange), "Unreachable gateway",
+					"The gateway %s of host %q is on none of its interfaces' subnets.", h.Gateway, name)
+			}
+		}
+	}
+}
+
+func (v *validator) vrrp() {
+	type segKey struct {
+		subnet netip.Prefix
+		vrid   int
+	}
+	segments := map[segKey]*VRRPInstance{}
+	vips := map[netip.Addr]*VRRPInstance{}
+	for _, name := range v.cfg.VRRPInstanceNames() {
+		inst := v.cfg.VRRPInstances[name]
+		explicitMaster := 0
+		priorities := map[int]*Member{}
+		for _, m := range inst.Members {
+			h, ok := v.cfg.Hosts[m.Host]
+			if !ok {
+				v.errorf(m.Ranges.At("host", m.DeclRange), "Reference to undeclared host",
+					"member %q of vrrp_instance %q is not a declared host.%s", m.Host, name, suggest(m.Host, v.cfg.HostNames()))
+				continue
+			}
+			if _, explicit := m.Ranges["state"]; explicit && m.State == StateMaster {
+				explicitMaster++
+				if explicitMaster > 1 {
+					v.errorf(m.Ranges.At("state", m.DeclRange), "Two MASTER members", "Only one member of %q can start as MASTER.", name)
+				}
+				if inst.Nopreempt {
+					v.errorf(m.Ranges.At("state", m.DeclRange), "nopreempt needs BACKUP",
+						"keepalived honours nopreempt only when the initial state is BACKUP; remove state = \"MASTER\" (with nopreempt every member starts as BACKUP).")
+				}
+			}
+			if prev, dup := priorities[m.Priority]; dup && m.Priority != 0 {
+				v.errorf(m.Ranges.At("priority", m.DeclRange), "Equal priorities",
+					"Members %q and %q of %q both have priority %d; priorities must differ so that the MASTER is predictable (highest wins).", prev.Host, m.Host, name, m.Priority)
+			} else {
+				priorities[m.Priority] = m
+			}
+			if m.Priority == 255 {
+				v.errorf(m.Ranges.At("priority", m.DeclRange), "Priority 255 is for the address owner",
+					"VRRP reserves priority 255 for the router that owns the virtual IPs as a real interface address; clusterctl manages VIPs that no host owns, so use 1-254.")
+			}
+			iface := interfaceNamed(h, inst.Interface)
+			if iface == nil {
+				v.errorf(m.Ranges.At("host", m.DeclRange), "Member without the instance's interface",
+					"vrrp_instance %q runs on interface %q, but host %q declares no such interface; add interface %q { addresses = [...] } to the host.", name, inst.Interface, m.Host, inst.Interface)
+				continue
+			}
+			for _, p := range iface.Addresses {
+				k := segKey{p.Masked(), inst.VirtualRouterID}
+				if other, dup := segments[k]; dup && other != inst {
+					v.errorf(inst.Ranges.At("virtual_router_id", inst.DeclRange), "Duplicate virtual_router_id",
+						"vrrp_instance %q uses virtual_router_id %d on segment %s, as does %q (%s); VRIDs must be unique per network segment.", name, inst.VirtualRouterID, p.Masked(), other.Name, other.DeclRange.String())
+				} else {
+					segments[k] = inst
+				}
+			}
+			for _, ti := range inst.TrackInterfaces {
+				if interfaceNamed(h, ti) == nil {
+					v.warnf(inst.Ranges.At("track_interface", inst.DeclRange), "Unknown tracked interface",
+						"Host %q declares no interface %q; keepalived will fail to track it if it does not exist.", m.Host, ti)
+				}
+			}
+		}
+		for _, vip := range inst.VirtualIPs {
+			if owner, ok := v.owners[vip.Addr()]; ok {
+				v.errorf(inst.Ranges.At("virtual_ips", inst.DeclRange), "VIP is a host address",
+					"Virtual IP %s is already an interface address of host %q; a VIP must be an address no host owns.", vip.Addr(), owner)
+			}
+			if other, dup := vips[vip.Addr()]; dup {
+				v.errorf(inst.Ranges.At("virtual_ips", inst.DeclRange), "Duplicate VIP",
+					"Virtual IP %s is also managed by vrrp_instance %q (%s).", vip.Addr(), other.Name, other.DeclRange.String())
+				continue
+			}
+			vips[vip.Addr()] = inst
+			onSubnet := false
+			for _, m := range inst.Members {
+				if h, ok := v.cfg.Hosts[m.Host]; ok {
+					if i := interfaceNamed(h, inst.Interface); i != nil {
+						for _, p := range i.Addresses {
+							if p.Masked().Contains(vip.Addr()) {
+								onSubnet = true
+							}
+						}
+					}
+				}
+			}
+			if !onSubnet {
+				v.warnf(inst.Ranges.At("virtual_ips", inst.DeclRange), "VIP outside the interface's subnet",
+					"Virtual IP %s is on no subnet of interface %q of the members; clients reach it only if something routes it there.", vip, inst.Interface)
+			}
+		}
+		if inst.Unicast && len(inst.Members) < 2 {
+			v.warnf(inst.Ranges.At("unicast", inst.DeclRange), "Unicast without peers", "unicast needs at least two members.")
+		}
+	}
+}
+
+func interfaceNamed(h *Host, name string) *Interface {
+	for i := range h.Interfaces {
+		if h.Interfaces[i].Name == name {
+			return &h.Interfaces[i]
+		}
+	}
+	return nil
+}
+
+// vipHolders returns the members of the VRRP instance that carries addr as
+// a virtual IP, or nil.
+func (v *validator) vipInstance(addr netip.Addr) *VRRPInstance {
+	for _, name := range v.cfg.VRRPInstanceNames() {
+		inst := v.cfg.VRRPInstances[name]
+		for _, p := range inst.VirtualIPs {
+			if p.Addr() == addr {
+				return inst
+			}
+		}
+	}
+	return nil
+}
+
+func (v *validator) virtualServers() {
+	type vsKey struct {
+		proto string
+		addr  netip.AddrPort
+		mark  uint32
+	}
+	seen := map[vsKey]*VirtualServer{}
+	for _, name := range v.cfg.VirtualServerNames() {
+		vs := v.cfg.VirtualServers[name]
+		k := vsKey{vs.Protocol, vs.Address, vs.FWMark}
+		if other, dup := seen[k]; dup {
+			v.errorf(vs.Ranges.At("address", vs.DeclRange), "Duplicate virtual service",
+				"virtual_server %q has the same protocol and address as %q (%s).", name, other.Name, other.DeclRange.String())
+		} else {
+			seen[k] = vs
+		}
+		v.virtualAddressReachable(vs)
+		rsSeen := map[netip.AddrPort]*RealServer{}
+		for _, rs := range vs.RealServers {
+			rng := rs.Ranges.At("name", rs.DeclRange)
+			if prev, dup := rsSeen[rs.AddrPort()]; dup {
+				v.errorf(rng, "Duplicate real server", "%s is already a real server of %q at %s.", rs.AddrPort(), name, prev.DeclRange.String())
+				continue
+			}
+			rsSeen[rs.AddrPort()] = rs
+			if vs.FWMark == 0 && rs.Port == 0 {
+				v.errorf(rng, "Missing port", "real server %s needs a port.", rs.Address)
+			}
+			for _, d := range vs.Directors {
+				if rs.Host == d {
+					v.errorf(rng, "Director as its own real server", "Host %q is a director of %q and cannot also be one of its real servers.", d, name)
+				}
+			}
+			v.modePrerequisites(vs, rs, rng)
+		}
+		if vs.ManagedBy == ManagedByKeepalived && len(vs.Directors) > 1 && vs.FWMark == 0 {
+			inst := v.vipInstance(vs.Address.Addr())
+			if inst == nil {
+				v.warnf(vs.Ranges.At("address", vs.DeclRange), "Director pair without a shared VIP",
+					"virtual_server %q has %d directors but %s is no vrrp_instance's virtual IP; clients will reach one director only.", name, len(vs.Directors), vs.Address.Addr())
+			} else {
+				for _, d := range vs.Directors {
+					if inst.MemberFor(d) == nil {
+						v.errorf(vs.Ranges.At("directors", vs.DeclRange), "Director not in the VIP's VRRP instance",
+							"Director %q does not take part in vrrp_instance %q, which carries %s.", d, inst.Name, vs.Address.Addr())
+					}
+				}
+			}
+		}
+	}
+}
+
+// virtualAddressReachable warns when a virtual address is neither an
+// address of a director nor a VIP its directors share.
+func (v *validator) virtualAddressReachable(vs *VirtualServer) {
+	if vs.FWMark != 0 {
+		return
+	}
+	a := vs.Address.Addr()
+	if inst := v.vipInstance(a); inst != nil {
+		return
+	}
+	for _, d := range vs.Directors {
+		if v.owners[a] == d {
+			return
+		}
+	}
+	v.warnf(vs.Ranges.At("address", vs.DeclRange), "Virtual address not held by a director",
+		"%s is neither an interface address of a director of %q nor a vrrp_instance virtual IP; packets for it may never reach the director.", a, vs.Name)
+}
+
+// modePrerequisites checks that each LVS mode's network facts can hold.
+func (v *validator) modePrerequisites(vs *VirtualServer, rs *RealServer, rng hcl.Range) {
+	onDirectorSubnet := func() (netip.Addr, bool) {
+		for _, d := range vs.Directors {
+			dir := v.cfg.Hosts[d]
+			if dir == nil {
+				continue
+			}
+			if _, p, ok := dir.InterfaceFor(rs.Address); ok {
+				return p.Addr(), true
+			}
+		}
+		return netip.Addr{}, false
+	}
+	switch vs.Mode {
+	case ModeNAT:
+		dirAddr, ok := onDirectorSubnet()
+		if !ok {
+			v.errorf(rng, "NAT real server off the director's subnets",
+				"In NAT mode replies return through the director, which must be the real server's gateway; %s is on no subnet of a director of %q.", rs.Address, vs.Name)
+			return
+		}
+		if rs.Host == "" {
+			return
+		}
+		h := v.cfg.Hosts[rs.Host]
+		if !h.Gateway.IsValid() {
+			if len(vs.Directors) > 1 {
+				v.errorf(rng, "NAT real server needs a shared gateway",
+					"virtual_server %q has %d directors; set gateway on host %q to an internal VIP the directors share (a vrrp_instance virtual IP on %s's subnet).", vs.Name, len(vs.Directors), rs.Host, rs.Address)
+			}
+			return
+		}
+		if h.Gateway == dirAddr {
+			return
+		}
+		if inst := v.vipInstance(h.Gateway); inst != nil {
+			for _, d := range vs.Directors {
+				if inst.MemberFor(d) != nil {
+					return
+				}
+			}
+		}
+		v.errorf(h.Ranges.At("gateway", h.DeclRange), "NAT real server gateway is not the director",
+			"Host %q is a NAT real server of %q, so its gateway must be the director's address %s (or a VIP the directors share); got %s.", rs.Host, vs.Name, dirAddr, h.Gateway)
+	case ModeDR:
+		if _, ok := onDirectorSubnet(); !ok {
+			v.errorf(rng, "DR real server off the director's segment",
+				"Direct routing rewrites only the MAC address, so real servers must share a layer-2 segment with the director; %s is on no subnet of a director of %q.", rs.Address, vs.Name)
+		}
+	}
+}
+
+func (v *validator) unusedHealthChecks() {
+	used := map[string]bool{}
+	for _, inst := range v.cfg.VRRPInstances {
+		for _, t := range inst.TrackScripts {
+			used[t] = true
+		}
+	}
+	for _, name := range v.cfg.HealthCheckNames() {
+		if !used[name] {
+			hc := v.cfg.HealthChecks[name]
+			v.warnf(hc.DeclRange, "Unused health check", "health_check %q is tracked by no vrrp_instance and will not be rendered.", name)
+		}
+	}
+}

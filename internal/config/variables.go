@@ -1,0 +1,331 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// EnvVarPrefix prefixes environment variables that set input variables:
+// CLUSTERCTL_VAR_vrrp_password=... sets var.vrrp_password.
+const EnvVarPrefix = "CLUSTERCTL_VAR_"
+
+// variable is a declared input variable and its final value.
+type variable struct {
+	Name        string
+	Type        cty.Type
+	Default     cty.Value
+	Description string
+	Sensitive   bool
+	Value       cty.Value
+	DeclRange   hcl.Range
+}
+
+var variableSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "type"}, {Name: "default"}, {Name: "description"}, {Name: "sensitive"},
+	},
+}
+
+func (d *decoder) decodeVariables(blocks []*hcl.Block) {
+	d.vars = map[string]*variable{}
+	d.sensitive = map[string]bool{}
+	for _, blk := range blocks {
+		name := blk.Labels[0]
+		if !hclsyntax.ValidIdentifier(name) {
+			d.errorf(blk.LabelRanges[0].Ptr(), "Invalid variable name", "%q is not a valid identifier.", name)
+			continue
+		}
+		if prev, dup := d.vars[name]; dup {
+			d.duplicate(blk, "variable", name, prev.DeclRange)
+			continue
+		}
+		v := &variable{Name: name, Type: cty.DynamicPseudoType, DeclRange: blk.DefRange}
+		content, diags := blk.Body.Content(variableSchema)
+		d.diags = append(d.diags, diags...)
+		if a, ok := content.Attributes["type"]; ok {
+			ty, diags := typeexpr.TypeConstraint(a.Expr)
+			d.diags = append(d.diags, diags...)
+			if !diags.HasErrors() {
+				v.Type = ty
+			}
+		}
+		if a, ok := content.Attributes["description"]; ok {
+			val, diags := a.Expr.Value(nil)
+			d.diags = append(d.diags, diags...)
+			if !diags.HasErrors() && val.Type() == cty.String && !val.IsNull() {
+				v.Description = val.AsString()
+			}
+		}
+		if a, ok := content.Attributes["sensitive"]; ok {
+			val, diags := a.Expr.Value(nil)
+			d.diags = append(d.diags, diags...)
+			if !diags.HasErrors() {
+				if bv, err := convert.Convert(val, cty.Bool); err == nil && !bv.IsNull() {
+					v.Sensitive = bv.True()
+				} else {
+					d.errorf(a.Expr.Range().Ptr(), "Invalid sensitive flag", "sensitive must be true or false.")
+				}
+			}
+		}
+		v.Default = cty.NilVal
+		if a, ok := content.Attributes["default"]; ok {
+			val, diags := a.Expr.Value(nil)
+			d.diags = append(d.diags, diags...)
+			if !diags.HasErrors() {
+				cv, err := convert.Convert(val, v.Type)
+				if err != nil {
+					d.errorf(a.Expr.Range().Ptr(), "Invalid default value", "The default for variable %q does not match its type: %s.", name, err)
+				} else {
+					v.Default = cv
+				}
+			}
+		}
+		d.vars[name] = v
+		d.sensitive["var."+name] = v.Sensitive
+	}
+
+	given := d.givenValues()
+	names := make([]string, 0, len(d.vars))
+	for n := range d.vars {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		v := d.vars[n]
+		if g, ok := given[n]; ok {
+			cv, err := convert.Convert(g.val, v.Type)
+			if err != nil {
+				d.errorf(v.DeclRange.Ptr(), "Invalid value for variable", "The value given for %q by %s does not match its type: %s.", n, g.source, err)
+				continue
+			}
+			v.Value = cv
+			continue
+		}
+		if v.Default != cty.NilVal {
+			v.Value = v.Default
+			continue
+		}
+		d.errorf(v.DeclRange.Ptr(), "No value for required variable",
+			"Variable %q has no default. Set it with -var %s=VALUE, -var-file FILE, or the environment variable %s%s.", n, n, EnvVarPrefix, n)
+	}
+	for n := range given {
+		if _, ok := d.vars[n]; !ok {
+			d.diags = append(d.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Value for undeclared variable",
+				Detail:   fmt.Sprintf("A value was given for %q by %s, but the configuration declares no variable of that name.", n, given[n].source),
+			})
+		}
+	}
+}
+
+type givenValue struct {
+	val    cty.Value
+	source string
+}
+
+// givenValues collects values from the environment, then -var-file, then
+// -var; later sources win, as in Terraform.
+func (d *decoder) givenValues() map[string]givenValue {
+	out := map[string]givenValue{}
+	for _, kv := range d.opts.Environ {
+		if !strings.HasPrefix(kv, EnvVarPrefix) {
+			continue
+		}
+		name, val, ok := strings.Cut(strings.TrimPrefix(kv, EnvVarPrefix), "=")
+		if !ok || name == "" {
+			continue
+		}
+		if _, declared := d.vars[name]; !declared {
+			continue // the environment may carry variables for other configurations
+		}
+		out[name] = givenValue{val: d.rawValue(name, val), source: "the environment variable " + EnvVarPrefix + name}
+	}
+	for _, path := range d.opts.VarFiles {
+		file, diags := d.loader.parser.ParseHCLFile(path)
+		d.diags = append(d.diags, diags...)
+		if file == nil {
+			continue
+		}
+		attrs, diags := file.Body.JustAttributes()
+		d.diags = append(d.diags, diags...)
+		for name, a := range attrs {
+			val, diags := a.Expr.Value(nil)
+			d.diags = append(d.diags, diags...)
+			if diags.HasErrors() {
+				continue
+			}
+			out[name] = givenValue{val: val, source: a.Range.String()}
+		}
+	}
+	for _, kv := range d.opts.Vars {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			d.diags = append(d.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid -var option",
+				Detail:   fmt.Sprintf("The -var option %q is not of the form name=value.", kv),
+			})
+			continue
+		}
+		out[name] = givenValue{val: d.rawValue(name, val), source: "-var " + name}
+	}
+	return out
+}
+
+// rawValue turns a command-line or environment string into a value: a
+// string for string (or untyped) variables, else an HCL expression.
+func (d *decoder) rawValue(name, s string) cty.Value {
+	v, ok := d.vars[name]
+	if !ok || v.Type == cty.String || v.Type == cty.DynamicPseudoType {
+		return cty.StringVal(s)
+	}
+	expr, diags := hclsyntax.ParseExpression([]byte(s), "<value for var."+name+">", hcl.InitialPos)
+	if diags.HasErrors() {
+		return cty.StringVal(s)
+	}
+	val, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		return cty.StringVal(s)
+	}
+	return val
+}
+
+// decodeLocals evaluates every locals block; locals may refer to variables
+// and to each other (resolved by repeated passes, so order does not matter).
+func (d *decoder) decodeLocals(blocks []*hcl.Block) {
+	d.locals = map[string]cty.Value{}
+	pending := map[string]*hcl.Attribute{}
+	for _, blk := range blocks {
+		attrs, diags := blk.Body.JustAttributes()
+		d.diags = append(d.diags, diags...)
+		for name, a := range attrs {
+			if prev, dup := pending[name]; dup {
+				d.errorf(a.NameRange.Ptr(), "Duplicate local value", "A local value named %q was already defined at %s.", name, prev.NameRange.String())
+				continue
+			}
+			pending[name] = a
+		}
+	}
+	for len(pending) > 0 {
+		progressed := false
+		names := make([]string, 0, len(pending))
+		for n := range pending {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			a := pending[n]
+			if !d.localReady(a.Expr) {
+				continue
+			}
+			val, diags := a.Expr.Value(d.evalContext(nil))
+			d.diags = append(d.diags, diags...)
+			if diags.HasErrors() {
+				val = cty.DynamicVal
+			}
+			d.locals[n] = val
+			d.sensitive["local."+n] = d.isSensitive(a.Expr)
+			delete(pending, n)
+			progressed = true
+		}
+		if !progressed {
+			for _, n := range names {
+				a := pending[n]
+				d.errorf(a.Expr.Range().Ptr(), "Unresolvable local value", "Local value %q refers to a local value that cannot be resolved (a cycle or an unknown name).", n)
+			}
+			return
+		}
+	}
+}
+
+// localReady reports whether every local that expr refers to is evaluated.
+func (d *decoder) localReady(expr hcl.Expression) bool {
+	for _, t := range expr.Variables() {
+		if t.RootName() != "local" || len(t) < 2 {
+			continue
+		}
+		attr, ok := t[1].(hcl.TraverseAttr)
+		if !ok {
+			continue
+		}
+		if _, done := d.locals[attr.Name]; !done {
+			return false
+		}
+	}
+	return true
+}
+
+// evalContext builds the variables and functions expressions can use:
+// var.NAME, local.NAME and, once hosts are decoded, host.NAME.{name,address}.
+func (d *decoder) evalContext(hosts map[string]*Host) *hcl.EvalContext {
+	vars := map[string]cty.Value{}
+	for n, v := range d.vars {
+		if v.Value == cty.NilVal {
+			vars[n] = cty.DynamicVal
+		} else {
+			vars[n] = v.Value
+		}
+	}
+	ctx := &hcl.EvalContext{
+		Variables: map[string]cty.Value{
+			"var":   cty.ObjectVal(vars),
+			"local": cty.ObjectVal(d.locals),
+		},
+		Functions: d.functions(),
+	}
+	if hosts != nil {
+		hv := map[string]cty.Value{}
+		for n, h := range hosts {
+			hv[n] = cty.ObjectVal(map[string]cty.Value{
+				"name":    cty.StringVal(h.Name),
+				"address": cty.StringVal(h.Connection.Address),
+			})
+		}
+		ctx.Variables["host"] = cty.ObjectVal(hv)
+	}
+	return ctx
+}
+
+func (d *decoder) functions() map[string]function.Function {
+	return map[string]function.Function{
+		"concat":    stdlib.ConcatFunc,
+		"format":    stdlib.FormatFunc,
+		"join":      stdlib.JoinFunc,
+		"lower":     stdlib.LowerFunc,
+		"upper":     stdlib.UpperFunc,
+		"trimspace": stdlib.TrimSpaceFunc,
+		"file":      d.fileFunc(),
+	}
+}
+
+// fileFunc is file(PATH): the content of a file relative to the
+// configuration directory.
+func (d *decoder) fileFunc() function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			p := args[0].AsString()
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(d.dir, p)
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return cty.NilVal, err
+			}
+			return cty.StringVal(string(b)), nil
+		},
+	})
+}

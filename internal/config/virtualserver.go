@@ -1,0 +1,281 @@
+package config
+
+import (
+	"net/netip"
+	"sort"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Schedulers lists the IPVS schedulers of Linux (ipvsadm -s).
+var Schedulers = map[string]string{
+	"rr":    "round robin",
+	"wrr":   "weighted round robin",
+	"lc":    "least connection",
+	"wlc":   "weighted least connection",
+	"lblc":  "locality-based least connection",
+	"lblcr": "locality-based least connection with replication",
+	"dh":    "destination hashing",
+	"sh":    "source hashing",
+	"sed":   "shortest expected delay",
+	"nq":    "never queue",
+	"mh":    "maglev hashing",
+	"fo":    "weighted failover",
+	"ovf":   "weighted overflow",
+	"twos":  "weighted random twos choice",
+}
+
+var virtualServerSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "address"}, {Name: "fwmark"}, {Name: "protocol"}, {Name: "mode"},
+		{Name: "scheduler"}, {Name: "persistence"}, {Name: "persistence_netmask"},
+		{Name: "directors", Required: true}, {Name: "managed_by"}, {Name: "snat_address"},
+		{Name: "sorry_server"}, {Name: "delay_loop"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "real_server", LabelNames: []string{"name"}}},
+}
+
+var realServerSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "address"}, {Name: "port"}, {Name: "weight"},
+		{Name: "upper_threshold"}, {Name: "lower_threshold"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "check"}},
+}
+
+var realServerCheckSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "type", Required: true}, {Name: "connect_timeout"}, {Name: "retry"},
+		{Name: "delay_before_retry"}, {Name: "path"}, {Name: "status_code"}, {Name: "misc_path"},
+	},
+}
+
+func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *VirtualServer {
+	vs := &VirtualServer{Name: blk.Labels[0], DeclRange: blk.DefRange}
+	if !reName.MatchString(vs.Name) {
+		d.errorf(blk.LabelRanges[0].Ptr(), "Invalid virtual server name", "virtual_server names must match %s; got %q.", reName, vs.Name)
+	}
+	r := d.reader(blk.Body, virtualServerSchema)
+	vs.Ranges = r.ranges
+	if a := r.str("address", ""); a != "" {
+		ap, err := netip.ParseAddrPort(a)
+		if err != nil {
+			r.errorf(r.ranges["address"], "Invalid virtual address", "address must be IP:PORT such as 192.168.47.128:80; got %q.", a)
+		} else if ap.Port() == 0 {
+			r.errorf(r.ranges["address"], "Invalid port", "The port of a virtual server must be 1-65535.")
+		} else {
+			vs.Address = ap
+		}
+	}
+	if r.has("fwmark") {
+		vs.FWMark = uint32(r.integer("fwmark", 0, 1, 1<<31-1))
+	}
+	switch {
+	case r.has("address") && r.has("fwmark"):
+		r.errorf(r.ranges["fwmark"], "Conflicting virtual server identity", "Set either address or fwmark, not both.")
+	case !r.has("address") && !r.has("fwmark"):
+		r.errorf(blk.DefRange, "Missing virtual server identity", "virtual_server %q needs address = \"IP:PORT\" or fwmark = N.", vs.Name)
+	}
+	vs.Protocol = r.str("protocol", "tcp")
+	if vs.Protocol != "tcp" && vs.Protocol != "udp" {
+		r.errorf(r.ranges["protocol"], "Invalid protocol", "protocol must be \"tcp\" or \"udp\"; got %q.", vs.Protocol)
+	}
+	vs.Mode = r.str("mode", ModeNAT)
+	switch vs.Mode {
+	case ModeNAT, ModeDR, ModeTUN, ModeFullNAT:
+	default:
+		r.errorf(r.ranges["mode"], "Invalid LVS mode", "mode must be one of nat, dr, tun, fullnat; got %q.", vs.Mode)
+	}
+	vs.Scheduler = r.str("scheduler", "wlc")
+	if _, ok := Schedulers[vs.Scheduler]; !ok {
+		r.errorf(r.ranges["scheduler"], "Unknown scheduler", "%q is not an IPVS scheduler. Known: rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf twos.%s", vs.Scheduler, suggest(vs.Scheduler, sortedKeys(Schedulers)))
+	}
+	vs.Persistence = r.integer("persistence", 0, 0, 31536000)
+	vs.PersistenceNetmask = r.addr("persistence_netmask")
+	if vs.PersistenceNetmask.IsValid() && vs.Persistence == 0 {
+		r.errorf(r.ranges["persistence_netmask"], "Netmask without persistence", "persistence_netmask needs persistence (a timeout in seconds).")
+	}
+	vs.ManagedBy = r.str("managed_by", ManagedByClusterctl)
+	if vs.ManagedBy != ManagedByClusterctl && vs.ManagedBy != ManagedByKeepalived {
+		r.errorf(r.ranges["managed_by"], "Invalid managed_by", "managed_by must be \"clusterctl\" (clusterctl runs ipvsadm) or \"keepalived\" (keepalived.conf virtual_server); got %q.", vs.ManagedBy)
+	}
+	vs.SNATAddress = r.addr("snat_address")
+	if vs.SNATAddress.IsValid() && vs.Mode != ModeFullNAT {
+		r.errorf(r.ranges["snat_address"], "snat_address needs fullnat", "snat_address only applies to mode = \"fullnat\".")
+	}
+	if s := r.str("sorry_server", ""); s != "" {
+		ap, err := netip.ParseAddrPort(s)
+		if err != nil || ap.Port() == 0 {
+			r.errorf(r.ranges["sorry_server"], "Invalid sorry_server", "sorry_server must be IP:PORT; got %q.", s)
+		} else {
+			vs.SorryServer = ap
+		}
+		if vs.ManagedBy != ManagedByKeepalived {
+			r.errorf(r.ranges["sorry_server"], "sorry_server needs keepalived", "sorry_server is a keepalived feature; set managed_by = \"keepalived\".")
+		}
+	}
+	vs.DelayLoop = r.integer("delay_loop", 0, 1, 3600)
+	d.pendingDirectors[vs.Name] = r.refs("directors", "host")
+
+	seen := map[string]hcl.Range{}
+	for _, rb := range r.content.Blocks.OfType("real_server") {
+		rs := d.decodeRealServer(rb, vs, hosts)
+		if rs == nil {
+			continue
+		}
+		key := rb.Labels[0]
+		if first, dup := seen[key]; dup {
+			d.errorf(rb.LabelRanges[0].Ptr(), "Duplicate real_server block", "Real server %q of %q was already defined at %s.", key, vs.Name, first.String())
+			continue
+		}
+		seen[key] = rb.DefRange
+		vs.RealServers = append(vs.RealServers, rs)
+	}
+	if len(vs.RealServers) == 0 {
+		r.errorf(blk.DefRange, "No real servers", "virtual_server %q needs at least one real_server block.", vs.Name)
+	}
+	d.done(r)
+	return vs
+}
+
+func (d *decoder) decodeRealServer(blk *hcl.Block, vs *VirtualServer, hosts map[string]*Host) *RealServer {
+	label := blk.Labels[0]
+	rs := &RealServer{DeclRange: blk.DefRange}
+	r := d.reader(blk.Body, realServerSchema)
+	rs.Ranges = r.ranges
+	rs.Ranges["name"] = blk.LabelRanges[0]
+	if _, ok := hosts[label]; ok {
+		rs.Host = label
+	} else if a, err := netip.ParseAddr(label); err == nil {
+		rs.Address = a
+	} else if !r.has("address") {
+		d.errorf(blk.LabelRanges[0].Ptr(), "Reference to undeclared host",
+			"real_server %q is neither a declared host nor an IP address; declare host %q or set address.%s", label, label, suggest(label, sortedKeys(hosts)))
+	}
+	if a := r.addr("address"); a.IsValid() {
+		rs.Address = a
+	}
+	defPort := int(vs.Address.Port())
+	if vs.FWMark != 0 || defPort == 0 {
+		defPort = 0
+	}
+	if r.has("port") {
+		rs.Port = uint16(r.integer("port", defPort, 1, 65535))
+	} else {
+		rs.Port = uint16(defPort)
+	}
+	rs.Weight = r.integer("weight", 1, 0, 65535)
+	rs.UpperThreshold = r.integer("upper_threshold", 0, 0, 1<<31-1)
+	rs.LowerThreshold = r.integer("lower_threshold", 0, 0, 1<<31-1)
+	if rs.UpperThreshold > 0 && rs.LowerThreshold > rs.UpperThreshold {
+		r.errorf(r.ranges["lower_threshold"], "Invalid thresholds", "lower_threshold (%d) must not exceed upper_threshold (%d).", rs.LowerThreshold, rs.UpperThreshold)
+	}
+	checks := r.content.Blocks.OfType("check")
+	for i, cb := range checks {
+		if i > 0 {
+			d.errorf(cb.TypeRange.Ptr(), "Duplicate check block", "A real_server has at most one check; the first is at %s.", checks[0].DefRange.String())
+			continue
+		}
+		rs.Check = d.decodeRealServerCheck(cb)
+		if vs.ManagedBy != ManagedByKeepalived {
+			d.errorf(cb.TypeRange.Ptr(), "check needs keepalived", "Real server health checks are run by keepalived; set managed_by = \"keepalived\" on virtual_server %q.", vs.Name)
+		}
+	}
+	d.done(r)
+	return rs
+}
+
+func (d *decoder) decodeRealServerCheck(blk *hcl.Block) *RealServerCheck {
+	r := d.reader(blk.Body, realServerCheckSchema)
+	c := &RealServerCheck{DeclRange: blk.DefRange, Ranges: r.ranges}
+	c.Type = r.str("type", "")
+	switch c.Type {
+	case CheckTCP, CheckHTTP, CheckMisc, "":
+	default:
+		r.errorf(r.ranges["type"], "Invalid check type", "type must be \"tcp\" (TCP_CHECK), \"http\" (HTTP_GET) or \"misc\" (MISC_CHECK); got %q.", c.Type)
+	}
+	c.ConnectTimeout = r.integer("connect_timeout", 0, 1, 3600)
+	c.Retry = r.integer("retry", 0, 1, 100)
+	c.DelayBeforeRetry = r.integer("delay_before_retry", 0, 1, 3600)
+	c.Path = r.str("path", "")
+	if c.Type == CheckHTTP && c.Path == "" {
+		c.Path = "/"
+	}
+	if c.Path != "" && !reURLPath.MatchString(c.Path) {
+		r.errorf(r.ranges["path"], "Invalid URL path", "path must start with / and use only URL-safe characters; got %q.", c.Path)
+	}
+	c.StatusCode = r.integer("status_code", 0, 100, 599)
+	if c.Type == CheckHTTP && c.StatusCode == 0 {
+		c.StatusCode = 200
+	}
+	c.MiscPath = r.str("misc_path", "")
+	if c.MiscPath != "" && !reCommand.MatchString(c.MiscPath) {
+		r.errorf(r.ranges["misc_path"], "Invalid misc_path", "misc_path must be an absolute path optionally followed by simple arguments; got %q.", c.MiscPath)
+	}
+	if c.Type == CheckMisc && c.MiscPath == "" {
+		r.errorf(blk.DefRange, "Missing misc_path", "A misc check needs misc_path.")
+	}
+	d.done(r)
+	return c
+}
+
+// resolveVirtualServers resolves directors and fills in real server
+// addresses from their hosts.
+func (d *decoder) resolveVirtualServers(cfg *Config) {
+	for _, name := range cfg.VirtualServerNames() {
+		vs := cfg.VirtualServers[name]
+		seen := map[string]bool{}
+		for _, ref := range d.pendingDirectors[name] {
+			if _, ok := cfg.Hosts[ref.Name]; !ok {
+				d.errorf(ref.Range.Ptr(), "Reference to undeclared host", "There is no host %q.%s", ref.Name, suggest(ref.Name, cfg.HostNames()))
+				continue
+			}
+			if seen[ref.Name] {
+				d.errorf(ref.Range.Ptr(), "Duplicate director", "Host %q is listed twice in directors.", ref.Name)
+				continue
+			}
+			seen[ref.Name] = true
+			vs.Directors = append(vs.Directors, ref.Name)
+		}
+		sort.Strings(vs.Directors)
+		if len(d.pendingDirectors[name]) == 0 {
+			d.errorf(vs.Ranges.At("directors", vs.DeclRange).Ptr(), "No directors", "virtual_server %q needs at least one director, e.g. directors = [host.dir].", name)
+		}
+		for _, rs := range vs.RealServers {
+			if rs.Address.IsValid() || rs.Host == "" {
+				continue
+			}
+			rs.Address = realServerAddress(cfg, vs, cfg.Hosts[rs.Host])
+			if !rs.Address.IsValid() {
+				d.errorf(rs.Ranges.At("name", rs.DeclRange).Ptr(), "Real server without address",
+					"Host %q has no IP address to use as a real server; give it an interface or set address in this block.", rs.Host)
+			}
+		}
+		sort.SliceStable(vs.RealServers, func(i, j int) bool {
+			return vs.RealServers[i].AddrPort().Compare(vs.RealServers[j].AddrPort()) < 0
+		})
+	}
+}
+
+// realServerAddress picks the address of h that the directors reach it by:
+// an interface address on a director's subnet, else its first interface
+// address, else its connection address when that is an IP.
+func realServerAddress(cfg *Config, vs *VirtualServer, h *Host) netip.Addr {
+	for _, dn := range vs.Directors {
+		dir := cfg.Hosts[dn]
+		for _, p := range h.Addrs() {
+			if _, _, ok := dir.InterfaceFor(p.Addr()); ok {
+				return p.Addr()
+			}
+		}
+	}
+	if addrs := h.Addrs(); len(addrs) > 0 {
+		return addrs[0].Addr()
+	}
+	a, _ := netip.ParseAddr(h.Connection.Address)
+	return a
+}
+
+// FormatMode renders an octal file mode as "0644".
+func FormatMode(m uint32) string { return "0" + strconv.FormatUint(uint64(m), 8) }

@@ -1,0 +1,193 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// keepalivedAuthPassMax is the length keepalived silently truncates
+// auth_pass to (VRRP simple-text authentication carries 8 octets).
+const keepalivedAuthPassMax = 8
+
+var vrrpSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "interface", Required: true}, {Name: "virtual_router_id", Required: true},
+		{Name: "advert_int"}, {Name: "auth_pass"}, {Name: "virtual_ips", Required: true},
+		{Name: "nopreempt"}, {Name: "preempt_delay"}, {Name: "unicast"},
+		{Name: "notify_master"}, {Name: "notify_backup"}, {Name: "notify_fault"},
+		{Name: "track_script"}, {Name: "track_interface"}, {Name: "garp_master_delay"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "member", LabelNames: []string{"host"}}},
+}
+
+var memberSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "priority", Required: true}, {Name: "state"}},
+}
+
+// vrrpRefs keeps references to be resolved once every block is decoded.
+type vrrpRefs struct {
+	trackScripts []ref
+}
+
+func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
+	v := &VRRPInstance{Name: blk.Labels[0], DeclRange: blk.DefRange}
+	if !reName.MatchString(v.Name) {
+		d.errorf(blk.LabelRanges[0].Ptr(), "Invalid instance name", "vrrp_instance names must match %s; got %q.", reName, v.Name)
+	}
+	r := d.reader(blk.Body, vrrpSchema)
+	v.Ranges = r.ranges
+	v.Interface = r.str("interface", "")
+	if v.Interface != "" && !reInterface.MatchString(v.Interface) {
+		r.errorf(r.ranges["interface"], "Invalid interface name", "%q is not a valid Linux interface name.", v.Interface)
+	}
+	v.VirtualRouterID = r.integer("virtual_router_id", 0, 1, 255)
+	v.AdvertInt = r.integer("advert_int", 1, 1, 255)
+	v.AuthPass = r.str("auth_pass", "")
+	if p := v.AuthPass; p != "" {
+		// The value may be secret: never quote it back.
+		switch {
+		case len(p) > keepalivedAuthPassMax:
+			r.errorf(r.ranges["auth_pass"], "auth_pass is longer than 8 characters",
+				"keepalived uses only the first %d characters of auth_pass and silently ignores the rest (this one has %d). Use a password of at most %d characters so that what you wrote is what the nodes compare. The seed lab's \"aminglinux>com\" acts as its first 8 characters.",
+				keepalivedAuthPassMax, len(p), keepalivedAuthPassMax)
+		case !authPassAllowed(p):
+			r.errorf(r.ranges["auth_pass"], "Invalid auth_pass",
+				"auth_pass may contain printable ASCII characters except spaces, quotes, braces, backslash, '$', '`', '#' and '!' (keepalived reads # and ! as comments).")
+		}
+	}
+	v.VirtualIPs = r.prefixes("virtual_ips", false)
+	if r.has("virtual_ips") && len(v.VirtualIPs) == 0 && !r.diagsHaveErrors() {
+		r.errorf(r.ranges["virtual_ips"], "No virtual IPs", "A vrrp_instance needs at least one virtual IP.")
+	}
+	v.Nopreempt = r.boolean("nopreempt", false)
+	v.PreemptDelay = r.integer("preempt_delay", 0, 0, 1000)
+	v.Unicast = r.boolean("unicast", false)
+	v.GarpMasterDelay = r.integer("garp_master_delay", 0, 0, 255)
+	for _, n := range []struct {
+		attr string
+		dst  *string
+	}{{"notify_master", &v.NotifyMaster}, {"notify_backup", &v.NotifyBackup}, {"notify_fault", &v.NotifyFault}} {
+		if s := r.str(n.attr, ""); s != "" {
+			if !reCommand.MatchString(s) {
+				r.errorf(r.ranges[n.attr], "Invalid notify script", "%s must be an absolute path optionally followed by simple arguments (letters, digits and ._+@/=:,-); got %q.", n.attr, s)
+			}
+			*n.dst = s
+		}
+	}
+	for _, ti := range r.strings("track_interface") {
+		if !reInterface.MatchString(ti) {
+			r.errorf(r.ranges["track_interface"], "Invalid interface name", "%q is not a valid Linux interface name.", ti)
+			continue
+		}
+		v.TrackInterfaces = append(v.TrackInterfaces, ti)
+	}
+	d.pendingTrack[v.Name] = r.refs("track_script", "health_check")
+
+	seen := map[string]hcl.Range{}
+	for _, mb := range r.content.Blocks.OfType("member") {
+		m := &Member{Host: mb.Labels[0], DeclRange: mb.DefRange}
+		if first, dup := seen[m.Host]; dup {
+			d.errorf(mb.LabelRanges[0].Ptr(), "Duplicate member block", "Host %q is already a member of %q at %s.", m.Host, v.Name, first.String())
+			continue
+		}
+		seen[m.Host] = mb.DefRange
+		mr := d.reader(mb.Body, memberSchema)
+		m.Ranges = mr.ranges
+		m.Ranges["host"] = mb.LabelRanges[0]
+		m.Priority = mr.integer("priority", 0, 1, 255)
+		if s := mr.str("state", ""); s != "" {
+			if s != StateMaster && s != StateBackup {
+				mr.errorf(mr.ranges["state"], "Invalid VRRP state", "state must be %q or %q; got %q.", StateMaster, StateBackup, s)
+			} else {
+				m.State = s
+			}
+		}
+		d.done(mr)
+		v.Members = append(v.Members, m)
+	}
+	if len(v.Members) == 0 {
+		r.errorf(blk.DefRange, "No members", "vrrp_instance %q needs at least one member block naming a host.", v.Name)
+	}
+	sort.SliceStable(v.Members, func(i, j int) bool { return v.Members[i].Priority > v.Members[j].Priority })
+	assignStates(v)
+	d.done(r)
+	return v
+}
+
+// assignStates sets each member's initial state: explicit states win;
+// otherwise the highest priority is MASTER and the rest BACKUP, or every
+// member is BACKUP with nopreempt (keepalived ignores nopreempt on a MASTER).
+func assignStates(v *VRRPInstance) {
+	explicitMaster := false
+	for _, m := range v.Members {
+		if m.State == StateMaster {
+			explicitMaster = true
+		}
+	}
+	for i, m := range v.Members {
+		if m.State != "" {
+			continue
+		}
+		switch {
+		case v.Nopreempt:
+			m.State = StateBackup
+		case i == 0 && !explicitMaster:
+			m.State = StateMaster
+		default:
+			m.State = StateBackup
+		}
+	}
+}
+
+func (r *blockReader) diagsHaveErrors() bool { return r.diags.HasErrors() }
+
+// resolveTrackScripts turns track_script references into health check names.
+func (d *decoder) resolveTrackScripts(cfg *Config) {
+	for _, name := range cfg.VRRPInstanceNames() {
+		v := cfg.VRRPInstances[name]
+		for _, ref := range d.pendingTrack[name] {
+			if _, ok := cfg.HealthChecks[ref.Name]; !ok {
+				d.errorf(ref.Range.Ptr(), "Reference to undeclared health check",
+					"There is no health_check %q.%s", ref.Name, suggest(ref.Name, cfg.HealthCheckNames()))
+				continue
+			}
+			v.TrackScripts = append(v.TrackScripts, ref.Name)
+		}
+	}
+}
+
+// suggest returns " Did you mean "x"?" when a known name is close.
+func suggest(name string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if dist := levenshtein(name, k); dist < bestD {
+			best, bestD = k, dist
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" Did you mean %q?", best)
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
