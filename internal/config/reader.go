@@ -79,14 +79,6 @@ func (r *blockReader) value(name string, typ cty.Type) (cty.Value, bool) {
 	return cv, true
 }
 
-func (r *blockReader) require(name string, blockRange hcl.Range) bool {
-	if r.has(name) {
-		return true
-	}
-	r.errorf(blockRange, "Missing required argument", "The argument %q is required, but no definition was found.", name)
-	return false
-}
-
 func (r *blockReader) str(name, def string) string {
 	v, ok := r.value(name, cty.String)
 	if !ok {

@@ -26,11 +26,6 @@ var memberSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "priority", Required: true}, {Name: "state"}},
 }
 
-// vrrpRefs keeps references to be resolved once every block is decoded.
-type vrrpRefs struct {
-	trackScripts []ref
-}
-
 func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 	v := &VRRPInstance{Name: blk.Labels[0], DeclRange: blk.DefRange}
 	if !reName.MatchString(v.Name) {

@@ -1,0 +1,192 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/secret"
+	"github.com/clusterctl/clusterctl/internal/state"
+)
+
+// Roles of hosts in the rollout.
+const (
+	RoleRealServer     = "real server"
+	RoleHost           = "host"
+	RoleBackupDirector = "backup director"
+	RoleMasterDirector = "master director"
+)
+
+// Step is one host of the rollout with its role and, for directors, the
+// highest VRRP priority it has (its place among directors).
+type Step struct {
+	Host     string
+	Role     string
+	Priority int
+}
+
+// Order returns the hosts of cfg in the order apply changes them: real
+// servers and plain hosts first (they may run in parallel), then
+// directors one at a time from the lowest VRRP priority to the highest,
+// so every BACKUP is done before the MASTER (design: "Safe apply order").
+// A director is a VRRP member or an LVS director. A director that is
+// MASTER of any instance is a master director.
+func Order(cfg *config.Config) []Step {
+	var first, directors []Step
+	for _, name := range cfg.HostNames() {
+		isVRRP := cfg.VRRPMember(name)
+		if !isVRRP && !cfg.IsDirector(name) {
+			role := RoleHost
+			if len(cfg.RealServerOf(name)) > 0 {
+				role = RoleRealServer
+			}
+			first = append(first, Step{Host: name, Role: role})
+			continue
+		}
+		s := Step{Host: name, Role: RoleBackupDirector}
+		for _, in := range cfg.VRRPInstanceNames() {
+			m := cfg.VRRPInstances[in].MemberFor(name)
+			if m == nil {
+				continue
+			}
+			s.Priority = max(s.Priority, m.Priority)
+			if m.State == config.StateMaster {
+				s.Role = RoleMasterDirector
+			}
+		}
+		if !isVRRP {
+			// A lone LVS director without VRRP: nothing to fail over to.
+			s.Role = RoleMasterDirector
+		}
+		directors = append(directors, s)
+	}
+	sort.SliceStable(directors, func(i, j int) bool {
+		ri, rj := directors[i].Role == RoleMasterDirector, directors[j].Role == RoleMasterDirector
+		if ri != rj {
+			return !ri
+		}
+		return directors[i].Priority < directors[j].Priority
+	})
+	return append(first, directors...)
+}
+
+// Input is everything Build needs for one host.
+type Input struct {
+	Desired  *state.Host
+	Observed *Observed
+	// Fingerprint of the facts Observed came from.
+	Fingerprint string
+	// Err is set when the host could not be reached or its facts read.
+	Err error
+}
+
+// Build makes the plan of a cluster from per-host inputs. hosts lists the
+// planned hosts in apply order (see Order; filtered by -target). salt
+// makes ConfigDigest unguessable; pass random bytes (tests pass fixed ones).
+func Build(steps []Step, inputs map[string]Input, masker secret.Masker, salt []byte) (*Plan, error) {
+	p := &Plan{FormatVersion: FormatVersion, ConfigSalt: hex.EncodeToString(salt)}
+	desired := map[string]*state.Host{}
+	for _, s := range steps {
+		in, ok := inputs[s.Host]
+		if !ok {
+			return nil, fmt.Errorf("no input for host %s", s.Host)
+		}
+		desired[s.Host] = in.Desired
+		if in.Err != nil {
+			p.Errors = append(p.Errors, HostError{Host: s.Host, Error: masker.String(in.Err.Error())})
+			continue
+		}
+		hp := Diff(in.Desired, in.Observed, masker)
+		hp.Role = s.Role
+		hp.Fingerprint = in.Fingerprint
+		p.Hosts = append(p.Hosts, hp)
+	}
+	digest, err := ConfigDigest(desired, salt)
+	if err != nil {
+		return nil, err
+	}
+	p.ConfigDigest = digest
+	return p, nil
+}
+
+// ConfigDigest is a salted SHA-256 of the desired state of every planned
+// host (secrets included, so a changed password is a changed
+// configuration; the salt keeps them from being guessed offline).
+func ConfigDigest(desired map[string]*state.Host, salt []byte) (string, error) {
+	names := make([]string, 0, len(desired))
+	for n := range desired {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	h.Write(salt)
+	enc := json.NewEncoder(h)
+	for _, n := range names {
+		if err := enc.Encode(desired[n]); err != nil {
+			return "", fmt.Errorf("digest of %s: %w", n, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ErrStalePlan is returned when a saved plan no longer matches the
+// configuration or the live state of a host.
+var ErrStalePlan = errors.New("saved plan is stale")
+
+// CheckFresh compares a saved plan with a plan made now from the same
+// configuration and fresh facts. It returns an error wrapping ErrStalePlan
+// that names the configuration or each host whose state changed.
+func CheckFresh(saved, now *Plan) error {
+	if saved.ConfigDigest != now.ConfigDigest {
+		return fmt.Errorf("%w: the configuration changed since the plan was made; run plan again", ErrStalePlan)
+	}
+	var errs []error
+	for _, sh := range saved.Hosts {
+		nh := now.Host(sh.Host)
+		if nh == nil {
+			errs = append(errs, fmt.Errorf("%s: in the saved plan but not planned now", sh.Host))
+			continue
+		}
+		if sh.Fingerprint != nh.Fingerprint {
+			errs = append(errs, fmt.Errorf("%s: live state changed since the plan was made (%s)", sh.Host, describeChangeDelta(sh, *nh)))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w; run plan again:\n%w", ErrStalePlan, errors.Join(errs...))
+	}
+	return nil
+}
+
+// describeChangeDelta names what differs between two plans of a host.
+func describeChangeDelta(a, b HostPlan) string {
+	as, bs := map[string]bool{}, map[string]bool{}
+	for _, c := range a.Changes {
+		as[string(c.Action)+" "+string(c.Kind)+" "+c.Key] = true
+	}
+	for _, c := range b.Changes {
+		bs[string(c.Action)+" "+string(c.Kind)+" "+c.Key] = true
+	}
+	var diff []string
+	for k := range as {
+		if !bs[k] {
+			diff = append(diff, "no longer needed: "+k)
+		}
+	}
+	for k := range bs {
+		if !as[k] {
+			diff = append(diff, "now needed: "+k)
+		}
+	}
+	sort.Strings(diff)
+	if len(diff) == 0 {
+		return "facts fingerprint differs"
+	}
+	if len(diff) > 5 {
+		diff = append(diff[:5], fmt.Sprintf("and %d more", len(diff)-5))
+	}
+	return fmt.Sprint(diff)
+}

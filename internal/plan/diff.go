@@ -1,0 +1,369 @@
+package plan
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/secret"
+	"github.com/clusterctl/clusterctl/internal/state"
+)
+
+// Observed is the live state of a host as far as the planner needs it.
+// It is built from the facts a host reported (see FromFacts); tests build
+// it directly.
+type Observed struct {
+	// Packages installed, by distribution-neutral name.
+	Packages map[string]bool
+	// Modules loaded (or built into the kernel).
+	Modules map[string]bool
+	// Sysctls by key; a key absent from the map does not exist.
+	Sysctls   map[string]string
+	Addresses []state.Address
+	Routes    []state.Route
+	Files     map[string]ObservedFile
+	// NAT is the state of clusterctl's nat chain.
+	NATChainExists bool
+	NATJump        bool // POSTROUTING jumps to the chain
+	NATRules       []string
+	// IPVS is the whole live table; IPVSError says why it could not be
+	// read ("" when it could).
+	IPVS      ipvs.Table
+	IPVSError string
+	Services  map[string]ServiceState
+	Manifest  []state.ManifestEntry
+}
+
+// ObservedFile is a file as it is on the host.
+type ObservedFile struct {
+	Exists  bool
+	Content []byte
+	Mode    uint32
+	Owner   string
+	Group   string
+}
+
+// ServiceState is a service's live state.
+type ServiceState struct {
+	Active  bool
+	Enabled bool
+}
+
+// Diff compares a host's desired state with its observed state and
+// returns the changes that make the host match, in apply order. It is
+// pure: the same inputs always give the same plan. Secret values known to
+// masker never appear in the plan's strings.
+func Diff(desired *state.Host, observed *Observed, masker secret.Masker) HostPlan {
+	d := &differ{want: desired, have: observed, mask: masker, hp: HostPlan{Host: desired.Name}}
+	d.packages()
+	d.modules()
+	d.sysctls()
+	d.addresses()
+	d.routes()
+	d.files()
+	d.nat()
+	d.ipvs()
+	d.services()
+	return d.hp
+}
+
+type differ struct {
+	want *state.Host
+	have *Observed
+	mask secret.Masker
+	hp   HostPlan
+	// changedFiles are files created or updated, for service effects.
+	changedFiles map[string]bool
+}
+
+func (d *differ) add(c Change) { d.hp.Changes = append(d.hp.Changes, c) }
+
+func (d *differ) note(format string, args ...any) {
+	d.hp.Notes = append(d.hp.Notes, fmt.Sprintf(format, args...))
+}
+
+func (d *differ) managed(kind string) map[string]bool {
+	out := map[string]bool{}
+	for _, e := range d.have.Manifest {
+		if e.Kind == kind {
+			out[e.Key] = true
+		}
+	}
+	return out
+}
+
+func (d *differ) packages() {
+	for _, p := range d.want.Packages {
+		if !d.have.Packages[p] {
+			d.add(Change{Kind: KindPackage, Key: p, Action: Create, After: "installed", Package: p})
+		}
+	}
+}
+
+func (d *differ) modules() {
+	for _, m := range d.want.Modules {
+		if !d.have.Modules[m] {
+			d.add(Change{Kind: KindModule, Key: m, Action: Create, After: "loaded", Module: m})
+		}
+	}
+}
+
+func (d *differ) sysctls() {
+	for i := range d.want.Sysctls {
+		s := d.want.Sysctls[i]
+		have, ok := d.have.Sysctls[s.Key]
+		if ok && normaliseSysctl(have) == normaliseSysctl(s.Value) {
+			continue
+		}
+		before := have
+		if !ok {
+			before = "(absent)"
+		}
+		d.add(Change{Kind: KindSysctl, Key: s.Key, Action: Update, Before: before, After: s.Value, Sysctl: &s})
+	}
+}
+
+// normaliseSysctl collapses whitespace: sysctl prints multi-value keys
+// with tabs.
+func normaliseSysctl(v string) string { return strings.Join(strings.Fields(v), " ") }
+
+func addressKey(a state.Address) string { return a.Dev + " " + a.Prefix.String() }
+
+func (d *differ) addresses() {
+	have := map[string]bool{}
+	for _, a := range d.have.Addresses {
+		have[addressKey(a)] = true
+	}
+	want := map[string]bool{}
+	for i := range d.want.Addresses {
+		a := d.want.Addresses[i]
+		want[addressKey(a)] = true
+		if !have[addressKey(a)] {
+			d.add(Change{Kind: KindAddress, Key: addressKey(a), Action: Create, After: a.Prefix.String() + " dev " + a.Dev, Address: &a})
+		}
+	}
+	for _, a := range d.have.Addresses {
+		k := addressKey(a)
+		if d.managed(state.ManifestAddress)[k] && !want[k] {
+			a := a
+			d.add(Change{Kind: KindAddress, Key: k, Action: Delete, Before: a.Prefix.String() + " dev " + a.Dev, Address: &a})
+		}
+	}
+}
+
+func routeString(r state.Route) string {
+	s := r.Dst.String()
+	if r.Dst.Bits() == 0 {
+		s = "default"
+	}
+	if r.Via.IsValid() {
+		s += " via " + r.Via.String()
+	}
+	if r.Dev != "" {
+		s += " dev " + r.Dev
+	}
+	return s
+}
+
+func (d *differ) routes() {
+	for i := range d.want.Routes {
+		r := d.want.Routes[i]
+		key := routeString(state.Route{Dst: r.Dst})
+		var found *state.Route
+		for j := range d.have.Routes {
+			if d.have.Routes[j].Dst == r.Dst {
+				found = &d.have.Routes[j]
+				break
+			}
+		}
+		switch {
+		case found == nil:
+			d.add(Change{Kind: KindRoute, Key: key, Action: Create, After: routeString(r), Route: &r})
+		case found.Via != r.Via || (r.Dev != "" && found.Dev != r.Dev):
+			old := *found
+			d.add(Change{Kind: KindRoute, Key: key, Action: Update, Before: routeString(old), After: routeString(r), Route: &r, OldRoute: &old})
+		}
+	}
+}
+
+func (d *differ) files() {
+	d.changedFiles = map[string]bool{}
+	want := map[string]bool{}
+	for i := range d.want.Files {
+		f := d.want.Files[i]
+		want[f.Path] = true
+		have, ok := d.have.Files[f.Path]
+		if !ok || !have.Exists {
+			c := Change{Kind: KindFile, Key: f.Path, Action: Create, File: &f, Sensitive: f.Sensitive,
+				After: fmt.Sprintf("%d bytes, mode %s, %s:%s", len(f.Content), config.FormatMode(f.Mode), f.Owner, f.Group),
+				Diff:  d.unified(nil, f.Content, f.Path)}
+			d.add(c)
+			d.changedFiles[f.Path] = true
+			continue
+		}
+		var details []string
+		contentChanged := !bytes.Equal(have.Content, f.Content)
+		if have.Mode != f.Mode {
+			details = append(details, fmt.Sprintf("mode %s → %s", config.FormatMode(have.Mode), config.FormatMode(f.Mode)))
+		}
+		if have.Owner != f.Owner || have.Group != f.Group {
+			details = append(details, fmt.Sprintf("owner %s:%s → %s:%s", have.Owner, have.Group, f.Owner, f.Group))
+		}
+		if !contentChanged && len(details) == 0 {
+			continue
+		}
+		c := Change{Kind: KindFile, Key: f.Path, Action: Update, File: &f, Sensitive: f.Sensitive}
+		if contentChanged {
+			c.Diff = d.unified(have.Content, f.Content, f.Path)
+			if c.Diff == "" {
+				details = append(details, "a sensitive value changed")
+			}
+			d.changedFiles[f.Path] = true
+		}
+		c.Detail = strings.Join(details, "; ")
+		d.add(c)
+	}
+	managed := d.managed(state.ManifestFile)
+	paths := make([]string, 0, len(managed))
+	for p := range managed {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if want[p] {
+			continue
+		}
+		if have, ok := d.have.Files[p]; ok && have.Exists {
+			d.add(Change{Kind: KindFile, Key: p, Action: Delete, Before: fmt.Sprintf("%d bytes", len(have.Content)),
+				File: &state.File{Path: p}})
+		}
+	}
+}
+
+// unified returns the masked unified diff of a file; "" when the masked
+// texts are equal (only a secret changed).
+func (d *differ) unified(before, after []byte, path string) string {
+	return UnifiedDiff(d.mask.String(string(before)), d.mask.String(string(after)), path)
+}
+
+func (d *differ) nat() {
+	want := d.want.NATRules
+	have := d.have.NATRules
+	if !d.have.NATChainExists {
+		have = nil
+	}
+	equal := len(want) == len(have) && d.have.NATJump == (len(want) > 0)
+	for i := 0; equal && i < len(want); i++ {
+		equal = want[i] == have[i]
+	}
+	if equal && (len(want) > 0) == d.have.NATChainExists {
+		return
+	}
+	key := "nat " + state.NATChain
+	switch {
+	case len(want) == 0 && d.have.NATChainExists:
+		if d.managed(state.ManifestNAT)[state.NATChain] {
+			d.add(Change{Kind: KindNAT, Key: key, Action: Delete, Before: strings.Join(have, "\n")})
+		}
+	case len(want) == 0:
+	case !d.have.NATChainExists:
+		d.add(Change{Kind: KindNAT, Key: key, Action: Create, After: strings.Join(want, "\n"), NAT: want})
+	default:
+		before := strings.Join(have, "\n")
+		if !d.have.NATJump {
+			before += "\n(no jump from POSTROUTING)"
+		}
+		d.add(Change{Kind: KindNAT, Key: key, Action: Update, Before: strings.TrimPrefix(before, "\n"), After: strings.Join(want, "\n"), NAT: want})
+	}
+}
+
+func (d *differ) ipvs() {
+	if len(d.want.IPVS.Services) > 0 && d.have.IPVSError != "" {
+		d.note("IPVS is not usable on this host (%s); the IPVS changes below will fail until it is", d.have.IPVSError)
+	}
+	owned := d.managed(state.ManifestIPVS)
+	for _, s := range d.want.IPVS.Services {
+		owned[s.Key.String()] = true
+	}
+	var mine ipvs.Table
+	for _, s := range d.have.IPVS.Services {
+		if owned[s.Key.String()] {
+			mine.Services = append(mine.Services, s)
+		} else {
+			d.note("IPVS service %s is not managed by clusterctl; left alone", s.Key)
+		}
+	}
+	for _, e := range ipvs.Diff(d.want.IPVS, mine) {
+		e := e
+		c := Change{Kind: KindIPVS, IPVS: &e}
+		switch e.Op {
+		case ipvs.AddService:
+			c.Action, c.Key, c.After = Create, e.Service.Key.String(), e.String()
+		case ipvs.EditService:
+			c.Action, c.Key = Update, e.Service.Key.String()
+			c.Before = ipvs.Edit{Op: ipvs.AddService, Service: e.Before}.String()
+			c.After = ipvs.Edit{Op: ipvs.AddService, Service: e.Service}.String()
+		case ipvs.DeleteService:
+			c.Action, c.Key, c.Before = Delete, e.Service.Key.String(), e.String()
+		case ipvs.AddDest:
+			c.Action, c.Key, c.After = Create, e.Service.Key.String()+" -> "+e.Dest.Addr.String(), e.String()
+		case ipvs.EditDest:
+			c.Action, c.Key, c.After = Update, e.Service.Key.String()+" -> "+e.Dest.Addr.String(), e.String()
+			c.Before = ipvs.Edit{Op: ipvs.AddDest, Service: e.Service, Dest: e.BeforeDest}.String()
+		case ipvs.DeleteDest:
+			c.Action, c.Key, c.Before = Delete, e.Service.Key.String()+" -> "+e.Dest.Addr.String(), e.String()
+		}
+		d.add(c)
+	}
+}
+
+func (d *differ) services() {
+	for i := range d.want.Services {
+		s := d.want.Services[i]
+		have := d.have.Services[s.Name]
+		sc := &ServiceChange{Name: s.Name, Enable: !have.Enabled, Start: !s.EnableOnly && !have.Active}
+		if sc.Enable || sc.Start {
+			action := Update
+			if !have.Enabled && (s.EnableOnly || !have.Active) {
+				action = Create
+			}
+			d.add(Change{Kind: KindService, Key: s.Name, Action: action,
+				Before: serviceString(have, s.EnableOnly), After: serviceString(ServiceState{Active: true, Enabled: true}, s.EnableOnly), Service: sc})
+		}
+		if sc.Start {
+			continue // a start reads the new configuration anyway
+		}
+		if p := d.firstChanged(s.RestartOn); p != "" {
+			d.hp.Effects = append(d.hp.Effects, Effect{Service: s.Name, Action: "restart", Reason: p + " changed"})
+		} else if p := d.firstChanged(s.ReloadOn); p != "" {
+			d.hp.Effects = append(d.hp.Effects, Effect{Service: s.Name, Action: "reload", Reason: p + " changed"})
+		}
+	}
+}
+
+func (d *differ) firstChanged(paths []string) string {
+	for _, p := range paths {
+		if d.changedFiles[p] {
+			return p
+		}
+	}
+	return ""
+}
+
+func serviceString(s ServiceState, enableOnly bool) string {
+	en := "disabled"
+	if s.Enabled {
+		en = "enabled"
+	}
+	if enableOnly {
+		return en
+	}
+	act := "inactive"
+	if s.Active {
+		act = "active"
+	}
+	return act + ", " + en
+}

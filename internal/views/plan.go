@@ -1,0 +1,148 @@
+package views
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/plan"
+)
+
+// PlanHuman prints a plan the way Terraform does: per host in apply order,
+// each change with its mark, file diffs, effects and notes, then a summary.
+func PlanHuman(w io.Writer, p *plan.Plan, color bool) error {
+	c := newPalette(color)
+	var b strings.Builder
+	if len(p.Targets) > 0 {
+		fmt.Fprintf(&b, "%sWarning:%s resource targeting is in effect: only %s planned.\n", c.yellow, c.reset, strings.Join(p.Targets, ", "))
+		b.WriteString("  The plan may be incomplete; use -target for exceptional situations, not routine changes.\n\n")
+	}
+	if p.Empty() {
+		for _, h := range p.Hosts {
+			writeNotes(&b, c, h)
+		}
+		if len(p.Errors) == 0 {
+			fmt.Fprintf(&b, "%sNo changes.%s The cluster matches the configuration.\n", c.bold+c.green, c.reset)
+		}
+	} else {
+		b.WriteString("clusterctl will perform the following actions, host by host in apply order:\n")
+		for _, h := range p.Hosts {
+			if len(h.Changes) == 0 && len(h.Effects) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "\n%s# %s%s (%s)\n", c.bold, h.Host, c.reset, h.Role)
+			for _, ch := range h.Changes {
+				writeChange(&b, c, ch)
+			}
+			for _, e := range h.Effects {
+				fmt.Fprintf(&b, "  %s↻ service %s: %s%s (%s)\n", c.cyan, e.Service, e.Action, c.reset, e.Reason)
+			}
+			writeNotes(&b, c, h)
+		}
+		s := p.Summary()
+		fmt.Fprintf(&b, "\n%sPlan:%s %d to add, %d to change, %d to destroy.\n", c.bold, c.reset, s.Add, s.Change, s.Destroy)
+	}
+	for _, e := range p.Errors {
+		fmt.Fprintf(&b, "\n%sError:%s %s: %s\n", c.red+c.bold, c.reset, e.Host, e.Error)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeNotes(b *strings.Builder, c palette, h plan.HostPlan) {
+	for _, n := range h.Notes {
+		fmt.Fprintf(b, "  %snote (%s): %s%s\n", c.dim, h.Host, n, c.reset)
+	}
+}
+
+func actionColor(c palette, a plan.Action) string {
+	switch a {
+	case plan.Create:
+		return c.green
+	case plan.Update:
+		return c.yellow
+	case plan.Delete:
+		return c.red
+	case plan.Replace:
+		return c.yellow
+	}
+	return ""
+}
+
+func writeChange(b *strings.Builder, c palette, ch plan.Change) {
+	col := actionColor(c, ch.Action)
+	fmt.Fprintf(b, "  %s%-3s %s %s%s", col, ch.Action.Symbol(), ch.Kind, ch.Key, c.reset)
+	switch {
+	case ch.Kind == plan.KindFile:
+		if ch.After != "" {
+			fmt.Fprintf(b, " (%s)", ch.After)
+		}
+		if ch.Before != "" {
+			fmt.Fprintf(b, " (%s)", ch.Before)
+		}
+		if ch.Detail != "" {
+			fmt.Fprintf(b, " (%s)", ch.Detail)
+		}
+		b.WriteString("\n")
+		if ch.Diff != "" {
+			for _, line := range strings.SplitAfter(ch.Diff, "\n") {
+				if line == "" {
+					continue
+				}
+				lc := ""
+				switch {
+				case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
+					lc = c.bold
+				case strings.HasPrefix(line, "+"):
+					lc = c.green
+				case strings.HasPrefix(line, "-"):
+					lc = c.red
+				case strings.HasPrefix(line, "@@"):
+					lc = c.cyan
+				}
+				fmt.Fprintf(b, "      %s%s%s\n", lc, strings.TrimSuffix(line, "\n"), c.reset)
+			}
+		}
+	case ch.Before != "" && ch.After != "" && !strings.Contains(ch.Before+ch.After, "\n"):
+		fmt.Fprintf(b, ": %s → %s\n", ch.Before, ch.After)
+	case strings.Contains(ch.Before+ch.After, "\n"):
+		b.WriteString("\n")
+		for _, l := range splitNonEmpty(ch.Before) {
+			fmt.Fprintf(b, "      %s- %s%s\n", c.red, l, c.reset)
+		}
+		for _, l := range splitNonEmpty(ch.After) {
+			fmt.Fprintf(b, "      %s+ %s%s\n", c.green, l, c.reset)
+		}
+	case ch.After != "":
+		fmt.Fprintf(b, ": %s\n", ch.After)
+	case ch.Before != "":
+		fmt.Fprintf(b, ": %s\n", ch.Before)
+	default:
+		b.WriteString("\n")
+	}
+}
+
+func splitNonEmpty(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// PlanJSON is the machine-readable plan (documented in docs/plan.md).
+type PlanJSON struct {
+	*plan.Plan
+	Summary plan.Summary `json:"summary"`
+	Empty   bool         `json:"no_changes"`
+}
+
+// PlanMachine prints the plan as one JSON document.
+func PlanMachine(w io.Writer, p *plan.Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(PlanJSON{Plan: p, Summary: p.Summary(), Empty: p.Empty()})
+}
