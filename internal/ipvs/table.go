@@ -31,6 +31,9 @@ type ServiceKey struct {
 	Protocol Protocol
 	Addr     netip.AddrPort // zero for fwmark services
 	Mark     uint32         // zero unless Protocol is FWMark
+	// IPv6 marks an IPv6 fwmark service (ipvsadm -f MARK -6). It is false
+	// for tcp/udp services, whose family is that of Addr.
+	IPv6 bool
 }
 
 // Service is a virtual service and its destinations. Identity lives in Key;
@@ -71,7 +74,10 @@ func KeyLess(a, b ServiceKey) bool {
 	if c := a.Addr.Compare(b.Addr); c != 0 {
 		return c < 0
 	}
-	return a.Mark < b.Mark
+	if a.Mark != b.Mark {
+		return a.Mark < b.Mark
+	}
+	return !a.IPv6 && b.IPv6
 }
 
 // Sort orders services by key and each service's destinations by address.

@@ -1,0 +1,264 @@
+package render
+
+import (
+	"net/netip"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+)
+
+// Configurations built in Go, as the config layer would produce them
+// (validated, members sorted by priority, real servers by address).
+
+func pfx(s string) netip.Prefix        { return netip.MustParsePrefix(s) }
+func addr(s string) netip.Addr         { return netip.MustParseAddr(s) }
+func addrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+func iface(name string, addrs ...string) config.Interface {
+	i := config.Interface{Name: name}
+	for _, a := range addrs {
+		i.Addresses = append(i.Addresses, pfx(a))
+	}
+	return i
+}
+
+func newHost(name string, ifaces ...config.Interface) *config.Host {
+	return &config.Host{Name: name, Connection: config.Connection{Address: name}, Interfaces: ifaces}
+}
+
+func newConfig(hosts ...*config.Host) *config.Config {
+	c := &config.Config{
+		Hosts:          map[string]*config.Host{},
+		VRRPInstances:  map[string]*config.VRRPInstance{},
+		HealthChecks:   map[string]*config.HealthCheck{},
+		VirtualServers: map[string]*config.VirtualServer{},
+	}
+	for _, h := range hosts {
+		c.Hosts[h.Name] = h
+	}
+	return c
+}
+
+// nginxHost is a web server as in the labs: nginx installed and running,
+// with a page telling which server answered.
+func nginxHost(h *config.Host, page string) *config.Host {
+	h.Packages = []string{"nginx"}
+	h.Services = []string{"nginx"}
+	if page != "" {
+		const p = "/usr/share/nginx/html/index.html"
+		h.Files = map[string]*config.File{p: {Path: p, Content: page}}
+	}
+	return h
+}
+
+// seedGlobalDefs is the lab's global_defs.
+func seedGlobalDefs() config.Keepalived {
+	return config.Keepalived{
+		RouterID:              "LVS_DEVEL",
+		NotificationEmail:     []string{"aming@aminglinux.com"},
+		NotificationEmailFrom: "root@aminglinux.com",
+		SMTPServer:            "127.0.0.1",
+		SMTPConnectTimeout:    30,
+	}
+}
+
+// labA is the seed's keepalived HA pair for nginx (18.3–18.5).
+func labA() *config.Config {
+	c := newConfig(
+		nginxHost(newHost("web1", iface("ens33", "192.168.19.101/24")), ""),
+		nginxHost(newHost("web2", iface("ens33", "192.168.19.102/24")), ""),
+	)
+	c.Keepalived = seedGlobalDefs()
+	c.HealthChecks["nginx"] = &config.HealthCheck{
+		Name:           "nginx",
+		Process:        "nginx",
+		Service:        "nginx",
+		Restart:        true,
+		StopKeepalived: true,
+		LogFile:        "/var/log/check_ng.log",
+		ScriptPath:     "/usr/local/sbin/check_ng.sh",
+		Interval:       3,
+	}
+	c.VRRPInstances["VI_1"] = &config.VRRPInstance{
+		Name:            "VI_1",
+		Interface:       "ens33",
+		VirtualRouterID: 51,
+		AdvertInt:       1,
+		AuthPass:        "aminglin",
+		VirtualIPs:      []netip.Prefix{pfx("192.168.19.100/32")},
+		Members: []*config.Member{
+			{Host: "web1", Priority: 100, State: config.StateMaster},
+			{Host: "web2", Priority: 90, State: config.StateBackup},
+		},
+		TrackScripts: []string{"nginx"},
+	}
+	return c
+}
+
+// labB is the seed's LVS NAT lab (18.9/18.10).
+func labB() *config.Config {
+	rs1 := nginxHost(newHost("rs1", iface("ens33", "192.168.19.102/24")), "RS1------RS1\n")
+	rs2 := nginxHost(newHost("rs2", iface("ens33", "192.168.19.103/24")), "RS2------RS2\n")
+	c := newConfig(
+		newHost("dir", iface("ens33", "192.168.19.101/24"), iface("ens37", "192.168.47.128/24")),
+		rs1, rs2,
+	)
+	c.VirtualServers["web"] = &config.VirtualServer{
+		Name:        "web",
+		Address:     addrPort("192.168.47.128:80"),
+		Protocol:    "tcp",
+		Mode:        config.ModeNAT,
+		Scheduler:   "wlc",
+		Persistence: 3,
+		Directors:   []string{"dir"},
+		ManagedBy:   config.ManagedByClusterctl,
+		RealServers: []*config.RealServer{
+			{Host: "rs1", Address: addr("192.168.19.102"), Port: 80, Weight: 1},
+			{Host: "rs2", Address: addr("192.168.19.103"), Port: 80, Weight: 1},
+		},
+	}
+	return c
+}
+
+// labDR is direct routing: one director, two real servers on its LAN,
+// a TCP service with persistence granularity and a UDP service.
+func labDR() *config.Config {
+	rs1 := nginxHost(newHost("rs1", iface("eth0", "10.0.0.11/24")), "RS1\n")
+	rs2 := nginxHost(newHost("rs2", iface("eth0", "10.0.0.12/24")), "RS2\n")
+	rs1.Gateway, rs2.Gateway = addr("10.0.0.1"), addr("10.0.0.1")
+	c := newConfig(newHost("dir", iface("eth0", "10.0.0.10/24")), rs1, rs2)
+	rss := func(port uint16) []*config.RealServer {
+		return []*config.RealServer{
+			{Host: "rs1", Address: addr("10.0.0.11"), Port: port, Weight: 1},
+			{Host: "rs2", Address: addr("10.0.0.12"), Port: port, Weight: 1},
+		}
+	}
+	c.VirtualServers["web"] = &config.VirtualServer{
+		Name: "web", Address: addrPort("10.0.0.100:80"), Protocol: "tcp", Mode: config.ModeDR,
+		Scheduler: "rr", Persistence: 300, PersistenceNetmask: addr("255.255.255.0"),
+		Directors: []string{"dir"}, ManagedBy: config.ManagedByClusterctl, RealServers: rss(80),
+	}
+	c.VirtualServers["dns"] = &config.VirtualServer{
+		Name: "dns", Address: addrPort("10.0.0.101:53"), Protocol: "udp", Mode: config.ModeDR,
+		Scheduler: "sh", Directors: []string{"dir"}, ManagedBy: config.ManagedByClusterctl, RealServers: rss(53),
+	}
+	return c
+}
+
+// labTUN is IP-in-IP: real servers on another, routed subnet.
+func labTUN() *config.Config {
+	rs1 := newHost("rs1", iface("eth0", "10.2.0.11/24"))
+	rs1.Gateway = addr("10.2.0.1")
+	c := newConfig(newHost("dir", iface("eth0", "10.1.0.10/24")), rs1)
+	c.VirtualServers["web"] = &config.VirtualServer{
+		Name: "web", Address: addrPort("10.1.0.100:80"), Protocol: "tcp", Mode: config.ModeTUN,
+		Scheduler: "wrr", Directors: []string{"dir"}, ManagedBy: config.ManagedByClusterctl,
+		RealServers: []*config.RealServer{
+			{Host: "rs1", Address: addr("10.2.0.11"), Port: 80, Weight: 2, UpperThreshold: 100, LowerThreshold: 10},
+			{Address: addr("10.2.0.12"), Port: 80, Weight: 1},
+		},
+	}
+	return c
+}
+
+// labFullNAT is IPVS NAT plus SNAT: real servers keep their own gateway.
+func labFullNAT() *config.Config {
+	c := newConfig(
+		newHost("dir", iface("ens33", "172.16.0.10/24"), iface("ens37", "10.0.1.10/24")),
+		nginxHost(newHost("rs1", iface("eth0", "10.0.1.21/24")), ""),
+	)
+	c.VirtualServers["web"] = &config.VirtualServer{
+		Name: "web", Address: addrPort("172.16.0.100:80"), Protocol: "tcp", Mode: config.ModeFullNAT,
+		Scheduler: "sh", SNATAddress: addr("10.0.1.10"), Directors: []string{"dir"}, ManagedBy: config.ManagedByClusterctl,
+		RealServers: []*config.RealServer{{Host: "rs1", Address: addr("10.0.1.21"), Port: 8080, Weight: 1}},
+	}
+	c.VirtualServers["dns"] = &config.VirtualServer{
+		Name: "dns", Address: addrPort("172.16.0.101:53"), Protocol: "udp", Mode: config.ModeFullNAT,
+		Scheduler: "rr", Directors: []string{"dir"}, ManagedBy: config.ManagedByClusterctl,
+		RealServers: []*config.RealServer{{Host: "rs1", Address: addr("10.0.1.21"), Port: 53, Weight: 1}},
+	}
+	return c
+}
+
+// labHA is a keepalived director pair running LVS itself: an external VIP
+// (unicast adverts) and an internal VIP that is the NAT real servers'
+// gateway, a NAT service checked with TCP_CHECK and HTTP_GET, and a DR
+// service checked with MISC_CHECK.
+func labHA() *config.Config {
+	app1 := nginxHost(newHost("app1", iface("eth0", "10.10.0.21/24")), "APP1\n")
+	app2 := nginxHost(newHost("app2", iface("eth0", "10.10.0.22/24")), "APP2\n")
+	app1.Gateway, app2.Gateway = addr("10.10.0.1"), addr("10.10.0.1")
+	app2.Files["/etc/nginx/conf.d/status.conf"] = &config.File{
+		Path: "/etc/nginx/conf.d/status.conf", Content: "server { listen 8081; location /status { stub_status; } }\n",
+	}
+	c := newConfig(
+		newHost("lb1", iface("eth0", "192.168.50.11/24"), iface("eth1", "10.10.0.11/24")),
+		newHost("lb2", iface("eth0", "192.168.50.12/24"), iface("eth1", "10.10.0.12/24")),
+		app1, app2,
+	)
+	c.Keepalived = config.Keepalived{
+		NotificationEmail:    []string{"ops@example.com", "oncall@example.com"},
+		EnableScriptSecurity: true,
+		ScriptUser:           "root",
+	}
+	c.HealthChecks["lb"] = &config.HealthCheck{
+		Name: "lb", Script: "/usr/local/bin/check_lb.sh", Interval: 2, Weight: -20, Fall: 2, Rise: 1, Timeout: 2,
+	}
+	members := func(state1, state2 string) []*config.Member {
+		return []*config.Member{
+			{Host: "lb1", Priority: 150, State: state1},
+			{Host: "lb2", Priority: 100, State: state2},
+		}
+	}
+	c.VRRPInstances["VI_EXT"] = &config.VRRPInstance{
+		Name: "VI_EXT", Interface: "eth0", VirtualRouterID: 60, AdvertInt: 1, AuthPass: "s3cret",
+		VirtualIPs: []netip.Prefix{pfx("192.168.50.100/32"), pfx("192.168.50.101/32")},
+		Members:    members(config.StateMaster, config.StateBackup), Unicast: true,
+		TrackScripts: []string{"lb"}, TrackInterfaces: []string{"eth1"}, GarpMasterDelay: 1,
+	}
+	c.VRRPInstances["VI_INT"] = &config.VRRPInstance{
+		Name: "VI_INT", Interface: "eth1", VirtualRouterID: 61, AdvertInt: 1,
+		VirtualIPs: []netip.Prefix{pfx("10.10.0.1/24")},
+		Members:    members(config.StateBackup, config.StateBackup), Nopreempt: true,
+		NotifyMaster: "/usr/local/bin/notify.sh master", NotifyBackup: "/usr/local/bin/notify.sh backup",
+		NotifyFault: "/usr/local/bin/notify.sh fault", TrackScripts: []string{"lb"},
+	}
+	c.VRRPInstances["VI_MGMT"] = &config.VRRPInstance{
+		Name: "VI_MGMT", Interface: "eth1", VirtualRouterID: 62, AdvertInt: 2,
+		VirtualIPs: []netip.Prefix{pfx("10.10.0.2/32")},
+		Members:    members(config.StateBackup, config.StateBackup), PreemptDelay: 30,
+	}
+	c.VirtualServers["web"] = &config.VirtualServer{
+		Name: "web", Address: addrPort("192.168.50.100:80"), Protocol: "tcp", Mode: config.ModeNAT,
+		Scheduler: "wlc", Persistence: 60, PersistenceNetmask: addr("255.255.255.0"),
+		Directors: []string{"lb1", "lb2"}, ManagedBy: config.ManagedByKeepalived, DelayLoop: 6,
+		SorryServer: addrPort("10.10.0.50:80"),
+		RealServers: []*config.RealServer{
+			{Host: "app1", Address: addr("10.10.0.21"), Port: 80, Weight: 3, UpperThreshold: 1000,
+				Check: &config.RealServerCheck{Type: config.CheckTCP, ConnectTimeout: 3, Retry: 3, DelayBeforeRetry: 3}},
+			{Host: "app2", Address: addr("10.10.0.22"), Port: 80, Weight: 1, LowerThreshold: 5,
+				Check: &config.RealServerCheck{Type: config.CheckHTTP, Path: "/health", StatusCode: 200, ConnectTimeout: 3}},
+		},
+	}
+	c.VirtualServers["api"] = &config.VirtualServer{
+		Name: "api", Address: addrPort("192.168.50.101:443"), Protocol: "tcp", Mode: config.ModeDR,
+		Scheduler: "rr", Directors: []string{"lb1", "lb2"}, ManagedBy: config.ManagedByKeepalived,
+		RealServers: []*config.RealServer{
+			{Host: "app1", Address: addr("192.168.50.21"), Port: 443, Weight: 1,
+				Check: &config.RealServerCheck{Type: config.CheckMisc, MiscPath: "/usr/local/bin/check_api.sh 192.168.50.21"}},
+		},
+	}
+	app1.Interfaces = append(app1.Interfaces, iface("eth1", "192.168.50.21/24"))
+	return c
+}
+
+// testCases are the golden cases, by directory name under testdata/golden.
+func testCases() map[string]func() *config.Config {
+	return map[string]func() *config.Config{
+		"lab-a-keepalived":  labA,
+		"lab-b-nat":         labB,
+		"dr":                labDR,
+		"tun":               labTUN,
+		"fullnat":           labFullNAT,
+		"ha-keepalived-lvs": labHA,
+	}
+}

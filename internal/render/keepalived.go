@@ -1,0 +1,449 @@
+package render
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/state"
+)
+
+// keepalivedView is what keepalived.conf.tmpl renders. Every string is
+// final keepalived syntax (quoted where keepalived wants quotes); the
+// template only lays the values out.
+type keepalivedView struct {
+	Global         globalDefsView
+	Scripts        []vrrpScriptView
+	Instances      []vrrpInstanceView
+	VirtualServers []keepalivedVSView
+}
+
+type globalDefsView struct {
+	NotificationEmail     []string
+	NotificationEmailFrom string
+	SMTPServer            string
+	SMTPConnectTimeout    int
+	RouterID              string
+	EnableScriptSecurity  bool
+	ScriptUser            string
+}
+
+type vrrpScriptView struct {
+	Name                        string
+	Script                      string // quoted
+	Interval                    int
+	Weight, Fall, Rise, Timeout int
+}
+
+type vrrpInstanceView struct {
+	Name            string
+	State           string
+	Interface       string
+	VirtualRouterID int
+	Priority        int
+	AdvertInt       int
+	Nopreempt       bool
+	PreemptDelay    int
+	GarpMasterDelay int
+	UnicastSrcIP    string
+	UnicastPeers    []string
+	AuthPass        string
+	VirtualIPs      []string
+	TrackInterfaces []string
+	TrackScripts    []string
+	NotifyMaster    string // quoted
+	NotifyBackup    string
+	NotifyFault     string
+}
+
+type keepalivedVSView struct {
+	Selector    string // "IP PORT" or "fwmark N"
+	DelayLoop   int
+	Scheduler   string
+	Kind        string // NAT, DR, TUN
+	Persistence int
+	Granularity string
+	Protocol    string // TCP, UDP
+	SorryServer string // "IP PORT"
+	RealServers []keepalivedRSView
+}
+
+type keepalivedRSView struct {
+	Address      string
+	Port         uint16
+	Weight       int
+	Upper, Lower int
+	Check        *keepalivedCheckView
+}
+
+type keepalivedCheckView struct {
+	Keyword          string // TCP_CHECK, HTTP_GET, MISC_CHECK
+	Path             string
+	StatusCode       int
+	MiscPath         string // quoted
+	ConnectTimeout   int
+	Retry            int
+	DelayBeforeRetry int
+}
+
+// memberInstances returns the VRRP instances the host is a member of,
+// sorted by name.
+func (b *hostBuilder) memberInstances() []*config.VRRPInstance {
+	var out []*config.VRRPInstance
+	for _, name := range b.cfg.VRRPInstanceNames() {
+		if v := b.cfg.VRRPInstances[name]; v.MemberFor(b.host.Name) != nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// keepalivedServers returns the keepalived-managed virtual servers the host
+// directs, sorted by name.
+func (b *hostBuilder) keepalivedServers() []*config.VirtualServer {
+	var out []*config.VirtualServer
+	for _, vs := range b.directed() {
+		if vs.ManagedBy == config.ManagedByKeepalived {
+			out = append(out, vs)
+		}
+	}
+	return out
+}
+
+// directed returns the virtual servers the host directs, sorted by name.
+func (b *hostBuilder) directed() []*config.VirtualServer {
+	var out []*config.VirtualServer
+	for _, name := range b.cfg.VirtualServerNames() {
+		vs := b.cfg.VirtualServers[name]
+		if contains(vs.Directors, b.host.Name) {
+			out = append(out, vs)
+		}
+	}
+	return out
+}
+
+// trackedChecks returns the health checks tracked by the given instances,
+// without duplicates, sorted by name.
+func (b *hostBuilder) trackedChecks(instances []*config.VRRPInstance) ([]*config.HealthCheck, error) {
+	seen := map[string]bool{}
+	for _, v := range instances {
+		for _, name := range v.TrackScripts {
+			if b.cfg.HealthChecks[name] == nil {
+				return nil, fmt.Errorf("vrrp_instance %s: track_script %q is not a declared health_check", v.Name, name)
+			}
+			seen[name] = true
+		}
+	}
+	var out []*config.HealthCheck
+	for _, name := range sortedKeys(seen) {
+		out = append(out, b.cfg.HealthChecks[name])
+	}
+	return out, nil
+}
+
+// addKeepalived renders keepalived.conf and the generated health check
+// scripts on VRRP members and directors of keepalived-managed servers.
+func (b *hostBuilder) addKeepalived() error {
+	instances := b.memberInstances()
+	servers := b.keepalivedServers()
+	if len(instances) == 0 && len(servers) == 0 {
+		return nil
+	}
+	checks, err := b.trackedChecks(instances)
+	if err != nil {
+		return err
+	}
+	view := keepalivedView{Global: b.globalDefs()}
+	for _, hc := range checks {
+		sv, err := scriptView(hc)
+		if err != nil {
+			return err
+		}
+		view.Scripts = append(view.Scripts, sv)
+		if hc.Process != "" {
+			if err := b.addCheckScript(hc); err != nil {
+				return err
+			}
+		}
+	}
+	sensitive := false
+	for _, v := range instances {
+		iv, err := b.instanceView(v)
+		if err != nil {
+			return fmt.Errorf("vrrp_instance %s: %w", v.Name, err)
+		}
+		sensitive = sensitive || v.AuthPass != ""
+		view.Instances = append(view.Instances, iv)
+	}
+	for _, vs := range servers {
+		sv, err := keepalivedServerView(vs)
+		if err != nil {
+			return fmt.Errorf("virtual_server %s: %w", vs.Name, err)
+		}
+		view.VirtualServers = append(view.VirtualServers, sv)
+	}
+	content, err := b.execute("keepalived.conf.tmpl", view)
+	if err != nil {
+		return err
+	}
+	f := rootFile(KeepalivedConfPath, 0o640, content)
+	f.Sensitive = sensitive
+	f.Validate = state.ValidateKeepalived
+	if err := b.addFile(f); err != nil {
+		return err
+	}
+	b.addPackage("keepalived")
+	s := b.service("keepalived")
+	s.ReloadOn = append(s.ReloadOn, KeepalivedConfPath)
+	return nil
+}
+
+func (b *hostBuilder) globalDefs() globalDefsView {
+	k := b.cfg.Keepalived
+	g := globalDefsView{
+		NotificationEmail:     k.NotificationEmail,
+		NotificationEmailFrom: k.NotificationEmailFrom,
+		SMTPServer:            k.SMTPServer,
+		SMTPConnectTimeout:    k.SMTPConnectTimeout,
+		RouterID:              k.RouterID,
+		EnableScriptSecurity:  k.EnableScriptSecurity,
+		ScriptUser:            k.ScriptUser,
+	}
+	if g.RouterID == "" {
+		g.RouterID = b.host.Name
+	}
+	return g
+}
+
+func scriptView(hc *config.HealthCheck) (vrrpScriptView, error) {
+	cmd := hc.Script
+	if hc.Process != "" {
+		if hc.ScriptPath == "" || !strings.HasPrefix(hc.ScriptPath, "/") {
+			return vrrpScriptView{}, fmt.Errorf("health_check %s: script path %q is not absolute", hc.Name, hc.ScriptPath)
+		}
+		cmd = hc.ScriptPath
+	}
+	if cmd == "" {
+		return vrrpScriptView{}, fmt.Errorf("health_check %s: neither process nor script is set", hc.Name)
+	}
+	q, err := keepalivedQuote("health_check "+hc.Name+" script", cmd)
+	if err != nil {
+		return vrrpScriptView{}, err
+	}
+	if hc.Interval <= 0 {
+		return vrrpScriptView{}, fmt.Errorf("health_check %s: interval %d is not positive", hc.Name, hc.Interval)
+	}
+	return vrrpScriptView{
+		Name:     hc.VRRPScriptName(),
+		Script:   q,
+		Interval: hc.Interval,
+		Weight:   hc.Weight,
+		Fall:     hc.Fall,
+		Rise:     hc.Rise,
+		Timeout:  hc.Timeout,
+	}, nil
+}
+
+func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, error) {
+	m := v.MemberFor(b.host.Name)
+	iv := vrrpInstanceView{
+		Name:            v.Name,
+		State:           m.State,
+		Interface:       v.Interface,
+		VirtualRouterID: v.VirtualRouterID,
+		Priority:        m.Priority,
+		AdvertInt:       v.AdvertInt,
+		Nopreempt:       v.Nopreempt,
+		PreemptDelay:    v.PreemptDelay,
+		GarpMasterDelay: v.GarpMasterDelay,
+		AuthPass:        v.AuthPass,
+		TrackInterfaces: v.TrackInterfaces,
+	}
+	if iv.State != config.StateMaster && iv.State != config.StateBackup {
+		return iv, fmt.Errorf("member %s: state %q is neither %s nor %s", m.Host, iv.State, config.StateMaster, config.StateBackup)
+	}
+	if _, err := keepalivedWord("interface", v.Interface); err != nil {
+		return iv, err
+	}
+	if v.AuthPass != "" {
+		// The value is secret: never put it in the message.
+		if _, err := keepalivedWord("auth_pass", v.AuthPass); err != nil {
+			return iv, fmt.Errorf("auth_pass: not a single keepalived word")
+		}
+	}
+	if len(v.VirtualIPs) == 0 {
+		return iv, fmt.Errorf("no virtual IPs")
+	}
+	for _, p := range v.VirtualIPs {
+		iv.VirtualIPs = append(iv.VirtualIPs, p.String())
+	}
+	for _, name := range v.TrackScripts {
+		iv.TrackScripts = append(iv.TrackScripts, b.cfg.HealthChecks[name].VRRPScriptName())
+	}
+	var err error
+	for _, n := range []struct {
+		dst *string
+		cmd string
+		kw  string
+	}{{&iv.NotifyMaster, v.NotifyMaster, "notify_master"}, {&iv.NotifyBackup, v.NotifyBackup, "notify_backup"}, {&iv.NotifyFault, v.NotifyFault, "notify_fault"}} {
+		if n.cmd == "" {
+			continue
+		}
+		if *n.dst, err = keepalivedQuote(n.kw, n.cmd); err != nil {
+			return iv, err
+		}
+	}
+	if v.Unicast {
+		if iv.UnicastSrcIP, iv.UnicastPeers, err = b.unicast(v); err != nil {
+			return iv, err
+		}
+	}
+	return iv, nil
+}
+
+// unicast returns this host's source address for the instance's adverts
+// and the other members' addresses on the same subnet. The source is the
+// address of the instance's interface whose subnet holds the first VIP,
+// else the interface's first address.
+func (b *hostBuilder) unicast(v *config.VRRPInstance) (string, []string, error) {
+	var src netip.Prefix
+	for _, i := range b.host.Interfaces {
+		if i.Name != v.Interface || len(i.Addresses) == 0 {
+			continue
+		}
+		src = i.Addresses[0]
+		for _, p := range i.Addresses {
+			if p.Masked().Contains(v.VirtualIPs[0].Addr()) {
+				src = p
+				break
+			}
+		}
+	}
+	if !src.IsValid() {
+		return "", nil, fmt.Errorf("unicast: host %s has no address on interface %s", b.host.Name, v.Interface)
+	}
+	var peers []netip.Addr
+	for _, m := range v.Members {
+		if m.Host == b.host.Name {
+			continue
+		}
+		peer, _, ok := hostAddrOn(b.cfg.Hosts[m.Host], src.Addr())
+		if !ok || !src.Masked().Contains(peer) {
+			return "", nil, fmt.Errorf("unicast: member %s has no address on %s", m.Host, src.Masked())
+		}
+		peers = append(peers, peer)
+	}
+	sort.Slice(peers, func(i, j int) bool { return peers[i].Less(peers[j]) })
+	out := make([]string, len(peers))
+	for i, p := range peers {
+		out[i] = p.String()
+	}
+	return src.Addr().String(), out, nil
+}
+
+// lbKind is keepalived's lb_kind for a mode; FULLNAT is IPVS NAT plus an
+// SNAT rule that clusterctl adds itself.
+func lbKind(mode string) (string, error) {
+	switch mode {
+	case config.ModeNAT, config.ModeFullNAT:
+		return "NAT", nil
+	case config.ModeDR:
+		return "DR", nil
+	case config.ModeTUN:
+		return "TUN", nil
+	}
+	return "", fmt.Errorf("unknown mode %q", mode)
+}
+
+func keepalivedServerView(vs *config.VirtualServer) (keepalivedVSView, error) {
+	kind, err := lbKind(vs.Mode)
+	if err != nil {
+		return keepalivedVSView{}, err
+	}
+	v := keepalivedVSView{
+		DelayLoop:   vs.DelayLoop,
+		Scheduler:   vs.Scheduler,
+		Kind:        kind,
+		Persistence: vs.Persistence,
+		Protocol:    strings.ToUpper(vs.Protocol),
+	}
+	switch {
+	case vs.FWMark != 0:
+		v.Selector = "fwmark " + strconv.FormatUint(uint64(vs.FWMark), 10)
+	case vs.Address.IsValid():
+		v.Selector = vs.Address.Addr().String() + " " + strconv.Itoa(int(vs.Address.Port()))
+	default:
+		return v, fmt.Errorf("neither address nor fwmark is set")
+	}
+	if v.Protocol == "" {
+		v.Protocol = "TCP"
+	}
+	if v.Protocol != "TCP" && v.Protocol != "UDP" {
+		return v, fmt.Errorf("unknown protocol %q", vs.Protocol)
+	}
+	if vs.Persistence > 0 && vs.PersistenceNetmask.IsValid() {
+		v.Granularity = vs.PersistenceNetmask.String()
+	}
+	if vs.SorryServer.IsValid() {
+		v.SorryServer = vs.SorryServer.Addr().String() + " " + strconv.Itoa(int(vs.SorryServer.Port()))
+	}
+	for _, rs := range sortedRealServers(vs.RealServers) {
+		rv := keepalivedRSView{
+			Address: rs.Address.String(),
+			Port:    rs.Port,
+			Weight:  rs.Weight,
+			Upper:   rs.UpperThreshold,
+			Lower:   rs.LowerThreshold,
+		}
+		if rs.Check != nil {
+			cv, err := checkView(rs.Check)
+			if err != nil {
+				return v, fmt.Errorf("real server %s: %w", rs.AddrPort(), err)
+			}
+			rv.Check = cv
+		}
+		v.RealServers = append(v.RealServers, rv)
+	}
+	return v, nil
+}
+
+func checkView(c *config.RealServerCheck) (*keepalivedCheckView, error) {
+	cv := &keepalivedCheckView{
+		ConnectTimeout:   c.ConnectTimeout,
+		Retry:            c.Retry,
+		DelayBeforeRetry: c.DelayBeforeRetry,
+	}
+	var err error
+	switch c.Type {
+	case config.CheckTCP:
+		cv.Keyword = "TCP_CHECK"
+	case config.CheckHTTP:
+		cv.Keyword = "HTTP_GET"
+		cv.Path = c.Path
+		if cv.Path == "" {
+			cv.Path = "/"
+		}
+		if _, err := keepalivedWord("HTTP_GET path", cv.Path); err != nil {
+			return nil, err
+		}
+		cv.StatusCode = c.StatusCode
+	case config.CheckMisc:
+		cv.Keyword = "MISC_CHECK"
+		if cv.MiscPath, err = keepalivedQuote("misc_path", c.MiscPath); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("unknown check type %q", c.Type)
+	}
+	return cv, nil
+}
+
+// sortedRealServers returns a copy of rs ordered by address and port.
+func sortedRealServers(rs []*config.RealServer) []*config.RealServer {
+	out := append([]*config.RealServer(nil), rs...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].AddrPort().Compare(out[j].AddrPort()) < 0 })
+	return out
+}

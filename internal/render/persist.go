@@ -1,0 +1,139 @@
+package render
+
+import (
+	"sort"
+
+	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/state"
+)
+
+// natRulesView is what iptables-nat.rules.tmpl renders.
+type natRulesView struct {
+	Path  string
+	Chain string
+	Rules []string
+}
+
+// restoreView is what clusterctl-restore.sh.tmpl renders; every string is
+// already quoted for the shell.
+type restoreView struct {
+	TunnelUp     bool
+	SysctlFile   string
+	Addresses    []string // `ip addr replace` arguments
+	Routes       []string // `ip route replace` arguments
+	NATFile      string
+	NATChain     string
+	IPVSFile     string
+	IPVSServices []string // ipvsadm service selectors: "-t 192.168.47.128:80"
+}
+
+// addPersistence writes the files that make the runtime state survive a
+// reboot: the sysctl and modules drop-ins, the NAT and IPVS rule files, and
+// the clusterctl-restore script with its oneshot unit.
+func (b *hostBuilder) addPersistence() error {
+	sysctls := b.sortedSysctls()
+	if len(sysctls) > 0 {
+		content, err := b.execute("sysctl.conf.tmpl", sysctls)
+		if err != nil {
+			return err
+		}
+		if err := b.addFile(rootFile(SysctlDropInPath, 0o644, content)); err != nil {
+			return err
+		}
+	}
+	if len(b.modules) > 0 {
+		content, err := b.execute("modules-load.conf.tmpl", sortedKeys(b.modules))
+		if err != nil {
+			return err
+		}
+		if err := b.addFile(rootFile(ModulesLoadPath, 0o644, content)); err != nil {
+			return err
+		}
+	}
+	if len(b.natRules) > 0 {
+		b.addPackage("iptables")
+		content, err := b.execute("iptables-nat.rules.tmpl", natRulesView{Path: NATRulesPath, Chain: state.NATChain, Rules: b.natRules})
+		if err != nil {
+			return err
+		}
+		if err := b.addFile(rootFile(NATRulesPath, 0o644, content)); err != nil {
+			return err
+		}
+	}
+	table := ipvs.Table{Services: append([]ipvs.Service(nil), b.ipvs...)}
+	table.Normalize()
+	var selectors []string
+	if len(table.Services) > 0 {
+		content, err := b.execute("ipvs.rules.tmpl", table.Save())
+		if err != nil {
+			return err
+		}
+		if err := b.addFile(rootFile(IPVSRulesPath, 0o644, content)); err != nil {
+			return err
+		}
+		for _, s := range table.Services {
+			sel, err := ipvsSelector(s.Key)
+			if err != nil {
+				return err
+			}
+			selectors = append(selectors, sel[0]+" "+shQuote(sel[1]))
+		}
+	}
+	if len(sysctls) == 0 && len(b.addresses) == 0 && len(b.routes) == 0 && len(b.natRules) == 0 && len(table.Services) == 0 {
+		return nil
+	}
+	view := restoreView{IPVSServices: selectors}
+	if len(sysctls) > 0 {
+		view.SysctlFile = SysctlDropInPath
+	}
+	addrs := append([]state.Address(nil), b.addresses...)
+	sort.Slice(addrs, func(i, j int) bool { return state.AddressLess(addrs[i], addrs[j]) })
+	for _, a := range addrs {
+		view.Addresses = append(view.Addresses, a.Prefix.String()+" dev "+shQuote(a.Dev))
+		view.TunnelUp = view.TunnelUp || a.Dev == tunnelDev
+	}
+	routes := append([]state.Route(nil), b.routes...)
+	sort.Slice(routes, func(i, j int) bool { return state.RouteLess(routes[i], routes[j]) })
+	for _, r := range routes {
+		view.Routes = append(view.Routes, routeArgs(r))
+	}
+	if len(b.natRules) > 0 {
+		view.NATFile = NATRulesPath
+		view.NATChain = state.NATChain
+	}
+	if len(table.Services) > 0 {
+		view.IPVSFile = IPVSRulesPath
+	}
+	script, err := b.execute("clusterctl-restore.sh.tmpl", view)
+	if err != nil {
+		return err
+	}
+	unit, err := b.execute("clusterctl-restore.service.tmpl", RestoreScriptPath)
+	if err != nil {
+		return err
+	}
+	if err := b.addFile(rootFile(RestoreScriptPath, 0o755, script)); err != nil {
+		return err
+	}
+	if err := b.addFile(rootFile(RestoreUnitPath, 0o644, unit)); err != nil {
+		return err
+	}
+	b.service(RestoreServiceName).EnableOnly = true
+	return nil
+}
+
+// routeArgs are the `ip route replace` arguments for r.
+func routeArgs(r state.Route) string {
+	dst := r.Dst.String()
+	if r.Dst.Bits() == 0 && r.Dst.Addr().IsUnspecified() {
+		dst = "default"
+	}
+	s := dst
+	if r.Via.IsValid() {
+		s += " via " + r.Via.String()
+	}
+	if r.Dev != "" {
+		s += " dev " + shQuote(r.Dev)
+	}
+	return s
+}

@@ -1,0 +1,274 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"text/template"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/templates"
+)
+
+// ErrConflict is returned when two roles of a host need different values
+// for the same thing (a sysctl, the default route, a file path).
+var ErrConflict = errors.New("conflicting desired state")
+
+// Render computes the desired state of every host of cfg, keyed by host
+// name. cfg must be validated; inconsistencies that validation should have
+// caught (a member that is not a host, an unknown health check, a NAT real
+// server with no way to reach its director) are returned as errors.
+// Every returned Host is sorted, and rendering the same cfg twice gives
+// deep-equal results.
+func Render(cfg *config.Config) (map[string]*state.Host, error) {
+	if cfg == nil {
+		return nil, errors.New("render: nil configuration")
+	}
+	tmpl, err := template.New("").Option("missingkey=error").ParseFS(templates.FS, "*.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	if err := checkReferences(cfg); err != nil {
+		return nil, err
+	}
+	out := make(map[string]*state.Host, len(cfg.Hosts))
+	for _, name := range cfg.HostNames() {
+		h, err := renderHost(cfg, tmpl, name)
+		if err != nil {
+			return nil, fmt.Errorf("host %s: %w", name, err)
+		}
+		out[name] = h
+	}
+	return out, nil
+}
+
+// checkReferences makes sure every host name used by an instance or a
+// virtual server is a declared host.
+func checkReferences(cfg *config.Config) error {
+	for _, name := range cfg.VRRPInstanceNames() {
+		for _, m := range cfg.VRRPInstances[name].Members {
+			if cfg.Hosts[m.Host] == nil {
+				return fmt.Errorf("vrrp_instance %s: member %q is not a declared host", name, m.Host)
+			}
+		}
+	}
+	for _, name := range cfg.VirtualServerNames() {
+		vs := cfg.VirtualServers[name]
+		for _, d := range vs.Directors {
+			if cfg.Hosts[d] == nil {
+				return fmt.Errorf("virtual_server %s: director %q is not a declared host", name, d)
+			}
+		}
+		for _, rs := range vs.RealServers {
+			if rs.Host != "" && cfg.Hosts[rs.Host] == nil {
+				return fmt.Errorf("virtual_server %s: real server %q is not a declared host", name, rs.Host)
+			}
+		}
+	}
+	return nil
+}
+
+func renderHost(cfg *config.Config, tmpl *template.Template, name string) (*state.Host, error) {
+	b := &hostBuilder{
+		cfg:      cfg,
+		tmpl:     tmpl,
+		host:     cfg.Hosts[name],
+		packages: map[string]bool{},
+		modules:  map[string]bool{},
+		sysctls:  map[string]sysctlEntry{},
+		files:    map[string]state.File{},
+		services: map[string]*state.Service{},
+	}
+	steps := []func() error{
+		b.addUserDeclared,
+		b.addKeepalived,
+		b.addDirector,
+		b.addRealServer,
+		b.addGateway,
+		b.addPersistence,
+		b.addServiceReloads,
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return b.build(), nil
+}
+
+// hostBuilder accumulates the desired state of one host; sets dedupe what
+// several roles ask for, and conflicting requests are errors.
+type hostBuilder struct {
+	cfg  *config.Config
+	tmpl *template.Template
+	host *config.Host
+
+	packages  map[string]bool
+	modules   map[string]bool
+	sysctls   map[string]sysctlEntry
+	addresses []state.Address
+	routes    []state.Route
+	files     map[string]state.File
+	natRules  []string
+	ipvs      []ipvs.Service
+	services  map[string]*state.Service
+}
+
+// sysctlEntry is a wanted sysctl value and the role that wants it, for
+// conflict messages.
+type sysctlEntry struct {
+	value, reason string
+}
+
+func (b *hostBuilder) addPackage(names ...string) {
+	for _, n := range names {
+		b.packages[n] = true
+	}
+}
+
+func (b *hostBuilder) addModule(names ...string) {
+	for _, n := range names {
+		b.modules[n] = true
+	}
+}
+
+func (b *hostBuilder) setSysctl(key, value, reason string) error {
+	if old, ok := b.sysctls[key]; ok && old.value != value {
+		return fmt.Errorf("sysctl %s: %s needs %q but %s needs %q: %w", key, old.reason, old.value, reason, value, ErrConflict)
+	}
+	if _, ok := b.sysctls[key]; !ok {
+		b.sysctls[key] = sysctlEntry{value: value, reason: reason}
+	}
+	return nil
+}
+
+func (b *hostBuilder) addAddress(a state.Address) {
+	for _, x := range b.addresses {
+		if x == a {
+			return
+		}
+	}
+	b.addresses = append(b.addresses, a)
+}
+
+// addRoute adds r; a second route to the same destination through another
+// gateway or device is a conflict.
+func (b *hostBuilder) addRoute(r state.Route, reason string) error {
+	for _, x := range b.routes {
+		if x.Dst != r.Dst {
+			continue
+		}
+		if x == r {
+			return nil
+		}
+		return fmt.Errorf("route %s: via %s dev %q and, for %s, via %s dev %q: %w", r.Dst, x.Via, x.Dev, reason, r.Via, r.Dev, ErrConflict)
+	}
+	b.routes = append(b.routes, r)
+	return nil
+}
+
+func (b *hostBuilder) addFile(f state.File) error {
+	if !strings.HasPrefix(f.Path, "/") {
+		return fmt.Errorf("file %q: path is not absolute", f.Path)
+	}
+	if _, ok := b.files[f.Path]; ok {
+		return fmt.Errorf("file %s: declared twice: %w", f.Path, ErrConflict)
+	}
+	b.files[f.Path] = f
+	return nil
+}
+
+// addNATRule appends a rule of state.NATChain unless it is already there.
+func (b *hostBuilder) addNATRule(rule string) {
+	for _, r := range b.natRules {
+		if r == rule {
+			return
+		}
+	}
+	b.natRules = append(b.natRules, rule)
+}
+
+func (b *hostBuilder) service(name string) *state.Service {
+	s := b.services[name]
+	if s == nil {
+		s = &state.Service{Name: name}
+		b.services[name] = s
+	}
+	return s
+}
+
+// execute runs the named template with view.
+func (b *hostBuilder) execute(name string, view any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := b.tmpl.ExecuteTemplate(&buf, name, view); err != nil {
+		return nil, fmt.Errorf("execute template %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// rootFile is a managed file owned by root.
+func rootFile(path string, mode uint32, content []byte) state.File {
+	return state.File{Path: path, Content: content, Mode: mode, Owner: "root", Group: "root"}
+}
+
+func (b *hostBuilder) build() *state.Host {
+	h := &state.Host{Name: b.host.Name}
+	for p := range b.packages {
+		h.Packages = append(h.Packages, p)
+	}
+	for m := range b.modules {
+		h.Modules = append(h.Modules, m)
+	}
+	for k, v := range b.sysctls {
+		h.Sysctls = append(h.Sysctls, state.Sysctl{Key: k, Value: v.value})
+	}
+	h.Addresses = append(h.Addresses, b.addresses...)
+	h.Routes = append(h.Routes, b.routes...)
+	for _, f := range b.files {
+		h.Files = append(h.Files, f)
+	}
+	h.NATRules = append(h.NATRules, b.natRules...)
+	h.IPVS.Services = append(h.IPVS.Services, b.ipvs...)
+	h.IPVS.Normalize()
+	for _, s := range b.services {
+		sort.Strings(s.ReloadOn)
+		sort.Strings(s.RestartOn)
+		h.Services = append(h.Services, *s)
+	}
+	h.Sort()
+	return h
+}
+
+// sortedSysctls returns the wanted sysctls ordered by key.
+func (b *hostBuilder) sortedSysctls() []state.Sysctl {
+	out := make([]state.Sysctl, 0, len(b.sysctls))
+	for k, v := range b.sysctls {
+		out = append(out, state.Sysctl{Key: k, Value: v.value})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// sortedKeys returns the keys of a set, sorted.
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// hostAddrOn returns the address of h on the subnet that contains a.
+func hostAddrOn(h *config.Host, a netip.Addr) (netip.Addr, string, bool) {
+	iface, p, ok := h.InterfaceFor(a)
+	if !ok {
+		return netip.Addr{}, "", false
+	}
+	return p.Addr(), iface.Name, true
+}

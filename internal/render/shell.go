@@ -1,0 +1,35 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+)
+
+// shQuote quotes s for a POSIX shell. Words made only of characters that
+// are never special to the shell are left bare, so that generated scripts
+// stay readable; everything else is single-quoted.
+func shQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// keepalivedQuote renders s as a double-quoted keepalived string. keepalived
+// has no escape sequences, so a value containing a double quote or a line
+// break cannot be rendered.
+func keepalivedQuote(what, s string) (string, error) {
+	if strings.ContainsAny(s, "\"\n\r") {
+		return "", fmt.Errorf("%s %q: contains a double quote or line break", what, s)
+	}
+	return `"` + s + `"`, nil
+}
+
+// keepalivedWord checks that s is a single keepalived token: no blanks,
+// quotes, braces or comment characters.
+func keepalivedWord(what, s string) (string, error) {
+	if s == "" || strings.ContainsAny(s, " \t\n\r\"{}#!") {
+		return "", fmt.Errorf("%s %q: not a single keepalived word", what, s)
+	}
+	return s, nil
+}
