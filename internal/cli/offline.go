@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -168,6 +167,6 @@ func (a *app) versionCommand() *cobra.Command {
 }
 
 // addOperationalCommands adds the commands that talk to hosts.
-func (a *app) addOperationalCommands(root *cobra.Command) {}
-
-var _ = strings.TrimSpace
+func (a *app) addOperationalCommands(root *cobra.Command) {
+	root.AddCommand(a.planCommand())
+}

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/secret"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
@@ -36,6 +38,7 @@ type app struct {
 	streams Streams
 	environ []string
 	global  globalFlags
+	masker  secret.Masker
 }
 
 // globalFlags are the flags every command accepts.
@@ -138,5 +141,8 @@ func (a *app) color(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// mask replaces sensitive values in s; filled once a config is loaded.
-func (a *app) mask(s string) string { return s }
+// mask replaces the loaded configuration's secrets in s.
+func (a *app) mask(s string) string { return a.masker.String(s) }
+
+// setSecrets makes every later message mask cfg's secrets.
+func (a *app) setSecrets(cfg *config.Config) { a.masker = engine.MaskerFor(cfg) }

@@ -1,0 +1,121 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+// LockPath is the apply lock on each host. /run is a tmpfs, so a reboot
+// clears a lock left by a crashed apply.
+const LockPath = "/run/lock/clusterctl.lock"
+
+// ErrLockHeld is returned when another apply holds the lock of a host.
+var ErrLockHeld = errors.New("cluster is locked by another apply")
+
+// LockInfo is what a lock file records about its holder.
+type LockInfo struct {
+	ID      string
+	Owner   string // user@machine
+	PID     int
+	Started time.Time
+}
+
+func (l LockInfo) String() string {
+	return fmt.Sprintf("id=%s owner=%s pid=%d started=%s", l.ID, l.Owner, l.PID, l.Started.UTC().Format(time.RFC3339))
+}
+
+// NewLockInfo describes this process as a lock holder.
+func NewLockInfo(now time.Time) LockInfo {
+	who := "unknown"
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	hn, _ := os.Hostname()
+	return LockInfo{ID: randomSuffix(), Owner: who + "@" + hn, PID: os.Getpid(), Started: now}
+}
+
+// Lock takes the lock on every session host, atomically per host
+// (O_EXCL via the shell's noclobber). If any host is already locked, the
+// locks taken so far are released and the error names the holder.
+func Lock(ctx context.Context, s *engine.Session, info LockInfo) (unlock func(context.Context) error, err error) {
+	hosts := s.Hosts()
+	locked := make([]bool, len(hosts))
+	content := info.String() + "\n"
+	err = remote.ForEach(ctx, hosts, s.Parallelism(), func(ctx context.Context, i int) error {
+		conn, err := s.Conn(ctx, hosts[i])
+		if err != nil {
+			return err
+		}
+		cmd := fmt.Sprintf("mkdir -p /run/lock && ( set -C; umask 077; cat > %s ) 2>/dev/null || { cat %s; exit 75; }", LockPath, LockPath)
+		res, err := conn.Run(ctx, remote.Cmd{Command: cmd, Stdin: []byte(content), Sudo: true})
+		if err != nil {
+			return err
+		}
+		switch res.ExitCode {
+		case 0:
+			locked[i] = true
+			return nil
+		case 75:
+			return fmt.Errorf("%w: %s (if that apply is dead: clusterctl force-unlock)", ErrLockHeld, strings.TrimSpace(string(res.Stdout)))
+		default:
+			return fmt.Errorf("take lock: exit %d: %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+		}
+	})
+	unlock = func(ctx context.Context) error {
+		var held []string
+		for i, ok := range locked {
+			if ok {
+				held = append(held, hosts[i])
+			}
+		}
+		return remote.ForEach(ctx, held, s.Parallelism(), func(ctx context.Context, i int) error {
+			conn, err := s.Conn(ctx, held[i])
+			if err != nil {
+				return err
+			}
+			// Remove the lock only if it is still ours.
+			cmd := fmt.Sprintf("grep -q %s %s 2>/dev/null && rm -f %s; true", remote.Quote("id="+info.ID+" "), LockPath, LockPath)
+			_, err = conn.Run(ctx, remote.Cmd{Command: cmd, Sudo: true})
+			return err
+		})
+	}
+	if err != nil {
+		_ = unlock(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// ForceUnlock removes the lock on every session host, whoever holds it,
+// and returns what each host's lock said.
+func ForceUnlock(ctx context.Context, s *engine.Session) (map[string]string, error) {
+	hosts := s.Hosts()
+	held := make([]string, len(hosts))
+	err := remote.ForEach(ctx, hosts, s.Parallelism(), func(ctx context.Context, i int) error {
+		conn, err := s.Conn(ctx, hosts[i])
+		if err != nil {
+			return err
+		}
+		res, err := conn.Run(ctx, remote.Cmd{Command: fmt.Sprintf("cat %s 2>/dev/null; rm -f %s", LockPath, LockPath), Sudo: true})
+		if err != nil {
+			return err
+		}
+		held[i] = strings.TrimSpace(string(res.Stdout))
+		return nil
+	})
+	out := map[string]string{}
+	for i, h := range hosts {
+		if held[i] != "" {
+			out[h] = held[i]
+		}
+	}
+	return out, err
+}

@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+// connFlags are the flags of every command that talks to hosts.
+type connFlags struct {
+	SSHConfig        string
+	KnownHosts       []string
+	Identity         string
+	TrustNewHostKeys bool
+	ConnectTimeout   time.Duration
+	CommandTimeout   time.Duration
+	Parallelism      int
+	Targets          []string
+}
+
+func (f *connFlags) register(fs *pflag.FlagSet, withTarget bool) {
+	fs.StringVar(&f.SSHConfig, "ssh-config", "", "OpenSSH client config file (default ~/.ssh/config)")
+	fs.StringArrayVar(&f.KnownHosts, "known-hosts", nil, "known_hosts file to verify host keys against (repeatable; default ~/.ssh/known_hosts)")
+	fs.StringVarP(&f.Identity, "identity", "i", "", "private key file for hosts that set no identity_file")
+	fs.BoolVar(&f.TrustNewHostKeys, "trust-new-host-keys", false, "record the keys of hosts not yet in known_hosts (trust on first use); changed keys are still refused")
+	fs.DurationVar(&f.ConnectTimeout, "connect-timeout", 10*time.Second, "timeout for connecting to a host")
+	fs.DurationVar(&f.CommandTimeout, "command-timeout", 5*time.Minute, "timeout for one remote command")
+	fs.IntVar(&f.Parallelism, "parallelism", remote.DefaultParallelism, "hosts worked on at once")
+	if withTarget {
+		fs.StringArrayVar(&f.Targets, "target", nil, "limit the operation to this host (repeatable)")
+	}
+}
+
+func (f *connFlags) options() engine.Options {
+	return engine.Options{
+		Remote: remote.Options{
+			KnownHostsFiles:   f.KnownHosts,
+			SSHConfigFile:     f.SSHConfig,
+			TrustNewHostKeys:  f.TrustNewHostKeys,
+			ConnectTimeout:    f.ConnectTimeout,
+			CommandTimeout:    f.CommandTimeout,
+			KeepaliveInterval: 15 * time.Second,
+		},
+		Identity:    f.Identity,
+		Parallelism: f.Parallelism,
+		Targets:     f.Targets,
+	}
+}

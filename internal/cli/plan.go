@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/plan"
+	"github.com/clusterctl/clusterctl/internal/views"
+)
+
+type planFlags struct {
+	conn             connFlags
+	Out              string
+	JSON             bool
+	DetailedExitCode bool
+}
+
+func (a *app) planCommand() *cobra.Command {
+	var f planFlags
+	cmd := &cobra.Command{
+		Use:   "plan [PATH]",
+		Short: "Show what apply would change on every host",
+		Long: `Gather the live state of every host over SSH (one connection and one remote
+script per host, in parallel) and show, host by host in apply order, what
+apply would change: packages, modules, sysctls, addresses, routes, files
+(as unified diffs), iptables rules, IPVS services and real servers, and
+services, with the reloads they cause. Secrets are masked.
+
+Exit status: 0 success; 1 error. With -detailed-exitcode: 0 no changes,
+1 error, 2 changes present.`,
+		Example: `  clusterctl plan examples/lab-19.x/ha-nginx
+  clusterctl plan -out cluster.plan
+  clusterctl plan -json -detailed-exitcode
+  clusterctl plan -target web1`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig(configPath(args))
+			if err != nil {
+				return err
+			}
+			a.setSecrets(cfg)
+			opts := f.conn.options()
+			if !f.JSON {
+				opts.Progress = a.streams.Err
+			}
+			s, err := engine.NewSession(cfg, opts)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			p, _, err := s.Plan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if f.JSON {
+				err = views.PlanMachine(a.streams.Out, p)
+			} else {
+				err = views.PlanHuman(a.streams.Out, p, a.color(a.streams.Out))
+			}
+			if err != nil {
+				return err
+			}
+			if !p.Applyable() {
+				return exitError{1}
+			}
+			if f.Out != "" {
+				data, err := plan.Marshal(p)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(f.Out, data, 0o600); err != nil {
+					return fmt.Errorf("save plan: %w", err)
+				}
+				if !f.JSON {
+					fmt.Fprintf(a.streams.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n  clusterctl apply %s %s\n", f.Out, configPath(args), f.Out)
+				}
+			}
+			if f.DetailedExitCode && !p.Empty() {
+				return exitError{2}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	f.conn.register(fl, true)
+	fl.StringVar(&f.Out, "out", "", "save the plan to FILE for a later apply")
+	fl.BoolVar(&f.JSON, "json", false, "print the plan as JSON (see docs/plan.md)")
+	fl.BoolVar(&f.DetailedExitCode, "detailed-exitcode", false, "exit 0 no changes, 1 error, 2 changes")
+	return cmd
+}

@@ -1,0 +1,102 @@
+package facts
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"sort"
+	"strconv"
+
+	"github.com/clusterctl/clusterctl/internal/state"
+)
+
+// Fingerprint returns a stable SHA-256 (hex) over the observed state the
+// planner uses: OS, hostname, package manager and packages, keepalived
+// version, service states (Known/Active/Enabled), addresses, links (name,
+// up), routes, sysctls and missing sysctls, modules, the IPVS table and its
+// status, the rules of state.NATChain with whether POSTROUTING jumps to it
+// and the NAT status, files (existence, mode, owner, group, size, content
+// hash, too-large) and the manifest. A saved plan whose fingerprint no
+// longer matches is stale.
+//
+// It excludes what changes without anyone changing the configuration or
+// what the planner does not read: IPVS statistics, process counts, the
+// lock, the raw systemctl state strings, link carrier/oper state, other
+// nat chains (docker and kube-proxy rewrite them constantly) and status
+// messages. A nil host hashes like an empty one.
+func Fingerprint(h *Host) string {
+	if h == nil {
+		h = &Host{}
+	}
+	d := sha256.New()
+	w := func(fields ...any) {
+		for _, f := range fields {
+			// Length-prefixed quoting keeps field boundaries unambiguous.
+			s := fmt.Sprint(f)
+			fmt.Fprintf(d, "%d:%s,", len(s), s)
+		}
+		d.Write([]byte{'\n'})
+	}
+	w("fingerprint", 1)
+	w("os", h.OSID, h.OSVersion, h.Hostname, h.PackageManager, h.KeepalivedVersion)
+	for _, k := range sortedKeys(h.Packages) {
+		w("package", k, h.Packages[k])
+	}
+	for _, k := range sortedKeys(h.Services) {
+		s := h.Services[k]
+		w("service", k, s.Known, s.Active, s.Enabled)
+	}
+	addrs := append([]state.Address(nil), h.Addresses...)
+	sort.Slice(addrs, func(i, j int) bool { return state.AddressLess(addrs[i], addrs[j]) })
+	for _, a := range addrs {
+		w("address", a.Dev, a.Prefix)
+	}
+	links := append([]Link(nil), h.Links...)
+	sort.Slice(links, func(i, j int) bool { return links[i].Name < links[j].Name })
+	for _, l := range links {
+		w("link", l.Name, l.Up)
+	}
+	routes := append([]state.Route(nil), h.Routes...)
+	sortRoutes(routes)
+	for _, r := range routes {
+		w("route", r.Dst, r.Via, r.Dev)
+	}
+	for _, k := range sortedKeys(h.Sysctls) {
+		w("sysctl", k, h.Sysctls[k])
+	}
+	for _, k := range sortedKeys(h.MissingSysctls) {
+		w("sysctl-missing", k, h.MissingSysctls[k])
+	}
+	for _, k := range sortedKeys(h.Modules) {
+		w("module", k, h.Modules[k])
+	}
+	w("ipvs", h.IPVSStatus.State, h.IPVS.Save())
+	w("nat", h.NATStatus.State, h.NAT.Exists(state.NATChain), h.NAT.Jumps("POSTROUTING", state.NATChain))
+	for _, r := range h.NAT.Chain(state.NATChain) {
+		w("nat-rule", r)
+	}
+	for _, k := range sortedKeys(h.Files) {
+		f := h.Files[k]
+		w("file", k, f.Exists, f.Other, f.Error, strconv.FormatUint(uint64(f.Mode), 8), f.Owner, f.Group, f.Size, f.TooLarge, f.Content != nil, sum(sha256.New(), f.Content))
+	}
+	w("manifest", h.Manifest != nil)
+	for _, m := range h.Manifest {
+		w("manifest-entry", m.Kind, m.Key)
+	}
+	return hex.EncodeToString(d.Sum(nil))
+}
+
+func sum(d hash.Hash, b []byte) string {
+	d.Write(b)
+	return hex.EncodeToString(d.Sum(nil))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,138 @@
+package facts
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Default locations of clusterctl's own bookkeeping on a host.
+const (
+	// DefaultManifestPath lists what clusterctl manages on the host, one
+	// "KIND KEY" per line, e.g. "file /etc/keepalived/keepalived.conf".
+	DefaultManifestPath = "/var/lib/clusterctl/manifest"
+	// DefaultLockPath is the apply lock.
+	DefaultLockPath = "/run/lock/clusterctl.lock"
+	// MaxFileSize is the largest file whose content is gathered; larger
+	// files are reported TooLarge without content.
+	MaxFileSize = 1 << 20
+	// maxManifestFiles bounds how many manifest-listed files are dumped.
+	maxManifestFiles = 1000
+)
+
+// Request says what to gather beyond the fixed facts (OS, network, IPVS,
+// NAT, modules, manifest, lock). Every entry is checked against a strict
+// pattern before it is put into the script.
+type Request struct {
+	// Files are absolute paths whose metadata and content are gathered.
+	// Files listed in the host's manifest are gathered too, without being
+	// requested.
+	Files []string
+	// Sysctls are dotted keys, e.g. net.ipv4.ip_forward.
+	Sysctls []string
+	// Services are systemd unit names whose active/enabled state is read.
+	Services []string
+	// Packages are package names whose installed version is read.
+	Packages []string
+	// Processes are process names (at most 15 characters, as in
+	// /proc/PID/comm) to count; keepalived and nginx are always counted.
+	Processes []string
+	// ManifestPath and LockPath override DefaultManifestPath and
+	// DefaultLockPath (tests).
+	ManifestPath string
+	LockPath     string
+}
+
+var (
+	pathRE    = regexp.MustCompile(`^/[A-Za-z0-9._/@+=,:~-]*$`)
+	sysctlRE  = regexp.MustCompile(`^[a-z0-9_-]+(\.[A-Za-z0-9_@:-]+)+$`)
+	serviceRE = regexp.MustCompile(`^[A-Za-z0-9_@:][A-Za-z0-9_@:.-]{0,127}$`)
+	packageRE = regexp.MustCompile(`^[a-z0-9][a-z0-9+._-]{0,127}$`)
+	processRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$`)
+	tokenRE   = regexp.MustCompile(`^[A-Za-z0-9_]{16,64}$`)
+)
+
+// validPath reports whether p is an absolute, clean path in the safe
+// character set: no "." or ".." segments, no "//", no trailing "/".
+func validPath(p string) bool {
+	if len(p) > 4096 || !pathRE.MatchString(p) || p == "/" || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
+		return false
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// validToken reports whether t can serve as a section boundary: 16 to 64
+// letters, digits and underscores with at least one underscore, so it can
+// never equal a line of base64 or od output.
+func validToken(t string) bool {
+	return tokenRE.MatchString(t) && strings.Contains(t, "_")
+}
+
+// NewToken returns a fresh random boundary token for Script and Parse.
+func NewToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("boundary token: %w", err)
+	}
+	return "ccf_" + hex.EncodeToString(b[:]), nil
+}
+
+// validate checks every entry of r and returns the process names to count.
+func (r Request) validate() ([]string, error) {
+	check := func(kind string, items []string, ok func(string) bool) error {
+		for _, s := range items {
+			if !ok(s) {
+				return fmt.Errorf("invalid %s %q", kind, s)
+			}
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		kind  string
+		items []string
+		ok    func(string) bool
+	}{
+		{"file path", r.Files, validPath},
+		{"sysctl key", r.Sysctls, func(s string) bool { return sysctlRE.MatchString(s) && len(s) <= 256 }},
+		{"service name", r.Services, serviceRE.MatchString},
+		{"package name", r.Packages, packageRE.MatchString},
+		{"process name", r.Processes, processRE.MatchString},
+	} {
+		if err := check(c.kind, c.items, c.ok); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range []string{r.ManifestPath, r.LockPath} {
+		if p != "" && !validPath(p) {
+			return nil, fmt.Errorf("invalid file path %q", p)
+		}
+	}
+	procs := []string{"keepalived", "nginx"}
+	for _, p := range r.Processes {
+		if !contains(procs, p) {
+			procs = append(procs, p)
+		}
+	}
+	return procs, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sysctlPath maps a dotted sysctl key to its /proc/sys file.
+func sysctlPath(key string) string {
+	return "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+}

@@ -1,0 +1,258 @@
+package facts
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const testToken = "ccf_0123456789abcdef"
+
+func sampleRequest() Request {
+	return Request{
+		Files:    []string{"/etc/keepalived/keepalived.conf", "/etc/sysctl.d/90-clusterctl.conf"},
+		Sysctls:  []string{"net.ipv4.ip_forward", "net.ipv4.conf.all.send_redirects", "net.ipv4.vs.conntrack"},
+		Services: []string{"keepalived", "nginx"},
+		Packages: []string{"keepalived", "ipvsadm"},
+	}
+}
+
+func TestScriptGolden(t *testing.T) {
+	got, err := Script(sampleRequest(), testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "script.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("Script mismatch (-want +got):\n%s", d)
+	}
+	for _, sh := range shells(t) {
+		argv := append(strings.Fields(sh), "-n")
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stdin = strings.NewReader(got)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s -n: %v\n%s", sh, err, out)
+		}
+	}
+}
+
+func TestScriptRejectsInvalidInput(t *testing.T) {
+	tests := []struct {
+		name  string
+		req   Request
+		token string
+	}{
+		{"relative path", Request{Files: []string{"etc/passwd"}}, testToken},
+		{"dotdot path", Request{Files: []string{"/etc/../shadow"}}, testToken},
+		{"space in path", Request{Files: []string{"/etc/a b"}}, testToken},
+		{"command substitution", Request{Files: []string{"/tmp/$(reboot)"}}, testToken},
+		{"newline in path", Request{Files: []string{"/tmp/a\nh end"}}, testToken},
+		{"trailing slash", Request{Files: []string{"/etc/"}}, testToken},
+		{"sysctl with slash", Request{Sysctls: []string{"net/ipv4/ip_forward"}}, testToken},
+		{"sysctl with quote", Request{Sysctls: []string{"net.ipv4.x'y"}}, testToken},
+		{"service with space", Request{Services: []string{"a b"}}, testToken},
+		{"service option", Request{Services: []string{"-H"}}, testToken},
+		{"package option", Request{Packages: []string{"--root=/"}}, testToken},
+		{"long process", Request{Processes: []string{"abcdefghijklmnop"}}, testToken},
+		{"bad manifest path", Request{ManifestPath: "manifest"}, testToken},
+		{"short token", Request{}, "ccf_1"},
+		{"token without underscore", Request{}, "abcdefabcdefabcdef"},
+		{"token with space", Request{}, "ccf_0123 456789abcdef"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if s, err := Script(tt.req, tt.token); err == nil {
+				t.Errorf("Script accepted invalid input; script has %d bytes", len(s))
+			}
+		})
+	}
+}
+
+func TestNewToken(t *testing.T) {
+	a, err := NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewToken()
+	if !validToken(a) || a == b {
+		t.Errorf("NewToken = %q, %q: want two distinct valid tokens", a, b)
+	}
+}
+
+// shells are the POSIX shells present on this machine.
+func shells(t *testing.T) []string {
+	var out []string
+	for _, sh := range []string{"/bin/sh", "/bin/dash", "/bin/bash"} {
+		if _, err := os.Stat(sh); err == nil {
+			out = append(out, sh)
+		}
+	}
+	if busybox, err := exec.LookPath("busybox"); err == nil {
+		out = append(out, busybox+" sh")
+	}
+	if len(out) == 0 {
+		t.Skip("no POSIX shell")
+	}
+	return out
+}
+
+// TestScriptRunsForReal runs the generated script with every shell present
+// against files in a temporary directory and checks that Parse reads back
+// exactly what is on disk, including a hostile file that tries to forge
+// sections. It reads only local state (no network traffic).
+func TestScriptRunsForReal(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	conf := write("keepalived.conf", []byte("vrrp_instance VI_1 {\n  state MASTER\n}\n"), 0o640)
+	hostile := write("hostile", []byte("x\n"+testToken+" end\n"+testToken+" file /etc/shadow exists=1 mode=644 owner=root group=root size=1\nAAAA\n"), 0o600)
+	empty := write("empty", nil, 0o644)
+	big := write("big", bytes.Repeat([]byte("a"), MaxFileSize+1), 0o644)
+	managed := write("old-check.sh", []byte("#!/bin/sh\nexit 0\n"), 0o755)
+	manifest := write("manifest", []byte("file "+managed+"\nfile "+conf+"\nfile /bad path\nfile ../rel\nsysctl net.ipv4.ip_forward\n"), 0o644)
+	lock := write("lock", []byte("holder=alice pid=42\n"), 0o644)
+	sub := filepath.Join(dir, "subdir")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+
+	req := Request{
+		Files:        []string{conf, hostile, empty, big, sub, missing},
+		Sysctls:      []string{"net.ipv4.ip_forward", "net.ipv4.no_such_key_clusterctl"},
+		Services:     []string{"keepalived"},
+		Packages:     []string{"keepalived", "no-such-package-clusterctl"},
+		Processes:    []string{"go"},
+		ManifestPath: manifest,
+		LockPath:     lock,
+	}
+	script, err := Script(req, testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range shells(t) {
+		t.Run(filepath.Base(sh), func(t *testing.T) {
+			argv := append(strings.Fields(sh), "-s")
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Stdin = strings.NewReader(script)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", sh, err, stderr.String())
+			}
+			h, err := Parse(out, testToken)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			check := func(path string, want FileFact) {
+				t.Helper()
+				if d := cmp.Diff(want, h.Files[path]); d != "" {
+					t.Errorf("file %s (-want +got):\n%s", path, d)
+				}
+			}
+			fact := func(content string, mode uint32) FileFact {
+				return FileFact{Exists: true, Mode: mode, Owner: me.Username, Group: groupName(t, me.Gid),
+					Size: int64(len(content)), Content: []byte(content)}
+			}
+			check(conf, fact("vrrp_instance VI_1 {\n  state MASTER\n}\n", 0o640))
+			hostileData, _ := os.ReadFile(hostile)
+			check(hostile, fact(string(hostileData), 0o600))
+			check(empty, fact("", 0o644))
+			check(managed, fact("#!/bin/sh\nexit 0\n", 0o755))
+			bigFact := fact("", 0o644)
+			bigFact.Size, bigFact.Content, bigFact.TooLarge = MaxFileSize+1, nil, true
+			check(big, bigFact)
+			check(sub, FileFact{Exists: true, Other: true})
+			check(missing, FileFact{})
+			if len(h.Files) != 7 {
+				t.Errorf("files gathered: %d, want 7 (the forged /etc/shadow must not appear): %v", len(h.Files), keys(h.Files))
+			}
+			wantManifest := []ManifestEntry{{"file", managed}, {"file", conf}, {"file", "/bad path"}, {"file", "../rel"}, {"sysctl", "net.ipv4.ip_forward"}}
+			if d := cmp.Diff(wantManifest, h.Manifest); d != "" {
+				t.Errorf("manifest (-want +got):\n%s", d)
+			}
+			if h.Lock != "holder=alice pid=42\n" || !h.LockPresent {
+				t.Errorf("lock = %q", h.Lock)
+			}
+			if !h.MissingSysctls["net.ipv4.no_such_key_clusterctl"] {
+				t.Errorf("missing sysctl not reported: %v", h.MissingSysctls)
+			}
+			if v, ok := h.Sysctls["net.ipv4.ip_forward"]; ok == h.MissingSysctls["net.ipv4.ip_forward"] || ok && v != "0" && v != "1" {
+				t.Errorf("ip_forward = %q (present %v), missing %v", v, ok, h.MissingSysctls)
+			}
+			if _, ok := h.Packages["no-such-package-clusterctl"]; ok {
+				t.Errorf("unknown package reported installed: %v", h.Packages)
+			}
+			if _, err := os.Stat("/proc/net/ip_vs"); err != nil && h.IPVSStatus.State == StatusOK {
+				t.Errorf("IPVS status OK without /proc/net/ip_vs")
+			}
+			if h.IPVSStatus.State == "" || h.NATStatus.State == "" {
+				t.Errorf("statuses not set: ipvs %+v nat %+v", h.IPVSStatus, h.NATStatus)
+			}
+			for _, p := range []string{"keepalived", "nginx", "go"} {
+				if _, ok := h.Processes[p]; !ok {
+					t.Errorf("process %s not counted: %v", p, h.Processes)
+				}
+			}
+			if _, err := exec.LookPath("ip"); err == nil && !hasAddr(h, "lo", "127.0.0.1/8") {
+				t.Errorf("lo 127.0.0.1/8 not among addresses %v", h.Addresses)
+			}
+			if host, _ := os.Hostname(); h.Hostname != host {
+				t.Errorf("hostname = %q, want %q", h.Hostname, host)
+			}
+			if _, ok := h.Services["keepalived"]; !ok {
+				t.Errorf("service keepalived not reported")
+			}
+		})
+	}
+}
+
+func groupName(t *testing.T, gid string) string {
+	g, err := user.LookupGroupId(gid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.Name
+}
+
+func keys[V any](m map[string]V) []string { return sortedKeys(m) }
+
+func hasAddr(h *Host, dev, prefix string) bool {
+	for _, a := range h.Addresses {
+		if a.Dev == dev && a.Prefix.String() == prefix {
+			return true
+		}
+	}
+	return false
+}
