@@ -67,6 +67,7 @@ Exit status: 0 success; 1 error. With -detailed-exitcode: 0 no changes,
 				return exitError{1}
 			}
 			if f.Out != "" {
+				p.ConfigPath = absPath(configPath(args))
 				data, err := plan.Marshal(p)
 				if err != nil {
 					return err
@@ -75,7 +76,7 @@ Exit status: 0 success; 1 error. With -detailed-exitcode: 0 no changes,
 					return fmt.Errorf("save plan: %w", err)
 				}
 				if !f.JSON {
-					fmt.Fprintf(a.streams.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n  clusterctl apply %s %s\n", f.Out, configPath(args), f.Out)
+					fmt.Fprintf(a.streams.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n  clusterctl apply %s\n", f.Out, f.Out)
 				}
 			}
 			if f.DetailedExitCode && !p.Empty() {

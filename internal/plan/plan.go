@@ -131,10 +131,13 @@ type Plan struct {
 	// ConfigDigest identifies the rendered configuration (salted so that
 	// secrets cannot be recovered from it); apply of a saved plan refuses
 	// to run when the configuration changed since.
-	ConfigDigest string     `json:"config_digest"`
-	ConfigSalt   string     `json:"config_salt"`
-	Targets      []string   `json:"targets,omitempty"` // -target hosts; empty = all
-	Hosts        []HostPlan `json:"hosts"`
+	ConfigDigest string `json:"config_digest"`
+	// ConfigPath is the configuration the plan was made from, so that
+	// `apply PLANFILE` can find it.
+	ConfigPath string     `json:"config_path,omitempty"`
+	ConfigSalt string     `json:"config_salt"`
+	Targets    []string   `json:"targets,omitempty"` // -target hosts; empty = all
+	Hosts      []HostPlan `json:"hosts"`
 	// Errors are hosts that could not be planned (unreachable, bad facts);
 	// a plan with errors is not applyable.
 	Errors []HostError `json:"errors,omitempty"`

@@ -1,0 +1,302 @@
+#!/bin/bash
+# systemctl stand-in of a clusterctl lab machine, which has no systemd.
+# Units: keepalived, nginx and ssh (sshd) by pid file; any other unit with an
+# /etc/init.d script through that script. Enabled units are symlinks in
+# /etc/systemd/system/multi-user.target.wants, started by the machine's PID 1.
+# Exit codes follow systemctl: is-active 0 active, 3 inactive, 4 unknown unit;
+# is-enabled 0 enabled, 1 disabled; start/stop of an unknown unit 5.
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+wants=/etc/systemd/system/multi-user.target.wants
+
+log() { logger -t systemctl -- "$*" 2>/dev/null || true; }
+say() { [ "$quiet" = 1 ] || echo "$@" >&2; }
+
+pidfile() {
+	case $1 in
+	keepalived) echo /run/keepalived.pid ;;
+	nginx) echo /run/nginx.pid ;;
+	ssh) echo /run/sshd.pid ;;
+	esac
+}
+
+known() {
+	case $1 in
+	keepalived | nginx | ssh) return 0 ;;
+	*) [ -x "/etc/init.d/$1" ] ;;
+	esac
+}
+
+# mainpid prints the unit's running main pid, or fails.
+mainpid() {
+	local f pid
+	f=$(pidfile "$1")
+	[ -n "$f" ] && [ -r "$f" ] || return 1
+	read -r pid <"$f" 2>/dev/null || return 1
+	[ -n "$pid" ] || return 1
+	local _comm state
+	read -r _comm _comm state _ <"/proc/$pid/stat" 2>/dev/null || return 1
+	[ "$state" != Z ] || return 1
+	echo "$pid"
+}
+
+active() {
+	case $1 in
+	keepalived | nginx | ssh) mainpid "$1" >/dev/null ;;
+	*) "/etc/init.d/$1" status >/dev/null 2>&1 ;;
+	esac
+}
+
+# waitfor CMD... retries CMD for up to 10 s.
+waitfor() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+gone() { ! active "$1"; }
+
+# stop_pid UNIT SIG: signal the main pid and wait for it to be gone.
+stop_pid() {
+	local pid
+	pid=$(mainpid "$1") || return 0
+	kill "-$2" "$pid" 2>/dev/null
+	if ! waitfor gone "$1"; then
+		kill -KILL "$pid" 2>/dev/null
+		sleep 0.2
+	fi
+	rm -f "$(pidfile "$1")"
+}
+
+fail_start() {
+	echo "Job for $1.service failed because the control process exited with error code." >&2
+	echo "See \"/var/log/messages\" for details." >&2
+	log "$1: failed to start"
+	return 1
+}
+
+do_start() {
+	active "$1" && return 0
+	case $1 in
+	keepalived)
+		local conf=/etc/keepalived/keepalived.conf DAEMON_ARGS=""
+		if [ ! -s "$conf" ]; then
+			log "keepalived: $conf is missing or empty; not started (ConditionFileNotEmpty)"
+			return 0
+		fi
+		[ -r /etc/default/keepalived ] && . /etc/default/keepalived
+		local args=(-D -p /run/keepalived.pid)
+		if [ ! -e /proc/net/ip_vs ] && grep -Eq '^[[:space:]]*virtual_server(_group)?([[:space:]]|$)' "$conf"; then
+			args+=(-P)
+			log "keepalived: the kernel has no IPVS (/proc/net/ip_vs is missing) and $conf has virtual_server: clusterctl lab starts keepalived with -P (VRRP only); LVS does not work in this lab"
+		fi
+		# shellcheck disable=SC2086
+		keepalived "${args[@]}" $DAEMON_ARGS || fail_start keepalived || return 1
+		waitfor active keepalived || fail_start keepalived
+		;;
+	nginx)
+		nginx -t -q || fail_start nginx || return 1
+		nginx || fail_start nginx || return 1
+		waitfor active nginx || fail_start nginx
+		;;
+	ssh)
+		mkdir -p -m 0755 /run/sshd
+		/usr/sbin/sshd -f /etc/ssh/clusterctl-lab/sshd_config -E /var/log/sshd.log || fail_start ssh || return 1
+		waitfor active ssh || fail_start ssh
+		;;
+	*) "/etc/init.d/$1" start ;;
+	esac
+}
+
+do_stop() {
+	case $1 in
+	keepalived | ssh) stop_pid "$1" TERM ;;
+	nginx)
+		active nginx && nginx -s quit 2>/dev/null
+		stop_pid nginx TERM
+		;;
+	*) "/etc/init.d/$1" stop ;;
+	esac
+}
+
+do_reload() {
+	if ! active "$1"; then
+		echo "$1.service is not active, cannot reload." >&2
+		return 1
+	fi
+	case $1 in
+	keepalived | ssh) kill -HUP "$(mainpid "$1")" ;;
+	nginx) nginx -t -q && nginx -s reload ;;
+	*) "/etc/init.d/$1" reload ;;
+	esac
+}
+
+show() {
+	local u=$1 state=inactive sub=dead pid=0 load=loaded file=disabled p
+	if ! known "$u"; then
+		load=not-found file=""
+	else
+		[ -L "$wants/$u.service" ] && file=enabled
+		if active "$u"; then
+			state=active sub=running
+			pid=$(mainpid "$u") || pid=0
+		fi
+	fi
+	for p in "${props[@]:-Id LoadState ActiveState SubState UnitFileState MainPID}"; do
+		for p in ${p//,/ }; do
+			local v=
+			case $p in
+			Id) v=$u.service ;;
+			LoadState) v=$load ;;
+			ActiveState) v=$state ;;
+			SubState) v=$sub ;;
+			UnitFileState) v=$file ;;
+			MainPID) v=$pid ;;
+			*) ;;
+			esac
+			if [ "$value" = 1 ]; then echo "$v"; else echo "$p=$v"; fi
+		done
+	done
+}
+
+status() {
+	local u=$1 pid file=disabled
+	if ! known "$u"; then
+		echo "Unit $u.service could not be found." >&2
+		return 4
+	fi
+	[ -L "$wants/$u.service" ] && file=enabled
+	echo "● $u.service - $u (clusterctl lab stand-in)"
+	echo "     Loaded: loaded (/lib/systemd/system/$u.service; $file)"
+	if active "$u"; then
+		pid=$(mainpid "$u") || pid=
+		echo "     Active: active (running)"
+		[ -n "$pid" ] && echo "   Main PID: $pid"
+		return 0
+	fi
+	echo "     Active: inactive (dead)"
+	return 3
+}
+
+quiet=0 now=0 value=0 verb="" units=() props=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	-q | --quiet) quiet=1 ;;
+	--now) now=1 ;;
+	--value) value=1 ;;
+	-p | --property)
+		props+=("${2:-}")
+		shift
+		;;
+	-p?*) props+=("${1#-p}") ;;
+	--property=*) props+=("${1#--property=}") ;;
+	-*) ;;
+	*)
+		u=${1%.service}
+		[ "$u" != sshd ] || u=ssh
+		if [ -z "$verb" ]; then verb=$1; else units+=("$u"); fi
+		;;
+	esac
+	shift
+done
+
+rc=0
+case $verb in
+daemon-reload | daemon-reexec | reset-failed) exit 0 ;;
+start | stop | restart | reload | try-restart | reload-or-restart | condrestart)
+	[ "${#units[@]}" -gt 0 ] || {
+		echo "Too few arguments." >&2
+		exit 1
+	}
+	for u in "${units[@]}"; do
+		if ! known "$u"; then
+			case $verb in
+			start | restart | reload-or-restart) echo "Failed to $verb $u.service: Unit $u.service not found." >&2 ;;
+			*) echo "Failed to $verb $u.service: Unit $u.service not loaded." >&2 ;;
+			esac
+			rc=5
+			continue
+		fi
+		log "$verb $u"
+		case $verb in
+		start) do_start "$u" || rc=1 ;;
+		stop) do_stop "$u" || rc=1 ;;
+		restart) { do_stop "$u" && do_start "$u"; } || rc=1 ;;
+		reload) do_reload "$u" || rc=1 ;;
+		try-restart | condrestart) if active "$u"; then { do_stop "$u" && do_start "$u"; } || rc=1; fi ;;
+		reload-or-restart) if active "$u"; then do_reload "$u" || rc=1; else do_start "$u" || rc=1; fi ;;
+		esac
+	done
+	;;
+is-active)
+	for u in "${units[@]}"; do
+		if ! known "$u"; then
+			[ "$quiet" = 1 ] || echo inactive
+			[ $rc -ne 0 ] || rc=4
+		elif active "$u"; then
+			[ "$quiet" = 1 ] || echo active
+		else
+			[ "$quiet" = 1 ] || echo inactive
+			[ $rc -ne 0 ] || rc=3
+		fi
+	done
+	;;
+is-enabled)
+	for u in "${units[@]}"; do
+		if ! known "$u"; then
+			echo "Failed to get unit file state for $u.service: No such file or directory" >&2
+			rc=1
+		elif [ -L "$wants/$u.service" ]; then
+			[ "$quiet" = 1 ] || echo enabled
+		else
+			[ "$quiet" = 1 ] || echo disabled
+			rc=1
+		fi
+	done
+	;;
+enable | disable)
+	for u in "${units[@]}"; do
+		if ! known "$u"; then
+			echo "Failed to $verb unit: Unit file $u.service does not exist." >&2
+			rc=1
+			continue
+		fi
+		if [ "$verb" = enable ]; then
+			if [ ! -L "$wants/$u.service" ]; then
+				mkdir -p "$wants"
+				ln -sf "/lib/systemd/system/$u.service" "$wants/$u.service"
+				say "Created symlink $wants/$u.service → /lib/systemd/system/$u.service."
+			fi
+			[ "$now" = 0 ] || do_start "$u" || rc=1
+		else
+			if [ -L "$wants/$u.service" ]; then
+				rm -f "$wants/$u.service"
+				say "Removed \"$wants/$u.service\"."
+			fi
+			[ "$now" = 0 ] || do_stop "$u" || rc=1
+		fi
+	done
+	;;
+status)
+	for u in "${units[@]}"; do
+		status "$u"
+		s=$?
+		[ $rc -ne 0 ] || rc=$s
+	done
+	;;
+show)
+	for u in "${units[@]}"; do show "$u"; done
+	;;
+"")
+	echo "clusterctl lab: systemctl stand-in needs a command" >&2
+	exit 1
+	;;
+*)
+	echo "Unknown command verb $verb." >&2
+	exit 1
+	;;
+esac
+exit $rc
