@@ -5,10 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +17,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/plan"
+	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/state"
 )
 
@@ -202,7 +203,17 @@ func routeDst(s string, bits int) string {
 // old version under BackupDir, then rename over the target. A failed
 // validation removes the temporary file and leaves the old one in place.
 func (h *hostApplier) files(ctx context.Context, changes []plan.Change) error {
-	for _, c := range changes {
+	// Files a validator checks go last: keepalived -t checks that the
+	// scripts its configuration names exist.
+	ordered := make([]plan.Change, 0, len(changes))
+	for _, validated := range []bool{false, true} {
+		for _, c := range changes {
+			if (c.File != nil && c.File.Validate != "") == validated {
+				ordered = append(ordered, c)
+			}
+		}
+	}
+	for _, c := range ordered {
 		if err := h.file(ctx, c); err != nil {
 			return fmt.Errorf("%s: %w", c.Key, err)
 		}
@@ -231,22 +242,46 @@ func (h *hostApplier) file(ctx context.Context, c plan.Change) error {
 		h.cleanup(ctx, tmp)
 		return fmt.Errorf("upload: %w", err)
 	}
-	script := []string{
-		fmt.Sprintf("chown %s:%s %s", q(f.Owner), q(f.Group), q(tmp)),
-		fmt.Sprintf("chmod %s %s", config.FormatMode(f.Mode), q(tmp)),
+	if _, err := h.run.sh(ctx, nil, fmt.Sprintf("chown %s:%s %s && chmod %s %s", q(f.Owner), q(f.Group), q(tmp), config.FormatMode(f.Mode), q(tmp))); err != nil {
+		h.cleanup(ctx, tmp)
+		return err
 	}
 	if f.Validate == state.ValidateKeepalived {
-		// keepalived -t returns 0 for a missing file: check it exists.
-		script = append(script, fmt.Sprintf("test -s %[1]s && { out=$(keepalived -t -f %[1]s 2>&1); rc=$?; if [ $rc -ne 0 ]; then echo \"$out\" >&2; echo \"keepalived -t rejected the new configuration (exit $rc)\" >&2; exit 65; fi; }", q(tmp)))
+		if err := h.validateKeepalived(ctx, tmp); err != nil {
+			h.cleanup(ctx, tmp)
+			return err
+		}
 	}
-	script = append(script, backupCmd, "sync "+q(tmp)+" 2>/dev/null || sync")
-	if _, err := h.run.sh(ctx, nil, strings.Join(script, " && ")); err != nil {
+	if _, err := h.run.sh(ctx, nil, backupCmd+" && { sync "+q(tmp)+" 2>/dev/null || sync; }"); err != nil {
 		h.cleanup(ctx, tmp)
 		return err
 	}
 	if err := h.run.conn.Rename(ctx, tmp, p); err != nil {
 		h.cleanup(ctx, tmp)
 		return fmt.Errorf("rename into place: %w", err)
+	}
+	return nil
+}
+
+// ErrValidation is returned when a host-side validator rejects a file.
+var ErrValidation = errors.New("rejected by validation on the host")
+
+// validateKeepalived runs keepalived's own check on the uploaded file.
+// keepalived 2.2.7 exits 0 for a missing file, so existence is checked
+// first; it checks that interfaces and scripts exist, so it must run on
+// the host itself.
+func (h *hostApplier) validateKeepalived(ctx context.Context, tmp string) error {
+	res, err := h.run.conn.Run(ctx, remote.Cmd{Command: "test -s " + q(tmp) + " && keepalived -t -f " + q(tmp), Sudo: true})
+	if err != nil {
+		return fmt.Errorf("keepalived -t: %w", err)
+	}
+	if res.ExitCode != 0 {
+		msg := strings.TrimSpace(string(res.Stderr) + "\n" + string(res.Stdout))
+		if msg == "" {
+			msg = fmt.Sprintf("exit %d", res.ExitCode)
+		}
+		return fmt.Errorf("%w: keepalived -t -f (new keepalived.conf) exited %d; the old file and the running keepalived are untouched:\n%s",
+			ErrValidation, res.ExitCode, h.run.mask.String(msg))
 	}
 	return nil
 }
@@ -373,7 +408,16 @@ func (h *hostApplier) drain(ctx context.Context, e ipvs.Edit) error {
 }
 
 func (h *hostApplier) services(ctx context.Context, changes []plan.Change) error {
-	for _, c := range changes {
+	// keepalived goes last: its health checks track the other services.
+	ordered := make([]plan.Change, 0, len(changes))
+	for _, last := range []bool{false, true} {
+		for _, c := range changes {
+			if (c.Key == "keepalived") == last {
+				ordered = append(ordered, c)
+			}
+		}
+	}
+	for _, c := range ordered {
 		sc := c.Service
 		if sc.Enable {
 			if _, err := h.run.run(ctx, "systemctl", "enable", sc.Name); err != nil {
@@ -419,5 +463,3 @@ func (h *hostApplier) manifest(ctx context.Context) error {
 	}
 	return nil
 }
-
-var _ = strconv.Itoa

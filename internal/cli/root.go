@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
@@ -54,7 +55,7 @@ func Main(args []string, streams Streams, environ []string) int {
 	defer stop()
 	a := &app{streams: streams, environ: environ}
 	root := a.rootCommand()
-	root.SetArgs(args)
+	root.SetArgs(terraformStyleFlags(args))
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
@@ -68,6 +69,34 @@ func Main(args []string, streams Streams, environ []string) int {
 	}
 	fmt.Fprintf(streams.Err, "Error: %s\n", a.mask(err.Error()))
 	return 1
+}
+
+// terraformStyleFlags accepts Terraform's single-dash long flags
+// (-auto-approve, -out=FILE, -detailed-exitcode) by rewriting them to
+// the double-dash form cobra parses. One-letter flags (-o, -i) and
+// everything after "--" are left alone.
+func terraformStyleFlags(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, arg := range args {
+		if arg == "--" {
+			return append(out, args[i:]...)
+		}
+		name, _, _ := strings.Cut(arg, "=")
+		if len(name) > 2 && name[0] == '-' && name[1] != '-' && isFlagName(name[1:]) {
+			arg = "-" + arg
+		}
+		out = append(out, arg)
+	}
+	return out
+}
+
+func isFlagName(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *app) rootCommand() *cobra.Command {

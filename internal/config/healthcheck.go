@@ -35,18 +35,18 @@ func (d *decoder) decodeHealthCheck(blk *hcl.Block) *HealthCheck {
 	}
 	generated := h.Process != ""
 	h.Service = r.str("service", h.Process)
-	if h.Service != "" && !reService.MatchString(h.Service) {
+	if r.has("service") && h.Service != "" && !reService.MatchString(h.Service) {
 		r.errorf(r.ranges["service"], "Invalid service name", "%q is not a valid service name.", h.Service)
 	}
 	h.Restart = r.boolean("restart", generated)
 	h.StopKeepalived = r.boolean("stop_keepalived", generated)
 	h.LogFile = r.str("log_file", "/var/log/clusterctl-check-"+h.Name+".log")
-	if !rePath.MatchString(h.LogFile) {
-		r.errorf(r.ranges["log_file"], "Invalid path", "log_file must be an absolute path using letters, digits and ._+@/-; got %q.", h.LogFile)
+	if !validPath(h.LogFile) {
+		r.errorf(r.ranges["log_file"], "Invalid path", "log_file must be an absolute path using letters, digits and ._+@/-, with no . or .. component; got %q.", h.LogFile)
 	}
 	h.ScriptPath = r.str("script_path", "/usr/local/sbin/clusterctl-check-"+h.Name+".sh")
-	if !rePath.MatchString(h.ScriptPath) {
-		r.errorf(r.ranges["script_path"], "Invalid path", "script_path must be an absolute path using letters, digits and ._+@/-; got %q.", h.ScriptPath)
+	if !validPath(h.ScriptPath) {
+		r.errorf(r.ranges["script_path"], "Invalid path", "script_path must be an absolute path using letters, digits and ._+@/-, with no . or .. component; got %q.", h.ScriptPath)
 	}
 	if !generated {
 		for _, a := range []string{"service", "restart", "stop_keepalived", "log_file", "script_path"} {

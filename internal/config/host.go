@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 var connectionAttrs = []hcl.AttributeSchema{
@@ -127,7 +128,7 @@ func (d *decoder) decodeHost(blk *hcl.Block, defaults Connection) *Host {
 			}
 		}
 	}
-	if h.Connection.Address == "" {
+	if h.Connection.Address == "" && !r.has("address") {
 		r.errorf(blk.DefRange, "Missing host address", "Host %q needs an address (or an interface with an address) to connect to.", h.Name)
 	}
 	d.done(r)
@@ -136,8 +137,8 @@ func (d *decoder) decodeHost(blk *hcl.Block, defaults Connection) *Host {
 
 func (d *decoder) decodeFile(blk *hcl.Block) *File {
 	f := &File{Path: blk.Labels[0], DeclRange: blk.DefRange, Mode: 0o644, Owner: "root", Group: "root"}
-	if !rePath.MatchString(f.Path) {
-		d.errorf(blk.LabelRanges[0].Ptr(), "Invalid file path", "File paths must be absolute and use only letters, digits and ._+@/-; got %q.", f.Path)
+	if !validPath(f.Path) {
+		d.errorf(blk.LabelRanges[0].Ptr(), "Invalid file path", "File paths must be absolute, use only letters, digits and ._+@/- and have no . or .. component; got %q.", f.Path)
 	}
 	r := d.reader(blk.Body, fileSchema)
 	f.Ranges = r.ranges
@@ -177,7 +178,7 @@ var keepalivedSchema = &hcl.BodySchema{
 func (d *decoder) decodeKeepalived(blocks []*hcl.Block) Keepalived {
 	blk := d.onlyOne(blocks)
 	if blk == nil {
-		return Keepalived{}
+		return Keepalived{EnableScriptSecurity: true, ScriptUser: "root"}
 	}
 	r := d.reader(blk.Body, keepalivedSchema)
 	k := Keepalived{DeclRange: blk.DefRange, Ranges: r.ranges}
@@ -201,11 +202,83 @@ func (d *decoder) decodeKeepalived(blocks []*hcl.Block) Keepalived {
 		r.errorf(r.ranges["smtp_server"], "Invalid SMTP server", "smtp_server must be an IP address or host name; got %q.", s)
 	}
 	k.SMTPConnectTimeout = r.integer("smtp_connect_timeout", 0, 1, 3600)
-	k.EnableScriptSecurity = r.boolean("enable_script_security", false)
-	k.ScriptUser = r.str("script_user", "")
+	// keepalived 2.x refuses (keepalived -t exits 6) to run scripts as
+	// root unless script security is on; on by default, scripts as root.
+	k.EnableScriptSecurity = r.boolean("enable_script_security", true)
+	k.ScriptUser = r.str("script_user", "root")
 	if u := k.ScriptUser; u != "" && !reUser.MatchString(u) {
 		r.errorf(r.ranges["script_user"], "Invalid script_user", "%q is not a valid user name.", u)
 	}
 	d.done(r)
 	return k
+}
+
+// hostDecodeOrder orders host blocks so that a host referring to
+// host.OTHER comes after OTHER. Blocks of the same name keep their file
+// order (so duplicates cite the first one); references to undeclared
+// hosts, to the host itself and cycles are left for evaluation to report,
+// and such blocks come last in file order.
+func hostDecodeOrder(blocks []*hcl.Block) []*hcl.Block {
+	declared := map[string]bool{}
+	for _, b := range blocks {
+		declared[b.Labels[0]] = true
+	}
+	done := map[string]bool{}
+	var out []*hcl.Block
+	pending := blocks
+	for len(pending) > 0 {
+		var next []*hcl.Block
+		waiting := map[string]bool{} // names with a pending earlier block
+		for _, b := range pending {
+			name := b.Labels[0]
+			ready := !waiting[name]
+			for _, dep := range hostReferences(b.Body) {
+				if declared[dep] && !done[dep] {
+					ready = false
+				}
+			}
+			if !ready {
+				waiting[name] = true
+				next = append(next, b)
+				continue
+			}
+			out = append(out, b)
+		}
+		if len(next) == len(pending) {
+			return append(out, next...)
+		}
+		for _, b := range out {
+			done[b.Labels[0]] = true
+		}
+		// A name is done only once all its blocks are out.
+		for _, b := range next {
+			delete(done, b.Labels[0])
+		}
+		pending = next
+	}
+	return out
+}
+
+// hostReferences returns the NAMEs of every host.NAME reference in body
+// and its nested blocks.
+func hostReferences(body hcl.Body) []string {
+	sb, ok := body.(*hclsyntax.Body)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, a := range sb.Attributes {
+		for _, t := range a.Expr.Variables() {
+			if t.RootName() != "host" || len(t) < 2 {
+				continue
+			}
+			if attr, ok := t[1].(hcl.TraverseAttr); ok {
+				out = append(out, attr.Name)
+			}
+		}
+	}
+	for _, b := range sb.Blocks {
+		out = append(out, hostReferences(b.Body)...)
+	}
+	return out
 }

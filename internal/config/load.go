@@ -173,7 +173,10 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	d.ctx = d.evalContext(nil)
 
 	defaults := d.decodeDefaults(byType["defaults"])
-	for _, blk := range byType["host"] {
+	// Hosts may refer to other hosts (gateway = host.dir.address): decode
+	// them in dependency order, file order otherwise.
+	for _, blk := range hostDecodeOrder(byType["host"]) {
+		d.ctx = d.evalContext(cfg.Hosts)
 		h := d.decodeHost(blk, defaults)
 		if prev, dup := cfg.Hosts[h.Name]; dup {
 			d.duplicate(blk, "host", h.Name, prev.DeclRange)

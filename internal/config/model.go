@@ -143,7 +143,9 @@ type Keepalived struct {
 	SMTPServer            string
 	SMTPConnectTimeout    int // seconds; 0 → not rendered
 	// EnableScriptSecurity and ScriptUser render the matching global_defs
-	// keywords; keepalived 2.x warns without a script user.
+	// keywords. Both default on ("root"): keepalived 2.x's own check
+	// (keepalived -t) fails with exit 6 when scripts run as root without
+	// script security.
 	EnableScriptSecurity bool
 	ScriptUser           string
 	DeclRange            hcl.Range

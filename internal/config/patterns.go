@@ -40,6 +40,21 @@ var (
 	reCommand = regexp.MustCompile(`^/[A-Za-z0-9._+@/-]{0,254}( [A-Za-z0-9._+@/=:,-]{1,64}){0,12}$`)
 )
 
+// validPath reports whether p is an absolute path matching rePath with no
+// "." or ".." component, so that the path a user reads in the configuration
+// is the path that gets written (no /var/www/../../etc/shadow).
+func validPath(p string) bool {
+	if !rePath.MatchString(p) {
+		return false
+	}
+	for _, c := range strings.Split(p, "/") {
+		if c == "." || c == ".." {
+			return false
+		}
+	}
+	return true
+}
+
 // authPassAllowed are the characters keepalived reads as part of an
 // auth_pass word: printable ASCII except whitespace, quotes, braces,
 // keepalived's comment characters (# and !) and shell-active characters.

@@ -131,7 +131,11 @@ func (v *validator) vrrp() {
 				v.errorf(inst.Ranges.At("virtual_ips", inst.DeclRange), "VIP is a host address",
 					"Virtual IP %s is already an interface address of host %q; a VIP must be an address no host owns.", vip.Addr(), owner)
 			}
-			if other, dup := vips[vip.Addr()]; dup {
+			if other, dup := vips[vip.Addr()]; dup && other == inst {
+				v.errorf(inst.Ranges.At("virtual_ips", inst.DeclRange), "Duplicate VIP",
+					"Virtual IP %s is listed twice in vrrp_instance %q.", vip.Addr(), name)
+				continue
+			} else if dup {
 				v.errorf(inst.Ranges.At("virtual_ips", inst.DeclRange), "Duplicate VIP",
 					"Virtual IP %s is also managed by vrrp_instance %q (%s).", vip.Addr(), other.Name, other.DeclRange.String())
 				continue

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,6 +30,9 @@ type variable struct {
 	Sensitive   bool
 	Value       cty.Value
 	DeclRange   hcl.Range
+	// badDefault is set when a default was written but is invalid (already
+	// reported), so that no second "no value" error follows.
+	badDefault bool
 }
 
 var variableSchema = &hcl.BodySchema{
@@ -82,9 +86,11 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block) {
 		if a, ok := content.Attributes["default"]; ok {
 			val, diags := a.Expr.Value(nil)
 			d.diags = append(d.diags, diags...)
+			v.badDefault = diags.HasErrors()
 			if !diags.HasErrors() {
 				cv, err := convert.Convert(val, v.Type)
 				if err != nil {
+					v.badDefault = true
 					d.errorf(a.Expr.Range().Ptr(), "Invalid default value", "The default for variable %q does not match its type: %s.", name, err)
 				} else {
 					v.Default = cv
@@ -114,6 +120,9 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block) {
 		}
 		if v.Default != cty.NilVal {
 			v.Value = v.Default
+			continue
+		}
+		if v.badDefault {
 			continue
 		}
 		d.errorf(v.DeclRange.Ptr(), "No value for required variable",
@@ -155,7 +164,7 @@ func (d *decoder) givenValues() map[string]givenValue {
 	for _, path := range d.opts.VarFiles {
 		file, diags := d.loader.parser.ParseHCLFile(path)
 		d.diags = append(d.diags, diags...)
-		if file == nil {
+		if file == nil || diags.HasErrors() {
 			continue
 		}
 		attrs, diags := file.Body.JustAttributes()
@@ -310,8 +319,14 @@ func (d *decoder) functions() map[string]function.Function {
 	}
 }
 
-// fileFunc is file(PATH): the content of a file relative to the
-// configuration directory.
+// maxFileFuncSize bounds what file() reads: managed files are
+// configuration, not bulk data.
+const maxFileFuncSize = 16 << 20
+
+// fileFunc is file(PATH): the content of a regular file of at most
+// maxFileFuncSize bytes, relative to the configuration directory. Devices
+// and FIFOs are refused so that a path such as /dev/zero cannot make
+// loading hang or exhaust memory.
 func (d *decoder) fileFunc() function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "path", Type: cty.String}},
@@ -321,9 +336,25 @@ func (d *decoder) fileFunc() function.Function {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(d.dir, p)
 			}
-			b, err := os.ReadFile(p)
+			// Stat before opening: opening a FIFO would block.
+			st, err := os.Stat(p)
 			if err != nil {
 				return cty.NilVal, err
+			}
+			if !st.Mode().IsRegular() {
+				return cty.NilVal, fmt.Errorf("%s is not a regular file", p)
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				return cty.NilVal, err
+			}
+			defer f.Close()
+			b, err := io.ReadAll(io.LimitReader(f, maxFileFuncSize+1))
+			if err != nil {
+				return cty.NilVal, err
+			}
+			if len(b) > maxFileFuncSize {
+				return cty.NilVal, fmt.Errorf("%s is larger than %d bytes", p, maxFileFuncSize)
 			}
 			return cty.StringVal(string(b)), nil
 		},

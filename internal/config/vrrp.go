@@ -45,7 +45,7 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 		switch {
 		case len(p) > keepalivedAuthPassMax:
 			r.errorf(r.ranges["auth_pass"], "auth_pass is longer than 8 characters",
-				"keepalived uses only the first %d characters of auth_pass and silently ignores the rest (this one has %d). Use a password of at most %d characters so that what you wrote is what the nodes compare. The seed lab's \"aminglinux>com\" acts as its first 8 characters.",
+				"keepalived truncates auth_pass to its first %d characters and silently ignores the rest (this one has %d). Use a password of at most %d characters so that what you wrote is what the nodes compare.",
 				keepalivedAuthPassMax, len(p), keepalivedAuthPassMax)
 		case !authPassAllowed(p):
 			r.errorf(r.ranges["auth_pass"], "Invalid auth_pass",

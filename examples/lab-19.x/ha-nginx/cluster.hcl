@@ -35,6 +35,7 @@ host "web1" {
     addresses = ["192.168.19.101/24"]
   }
   packages = ["nginx"]
+  services = ["nginx"]
 }
 
 host "web2" {
@@ -42,6 +43,7 @@ host "web2" {
     addresses = ["192.168.19.102/24"]
   }
   packages = ["nginx"]
+  services = ["nginx"]
 }
 
 # check_ng.sh: count nginx processes; if there are none, start nginx; if it

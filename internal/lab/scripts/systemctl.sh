@@ -221,6 +221,10 @@ start | stop | restart | reload | try-restart | reload-or-restart | condrestart)
 			continue
 		fi
 		log "$verb $u"
+		# systemd runs one job per unit at a time; so does the stand-in
+		# (a check script may start nginx while clusterctl does).
+		exec {lockfd}>"/run/lock/systemctl-$u.lock"
+		flock "$lockfd"
 		case $verb in
 		start) do_start "$u" || rc=1 ;;
 		stop) do_stop "$u" || rc=1 ;;
@@ -229,6 +233,7 @@ start | stop | restart | reload | try-restart | reload-or-restart | condrestart)
 		try-restart | condrestart) if active "$u"; then { do_stop "$u" && do_start "$u"; } || rc=1; fi ;;
 		reload-or-restart) if active "$u"; then do_reload "$u" || rc=1; else do_start "$u" || rc=1; fi ;;
 		esac
+		exec {lockfd}>&-
 	done
 	;;
 is-active)

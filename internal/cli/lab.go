@@ -1,0 +1,272 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/lab"
+)
+
+// labFlags locate a lab.
+type labFlags struct {
+	Name     string
+	StateDir string
+}
+
+func (f *labFlags) register(cmd *cobra.Command) {
+	cmd.PersistentFlags().StringVar(&f.Name, "name", "ccl", "lab name: prefix of its namespaces ([a-z0-9-], at most 12)")
+	cmd.PersistentFlags().StringVar(&f.StateDir, "state-dir", "", "lab state directory (default /run/clusterctl-lab/NAME)")
+}
+
+func (f *labFlags) stateDir() string {
+	if f.StateDir != "" {
+		return f.StateDir
+	}
+	return filepath.Join("/run/clusterctl-lab", f.Name)
+}
+
+func (a *app) labCommand() *cobra.Command {
+	var f labFlags
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "Run a cluster's hosts as local lab machines (Linux, root)",
+		Long: `A local lab builds one machine per host of a configuration from Linux
+namespaces (network, mount, pid, uts, ipc) with the host's interfaces and
+addresses, a real OpenSSH sshd and a systemctl stand-in, joined by bridges
+that live in a namespace of their own. An operator namespace on the lab's
+networks runs clusterctl, ssh and curl; the lab has no route out, so lab
+traffic never leaves it. Needs root. The kernel is shared: without IPVS
+support in this kernel, LVS forwarding cannot work in the lab (keepalived
+then runs VRRP only).`,
+		Example: `  clusterctl lab run examples/lab-19.x/ha-nginx
+  clusterctl lab status
+  clusterctl lab exec web1 -- ip -br addr
+  clusterctl lab down`,
+	}
+	f.register(cmd)
+	cmd.AddCommand(a.labUpCommand(&f), a.labDownCommand(&f), a.labStatusCommand(&f), a.labExecCommand(&f), a.labRunCommand(&f))
+	return cmd
+}
+
+// labSpec turns a configuration into lab machines. Gateways are left to
+// apply: a fresh lab machine has only its interface addresses.
+func labSpec(cfg *config.Config, f *labFlags) lab.Spec {
+	spec := lab.Spec{Name: f.Name, StateDir: f.stateDir()}
+	reserved := map[netip.Addr]bool{}
+	for _, name := range cfg.HostNames() {
+		h := cfg.Hosts[name]
+		m := lab.Machine{Name: name}
+		for _, i := range h.Interfaces {
+			m.Interfaces = append(m.Interfaces, lab.Interface{Name: i.Name, Addresses: i.Addresses})
+		}
+		spec.Machines = append(spec.Machines, m)
+		if h.Gateway.IsValid() {
+			reserved[h.Gateway] = true
+		}
+	}
+	for _, v := range cfg.VRRPInstances {
+		for _, p := range v.VirtualIPs {
+			reserved[p.Addr()] = true
+		}
+	}
+	for _, vs := range cfg.VirtualServers {
+		if vs.Address.IsValid() {
+			reserved[vs.Address.Addr()] = true
+		}
+		if vs.SNATAddress.IsValid() {
+			reserved[vs.SNATAddress] = true
+		}
+	}
+	for addr := range reserved {
+		spec.Reserved = append(spec.Reserved, addr)
+	}
+	return spec
+}
+
+func (a *app) labUp(ctx context.Context, f *labFlags, path string) (*lab.Lab, error) {
+	cfg, err := a.loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	if os.Geteuid() != 0 {
+		return nil, errors.New("the lab builds network namespaces and needs root")
+	}
+	start := time.Now()
+	l, err := lab.Up(ctx, labSpec(cfg, f), a.streams.Err)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(a.streams.Out, "Lab %q is up: %d machines in %s.\n", f.Name, len(cfg.Hosts), time.Since(start).Round(10*time.Millisecond))
+	return l, nil
+}
+
+func (a *app) labUpCommand(f *labFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "up [PATH]",
+		Short: "Build a lab machine for every host of the configuration",
+		Long: `Build one lab machine per host, with the interfaces and addresses of the
+configuration and a fresh sshd; write a client key, known_hosts and an
+ssh_config into the state directory. A lab of the same name that is already
+up is refused (run "lab down" first); a failed "up" removes what it made.`,
+		Example: `  clusterctl lab up examples/lab-19.x/ha-nginx
+  ip netns exec ccl-op ssh -F /run/clusterctl-lab/ccl/ssh_config web1`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := a.labUp(cmd.Context(), f, configPath(args))
+			if err != nil {
+				return err
+			}
+			a.labHints(l)
+			return nil
+		},
+	}
+}
+
+func (a *app) labHints(l *lab.Lab) {
+	names := l.MachineNames()
+	fmt.Fprintf(a.streams.Out, `
+Operator namespace: %s (clusterctl, ssh and curl run there; it has no route out)
+  ssh:   ip netns exec %s ssh -F %s %s
+  shell: clusterctl lab exec %s -- bash
+  apply: ip netns exec %s clusterctl apply -i %s --known-hosts %s PATH
+  stop:  clusterctl lab down
+`, l.OperatorNamespace(), l.OperatorNamespace(), l.SSHConfig(), names[0], names[0], l.OperatorNamespace(), l.IdentityFile(), l.KnownHosts())
+}
+
+func (a *app) labDownCommand(f *labFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "down",
+		Short:   "Remove every namespace, process, mount and file of the lab",
+		Example: `  clusterctl lab down`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := lab.Open(f.stateDir())
+			if errors.Is(err, lab.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+				fmt.Fprintf(a.streams.Out, "No lab %q is up.\n", f.Name)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := l.Down(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.streams.Out, "Lab %q is down.\n", f.Name)
+			return nil
+		},
+	}
+}
+
+func (a *app) labStatusCommand(f *labFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "status",
+		Short:   "List the lab's machines",
+		Example: `  clusterctl lab status`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := lab.Open(f.stateDir())
+			if err != nil {
+				return fmt.Errorf("lab %q: %w", f.Name, err)
+			}
+			st, err := l.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.streams.Out, "%-12s %-8s %-8s %-6s %s\n", "MACHINE", "PID", "RUNNING", "SSHD", "ADDRESSES")
+			for _, m := range st {
+				var addrs []string
+				for _, p := range m.Addresses {
+					addrs = append(addrs, p.String())
+				}
+				fmt.Fprintf(a.streams.Out, "%-12s %-8d %-8t %-6t %s\n", m.Name, m.PID, m.Running, m.SSHD, strings.Join(addrs, " "))
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) labExecCommand(f *labFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "exec MACHINE -- COMMAND [ARGS...]",
+		Short:   "Run a command inside a lab machine",
+		Example: `  clusterctl lab exec web1 -- ip -br addr`,
+		Args:    cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := lab.Open(f.stateDir())
+			if err != nil {
+				return fmt.Errorf("lab %q: %w", f.Name, err)
+			}
+			err = l.Exec(cmd.Context(), args[0], args[1:], a.streams.In, a.streams.Out, a.streams.Err)
+			var ee interface{ ExitCode() int }
+			if errors.As(err, &ee) {
+				return exitError{ee.ExitCode()}
+			}
+			return err
+		},
+	}
+}
+
+func (a *app) labRunCommand(f *labFlags) *cobra.Command {
+	var skipVerify bool
+	cmd := &cobra.Command{
+		Use:   "run [PATH]",
+		Short: "Lab up, apply and verify: reproduce a configuration end to end",
+		Long: `Build the lab for the configuration (or reuse the running one), then run
+clusterctl apply and clusterctl verify from the lab's operator namespace
+against the lab machines over SSH, exactly as against real machines. The
+lab stays up afterwards for you to explore; "clusterctl lab down" removes it.`,
+		Example: `  clusterctl lab run examples/lab-19.x/ha-nginx`,
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			path := configPath(args)
+			l, err := lab.Open(f.stateDir())
+			if err == nil {
+				fmt.Fprintf(a.streams.Out, "Reusing the running lab %q (clusterctl lab down to start afresh).\n", f.Name)
+			} else {
+				if l, err = a.labUp(ctx, f, path); err != nil {
+					return err
+				}
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			common := []string{"-i", l.IdentityFile(), "--known-hosts", l.KnownHosts(), "--ssh-config", "none"}
+			for _, v := range a.global.Vars {
+				common = append(common, "-var", v)
+			}
+			for _, v := range a.global.VarFile {
+				common = append(common, "-var-file", v)
+			}
+			if a.global.NoColor {
+				common = append(common, "--no-color")
+			}
+			steps := [][]string{append([]string{"apply", path, "-auto-approve"}, common...)}
+			if !skipVerify {
+				steps = append(steps, append([]string{"verify", path}, common...))
+			}
+			for _, argv := range steps {
+				fmt.Fprintf(a.streams.Out, "\n==> clusterctl %s (in namespace %s)\n", strings.Join(argv[:2], " "), l.OperatorNamespace())
+				c := l.OperatorCommand(ctx, append([]string{exe}, argv...)...)
+				c.Stdout, c.Stderr = a.streams.Out, a.streams.Err
+				if err := c.Run(); err != nil {
+					return fmt.Errorf("clusterctl %s: %w", argv[0], err)
+				}
+			}
+			a.labHints(l)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&skipVerify, "skip-verify", false, "only bring the lab up and apply")
+	return cmd
+}

@@ -1,0 +1,7 @@
+host "web1" {
+  address = "192.168.19.101"
+  file "/var/www/index.html" {
+    content = "x"
+    mode    = "999" # ERROR: Invalid file mode
+  }
+}

@@ -1,0 +1,6 @@
+host "web1" {
+  address = "192.168.19.101"
+  file "/var/www/./index.html" { # ERROR: Invalid file path
+    content = "x"
+  }
+}

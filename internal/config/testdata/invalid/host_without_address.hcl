@@ -1,0 +1,3 @@
+host "web1" { # ERROR: Missing host address
+  packages = ["nginx"]
+}

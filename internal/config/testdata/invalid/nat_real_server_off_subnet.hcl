@@ -1,0 +1,23 @@
+host "dir" {
+  interface "ens33" {
+    addresses = ["192.168.19.101/24"]
+  }
+  interface "ens37" {
+    addresses = ["192.168.47.128/24"]
+  }
+}
+
+host "rs1" {
+  interface "ens33" {
+    addresses = ["10.0.0.2/24"]
+  }
+}
+
+virtual_server "web" {
+  address   = "192.168.47.128:80"
+  mode      = "nat"
+  directors = [host.dir]
+  real_server "rs1" { # ERROR: NAT real server off the director's subnets
+    port = 80
+  }
+}
