@@ -417,6 +417,11 @@ func (h *hostApplier) services(ctx context.Context, changes []plan.Change) error
 			}
 		}
 	}
+	if h.unitFilesChanged() {
+		if _, err := h.run.run(ctx, "systemctl", "daemon-reload"); err != nil {
+			return err
+		}
+	}
 	for _, c := range ordered {
 		sc := c.Service
 		if sc.Enable {
@@ -438,6 +443,17 @@ func (h *hostApplier) services(ctx context.Context, changes []plan.Change) error
 		h.a.report(Event{Host: h.host, Step: "services", Status: StatusInfo, Message: e.Service + " " + e.Action + "ed (" + e.Reason + ")"})
 	}
 	return nil
+}
+
+// unitFilesChanged reports whether a systemd unit file is among the
+// host's file changes: systemd reads unit files only on daemon-reload.
+func (h *hostApplier) unitFilesChanged() bool {
+	for _, c := range h.hp.Changes {
+		if c.Kind == plan.KindFile && (strings.HasPrefix(c.Key, "/etc/systemd/system/") || strings.HasPrefix(c.Key, "/lib/systemd/system/")) {
+			return true
+		}
+	}
+	return false
 }
 
 // manifest records what clusterctl manages on the host when that changed.

@@ -135,6 +135,9 @@ func TestLabA(t *testing.T) {
 		k.NotificationEmailFrom != "root@aminglinux.com" || !cmp.Equal(k.NotificationEmail, []string{"aming@aminglinux.com"}) {
 		t.Errorf("keepalived global_defs = %+v", k)
 	}
+	if !k.EnableScriptSecurity || k.ScriptUser != "root" {
+		t.Errorf("script security = %v user %q, want the defaults true, root", k.EnableScriptSecurity, k.ScriptUser)
+	}
 	if h := cfg.Hosts["web1"]; h.Connection.Address != "192.168.19.101" || h.Connection.User != "root" {
 		t.Errorf("web1 connection = %+v, want 192.168.19.101 as root (from the first interface address and defaults)", h.Connection)
 	}
@@ -188,6 +191,9 @@ func TestLabB(t *testing.T) {
 	}
 	if f := rs1.Files["/var/www/html/index.html"]; f.Mode != 0o644 || f.Owner != "root" || f.Group != "root" || f.Sensitive {
 		t.Errorf("file defaults = mode %s owner %s group %s sensitive %v", FormatMode(f.Mode), f.Owner, f.Group, f.Sensitive)
+	}
+	if k := cfg.Keepalived; !k.EnableScriptSecurity || k.ScriptUser != "root" {
+		t.Errorf("keepalived defaults without a keepalived block = %+v", k)
 	}
 	if rs1.Gateway.IsValid() {
 		t.Errorf("rs1 gateway = %s; the NAT route is derived by render, not set in config", rs1.Gateway)

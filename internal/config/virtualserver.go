@@ -191,7 +191,7 @@ func (d *decoder) decodeRealServerCheck(blk *hcl.Block) *RealServerCheck {
 	c := &RealServerCheck{DeclRange: blk.DefRange, Ranges: r.ranges}
 	c.Type = r.str("type", "")
 	switch c.Type {
-	case CheckTCP, CheckHTTP, CheckMisc, "":
+	case CheckTCP, CheckHTTP, CheckMisc:
 	default:
 		r.errorf(r.ranges["type"], "Invalid check type", "type must be \"tcp\" (TCP_CHECK), \"http\" (HTTP_GET) or \"misc\" (MISC_CHECK); got %q.", c.Type)
 	}

@@ -3,19 +3,18 @@ package lab
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/lab/labtest"
 )
 
-// requireLab skips unless the real lab may be used: root and
 // CLUSTERCTL_LAB_TESTS=1.
 func requireLab(t *testing.T) {
 	t.Helper()
@@ -25,15 +24,6 @@ func requireLab(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("lab tests need root")
 	}
-}
-
-// uniqueName is a lab name no other test run uses.
-func uniqueName(t *testing.T) string {
-	b := make([]byte, 3)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("ct%x", b)
 }
 
 // hostLinks lists the host namespace's interfaces.
@@ -50,46 +40,6 @@ func hostLinks(t *testing.T) string {
 		}
 	}
 	return strings.Join(names, " ")
-}
-
-// assertNothingLeft checks that no trace of the lab remains on the host.
-func assertNothingLeft(t *testing.T, name, stateDir string) {
-	t.Helper()
-	out, err := exec.Command("ip", "netns", "list").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(line, name+"-") {
-			t.Errorf("namespace left: %s", line)
-		}
-	}
-	mi, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(mi), "\n") {
-		if strings.Contains(line, stateDir) || strings.Contains(line, "/run/netns/"+name+"-") {
-			t.Errorf("mount left: %s", line)
-		}
-	}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		c := string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
-		if strings.Contains(c, stateDir) || strings.Contains(c, "netns/"+name+"-") || strings.Contains(c, " "+name+"-") {
-			t.Errorf("process left: %s %s", e.Name(), c)
-		}
-	}
-	if _, err := os.Stat(stateDir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("state dir %s still there (stat: %v)", stateDir, err)
-	}
 }
 
 // run runs argv in machine and returns its stdout, stderr and exit code.
@@ -123,8 +73,8 @@ func operator(t *testing.T, l *Lab, argv ...string) (string, string, error) {
 }
 
 func TestLab(t *testing.T) {
-	requireLab(t)
-	name := uniqueName(t)
+	labtest.Require(t)
+	name := labtest.UniqueName(t)
 	stateDir := filepath.Join(t.TempDir(), "lab")
 	linksBefore := hostLinks(t)
 	var log bytes.Buffer
@@ -377,7 +327,7 @@ virtual_server 192.168.19.200 80 {
 		if !errors.Is(err, ErrExists) {
 			t.Errorf("second Up = %v, want ErrExists", err)
 		}
-		_, err = Up(context.Background(), seedSpec(uniqueName(t), stateDir), nil)
+		_, err = Up(context.Background(), seedSpec(labtest.UniqueName(t), stateDir), nil)
 		if !errors.Is(err, ErrExists) {
 			t.Errorf("Up into a used state dir = %v, want ErrExists", err)
 		}
@@ -396,7 +346,7 @@ virtual_server 192.168.19.200 80 {
 		t.Fatalf("Down: %v", err)
 	}
 	t.Logf("down in %v", time.Since(start))
-	assertNothingLeft(t, name, stateDir)
+	labtest.AssertNothingLeft(t, name, stateDir)
 	if got := hostLinks(t); got != linksBefore {
 		t.Errorf("host links changed after down:\nbefore %s\nafter  %s", linksBefore, got)
 	}
@@ -412,27 +362,27 @@ virtual_server 192.168.19.200 80 {
 }
 
 func TestUpFailureLeavesNothing(t *testing.T) {
-	requireLab(t)
+	labtest.Require(t)
 	t.Run("invalid spec", func(t *testing.T) {
 		for name, edit := range map[string]func(*Spec){
 			"duplicate machine":  func(s *Spec) { s.Machines[2].Name = "rs1" },
 			"long interface":     func(s *Spec) { s.Machines[0].Interfaces[1].Name = "ens37-too-long-name" },
 			"gateway off subnet": func(s *Spec) { s.Machines[1].Gateway = addr("10.9.9.9") },
 		} {
-			lab := uniqueName(t)
+			lab := labtest.UniqueName(t)
 			stateDir := filepath.Join(t.TempDir(), "lab")
 			s := seedSpec(lab, stateDir)
 			edit(&s)
 			if _, err := Up(context.Background(), s, nil); !errors.Is(err, ErrInvalidSpec) {
 				t.Errorf("%s: Up = %v, want ErrInvalidSpec", name, err)
 			}
-			assertNothingLeft(t, lab, stateDir)
+			labtest.AssertNothingLeft(t, lab, stateDir)
 		}
 	})
 	// Cancel Up at different points: whatever it made must be gone.
 	for _, after := range []time.Duration{2 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond, 70 * time.Millisecond, 100 * time.Millisecond} {
 		t.Run(fmt.Sprintf("cancelled after %v", after), func(t *testing.T) {
-			lab := uniqueName(t)
+			lab := labtest.UniqueName(t)
 			stateDir := filepath.Join(t.TempDir(), "lab")
 			ctx, cancel := context.WithTimeout(context.Background(), after)
 			defer cancel()
@@ -444,7 +394,7 @@ func TestUpFailureLeavesNothing(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			assertNothingLeft(t, lab, stateDir)
+			labtest.AssertNothingLeft(t, lab, stateDir)
 		})
 	}
 }

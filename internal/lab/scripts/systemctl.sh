@@ -20,10 +20,31 @@ pidfile() {
 	esac
 }
 
+# unitfile prints the unit file of a unit installed as a file, if any.
+unitfile() {
+	local d
+	for d in /etc/systemd/system /lib/systemd/system; do
+		if [ -f "$d/$1.service" ]; then
+			echo "$d/$1.service"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# fileunit reports whether a unit is driven by its unit file (ExecStart)
+# rather than by the stand-in's built-in knowledge or an init script.
+fileunit() {
+	case $1 in
+	keepalived | nginx | ssh) return 1 ;;
+	esac
+	[ ! -x "/etc/init.d/$1" ] && unitfile "$1" >/dev/null
+}
+
 known() {
 	case $1 in
 	keepalived | nginx | ssh) return 0 ;;
-	*) [ -x "/etc/init.d/$1" ] ;;
+	*) [ -x "/etc/init.d/$1" ] || unitfile "$1" >/dev/null ;;
 	esac
 }
 
@@ -43,8 +64,31 @@ mainpid() {
 active() {
 	case $1 in
 	keepalived | nginx | ssh) mainpid "$1" >/dev/null ;;
-	*) "/etc/init.d/$1" status >/dev/null 2>&1 ;;
+	*)
+		if fileunit "$1"; then
+			[ -e "/run/clusterctl-lab-units/$1.active" ]
+		else
+			"/etc/init.d/$1" status >/dev/null 2>&1
+		fi
+		;;
 	esac
+}
+
+# start_fileunit runs a unit file's ExecStart lines; a oneshot with
+# RemainAfterExit=yes stays active afterwards, as under systemd.
+start_fileunit() {
+	local f line rc=0
+	f=$(unitfile "$1") || return 1
+	while IFS= read -r line; do
+		case $line in
+		ExecStart=*) sh -c "${line#ExecStart=}" || rc=1 ;;
+		esac
+	done <"$f"
+	[ $rc -eq 0 ] || return 1
+	if grep -qi '^RemainAfterExit=yes' "$f"; then
+		mkdir -p /run/clusterctl-lab-units
+		: >"/run/clusterctl-lab-units/$1.active"
+	fi
 }
 
 # waitfor CMD... retries CMD for up to 10 s.
@@ -107,7 +151,13 @@ do_start() {
 		/usr/sbin/sshd -f /etc/ssh/clusterctl-lab/sshd_config -E /var/log/sshd.log || fail_start ssh || return 1
 		waitfor active ssh || fail_start ssh
 		;;
-	*) "/etc/init.d/$1" start ;;
+	*)
+		if fileunit "$1"; then
+			start_fileunit "$1"
+		else
+			"/etc/init.d/$1" start
+		fi
+		;;
 	esac
 }
 
@@ -118,7 +168,13 @@ do_stop() {
 		active nginx && nginx -s quit 2>/dev/null
 		stop_pid nginx TERM
 		;;
-	*) "/etc/init.d/$1" stop ;;
+	*)
+		if fileunit "$1"; then
+			rm -f "/run/clusterctl-lab-units/$1.active"
+		else
+			"/etc/init.d/$1" stop
+		fi
+		;;
 	esac
 }
 
@@ -222,9 +278,13 @@ start | stop | restart | reload | try-restart | reload-or-restart | condrestart)
 		fi
 		log "$verb $u"
 		# systemd runs one job per unit at a time; so does the stand-in
-		# (a check script may start nginx while clusterctl does).
-		exec {lockfd}>"/run/lock/systemctl-$u.lock"
-		flock "$lockfd"
+		# (a check script may start nginx while clusterctl does). flock -o
+		# keeps the lock away from the daemons the job starts.
+		if [ -z "${CLUSTERCTL_LAB_UNIT_LOCKED:-}" ]; then
+			mkdir -p /run/lock
+			CLUSTERCTL_LAB_UNIT_LOCKED=1 flock -o "/run/lock/systemctl-$u.lock" "$0" "$verb" "$u" || rc=$?
+			continue
+		fi
 		case $verb in
 		start) do_start "$u" || rc=1 ;;
 		stop) do_stop "$u" || rc=1 ;;
@@ -233,7 +293,6 @@ start | stop | restart | reload | try-restart | reload-or-restart | condrestart)
 		try-restart | condrestart) if active "$u"; then { do_stop "$u" && do_start "$u"; } || rc=1; fi ;;
 		reload-or-restart) if active "$u"; then do_reload "$u" || rc=1; else do_start "$u" || rc=1; fi ;;
 		esac
-		exec {lockfd}>&-
 	done
 	;;
 is-active)
@@ -272,8 +331,9 @@ enable | disable)
 		if [ "$verb" = enable ]; then
 			if [ ! -L "$wants/$u.service" ]; then
 				mkdir -p "$wants"
-				ln -sf "/lib/systemd/system/$u.service" "$wants/$u.service"
-				say "Created symlink $wants/$u.service → /lib/systemd/system/$u.service."
+				target=$(unitfile "$u") || target=/lib/systemd/system/$u.service
+				ln -sf "$target" "$wants/$u.service"
+				say "Created symlink $wants/$u.service → $target."
 			fi
 			[ "$now" = 0 ] || do_start "$u" || rc=1
 		else
