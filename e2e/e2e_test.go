@@ -358,4 +358,3 @@ func copyConfig(t *testing.T, src, dst, old, new string) {
 		t.Fatalf("%q not found in %s", old, src)
 	}
 }
-
