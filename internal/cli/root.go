@@ -152,7 +152,7 @@ func (a *app) printDiagnostics(loader *config.Loader, diags hcl.Diagnostics) {
 	if len(diags) == 0 {
 		return
 	}
-	w := hcl.NewDiagnosticTextWriter(a.streams.Err, loader.Files(), 78, a.color(a.streams.Err))
+	w := hcl.NewDiagnosticTextWriter(a.streams.Err, loader.MaskedFiles(), 78, a.color(a.streams.Err))
 	_ = w.WriteDiagnostics(diags)
 }
 

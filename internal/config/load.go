@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,6 +31,9 @@ type LoadOptions struct {
 // diagnostics can be printed with source snippets even when loading fails.
 type Loader struct {
 	parser *hclparse.Parser
+	// secrets are the secret values seen by the last Load, even a failed
+	// one, so that diagnostics can mask them in source snippets.
+	secrets []string
 }
 
 // NewLoader returns a Loader with an empty source cache.
@@ -37,6 +41,25 @@ func NewLoader() *Loader { return &Loader{parser: hclparse.NewParser()} }
 
 // Files returns every source file parsed so far, for diagnostic printing.
 func (l *Loader) Files() map[string]*hcl.File { return l.parser.Files() }
+
+// MaskedFiles is Files with every secret the last Load saw (sensitive
+// variable values, auth_pass values) overwritten by asterisks of the same
+// length, so that source snippets in diagnostics never show a secret while
+// byte offsets stay valid.
+func (l *Loader) MaskedFiles() map[string]*hcl.File {
+	out := map[string]*hcl.File{}
+	for name, f := range l.parser.Files() {
+		b := f.Bytes
+		for _, s := range l.secrets {
+			if s == "" || !bytes.Contains(b, []byte(s)) {
+				continue
+			}
+			b = bytes.ReplaceAll(b, []byte(s), bytes.Repeat([]byte{'*'}, len(s)))
+		}
+		out[name] = &hcl.File{Body: f.Body, Bytes: b, Nav: f.Nav}
+	}
+	return out
+}
 
 // ConfigFiles lists the configuration files at path: path itself when it is
 // a file, else every *.hcl file directly in the directory, sorted.
@@ -96,6 +119,7 @@ func (l *Loader) Load(path string, opts LoadOptions) (*Config, hcl.Diagnostics) 
 	}
 	d := &decoder{dir: dir, opts: opts, loader: l, pendingTrack: map[string][]ref{}, pendingDirectors: map[string][]ref{}}
 	cfg := d.decode(bodies)
+	l.secrets = d.secrets
 	cfg.Dir = dir
 	cfg.Files = files
 	diags = append(diags, d.diags...)
@@ -120,6 +144,9 @@ type decoder struct {
 	locals    map[string]cty.Value
 	sensitive map[string]bool // "var.x" / "local.y" → sensitive
 	ctx       *hcl.EvalContext
+
+	// secrets are sensitive values met while decoding.
+	secrets []string
 
 	// References resolved after every block is decoded, by block name.
 	pendingTrack     map[string][]ref
@@ -215,8 +242,12 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	d.resolveTrackScripts(cfg)
 	d.resolveVirtualServers(cfg)
 	for _, v := range d.vars {
+		if v.Sensitive && v.Default != cty.NilVal && v.Default.Type() == cty.String && !v.Default.IsNull() {
+			d.secrets = append(d.secrets, v.Default.AsString())
+		}
 		if v.Sensitive && v.Value != cty.NilVal && v.Value.Type() == cty.String && !v.Value.IsNull() && v.Value.AsString() != "" {
 			cfg.SensitiveValues = append(cfg.SensitiveValues, v.Value.AsString())
+			d.secrets = append(d.secrets, v.Value.AsString())
 		}
 	}
 	sort.Strings(cfg.SensitiveValues)

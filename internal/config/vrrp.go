@@ -40,6 +40,7 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 	v.VirtualRouterID = r.integer("virtual_router_id", 0, 1, 255)
 	v.AdvertInt = r.integer("advert_int", 1, 1, 255)
 	v.AuthPass = r.str("auth_pass", "")
+	d.secrets = append(d.secrets, v.AuthPass)
 	if p := v.AuthPass; p != "" {
 		// The value may be secret: never quote it back.
 		switch {

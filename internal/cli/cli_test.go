@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs clusterctl in-process and returns its exit code and output.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(args, Streams{In: strings.NewReader(""), Out: &out, Err: &errOut}, []string{"NO_COLOR=1"})
+	return code, out.String(), errOut.String()
+}
+
+func writeConfig(t *testing.T, src string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "cluster.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+const twoNodes = `
+host "web1" {
+  interface "ens33" { addresses = ["192.168.19.101/24"] }
+}
+host "web2" {
+  interface "ens33" { addresses = ["192.168.19.102/24"] }
+}
+vrrp_instance "VI_1" {
+  interface         = "ens33"
+  virtual_router_id = 51
+  auth_pass         = %s
+  virtual_ips       = ["192.168.19.100"]
+  member "web1" { priority = 100 }
+  member "web2" { priority = 90 }
+}
+`
+
+func TestValidateExamples(t *testing.T) {
+	dirs, err := filepath.Glob("../../examples/lab-19.x/*")
+	if err != nil || len(dirs) < 6 {
+		t.Fatalf("examples: %v %v", dirs, err)
+	}
+	for _, d := range dirs {
+		code, out, errOut := runCLI(t, "validate", d)
+		if code != 0 || !strings.Contains(out, "Success!") {
+			t.Errorf("validate %s: exit %d\n%s%s", d, code, out, errOut)
+		}
+	}
+}
+
+// A literal password too long for keepalived is an error whose message
+// and source snippet never show it.
+func TestValidateMasksSecretsInSnippets(t *testing.T) {
+	dir := writeConfig(t, strings.Replace(twoNodes, "%s", `"aminglinux>com"`, 1))
+	code, out, errOut := runCLI(t, "validate", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if !strings.Contains(errOut, "auth_pass is longer than 8 characters") || !strings.Contains(errOut, "cluster.hcl line 11") {
+		t.Errorf("diagnostic missing or without file:line:\n%s", errOut)
+	}
+	if strings.Contains(out+errOut, "aminglinux>com") || strings.Contains(out+errOut, "aminglin") {
+		t.Errorf("the password appears in the output:\n%s", errOut)
+	}
+	if !strings.Contains(errOut, "**************") {
+		t.Errorf("the snippet should show the password masked:\n%s", errOut)
+	}
+}
+
+// A sensitive variable's value is masked in snippets of other errors too.
+func TestValidateMasksSensitiveVariable(t *testing.T) {
+	src := `variable "pw" {
+  sensitive = true
+  default   = "s3cr3tpw"
+}
+` + strings.Replace(twoNodes, "%s", "var.pw", 1) + `
+virtual_server "web" {
+  address   = "192.168.19.100:80"
+  scheduler = "wlcx"
+  directors = [host.web1]
+  real_server "192.168.19.50" {}
+}
+`
+	code, out, errOut := runCLI(t, "validate", writeConfig(t, src))
+	if code != 1 || !strings.Contains(errOut, "Unknown scheduler") {
+		t.Fatalf("exit %d, want 1 with the scheduler error:\n%s", code, errOut)
+	}
+	if strings.Contains(out+errOut, "s3cr3tpw") {
+		t.Errorf("sensitive value printed:\n%s", errOut)
+	}
+}
+
+func TestTerraformStyleFlags(t *testing.T) {
+	got := terraformStyleFlags([]string{"apply", "-auto-approve", "-out=x.plan", "-o", "dir", "-i", "key", "--json", "--", "-keep"})
+	want := []string{"apply", "--auto-approve", "--out=x.plan", "-o", "dir", "-i", "key", "--json", "--", "-keep"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestRenderWritesFilesWithModes(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, errOut := runCLI(t, "render", "../../examples/lab-19.x/lvs-nat", "-o", out)
+	if code != 0 {
+		t.Fatalf("render: exit %d\n%s%s", code, stdout, errOut)
+	}
+	rules, err := os.ReadFile(filepath.Join(out, "dir/etc/clusterctl/ipvs.rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"-A -t 192.168.47.128:80 -s wlc -p 3\n",
+		"-a -t 192.168.47.128:80 -r 192.168.19.102:80 -m -w 1\n",
+		"-a -t 192.168.47.128:80 -r 192.168.19.103:80 -m -w 1\n",
+	} {
+		if !strings.Contains(string(rules), want) {
+			t.Errorf("ipvs.rules lacks %q:\n%s", want, rules)
+		}
+	}
+	for _, f := range []string{"dir/etc/sysctl.d/90-clusterctl.conf", "dir/etc/clusterctl/iptables-nat.rules", "rs1/var/www/html/index.html"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	outA := t.TempDir()
+	if code, _, errOut := runCLI(t, "render", "../../examples/lab-19.x/ha-nginx", "-o", outA); code != 0 {
+		t.Fatalf("render lab A: %s", errOut)
+	}
+	for _, h := range []string{"web1", "web2"} {
+		st, err := os.Stat(filepath.Join(outA, h, "etc/keepalived/keepalived.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s keepalived.conf rendered with mode %v, want 0600 (it holds auth_pass)", h, st.Mode().Perm())
+		}
+		sc, err := os.Stat(filepath.Join(outA, h, "usr/local/sbin/check_ng.sh"))
+		if err != nil || sc.Mode().Perm() != 0o755 {
+			t.Errorf("%s check_ng.sh: %v %v", h, sc, err)
+		}
+	}
+}
+
+func TestFmtCheck(t *testing.T) {
+	dir := writeConfig(t, "host \"a\" {\naddress=\"192.168.1.1\"\n}\n")
+	code, out, _ := runCLI(t, "fmt", "-check", dir)
+	if code != 3 || !strings.Contains(out, "cluster.hcl") {
+		t.Errorf("fmt -check on unformatted file: exit %d out %q, want 3 and the file", code, out)
+	}
+	if code, _, _ := runCLI(t, "fmt", dir); code != 0 {
+		t.Fatalf("fmt: exit %d", code)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "cluster.hcl"))
+	if string(b) != "host \"a\" {\n  address = \"192.168.1.1\"\n}\n" {
+		t.Errorf("fmt result:\n%s", b)
+	}
+	if code, _, _ := runCLI(t, "fmt", "-check", dir); code != 0 {
+		t.Errorf("fmt -check after fmt: exit %d", code)
+	}
+	if code, out, _ := runCLI(t, "fmt", "-check", "../../examples/lab-19.x/ha-nginx"); code != 0 {
+		t.Errorf("examples are not canonically formatted: %s", out)
+	}
+}
