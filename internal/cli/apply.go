@@ -92,7 +92,7 @@ func (a *app) runApply(ctx context.Context, f applyFlags, path string) error {
 		return err
 	}
 	a.setSecrets(cfg)
-	opts := f.conn.options()
+	opts := f.conn.options(a)
 	var reporter apply.Reporter = &apply.HumanReporter{W: a.streams.Out}
 	if f.JSON {
 		reporter = &apply.JSONReporter{W: a.streams.Out}
@@ -225,7 +225,7 @@ unless -force is given.`,
 					return exitError{1}
 				}
 			}
-			s, err := engine.NewSession(cfg, f.conn.options())
+			s, err := engine.NewSession(cfg, f.conn.options(a))
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"fmt"
+	"os"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/spf13/pflag"
 
@@ -34,7 +38,11 @@ func (f *connFlags) register(fs *pflag.FlagSet, withTarget bool) {
 	}
 }
 
-func (f *connFlags) options() engine.Options {
+func (f *connFlags) options(a *app) engine.Options {
+	var prompt func(string) ([]byte, error)
+	if in, ok := a.streams.In.(*os.File); ok && term.IsTerminal(int(in.Fd())) {
+		prompt = a.passphrasePrompt
+	}
 	return engine.Options{
 		Remote: remote.Options{
 			KnownHostsFiles:   f.KnownHosts,
@@ -43,9 +51,20 @@ func (f *connFlags) options() engine.Options {
 			ConnectTimeout:    f.ConnectTimeout,
 			CommandTimeout:    f.CommandTimeout,
 			KeepaliveInterval: 15 * time.Second,
+			PassphrasePrompt:  prompt,
 		},
 		Identity:    f.Identity,
 		Parallelism: f.Parallelism,
 		Targets:     f.Targets,
 	}
+}
+
+// passphrasePrompt asks for a key's passphrase on the terminal. Without a
+// terminal no prompt is offered and an encrypted key fails with a message
+// saying to add it to ssh-agent.
+func (a *app) passphrasePrompt(keyPath string) ([]byte, error) {
+	in := a.streams.In.(*os.File)
+	fmt.Fprintf(a.streams.Err, "Enter passphrase for %s: ", keyPath)
+	defer fmt.Fprintln(a.streams.Err)
+	return term.ReadPassword(int(in.Fd()))
 }

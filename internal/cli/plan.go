@@ -42,7 +42,7 @@ Exit status: 0 success; 1 error. With -detailed-exitcode: 0 no changes,
 				return err
 			}
 			a.setSecrets(cfg)
-			opts := f.conn.options()
+			opts := f.conn.options(a)
 			if !f.JSON {
 				opts.Progress = a.streams.Err
 			}

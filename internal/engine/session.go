@@ -175,6 +175,9 @@ func (s *Session) Gather(ctx context.Context) map[string]HostFacts {
 		start := time.Now()
 		f, err := s.GatherHost(ctx, hosts[i])
 		out[i] = HostFacts{Facts: f, Err: err, Took: time.Since(start)}
+		if err == nil {
+			s.Progressf(hosts[i], "facts gathered [%s]", out[i].Took.Round(time.Millisecond))
+		}
 		return err
 	})
 	m := make(map[string]HostFacts, len(hosts))
