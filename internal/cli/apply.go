@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -118,8 +119,18 @@ func (a *app) runApply(ctx context.Context, f applyFlags, path string) error {
 		}
 	}()
 
-	p, gathered, err := s.Plan(ctx)
-	if err != nil {
+	var p *plan.Plan
+	var gathered map[string]engine.HostFacts
+	if isPlan {
+		salt, err := hex.DecodeString(saved.ConfigSalt)
+		if err != nil || len(salt) == 0 {
+			return errors.New("the saved plan has no valid config_salt")
+		}
+		p, gathered, err = s.PlanWithSalt(ctx, salt)
+		if err != nil {
+			return err
+		}
+	} else if p, gathered, err = s.Plan(ctx); err != nil {
 		return err
 	}
 	if !p.Applyable() {

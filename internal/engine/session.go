@@ -227,6 +227,16 @@ func firstLine(b []byte) string {
 // Plan gathers facts and builds the plan. The facts are returned too, so
 // apply can work from the same observation.
 func (s *Session) Plan(ctx context.Context) (*plan.Plan, map[string]HostFacts, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, nil, err
+	}
+	return s.PlanWithSalt(ctx, salt)
+}
+
+// PlanWithSalt is Plan with a given configuration digest salt: apply of a
+// saved plan uses the saved plan's salt, so the digests compare.
+func (s *Session) PlanWithSalt(ctx context.Context, salt []byte) (*plan.Plan, map[string]HostFacts, error) {
 	gathered := s.Gather(ctx)
 	if err := ctx.Err(); err != nil {
 		return nil, gathered, err
@@ -240,10 +250,6 @@ func (s *Session) Plan(ctx context.Context) (*plan.Plan, map[string]HostFacts, e
 			in.Fingerprint = facts.Fingerprint(g.Facts)
 		}
 		inputs[h] = in
-	}
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return nil, gathered, err
 	}
 	p, err := plan.Build(s.Steps, inputs, s.Masker, salt)
 	if err != nil {
