@@ -187,7 +187,7 @@ func TestLabA(t *testing.T) {
 		"# web2 (backup director)", "# web1 (master director)",
 		"+   file /etc/keepalived/keepalived.conf", "+   file /usr/local/sbin/check_ng.sh",
 		"+   service keepalived", "+   service nginx", "auth_pass (sensitive)",
-		"Plan: 8 to add, 0 to change, 0 to destroy.")
+		"+   file /var/www/html/index.html", "Plan: 10 to add, 2 to change, 0 to destroy.")
 	if i, j := strings.Index(out, "# web2"), strings.Index(out, "# web1"); i > j {
 		t.Errorf("the BACKUP (web2) must come before the MASTER (web1) in the plan")
 	}
@@ -196,7 +196,7 @@ func TestLabA(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("apply: exit %d", code)
 	}
-	mustContain(t, "apply", out, "Apply complete! Resources: 8 added, 0 changed, 0 destroyed.")
+	mustContain(t, "apply", out, "Apply complete! Resources: 10 added, 2 changed, 0 destroyed.")
 	if i, j := strings.Index(out, "web2: applying"), strings.Index(out, "web1: applying"); i < 0 || j < 0 || i > j {
 		t.Errorf("apply order: web2 (BACKUP) must be applied before web1 (MASTER)")
 	}
@@ -212,6 +212,21 @@ func TestLabA(t *testing.T) {
 		t.Fatalf("plan after apply: exit %d, want 0", code)
 	}
 	mustContain(t, "converged plan", out, "No changes.")
+
+	// The seed's tests, automated: nginx restarted by the health check,
+	// VIP to the backup when keepalived stops, back when it starts, and
+	// the page through the VIP.
+	out, _, code = c.clusterctl("verify", c.path)
+	if code != 0 {
+		t.Fatalf("verify: exit %d", code)
+	}
+	mustContain(t, "verify", out, "VIP 192.168.19.100 moved web1 → web2", "returned web2 → web1",
+		"web1 192.168.19.101", "5 passed, 0 failed")
+	out, _, code = c.clusterctl("status", c.path)
+	if code != 0 {
+		t.Fatalf("status: exit %d", code)
+	}
+	mustContain(t, "status", out, "192.168.19.100", "web1")
 
 	// A priority change: one line of keepalived.conf and a reload.
 	changed := filepath.Join(t.TempDir(), "prio")

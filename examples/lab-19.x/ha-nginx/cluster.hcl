@@ -36,6 +36,16 @@ host "web1" {
   }
   packages = ["nginx"]
   services = ["nginx"]
+  # The seed tells the two nginx apart (curl -I shows their versions);
+  # here each serves a page naming itself, so curl http://192.168.19.100/
+  # shows which node holds the VIP. Debian's nginx serves /var/www/html,
+  # CentOS's /usr/share/nginx/html.
+  file "/var/www/html/index.html" {
+    content = "web1 192.168.19.101\n"
+  }
+  file "/usr/share/nginx/html/index.html" {
+    content = "web1 192.168.19.101\n"
+  }
 }
 
 host "web2" {
@@ -44,6 +54,16 @@ host "web2" {
   }
   packages = ["nginx"]
   services = ["nginx"]
+  # The seed tells the two nginx apart (curl -I shows their versions);
+  # here each serves a page naming itself, so curl http://192.168.19.100/
+  # shows which node holds the VIP. Debian's nginx serves /var/www/html,
+  # CentOS's /usr/share/nginx/html.
+  file "/var/www/html/index.html" {
+    content = "web2 192.168.19.102\n"
+  }
+  file "/usr/share/nginx/html/index.html" {
+    content = "web2 192.168.19.102\n"
+  }
 }
 
 # check_ng.sh: count nginx processes; if there are none, start nginx; if it

@@ -1,0 +1,181 @@
+package status
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/clusterctl/clusterctl/internal/secret"
+)
+
+// WriteHuman prints r as aligned tables, one section per VRRP instance,
+// per virtual server and for the hosts, then the problems, the warnings
+// and a verdict line. Every line goes through m.
+func WriteHuman(w io.Writer, r Report, m secret.Masker) error {
+	var b strings.Builder
+	for _, inst := range r.Instances {
+		fmt.Fprintf(&b, "VRRP instance %s (expected master %s%s)\n", inst.Name, dash(inst.ExpectedMaster), map[bool]string{true: ", nopreempt"}[inst.Nopreempt])
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  MEMBER\tPRIORITY\tROLE\tKEEPALIVED\tNOTE")
+		for _, mem := range inst.Members {
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\n", mem.Host, mem.Priority, mem.Role, mem.Keepalived, mem.Note)
+		}
+		tw.Flush()
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  VIP\tSTATE\tHOLDERS")
+		for _, v := range inst.VIPs {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.Address, v.State, dash(strings.Join(v.Holders, ", ")))
+		}
+		tw.Flush()
+		b.WriteByte('\n')
+	}
+	for _, vs := range r.VirtualServers {
+		fmt.Fprintf(&b, "Virtual server %s (%s, %s, managed by %s)\n", vs.Name, vs.Service, dash(vs.Mode), dash(vs.ManagedBy))
+		for _, d := range vs.Directors {
+			switch {
+			case !d.Available:
+				fmt.Fprintf(&b, "  director %s: IPVS table unavailable: %s\n", d.Host, d.Reason)
+				continue
+			case !d.Present:
+				fmt.Fprintf(&b, "  director %s: the service is not in the IPVS table\n", d.Host)
+				continue
+			}
+			persist := "no persistence"
+			if d.Persistent {
+				persist = fmt.Sprintf("persistence %ds", d.Timeout)
+			}
+			fmt.Fprintf(&b, "  director %s: scheduler %s, %s\n", d.Host, d.Scheduler, persist)
+			if d.StatsError != "" {
+				fmt.Fprintf(&b, "    connection counts unavailable: %s\n", d.StatsError)
+			}
+			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "    REAL SERVER\tFORWARD\tWEIGHT\tACTIVECONN\tINACTCONN\tNOTE")
+			for _, rs := range d.RealServers {
+				note := ""
+				switch {
+				case !rs.InTable:
+					note = "configured, not in the table"
+				case !rs.Configured:
+					note = "not in the configuration"
+				}
+				if !rs.InTable {
+					fmt.Fprintf(tw, "    %s\t-\t%d\t-\t-\t%s\n", rs.Address, rs.Weight, note)
+					continue
+				}
+				fmt.Fprintf(tw, "    %s\t%s\t%d\t%d\t%d\t%s\n", rs.Address, rs.Forward, rs.Weight, rs.ActiveConn, rs.InActConn, note)
+			}
+			tw.Flush()
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("Hosts\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  HOST\tREACHABLE\tSERVICES (active/enabled)")
+	for _, h := range r.Hosts {
+		if !h.Reachable {
+			fmt.Fprintf(tw, "  %s\tno\t%s\n", h.Name, h.Error)
+			continue
+		}
+		var svcs []string
+		for _, s := range h.Services {
+			svcs = append(svcs, fmt.Sprintf("%s %s/%s", s.Name, s.Active, s.Enabled))
+		}
+		fmt.Fprintf(tw, "  %s\tyes\t%s\n", h.Name, dash(strings.Join(svcs, ", ")))
+	}
+	tw.Flush()
+	for _, sec := range []struct {
+		title string
+		lines []string
+	}{{"Problems", r.Problems}, {"Warnings", r.Warnings}} {
+		if len(sec.lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s:\n", sec.title)
+		for _, l := range sec.lines {
+			fmt.Fprintf(&b, "  - %s\n", l)
+		}
+	}
+	if r.Healthy {
+		b.WriteString("\nStatus: healthy.\n")
+	} else {
+		fmt.Fprintf(&b, "\nStatus: DEGRADED (%d %s).\n", len(r.Problems), plural(len(r.Problems), "problem"))
+	}
+	_, err := io.WriteString(w, m.String(trimLines(b.String())))
+	return err
+}
+
+// trimLines removes the padding tabwriter leaves after an empty last cell.
+func trimLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// WriteJSON prints r as one indented JSON object with the field names
+// documented on Report and its parts. Free-form text (errors, reasons,
+// problems) is masked with m before encoding.
+func WriteJSON(w io.Writer, r Report, m secret.Masker) error {
+	r = r.masked(m)
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(m.Bytes(data), '\n')
+	_, err = w.Write(data)
+	return err
+}
+
+// masked returns a copy of r with every free-form string passed through m.
+func (r Report) masked(m secret.Masker) Report {
+	out := r
+	out.Problems = maskAll(m, r.Problems)
+	out.Warnings = maskAll(m, r.Warnings)
+	out.Instances = append([]Instance(nil), r.Instances...)
+	for i := range out.Instances {
+		mem := append([]Member(nil), out.Instances[i].Members...)
+		for j := range mem {
+			mem[j].Note = m.String(mem[j].Note)
+		}
+		out.Instances[i].Members = mem
+	}
+	out.VirtualServers = append([]VirtualServer(nil), r.VirtualServers...)
+	for i := range out.VirtualServers {
+		ds := append([]Director(nil), out.VirtualServers[i].Directors...)
+		for j := range ds {
+			ds[j].Reason = m.String(ds[j].Reason)
+			ds[j].StatsError = m.String(ds[j].StatsError)
+		}
+		out.VirtualServers[i].Directors = ds
+	}
+	out.Hosts = append([]Host(nil), r.Hosts...)
+	for i := range out.Hosts {
+		out.Hosts[i].Error = m.String(out.Hosts[i].Error)
+	}
+	return out
+}
+
+func maskAll(m secret.Masker, in []string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = m.String(s)
+	}
+	return out
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
