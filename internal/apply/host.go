@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -63,6 +64,7 @@ func (h *hostApplier) apply(ctx context.Context) error {
 		{[]plan.Kind{plan.KindIPVS}, "ipvs", h.ipvs},
 		{[]plan.Kind{plan.KindService}, "services", h.services},
 	}
+	intent := false
 	for _, st := range steps {
 		changes := h.changesOf(st.kinds...)
 		if len(changes) == 0 && !(st.name == "services" && len(h.hp.Effects) > 0) {
@@ -70,6 +72,15 @@ func (h *hostApplier) apply(ctx context.Context) error {
 		}
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted before %s: %w", st.name, err)
+		}
+		// Before the first step that creates something the manifest
+		// tracks, record it, so that a failure part way (a dropped
+		// connection, a kill) never leaves a created resource unrecorded.
+		if !intent && tracked(st.kinds) {
+			intent = true
+			if err := h.recordIntent(context.WithoutCancel(ctx)); err != nil {
+				return err
+			}
 		}
 		start := time.Now()
 		h.a.report(Event{Host: h.host, Step: st.name, Status: StatusStart, Count: len(changes)})
@@ -478,4 +489,57 @@ func (h *hostApplier) manifest(ctx context.Context) error {
 		return fmt.Errorf("manifest: %w", err)
 	}
 	return nil
+}
+
+// recordIntent writes, before any change, a manifest listing what the host
+// has under management now and everything the desired state adds, when
+// the observed manifest lacks some of the latter. An apply interrupted
+// later (a dropped connection, a kill) thus never leaves a resource it
+// created unrecorded; the final manifest write trims the list.
+func (h *hostApplier) recordIntent(ctx context.Context) error {
+	have := map[state.ManifestEntry]bool{}
+	var union []state.ManifestEntry
+	for _, e := range h.observed.Manifest {
+		me := state.ManifestEntry{Kind: e.Kind, Key: e.Key}
+		if !have[me] {
+			have[me] = true
+			union = append(union, me)
+		}
+	}
+	missing := false
+	for _, e := range state.Manifest(h.desired) {
+		if !have[e] {
+			have[e] = true
+			missing = true
+			union = append(union, e)
+		}
+	}
+	if !missing {
+		return nil
+	}
+	sort.Slice(union, func(i, j int) bool {
+		if union[i].Kind != union[j].Kind {
+			return union[i].Kind < union[j].Kind
+		}
+		return union[i].Key < union[j].Key
+	})
+	// One round trip; mv within the directory is a rename(2).
+	dir := path.Dir(state.ManifestPath)
+	tmp := state.ManifestPath + "." + randomSuffix() + ".tmp"
+	cmd := fmt.Sprintf("mkdir -p %s && ( umask 022; cat > %s ) && mv -f %s %s", q(dir), q(tmp), q(tmp), q(state.ManifestPath))
+	if _, err := h.run.sh(ctx, state.FormatManifest(union), cmd); err != nil {
+		return fmt.Errorf("manifest: %w", err)
+	}
+	return nil
+}
+
+// tracked reports whether kinds include one the manifest records.
+func tracked(kinds []plan.Kind) bool {
+	for _, k := range kinds {
+		switch k {
+		case plan.KindAddress, plan.KindFile, plan.KindNAT, plan.KindIPVS:
+			return true
+		}
+	}
+	return false
 }

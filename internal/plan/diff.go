@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -199,7 +200,7 @@ func (d *differ) files() {
 		if !ok || !have.Exists {
 			c := Change{Kind: KindFile, Key: f.Path, Action: Create, File: &f, Sensitive: f.Sensitive,
 				After: fmt.Sprintf("%d bytes, mode %s, %s:%s", len(f.Content), config.FormatMode(f.Mode), f.Owner, f.Group),
-				Diff:  d.unified(nil, f.Content, f.Path)}
+				Diff:  d.unified(nil, f.Content, f.Path, false)}
 			d.add(c)
 			d.changedFiles[f.Path] = true
 			continue
@@ -217,7 +218,7 @@ func (d *differ) files() {
 		}
 		c := Change{Kind: KindFile, Key: f.Path, Action: Update, File: &f, Sensitive: f.Sensitive}
 		if contentChanged {
-			c.Diff = d.unified(have.Content, f.Content, f.Path)
+			c.Diff = d.unified(have.Content, f.Content, f.Path, f.Sensitive)
 			if c.Diff == "" {
 				details = append(details, "a sensitive value changed")
 			}
@@ -244,9 +245,50 @@ func (d *differ) files() {
 }
 
 // unified returns the masked unified diff of a file; "" when the masked
-// texts are equal (only a secret changed).
-func (d *differ) unified(before, after []byte, path string) string {
-	return UnifiedDiff(d.mask.String(string(before)), d.mask.String(string(after)), path)
+// texts are equal (only a secret changed). For a sensitive file, values of
+// before that stand where after has a masked secret are masked too: the
+// masker knows only the configuration's current secrets, so an old
+// password would otherwise show in clear on the "-" side.
+func (d *differ) unified(before, after []byte, path string, sensitive bool) string {
+	b, a := d.mask.String(string(before)), d.mask.String(string(after))
+	if sensitive {
+		b = maskStale(b, a)
+	}
+	return UnifiedDiff(b, a, path)
+}
+
+// maskStale replaces each line of before that matches a line of after
+// containing secret.Mask, with the masked spans as wildcards, by that
+// line of after.
+func maskStale(before, after string) string {
+	type pattern struct {
+		re   *regexp.Regexp
+		line string
+	}
+	var pats []pattern
+	for _, line := range strings.Split(after, "\n") {
+		if !strings.Contains(line, secret.Mask) {
+			continue
+		}
+		parts := strings.Split(line, secret.Mask)
+		for i := range parts {
+			parts[i] = regexp.QuoteMeta(parts[i])
+		}
+		pats = append(pats, pattern{regexp.MustCompile("^" + strings.Join(parts, ".+") + "$"), line})
+	}
+	if len(pats) == 0 {
+		return before
+	}
+	lines := strings.Split(before, "\n")
+	for i, l := range lines {
+		for _, p := range pats {
+			if p.re.MatchString(l) {
+				lines[i] = p.line
+				break
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (d *differ) nat() {

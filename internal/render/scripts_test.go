@@ -181,7 +181,7 @@ func TestRestoreScriptBehaviour(t *testing.T) {
 		"sysctl -q -p " + SysctlDropInPath,
 		"iptables-restore --noflush",
 		"iptables -t nat -C POSTROUTING -j " + state.NATChain,
-		"iptables -t nat -A POSTROUTING -j " + state.NATChain,
+		"iptables -t nat -I POSTROUTING 1 -j " + state.NATChain,
 		"ipvsadm -L -n -t 192.168.47.128:22",
 		"ipvsadm -L -n -t 192.168.47.128:80",
 		"ipvsadm -R",

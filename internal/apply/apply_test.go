@@ -1,0 +1,428 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/plan"
+	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestApplyTranscripts(t *testing.T) {
+	tests := []struct {
+		example string
+		hosts   []string // in apply order
+	}{
+		{"ha-nginx", []string{"web2", "web1"}},
+		{"lvs-nat", []string{"rs1", "rs2", "dir"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.example, func(t *testing.T) {
+			c := newCluster(t, tt.example)
+			p, gathered := c.planFresh()
+			rec := &recorder{}
+			opts := c.options()
+			opts.Reporter = rec
+			res, err := Run(context.Background(), c.s, p, gathered, opts)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if d := cmp.Diff(tt.hosts, res.Done); tt.example == "ha-nginx" && d != "" {
+				t.Errorf("Done (-want +got):\n%s", d)
+			}
+			if len(res.Done) != len(tt.hosts) || res.Failed != "" || len(res.NotStarted) != 0 {
+				t.Errorf("Result = %+v", res)
+			}
+			if res.Summary != p.Summary() {
+				t.Errorf("Result.Summary = %+v, plan says %+v", res.Summary, p.Summary())
+			}
+			golden(t, tt.example+".transcript.golden", c.transcript(tt.hosts...))
+			for _, e := range rec.events {
+				if strings.Contains(e.Message, "aminglin") {
+					t.Errorf("secret in event %+v", e)
+				}
+			}
+			// Every file went through a 0600 temporary file and a rename.
+			for _, h := range tt.hosts {
+				for _, op := range c.fakes[h].Log() {
+					if op.Kind == remote.OpWrite && strings.Contains(op.Path, ".clusterctl-") && op.Mode != 0o600 {
+						t.Errorf("%s: %s uploaded with mode %o", h, op.Path, op.Mode)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestApplyLabAGates checks the rollout of lab A: the BACKUP first, its
+// gate (keepalived running, the VIP on exactly one node), then the MASTER.
+func TestApplyLabAGates(t *testing.T) {
+	c := newCluster(t, "ha-nginx")
+	p, gathered := c.planFresh()
+	rec := &recorder{}
+	opts := c.options()
+	opts.Reporter = rec
+	if _, err := Run(context.Background(), c.s, p, gathered, opts); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range rec.events {
+		if e.Step == "apply" || e.Step == "gate" {
+			got = append(got, e.Host+" "+e.Step+" "+e.Status)
+		}
+	}
+	want := []string{
+		"web2 apply start", "web2 apply done", "web2 gate start", "web2 gate done",
+		"web1 apply start", "web1 apply done", "web1 gate start", "web1 gate done",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("events (-want +got):\n%s", d)
+	}
+}
+
+func TestApplyKeepalivedRejects(t *testing.T) {
+	c := newCluster(t, "ha-nginx")
+	const msg = "(/etc/keepalived/.clusterctl-keepalived.conf.tmp: Line 24) number '351' outside range [1, 255]"
+	c.fakes["web2"].Handle("test -s ", func(remote.Cmd) (remote.Result, error) {
+		return remote.Result{Stderr: []byte(msg + "\n"), ExitCode: 5}, nil
+	})
+	p, gathered := c.planFresh()
+	res, err := Run(context.Background(), c.s, p, gathered, c.options())
+	if !errors.Is(err, ErrValidation) {
+		t.Fatalf("err = %v, want ErrValidation", err)
+	}
+	for _, w := range []string{"web2", "files", "/etc/keepalived/keepalived.conf", msg, "exited 5"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q: %v", w, err)
+		}
+	}
+	if res.Failed != "web2" || len(res.Done) != 0 || fmt.Sprint(res.NotStarted) != "[web1]" {
+		t.Errorf("Result = %+v", res)
+	}
+	web2 := c.fakes["web2"]
+	var tmp string
+	for _, op := range web2.Log() {
+		if op.Kind == remote.OpWrite && strings.Contains(op.Path, "keepalived.conf") {
+			tmp = op.Path
+		}
+		if op.Kind == remote.OpRename && op.NewPath == "/etc/keepalived/keepalived.conf" {
+			t.Errorf("the rejected file was renamed into place: %s", op)
+		}
+	}
+	if tmp == "" {
+		t.Fatal("keepalived.conf was never uploaded")
+	}
+	if !containsCommand(web2, "rm -f "+tmp) {
+		t.Errorf("temporary file %s not removed; commands:\n%s", tmp, strings.Join(web2.Commands(), "\n"))
+	}
+	if _, ok := web2.File(tmp); ok {
+		t.Errorf("temporary file left: %s", tmp)
+	}
+	if containsCommand(web2, "systemctl") {
+		t.Errorf("the services step ran after a failed validation:\n%s", strings.Join(web2.Commands(), "\n"))
+	}
+	// The check script (not validated) went first and is in place.
+	if _, ok := web2.File("/usr/local/sbin/check_ng.sh"); !ok {
+		t.Error("check_ng.sh not in place before keepalived.conf was checked")
+	}
+	if log := c.fakes["web1"].Log(); len(log) != 0 {
+		t.Errorf("web1 was touched: %s", c.fakes["web1"].Transcript())
+	}
+}
+
+func TestApplyUploadFails(t *testing.T) {
+	c := newCluster(t, "ha-nginx")
+	drop := errors.New("sftp: connection lost")
+	c.fakes["web2"].FailWhen(func(op remote.Op) bool { return op.Kind == remote.OpWrite }, drop)
+	p, gathered := c.planFresh()
+	res, err := Run(context.Background(), c.s, p, gathered, c.options())
+	if !errors.Is(err, drop) || !strings.Contains(err.Error(), "upload") {
+		t.Fatalf("err = %v", err)
+	}
+	web2 := c.fakes["web2"]
+	for _, op := range web2.Log() {
+		if op.Kind == remote.OpRename {
+			t.Errorf("renamed after a failed upload: %s", op)
+		}
+	}
+	if !containsCommand(web2, "rm -f /usr/local/sbin/.clusterctl-check_ng.sh.") {
+		t.Errorf("no cleanup of the temporary file:\n%s", strings.Join(commands(web2), "\n"))
+	}
+	if res.Failed != "web2" || fmt.Sprint(res.NotStarted) != "[web1]" {
+		t.Errorf("Result = %+v", res)
+	}
+}
+
+func TestApplyGateTimeout(t *testing.T) {
+	c := newCluster(t, "ha-nginx")
+	c.vipNever = true
+	p, gathered := c.planFresh()
+	opts := c.options()
+	opts.GateTimeout = 3 * time.Second
+	start := time.Now()
+	res, err := Run(context.Background(), c.s, p, gathered, opts)
+	if !errors.Is(err, ErrGate) {
+		t.Fatalf("err = %v, want ErrGate", err)
+	}
+	for _, w := range []string{"web2: stopped the rollout after this director", "after 3s", "VI_1: no node holds VIP 192.168.19.100"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q: %v", w, err)
+		}
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("the gate waited in real time")
+	}
+	if c.clock.slept < 3*time.Second || c.clock.sleeps != 6 {
+		t.Errorf("slept %s in %d sleeps", c.clock.slept, c.clock.sleeps)
+	}
+	if fmt.Sprint(res.Done) != "[web2]" || fmt.Sprint(res.NotStarted) != "[web1]" {
+		t.Errorf("Result = %+v", res)
+	}
+	// web1 was only asked for its addresses.
+	for _, cmd := range c.fakes["web1"].Commands() {
+		if cmd != "ip -o addr show" {
+			t.Errorf("web1 ran %q", cmd)
+		}
+	}
+}
+
+func TestApplySplitBrainGate(t *testing.T) {
+	c := newCluster(t, "ha-nginx")
+	// web1 already holds the VIP (an old keepalived) while web2 starts.
+	c.running["web1"] = true
+	c.fakes["web1"].Handle("ip -o addr show", func(remote.Cmd) (remote.Result, error) {
+		return remote.Result{Stdout: []byte("2: ens33    inet 192.168.19.100/32 scope global ens33\n")}, nil
+	})
+	c.fakes["web2"].Handle("ip -o addr show", func(remote.Cmd) (remote.Result, error) {
+		return remote.Result{Stdout: []byte("2: ens33    inet 192.168.19.100/32 scope global ens33\n")}, nil
+	})
+	p, gathered := c.planFresh()
+	_, err := Run(context.Background(), c.s, p, gathered, c.options())
+	if !errors.Is(err, ErrGate) || !strings.Contains(err.Error(), "split brain: VIP 192.168.19.100 is held by web1 and web2") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestApplyCancelBetweenSteps(t *testing.T) {
+	c := newCluster(t, "ha-nginx")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.fakes["web2"].Handle("DEBIAN_FRONTEND=", func(remote.Cmd) (remote.Result, error) {
+		cancel() // Ctrl-C while packages install
+		return remote.Result{}, nil
+	})
+	p, gathered := c.planFresh()
+	res, err := Run(ctx, c.s, p, gathered, c.options())
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted before files") {
+		t.Fatalf("err = %v", err)
+	}
+	web2 := c.fakes["web2"]
+	for _, op := range web2.Log() {
+		if op.Kind == remote.OpWrite || op.Kind == remote.OpRename {
+			t.Errorf("a step ran after the cancel: %s", op)
+		}
+	}
+	if got := len(web2.Commands()); got != 1 {
+		t.Errorf("%d commands on web2, want only the package install:\n%s", got, web2.Transcript())
+	}
+	if res.Failed != "web2" || fmt.Sprint(res.NotStarted) != "[web1]" || len(c.fakes["web1"].Log()) != 0 {
+		t.Errorf("Result = %+v; web1: %s", res, c.fakes["web1"].Transcript())
+	}
+}
+
+func TestApplyRefusesPlanWithErrors(t *testing.T) {
+	c := newCluster(t, "ha-nginx")
+	p, gathered := c.planFresh()
+	p.Errors = []plan.HostError{{Host: "web1", Error: "unreachable"}}
+	if _, err := Run(context.Background(), c.s, p, gathered, c.options()); err == nil {
+		t.Fatal("a plan with errors was applied")
+	}
+	for h, f := range c.fakes {
+		if len(f.Log()) != 0 {
+			t.Errorf("%s touched", h)
+		}
+	}
+}
+
+// ipvsPlan is a plan for lab B's director with only the given IPVS edits.
+func ipvsPlan(c *cluster, edits ...ipvs.Edit) (*plan.Plan, map[string]engine.HostFacts) {
+	hp := plan.HostPlan{Host: "dir", Role: plan.RoleMasterDirector, Fingerprint: "f"}
+	for i := range edits {
+		e := edits[i]
+		hp.Changes = append(hp.Changes, plan.Change{Kind: plan.KindIPVS, Key: e.Service.Key.String(), Action: plan.Update, IPVS: &e})
+	}
+	return &plan.Plan{FormatVersion: plan.FormatVersion, ConfigDigest: "d", Hosts: []plan.HostPlan{hp}},
+		map[string]engine.HostFacts{"dir": {Facts: freshFacts()}}
+}
+
+var webKey = ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddrPort("192.168.47.128:80")}
+
+func realServer(i int) ipvs.Destination {
+	return ipvs.Destination{Addr: netip.MustParseAddrPort(fmt.Sprintf("192.168.19.%d:80", 100+i)), Forward: ipvs.Masq, Weight: 1}
+}
+
+func TestApplyIPVSBatch(t *testing.T) {
+	for _, n := range []int{ipvsBatchThreshold, ipvsBatchThreshold + 1} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			c := newCluster(t, "lvs-nat")
+			edits := []ipvs.Edit{{Op: ipvs.AddService, Service: ipvs.Service{Key: webKey, Scheduler: "wlc"}}}
+			for i := 1; i < n; i++ {
+				edits = append(edits, ipvs.Edit{Op: ipvs.AddDest, Service: ipvs.Service{Key: webKey}, Dest: realServer(i)})
+			}
+			p, gathered := ipvsPlan(c, edits...)
+			res, err := Run(context.Background(), c.s, p, gathered, c.options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Summary.Change != n {
+				t.Errorf("Summary = %+v", res.Summary)
+			}
+			var ipvsCmds []remote.Op
+			for _, op := range c.fakes["dir"].Log() {
+				if op.Kind == remote.OpRun && strings.HasPrefix(op.Cmd.Command, "ipvsadm") {
+					ipvsCmds = append(ipvsCmds, op)
+				}
+			}
+			var want []string
+			for _, e := range edits {
+				want = append(want, e.String())
+			}
+			if n <= ipvsBatchThreshold {
+				var got []string
+				for _, op := range ipvsCmds {
+					got = append(got, strings.TrimPrefix(op.Cmd.Command, "ipvsadm "))
+				}
+				if d := cmp.Diff(want, got); d != "" {
+					t.Errorf("one command per edit (-want +got):\n%s", d)
+				}
+				return
+			}
+			if len(ipvsCmds) != 1 || ipvsCmds[0].Cmd.Command != "ipvsadm -R" || !ipvsCmds[0].Cmd.Sudo {
+				t.Fatalf("want one sudo ipvsadm -R, got %v", ipvsCmds)
+			}
+			if d := cmp.Diff(strings.Join(want, "\n")+"\n", string(ipvsCmds[0].Cmd.Stdin)); d != "" {
+				t.Errorf("ipvsadm -R input (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// listOut is `ipvsadm -L -n` with rs4 at the given active connections.
+func listOut(active int) string {
+	return fmt.Sprintf(`IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  192.168.47.128:80 wlc persistent 3
+  -> 192.168.19.102:80            Masq    1      4          9
+  -> 192.168.19.104:80            Masq    0      %d          2
+`, active)
+}
+
+func TestApplyDrain(t *testing.T) {
+	tests := []struct {
+		name    string
+		active  []int // ActiveConn reported by successive listings
+		timeout time.Duration
+		lists   int
+		info    string
+	}{
+		{"drains to zero", []int{3, 1, 0}, 10 * time.Second, 3, ""},
+		{"times out and deletes", []int{5}, 3 * time.Second, 4, "drain of 192.168.19.104:80 timed out with 5 active connections; deleting"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCluster(t, "lvs-nat")
+			calls := 0
+			c.fakes["dir"].Handle("ipvsadm -L -n", func(remote.Cmd) (remote.Result, error) {
+				a := tt.active[min(calls, len(tt.active)-1)]
+				calls++
+				return remote.Result{Stdout: []byte(listOut(a))}, nil
+			})
+			rs4 := realServer(4)
+			p, gathered := ipvsPlan(c, ipvs.Edit{Op: ipvs.DeleteDest, Service: ipvs.Service{Key: webKey}, Dest: rs4})
+			rec := &recorder{}
+			opts := c.options()
+			opts.DrainTimeout = tt.timeout
+			opts.Reporter = rec
+			if _, err := Run(context.Background(), c.s, p, gathered, opts); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"ipvsadm -e -t 192.168.47.128:80 -r 192.168.19.104:80 -m -w 0 -x 0 -y 0"}
+			for i := 0; i < tt.lists; i++ {
+				want = append(want, "ipvsadm -L -n")
+			}
+			want = append(want, "ipvsadm -d -t 192.168.47.128:80 -r 192.168.19.104:80")
+			var got []string
+			for _, cmd := range c.fakes["dir"].Commands() {
+				if strings.HasPrefix(cmd, "ipvsadm") {
+					got = append(got, cmd)
+				}
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("commands (-want +got):\n%s", d)
+			}
+			var infos []string
+			for _, e := range rec.events {
+				if e.Status == StatusInfo && e.Step == "ipvs" {
+					infos = append(infos, e.Message)
+				}
+			}
+			if tt.info != "" && (len(infos) != 1 || infos[0] != tt.info) {
+				t.Errorf("info events = %q, want %q", infos, tt.info)
+			}
+			if tt.info == "" && len(infos) != 0 {
+				t.Errorf("info events = %q", infos)
+			}
+		})
+	}
+}
+
+func TestApplyNoDrainWithoutTimeout(t *testing.T) {
+	c := newCluster(t, "lvs-nat")
+	p, gathered := ipvsPlan(c, ipvs.Edit{Op: ipvs.DeleteDest, Service: ipvs.Service{Key: webKey}, Dest: realServer(4)})
+	if _, err := Run(context.Background(), c.s, p, gathered, c.options()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ipvsadm -d -t 192.168.47.128:80 -r 192.168.19.104:80"}
+	var got []string
+	for _, cmd := range c.fakes["dir"].Commands() {
+		if strings.HasPrefix(cmd, "ipvsadm") {
+			got = append(got, cmd)
+		}
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("commands (-want +got):\n%s", d)
+	}
+}
+
+func TestApplyEffectsOnly(t *testing.T) {
+	// A plan whose only consequence is a reload still runs the services step.
+	c := newCluster(t, "ha-nginx")
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, ConfigDigest: "d", Hosts: []plan.HostPlan{
+		{Host: "web2", Role: plan.RoleBackupDirector, Fingerprint: "f", Effects: []plan.Effect{{Service: "keepalived", Action: "reload", Reason: "x changed"}}},
+		{Host: "web1", Role: plan.RoleMasterDirector, Fingerprint: "f"},
+	}}
+	c.running["web1"], c.running["web2"] = true, true
+	gathered := map[string]engine.HostFacts{"web1": {Facts: freshFacts()}, "web2": {Facts: freshFacts()}}
+	res, err := Run(context.Background(), c.s, p, gathered, c.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !containsCommand(c.fakes["web2"], "systemctl reload keepalived") {
+		t.Errorf("no reload:\n%s", c.fakes["web2"].Transcript())
+	}
+	if containsCommand(c.fakes["web1"], "systemctl") {
+		t.Errorf("web1 (no changes) got systemctl:\n%s", c.fakes["web1"].Transcript())
+	}
+	if fmt.Sprint(res.Done) != "[web2 web1]" {
+		t.Errorf("Done = %v", res.Done)
+	}
+}

@@ -1,0 +1,262 @@
+package apply
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/facts"
+	"github.com/clusterctl/clusterctl/internal/plan"
+	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// cluster is a set of fake hosts that behave like a keepalived cluster:
+// `systemctl start keepalived` starts keepalived on a host, and the VIP of
+// every VRRP instance is on the running member with the highest priority
+// (unless vipNever), as `ip -o addr show` reports.
+type cluster struct {
+	t     *testing.T
+	cfg   *config.Config
+	s     *engine.Session
+	fakes map[string]*remote.Fake
+	clock *fakeClock
+
+	mu       sync.Mutex
+	running  map[string]bool
+	vipNever bool
+}
+
+// newCluster loads an example and gives each of its hosts a fake with the
+// default behaviour: every command succeeds silently.
+func newCluster(t *testing.T, example string) *cluster {
+	t.Helper()
+	cfg, diags := config.NewLoader().Load("../../examples/lab-19.x/"+example, config.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	c := &cluster{t: t, cfg: cfg, fakes: map[string]*remote.Fake{}, running: map[string]bool{},
+		clock: &fakeClock{now: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}}
+	for _, name := range cfg.HostNames() {
+		f := remote.NewFake(name)
+		f.HandleDefault(func(remote.Cmd) (remote.Result, error) { return remote.Result{}, nil })
+		f.Handle("systemctl start keepalived", func(remote.Cmd) (remote.Result, error) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.running[name] = true
+			return remote.Result{}, nil
+		})
+		f.Handle("systemctl is-active keepalived", func(remote.Cmd) (remote.Result, error) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.running[name] {
+				return remote.Result{Stdout: []byte("active\n")}, nil
+			}
+			return remote.Result{Stdout: []byte("inactive\n"), ExitCode: 3}, nil
+		})
+		f.Handle("rm -f ", func(cmd remote.Cmd) (remote.Result, error) {
+			for _, p := range strings.Fields(strings.TrimPrefix(cmd.Command, "rm -f ")) {
+				f.RemoveFile(strings.Trim(p, "'"))
+			}
+			return remote.Result{}, nil
+		})
+		f.Handle("ip -o addr show", func(remote.Cmd) (remote.Result, error) {
+			return remote.Result{Stdout: []byte(c.ipAddr(name))}, nil
+		})
+		c.fakes[name] = f
+	}
+	s, err := engine.NewSession(cfg, engine.Options{Dial: func(_ context.Context, tg remote.Target, _ remote.Options) (remote.Conn, error) {
+		f, ok := c.fakes[tg.Name]
+		if !ok {
+			return nil, fmt.Errorf("no fake for %s", tg.Name)
+		}
+		return f, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.s = s
+	t.Cleanup(func() { assertNeverFlushed(t, c.fakes) })
+	return c
+}
+
+// ipAddr is `ip -o addr show` of host: its configured addresses and the
+// VIPs it holds.
+func (c *cluster) ipAddr(host string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b strings.Builder
+	b.WriteString("1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n")
+	for _, p := range c.cfg.Hosts[host].Addrs() {
+		fmt.Fprintf(&b, "2: ens33    inet %s scope global ens33\\       valid_lft forever preferred_lft forever\n", p)
+	}
+	if c.vipNever {
+		return b.String()
+	}
+	for _, name := range c.cfg.VRRPInstanceNames() {
+		inst := c.cfg.VRRPInstances[name]
+		holder, best := "", -1
+		for _, m := range inst.Members {
+			if c.running[m.Host] && m.Priority > best {
+				holder, best = m.Host, m.Priority
+			}
+		}
+		if holder != host {
+			continue
+		}
+		for _, vip := range inst.VirtualIPs {
+			fmt.Fprintf(&b, "2: ens33    inet %s/32 scope global ens33\\       valid_lft forever preferred_lft forever\n", vip.Addr())
+		}
+	}
+	return b.String()
+}
+
+// freshFacts are the facts of a host with nothing installed.
+func freshFacts() *facts.Host {
+	return &facts.Host{
+		PackageManager: "apt",
+		Packages:       map[string]string{},
+		Services:       map[string]facts.ServiceState{},
+		Sysctls:        map[string]string{},
+		Modules:        map[string]bool{},
+		Files:          map[string]facts.FileFact{},
+		IPVSStatus:     facts.Status{State: facts.StatusOK},
+		NATStatus:      facts.Status{State: facts.StatusOK},
+	}
+}
+
+// planFresh plans every host of the session from fresh facts.
+func (c *cluster) planFresh() (*plan.Plan, map[string]engine.HostFacts) {
+	c.t.Helper()
+	gathered := map[string]engine.HostFacts{}
+	inputs := map[string]plan.Input{}
+	for _, st := range c.s.Steps {
+		f := freshFacts()
+		gathered[st.Host] = engine.HostFacts{Facts: f}
+		inputs[st.Host] = plan.Input{Desired: c.s.Desired[st.Host], Observed: engine.Observed(f), Fingerprint: facts.Fingerprint(f)}
+	}
+	p, err := plan.Build(c.s.Steps, inputs, c.s.Masker, []byte("salt"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return p, gathered
+}
+
+func (c *cluster) options() Options {
+	return Options{Now: c.clock.Now, Sleep: c.clock.Sleep, GateTimeout: 5 * time.Second}
+}
+
+// fakeClock is a clock that moves only when someone sleeps.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	slept  time.Duration
+	sleeps int
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Sleep(_ context.Context, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	c.slept += d
+	c.sleeps++
+}
+
+var tmpRE = regexp.MustCompile(`\.[0-9a-f]{12}\.tmp`)
+
+// transcript is the transcript of every host in order, random temporary
+// names replaced by RANDOM.
+func (c *cluster) transcript(hosts ...string) string {
+	var b strings.Builder
+	for _, h := range hosts {
+		fmt.Fprintf(&b, "== %s ==\n", h)
+		b.WriteString(tmpRE.ReplaceAllString(c.fakes[h].Transcript(), ".RANDOM.tmp"))
+	}
+	return b.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", name, d)
+	}
+}
+
+// assertNeverFlushed checks that no command ever flushed IPVS.
+func assertNeverFlushed(t *testing.T, fakes map[string]*remote.Fake) {
+	t.Helper()
+	for name, f := range fakes {
+		for _, op := range f.Log() {
+			if op.Kind != remote.OpRun || !strings.Contains(op.Cmd.Command, "ipvsadm") {
+				continue
+			}
+			flush := strings.Contains(op.Cmd.Command, "ipvsadm -C") || strings.Contains(op.Cmd.Command, "ipvsadm --clear")
+			for _, l := range strings.Split(string(op.Cmd.Stdin), "\n") {
+				flush = flush || strings.HasPrefix(l, "-C") || strings.HasPrefix(l, "--clear")
+			}
+			if flush {
+				t.Errorf("%s: IPVS flushed: %s", name, op)
+			}
+		}
+	}
+}
+
+// commands returns the commands run on a fake, with RANDOM temp names.
+func commands(f *remote.Fake) []string {
+	var out []string
+	for _, c := range f.Commands() {
+		out = append(out, tmpRE.ReplaceAllString(c, ".RANDOM.tmp"))
+	}
+	return out
+}
+
+func containsCommand(f *remote.Fake, substr string) bool {
+	for _, c := range f.Commands() {
+		if strings.Contains(c, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+// recorder is a Reporter that keeps every event.
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (r *recorder) Report(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}

@@ -1,0 +1,410 @@
+package plan
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/secret"
+	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	pfx  = netip.MustParsePrefix
+	addr = netip.MustParseAddr
+	ap   = netip.MustParseAddrPort
+)
+
+// line renders a change as one comparable line: mark, kind, key, the
+// human before/after and the detail. Diffs are checked separately.
+func line(c Change) string {
+	s := fmt.Sprintf("%s %s %s", c.Action.Symbol(), c.Kind, c.Key)
+	if c.Before != "" || c.After != "" {
+		s += fmt.Sprintf(" [%s => %s]", c.Before, c.After)
+	}
+	if c.Detail != "" {
+		s += " (" + c.Detail + ")"
+	}
+	return s
+}
+
+func lines(hp HostPlan) []string {
+	var out []string
+	for _, c := range hp.Changes {
+		out = append(out, line(c))
+	}
+	for _, e := range hp.Effects {
+		out = append(out, fmt.Sprintf("effect %s %s (%s)", e.Service, e.Action, e.Reason))
+	}
+	for _, n := range hp.Notes {
+		out = append(out, "note "+n)
+	}
+	return out
+}
+
+func webService(sched string, dests ...ipvs.Destination) ipvs.Service {
+	return ipvs.Service{
+		Key:       ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: ap("192.168.47.128:80")},
+		Scheduler: sched, Persistent: true, Timeout: 3, Netmask: addr("255.255.255.255"),
+		Destinations: dests,
+	}
+}
+
+func dest(a string, w int) ipvs.Destination {
+	return ipvs.Destination{Addr: ap(a), Forward: ipvs.Masq, Weight: w}
+}
+
+func file(path, content string, mode uint32) state.File {
+	return state.File{Path: path, Content: []byte(content), Mode: mode, Owner: "root", Group: "root"}
+}
+
+func have(content string, mode uint32) ObservedFile {
+	return ObservedFile{Exists: true, Content: []byte(content), Mode: mode, Owner: "root", Group: "root"}
+}
+
+func TestDiffPerKind(t *testing.T) {
+	const conf = "/etc/keepalived/keepalived.conf"
+	masq := "-s 192.168.19.0/24 -j MASQUERADE"
+	tests := []struct {
+		name     string
+		desired  state.Host
+		observed Observed
+		want     []string
+	}{
+		{
+			name:     "packages: only the missing ones",
+			desired:  state.Host{Packages: []string{"ipvsadm", "keepalived"}},
+			observed: Observed{Packages: map[string]bool{"keepalived": true}},
+			want:     []string{"+ package ipvsadm [ => installed]"},
+		},
+		{
+			name:     "modules: only the unloaded ones",
+			desired:  state.Host{Modules: []string{"ip_vs", "ip_vs_wlc"}},
+			observed: Observed{Modules: map[string]bool{"ip_vs": true}},
+			want:     []string{"+ module ip_vs_wlc [ => loaded]"},
+		},
+		{
+			name: "sysctls: whitespace normalised, absent keys shown",
+			desired: state.Host{Sysctls: []state.Sysctl{
+				{Key: "net.ipv4.conf.all.rp_filter", Value: "0"},
+				{Key: "net.ipv4.ip_forward", Value: "1"},
+				{Key: "net.ipv4.ip_local_port_range", Value: "32768 60999"},
+				{Key: "net.ipv4.vs.conntrack", Value: "1"},
+			}},
+			observed: Observed{Sysctls: map[string]string{
+				"net.ipv4.conf.all.rp_filter":  "1",
+				"net.ipv4.ip_forward":          "1",
+				"net.ipv4.ip_local_port_range": "32768\t 60999 ",
+			}},
+			want: []string{
+				"~ sysctl net.ipv4.conf.all.rp_filter [1 => 0]",
+				"~ sysctl net.ipv4.vs.conntrack [(absent) => 1]",
+			},
+		},
+		{
+			name:    "addresses: create missing, delete only what the manifest lists",
+			desired: state.Host{Addresses: []state.Address{{Dev: "lo", Prefix: pfx("192.168.19.100/32")}}},
+			observed: Observed{
+				Addresses: []state.Address{
+					{Dev: "lo", Prefix: pfx("127.0.0.1/8")},
+					{Dev: "lo", Prefix: pfx("192.168.19.99/32")},
+					{Dev: "ens33", Prefix: pfx("192.168.19.102/24")},
+				},
+				Manifest: []state.ManifestEntry{{Kind: state.ManifestAddress, Key: "lo 192.168.19.99/32"}},
+			},
+			want: []string{
+				"+ address lo 192.168.19.100/32 [ => 192.168.19.100/32 dev lo]",
+				"- address lo 192.168.19.99/32 [192.168.19.99/32 dev lo => ]",
+			},
+		},
+		{
+			name: "routes: create and update; an equal route or an unset device is no change",
+			desired: state.Host{Routes: []state.Route{
+				{Dst: pfx("0.0.0.0/0"), Via: addr("192.168.19.101"), Dev: "ens33"},
+				{Dst: pfx("10.0.0.0/8"), Via: addr("192.168.19.1")},
+				{Dst: pfx("10.9.0.0/16"), Via: addr("192.168.19.9")},
+				{Dst: pfx("172.16.0.0/12"), Dev: "ens37"},
+			}},
+			observed: Observed{Routes: []state.Route{
+				{Dst: pfx("0.0.0.0/0"), Via: addr("192.168.19.2"), Dev: "ens33"},
+				{Dst: pfx("10.0.0.0/8"), Via: addr("192.168.19.1"), Dev: "ens33"},
+				{Dst: pfx("172.16.0.0/12"), Dev: "ens33"},
+			}},
+			want: []string{
+				"~ route default [default via 192.168.19.2 dev ens33 => default via 192.168.19.101 dev ens33]",
+				"+ route 10.9.0.0/16 [ => 10.9.0.0/16 via 192.168.19.9]",
+				"~ route 172.16.0.0/12 [172.16.0.0/12 dev ens33 => 172.16.0.0/12 dev ens37]",
+			},
+		},
+		{
+			name: "files: create, content, mode, owner; delete only managed ones",
+			desired: state.Host{Files: []state.File{
+				file("/etc/a", "a\n", 0o644),
+				file("/etc/b", "b2\n", 0o644),
+				file("/etc/c", "c\n", 0o600),
+				{Path: "/etc/d", Content: []byte("d\n"), Mode: 0o644, Owner: "nginx", Group: "www"},
+				file("/etc/same", "same\n", 0o644),
+			}},
+			observed: Observed{
+				Files: map[string]ObservedFile{
+					"/etc/a":         {},
+					"/etc/b":         have("b1\n", 0o644),
+					"/etc/c":         have("c\n", 0o644),
+					"/etc/d":         have("d\n", 0o644),
+					"/etc/same":      have("same\n", 0o644),
+					"/etc/old":       have("old\n", 0o644),
+					"/etc/unmanaged": have("keep\n", 0o644),
+				},
+				Manifest: []state.ManifestEntry{
+					{Kind: state.ManifestFile, Key: "/etc/old"},
+					{Kind: state.ManifestFile, Key: "/etc/gone"},
+					{Kind: state.ManifestFile, Key: "/etc/same"},
+				},
+			},
+			want: []string{
+				"+ file /etc/a [ => 2 bytes, mode 0644, root:root]",
+				"~ file /etc/b",
+				"~ file /etc/c (mode 0644 → 0600)",
+				"~ file /etc/d (owner root:root → nginx:www)",
+				"- file /etc/old [4 bytes => ]",
+			},
+		},
+		{
+			name:     "nat: chain missing is created",
+			desired:  state.Host{NATRules: []string{masq}},
+			observed: Observed{},
+			want:     []string{"+ iptables nat CLUSTERCTL-POSTROUTING [ => " + masq + "]"},
+		},
+		{
+			name:     "nat: equal chain with jump is no change",
+			desired:  state.Host{NATRules: []string{masq}},
+			observed: Observed{NATChainExists: true, NATJump: true, NATRules: []string{masq}},
+		},
+		{
+			name:     "nat: different rules are updated",
+			desired:  state.Host{NATRules: []string{masq}},
+			observed: Observed{NATChainExists: true, NATJump: true, NATRules: []string{"-s 10.0.0.0/8 -j MASQUERADE"}},
+			want:     []string{"~ iptables nat CLUSTERCTL-POSTROUTING [-s 10.0.0.0/8 -j MASQUERADE => " + masq + "]"},
+		},
+		{
+			name:     "nat: a missing jump is an update",
+			desired:  state.Host{NATRules: []string{masq}},
+			observed: Observed{NATChainExists: true, NATRules: []string{masq}},
+			want:     []string{"~ iptables nat CLUSTERCTL-POSTROUTING [" + masq + "\n(no jump from POSTROUTING) => " + masq + "]"},
+		},
+		{
+			name:    "nat: a managed chain no longer wanted is deleted",
+			desired: state.Host{},
+			observed: Observed{NATChainExists: true, NATJump: true, NATRules: []string{masq},
+				Manifest: []state.ManifestEntry{{Kind: state.ManifestNAT, Key: state.NATChain}}},
+			want: []string{"- iptables nat CLUSTERCTL-POSTROUTING [" + masq + " => ]"},
+		},
+		{
+			name:     "nat: an unmanaged chain of the same name is left alone",
+			desired:  state.Host{},
+			observed: Observed{NATChainExists: true, NATJump: true, NATRules: []string{masq}},
+		},
+		{
+			name:    "ipvs: owned services are edited, unmanaged ones left alone with a note",
+			desired: state.Host{IPVS: ipvs.Table{Services: []ipvs.Service{webService("wlc", dest("192.168.19.102:80", 1), dest("192.168.19.103:80", 1))}}},
+			observed: Observed{IPVS: ipvs.Table{Services: []ipvs.Service{
+				webService("rr", dest("192.168.19.102:80", 2), dest("192.168.19.104:80", 1)),
+				{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: ap("10.0.0.1:443")}, Scheduler: "rr"},
+				{Key: ipvs.ServiceKey{Protocol: ipvs.UDP, Addr: ap("10.0.0.2:53")}, Scheduler: "rr"},
+			}}, Manifest: []state.ManifestEntry{{Kind: state.ManifestIPVS, Key: "-u 10.0.0.2:53"}}},
+			want: []string{
+				"~ ipvs -t 192.168.47.128:80 [-A -t 192.168.47.128:80 -s rr -p 3 => -A -t 192.168.47.128:80 -s wlc -p 3]",
+				"~ ipvs -t 192.168.47.128:80 -> 192.168.19.102:80 [-a -t 192.168.47.128:80 -r 192.168.19.102:80 -m -w 2 => -e -t 192.168.47.128:80 -r 192.168.19.102:80 -m -w 1 -x 0 -y 0]",
+				"+ ipvs -t 192.168.47.128:80 -> 192.168.19.103:80 [ => -a -t 192.168.47.128:80 -r 192.168.19.103:80 -m -w 1]",
+				"- ipvs -t 192.168.47.128:80 -> 192.168.19.104:80 [-d -t 192.168.47.128:80 -r 192.168.19.104:80 => ]",
+				"- ipvs -u 10.0.0.2:53 [-D -u 10.0.0.2:53 => ]",
+				"note IPVS service -t 10.0.0.1:443 is not managed by clusterctl; left alone",
+			},
+		},
+		{
+			name:     "ipvs: normalised defaults are no change",
+			desired:  state.Host{IPVS: ipvs.Table{Services: []ipvs.Service{{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: ap("10.0.0.1:80")}, Persistent: true, Destinations: []ipvs.Destination{{Addr: ap("10.0.1.1:80"), Weight: 1}}}}}},
+			observed: Observed{IPVS: ipvs.Table{Services: []ipvs.Service{{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: ap("10.0.0.1:80")}, Scheduler: "wlc", Persistent: true, Timeout: 300, Netmask: addr("255.255.255.255"), Destinations: []ipvs.Destination{{Addr: ap("10.0.1.1:80"), Forward: ipvs.Route, Weight: 1}}}}}},
+		},
+		{
+			name:     "ipvs: an unusable IPVS is a note",
+			desired:  state.Host{IPVS: ipvs.Table{Services: []ipvs.Service{webService("wlc")}}},
+			observed: Observed{IPVSError: "no-kernel-support: no /proc/net/ip_vs"},
+			want: []string{
+				"+ ipvs -t 192.168.47.128:80 [ => -A -t 192.168.47.128:80 -s wlc -p 3]",
+				"note IPVS is not usable on this host (no-kernel-support: no /proc/net/ip_vs); the IPVS changes below will fail until it is",
+			},
+		},
+		{
+			name: "services: enable and start, start only, enable-only",
+			desired: state.Host{Services: []state.Service{
+				{Name: "clusterctl-restore", EnableOnly: true},
+				{Name: "keepalived"},
+				{Name: "nginx"},
+				{Name: "oneshot", EnableOnly: true},
+			}},
+			observed: Observed{Services: map[string]ServiceState{
+				"nginx":   {Enabled: true},
+				"oneshot": {Enabled: true},
+			}},
+			want: []string{
+				"+ service clusterctl-restore [disabled => enabled]",
+				"+ service keepalived [inactive, disabled => active, enabled]",
+				"~ service nginx [inactive, enabled => active, enabled]",
+			},
+		},
+		{
+			name: "effects: reload on a config change, restart wins, none when starting",
+			desired: state.Host{
+				Files: []state.File{file(conf, "new\n", 0o640), file("/etc/nginx/x.conf", "x2\n", 0o644), file("/etc/y.conf", "y2\n", 0o644)},
+				Services: []state.Service{
+					{Name: "keepalived", ReloadOn: []string{conf}},
+					{Name: "nginx", ReloadOn: []string{"/etc/y.conf"}, RestartOn: []string{"/etc/nginx/x.conf"}},
+					{Name: "other", ReloadOn: []string{"/etc/y.conf"}},
+				},
+			},
+			observed: Observed{
+				Files: map[string]ObservedFile{conf: have("old\n", 0o640), "/etc/nginx/x.conf": have("x1\n", 0o644), "/etc/y.conf": have("y1\n", 0o644)},
+				Services: map[string]ServiceState{
+					"keepalived": {Active: true, Enabled: true},
+					"nginx":      {Active: true, Enabled: true},
+				},
+			},
+			want: []string{
+				"~ file /etc/keepalived/keepalived.conf",
+				"~ file /etc/nginx/x.conf",
+				"~ file /etc/y.conf",
+				"+ service other [inactive, disabled => active, enabled]",
+				"effect keepalived reload (/etc/keepalived/keepalived.conf changed)",
+				"effect nginx restart (/etc/nginx/x.conf changed)",
+			},
+		},
+		{
+			name:     "effects: a mode-only change reloads nothing",
+			desired:  state.Host{Files: []state.File{file(conf, "same\n", 0o640)}, Services: []state.Service{{Name: "keepalived", ReloadOn: []string{conf}}}},
+			observed: Observed{Files: map[string]ObservedFile{conf: have("same\n", 0o600)}, Services: map[string]ServiceState{"keepalived": {Active: true, Enabled: true}}},
+			want:     []string{"~ file /etc/keepalived/keepalived.conf (mode 0600 → 0640)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.desired.Name = "h"
+			obs := tt.observed
+			hp := Diff(&tt.desired, &obs, secret.Masker{})
+			if hp.Host != "h" {
+				t.Errorf("Host = %q", hp.Host)
+			}
+			if d := cmp.Diff(tt.want, lines(hp)); d != "" {
+				t.Errorf("changes (-want +got):\n%s", d)
+			}
+			// Changes come in apply order of kinds.
+			last := -1
+			for _, c := range hp.Changes {
+				i := kindIndex(c.Kind)
+				if i < last {
+					t.Errorf("%s out of kind order", line(c))
+				}
+				last = i
+			}
+			// Pure: the same inputs give the same plan.
+			again := Diff(&tt.desired, &obs, secret.Masker{})
+			if d := cmp.Diff(lines(hp), lines(again)); d != "" {
+				t.Errorf("second Diff differs:\n%s", d)
+			}
+		})
+	}
+}
+
+func kindIndex(k Kind) int {
+	for i, o := range KindOrder {
+		if o == k {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestDiffFilePayloadsAndDiffs(t *testing.T) {
+	desired := &state.Host{Name: "h", Files: []state.File{file("/etc/a", "one\ntwo\n", 0o644), file("/etc/b", "x\n", 0o644)}}
+	obs := &Observed{Files: map[string]ObservedFile{"/etc/b": have("y\n", 0o644)}}
+	hp := Diff(desired, obs, secret.Masker{})
+	if len(hp.Changes) != 2 {
+		t.Fatalf("changes: %v", lines(hp))
+	}
+	create, update := hp.Changes[0], hp.Changes[1]
+	if want := "--- /dev/null\n+++ b/etc/a\n@@ -0,0 +1,2 @@\n+one\n+two\n"; create.Diff != want {
+		t.Errorf("create diff:\n%s\nwant:\n%s", create.Diff, want)
+	}
+	if want := "--- a/etc/b\n+++ b/etc/b\n@@ -1 +1 @@\n-y\n+x\n"; update.Diff != want {
+		t.Errorf("update diff:\n%s\nwant:\n%s", update.Diff, want)
+	}
+	if create.File == nil || string(create.File.Content) != "one\ntwo\n" || update.File == nil || update.File.Path != "/etc/b" {
+		t.Errorf("payloads: %+v %+v", create.File, update.File)
+	}
+}
+
+func TestDiffSensitiveFile(t *testing.T) {
+	const conf = "/etc/keepalived/keepalived.conf"
+	const oldSecret, newSecret = "aminglin", "s3cr3t-n"
+	body := func(pass, router string) string {
+		return "global_defs {\n    router_id " + router + "\n}\n" +
+			"vrrp_instance VI_1 {\n    authentication {\n        auth_type PASS\n        auth_pass " + pass + "\n    }\n}\n"
+	}
+	tests := []struct {
+		name       string
+		before     string
+		after      string
+		wantDetail string
+		wantDiff   []string // lines the diff must contain
+	}{
+		{
+			name: "only the secret changed", before: body(oldSecret, "LVS_DEVEL"), after: body(newSecret, "LVS_DEVEL"),
+			wantDetail: "a sensitive value changed",
+		},
+		{
+			name: "secret and another line changed", before: body(oldSecret, "LVS_DEVEL"), after: body(newSecret, "LVS_PROD"),
+			wantDiff: []string{"-    router_id LVS_DEVEL", "+    router_id LVS_PROD"},
+		},
+		{
+			name: "created", before: "", after: body(newSecret, "LVS_DEVEL"),
+			wantDiff: []string{"+        auth_pass (sensitive)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			desired := &state.Host{Name: "h", Files: []state.File{{Path: conf, Content: []byte(tt.after), Mode: 0o640, Owner: "root", Group: "root", Sensitive: true}}}
+			obs := &Observed{Files: map[string]ObservedFile{}}
+			if tt.before != "" {
+				obs.Files[conf] = have(tt.before, 0o640)
+			}
+			// The masker knows only the configuration's (new) secret.
+			hp := Diff(desired, obs, secret.New(newSecret))
+			if len(hp.Changes) != 1 {
+				t.Fatalf("changes: %v", lines(hp))
+			}
+			c := hp.Changes[0]
+			if !c.Sensitive {
+				t.Error("change not marked sensitive")
+			}
+			if c.Detail != tt.wantDetail {
+				t.Errorf("Detail = %q, want %q", c.Detail, tt.wantDetail)
+			}
+			if tt.wantDetail != "" && c.Diff != "" {
+				t.Errorf("a secret-only change has a diff:\n%s", c.Diff)
+			}
+			for _, w := range tt.wantDiff {
+				if !strings.Contains(c.Diff, w+"\n") {
+					t.Errorf("diff lacks %q:\n%s", w, c.Diff)
+				}
+			}
+			for _, s := range []string{c.Key, c.Before, c.After, c.Diff, c.Detail, strings.Join(hp.Notes, "\n")} {
+				if strings.Contains(s, oldSecret) || strings.Contains(s, newSecret) {
+					t.Errorf("a secret leaked into the plan: %q", s)
+				}
+			}
+		})
+	}
+}
