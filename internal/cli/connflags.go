@@ -23,6 +23,7 @@ type connFlags struct {
 	CommandTimeout   time.Duration
 	Parallelism      int
 	Targets          []string
+	Lab              string
 }
 
 func (f *connFlags) register(fs *pflag.FlagSet, withTarget bool) {
@@ -33,6 +34,7 @@ func (f *connFlags) register(fs *pflag.FlagSet, withTarget bool) {
 	fs.DurationVar(&f.ConnectTimeout, "connect-timeout", 10*time.Second, "timeout for connecting to a host")
 	fs.DurationVar(&f.CommandTimeout, "command-timeout", 5*time.Minute, "timeout for one remote command")
 	fs.IntVar(&f.Parallelism, "parallelism", remote.DefaultParallelism, "hosts worked on at once")
+	fs.StringVar(&f.Lab, "lab", "", "run against the local lab NAME: from its operator namespace, with its key and known_hosts")
 	if withTarget {
 		fs.StringArrayVar(&f.Targets, "target", nil, "limit the operation to this host (repeatable)")
 	}

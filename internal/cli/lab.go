@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -137,9 +138,9 @@ func (a *app) labHints(l *lab.Lab) {
 Operator namespace: %s (clusterctl, ssh and curl run there; it has no route out)
   ssh:   ip netns exec %s ssh -F %s %s
   shell: clusterctl lab exec %s -- bash
-  apply: ip netns exec %s clusterctl apply -i %s --known-hosts %s PATH
-  stop:  clusterctl lab down
-`, l.OperatorNamespace(), l.OperatorNamespace(), l.SSHConfig(), names[0], names[0], l.OperatorNamespace(), l.IdentityFile(), l.KnownHosts())
+  plan:  clusterctl plan --lab %s PATH      (also apply, status, verify)
+  stop:  clusterctl lab down --name %s
+`, l.OperatorNamespace(), l.OperatorNamespace(), l.SSHConfig(), names[0], names[0], l.Name(), l.Name())
 }
 
 func (a *app) labDownCommand(f *labFlags) *cobra.Command {
@@ -269,4 +270,46 @@ lab stays up afterwards for you to explore; "clusterctl lab down" removes it.`,
 	}
 	cmd.Flags().BoolVar(&skipVerify, "skip-verify", false, "only bring the lab up and apply")
 	return cmd
+}
+
+// envInLab marks a clusterctl started by --lab inside the operator
+// namespace, so that it does not start itself again.
+const envInLab = "CLUSTERCTL_IN_LAB"
+
+func (a *app) inLab() bool {
+	for _, kv := range a.environ {
+		if kv == envInLab+"=1" {
+			return true
+		}
+	}
+	return false
+}
+
+// rerunInLab runs this command line again inside the operator namespace
+// of lab name, with the lab's key and known_hosts, and ends with its exit
+// status.
+func (a *app) rerunInLab(ctx context.Context, name string) error {
+	f := labFlags{Name: name}
+	l, err := lab.Open(f.stateDir())
+	if err != nil {
+		return fmt.Errorf("--lab %s: %w (is it up? clusterctl lab up --name %s PATH)", name, err, name)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	argv := append([]string{exe}, terraformStyleFlags(a.args)...)
+	argv = append(argv, "-i", l.IdentityFile(), "--known-hosts", l.KnownHosts(), "--ssh-config", "none")
+	c := l.OperatorCommand(ctx, argv...)
+	c.Env = append(os.Environ(), envInLab+"=1")
+	c.Stdin, c.Stdout, c.Stderr = a.streams.In, a.streams.Out, a.streams.Err
+	err = c.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return exitError{ee.ExitCode()}
+	case err != nil:
+		return err
+	}
+	return exitError{0}
 }

@@ -36,6 +36,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 
 // app is the state shared by one invocation's commands.
 type app struct {
+	args    []string // the command line, for re-running it inside a lab
 	streams Streams
 	environ []string
 	global  globalFlags
@@ -53,7 +54,7 @@ type globalFlags struct {
 func Main(args []string, streams Streams, environ []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a := &app{streams: streams, environ: environ}
+	a := &app{args: args, streams: streams, environ: environ}
 	root := a.rootCommand()
 	root.SetArgs(terraformStyleFlags(args))
 	root.SetIn(streams.In)
@@ -113,6 +114,14 @@ machines over SSH, and applies changes host by host in a safe order.`,
   clusterctl apply examples/lab-19.x/ha-nginx`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --lab NAME runs the command again inside the lab's operator
+		// namespace (see lab.go), where lab machines are reachable.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if fl := cmd.Flags().Lookup("lab"); fl != nil && fl.Value.String() != "" && !a.inLab() {
+				return a.rerunInLab(cmd.Context(), fl.Value.String())
+			}
+			return nil
+		},
 	}
 	pf := root.PersistentFlags()
 	pf.BoolVar(&a.global.NoColor, "no-color", false, "disable colour output (also NO_COLOR)")
