@@ -289,7 +289,9 @@ func (a *applier) checkGate(ctx context.Context, host string, runsKeepalived boo
 			case len(hs) > 1:
 				return fmt.Errorf("%s: split brain: VIP %s is held by %s", inst.Name, vip.Addr(), strings.Join(hs, " and "))
 			}
-			if want := inst.Master(); !inst.Nopreempt && want != nil && hs[0] != want.Host && want.Host == host {
+			// With nopreempt or preempt_delay the highest priority need not
+			// hold the VIPs yet; exactly one holder is enough then.
+			if want := inst.Master(); !inst.Nopreempt && inst.PreemptDelay == 0 && want != nil && hs[0] != want.Host && want.Host == host {
 				return fmt.Errorf("%s: VIP %s is on %s, expected on %s (highest priority)", inst.Name, vip.Addr(), hs[0], want.Host)
 			}
 		}

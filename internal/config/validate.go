@@ -93,6 +93,10 @@ func (v *validator) vrrp() {
 					v.errorf(m.Ranges.At("state", m.DeclRange), "nopreempt needs BACKUP",
 						"keepalived honours nopreempt only when the initial state is BACKUP; remove state = \"MASTER\" (with nopreempt every member starts as BACKUP).")
 				}
+				if inst.PreemptDelay > 0 {
+					v.errorf(m.Ranges.At("state", m.DeclRange), "preempt_delay needs BACKUP",
+						"keepalived honours preempt_delay only when the initial state is BACKUP; remove state = \"MASTER\" (with preempt_delay every member starts as BACKUP and the highest priority takes over after the delay).")
+				}
 			}
 			if prev, dup := priorities[m.Priority]; dup && m.Priority != 0 {
 				v.errorf(m.Ranges.At("priority", m.DeclRange), "Equal priorities",
@@ -157,6 +161,10 @@ func (v *validator) vrrp() {
 				v.warnf(inst.Ranges.At("virtual_ips", inst.DeclRange), "VIP outside the interface's subnet",
 					"Virtual IP %s is on no subnet of interface %q of the members; clients reach it only if something routes it there.", vip, inst.Interface)
 			}
+		}
+		if inst.Nopreempt && inst.PreemptDelay > 0 {
+			v.errorf(inst.Ranges.At("preempt_delay", inst.DeclRange), "preempt_delay with nopreempt",
+				"preempt_delay delays preemption, which nopreempt disables; keep one of them.")
 		}
 		if inst.Unicast && len(inst.Members) < 2 {
 			v.warnf(inst.Ranges.At("unicast", inst.DeclRange), "Unicast without peers", "unicast needs at least two members.")

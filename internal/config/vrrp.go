@@ -114,7 +114,8 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 
 // assignStates sets each member's initial state: explicit states win;
 // otherwise the highest priority is MASTER and the rest BACKUP, or every
-// member is BACKUP with nopreempt (keepalived ignores nopreempt on a MASTER).
+// member is BACKUP with nopreempt or preempt_delay (keepalived honours
+// both only when the initial state is BACKUP).
 func assignStates(v *VRRPInstance) {
 	explicitMaster := false
 	for _, m := range v.Members {
@@ -127,7 +128,7 @@ func assignStates(v *VRRPInstance) {
 			continue
 		}
 		switch {
-		case v.Nopreempt:
+		case v.Nopreempt || v.PreemptDelay > 0:
 			m.State = StateBackup
 		case i == 0 && !explicitMaster:
 			m.State = StateMaster
