@@ -71,6 +71,9 @@ type faultSim struct {
 	dropHost string
 	dropFrom atomic.Int64
 	opCount  map[string]*atomic.Int64
+	// beforeCmd, when set, runs before each command, outside the lock
+	// (to delay one host's answer).
+	beforeCmd func(host string, cmd remote.Cmd)
 }
 
 func faultLoad(t *testing.T, dir string) *config.Config {
@@ -104,7 +107,12 @@ func newFaultSim(t *testing.T, cfg *config.Config) *faultSim {
 			}
 		}
 		s.opCount[hn] = &atomic.Int64{}
-		h.fake.HandleDefault(func(cmd remote.Cmd) (remote.Result, error) { return s.handle(h, cmd) })
+		h.fake.HandleDefault(func(cmd remote.Cmd) (remote.Result, error) {
+			if s.beforeCmd != nil {
+				s.beforeCmd(h.name, cmd)
+			}
+			return s.handle(h, cmd)
+		})
 		s.hosts[hn] = h
 	}
 	return s
@@ -1151,5 +1159,57 @@ func TestMisbehaveForeignRules(t *testing.T) {
 	}
 	if p := faultPlan(t, s); !p.Empty() {
 		t.Errorf("not converged: %v", faultChanges(p))
+	}
+}
+
+// TestConcurrentLocksExactlyOne: two applies lock the same cluster at
+// once, each reaching a different host first (the other host answers it
+// late). Exactly one gets the cluster; the other is refused naming the
+// holder; neither leaves a lock of its own behind.
+func TestConcurrentLocksExactlyOne(t *testing.T) {
+	s := newFaultSim(t, faultLoad(t, "ha-nginx"))
+	a := apply.LockInfo{ID: "aaaaaaaaaaaa", Owner: "alice@a", PID: 1, Started: time.Now()}
+	b := apply.LockInfo{ID: "bbbbbbbbbbbb", Owner: "bob@b", PID: 2, Started: time.Now()}
+	order := s.session(t).Hosts()
+	s.beforeCmd = func(host string, cmd remote.Cmd) {
+		// A is slow on the first host, B on the others.
+		if strings.HasPrefix(cmd.Command, "mkdir -p /run/lock") {
+			if host == order[0] && bytes.Contains(cmd.Stdin, []byte("id="+a.ID)) ||
+				host != order[0] && bytes.Contains(cmd.Stdin, []byte("id="+b.ID)) {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		if strings.HasPrefix(cmd.Command, "grep -q ") { // releases are slow
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	unlocks := make([]func(context.Context) error, 2)
+	for i, info := range []apply.LockInfo{a, b} {
+		wg.Go(func() { unlocks[i], errs[i] = apply.Lock(context.Background(), s.session(t), info) })
+	}
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, apply.ErrLockHeld) || !strings.Contains(err.Error(), "owner="):
+			t.Errorf("applier %d: %v", i, err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d appliers got the lock (errors %v), want exactly 1", won, errs)
+	}
+	winner := a.ID
+	if errs[0] != nil {
+		winner = b.ID
+	}
+	for hn, h := range s.hosts {
+		ff, ok := h.fake.File(apply.LockPath)
+		if !ok || !bytes.Contains(ff.Data, []byte("id="+winner)) {
+			t.Errorf("%s: lock = %q, want the winner's", hn, ff.Data)
+		}
 	}
 }

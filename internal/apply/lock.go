@@ -45,11 +45,16 @@ func NewLockInfo(now time.Time) LockInfo {
 // Lock takes the lock on every session host, atomically per host
 // (O_EXCL via the shell's noclobber). If any host is already locked, the
 // locks taken so far are released and the error names the holder.
+//
+// The first host (in apply order) is locked alone, before the others in
+// parallel: of two applies started together, the one that wins that host
+// wins them all, so exactly one proceeds instead of each taking some hosts
+// and both backing off.
 func Lock(ctx context.Context, s *engine.Session, info LockInfo) (unlock func(context.Context) error, err error) {
 	hosts := s.Hosts()
 	locked := make([]bool, len(hosts))
 	content := info.String() + "\n"
-	err = remote.ForEach(ctx, hosts, s.Parallelism(), func(ctx context.Context, i int) error {
+	err = lockOrdered(ctx, hosts, s.Parallelism(), func(ctx context.Context, i int) error {
 		conn, err := s.Conn(ctx, hosts[i])
 		if err != nil {
 			return err
@@ -92,6 +97,19 @@ func Lock(ctx context.Context, s *engine.Session, info LockInfo) (unlock func(co
 		return nil, err
 	}
 	return unlock, nil
+}
+
+// lockOrdered runs take for hosts[0] first and then, if it succeeded, for
+// the other hosts in parallel.
+func lockOrdered(ctx context.Context, hosts []string, parallelism int, take func(ctx context.Context, i int) error) error {
+	if len(hosts) == 0 {
+		return nil
+	}
+	if err := remote.ForEach(ctx, hosts[:1], 1, take); err != nil {
+		return err
+	}
+	rest := hosts[1:]
+	return remote.ForEach(ctx, rest, parallelism, func(ctx context.Context, i int) error { return take(ctx, i+1) })
 }
 
 // ForceUnlock removes the lock on every session host, whoever holds it,

@@ -19,9 +19,10 @@ var (
 	// Absolute paths of managed files and scripts.
 	rePath = regexp.MustCompile(`^/[A-Za-z0-9._+@/-]{0,254}$`)
 	// Process and service names (ps -C takes at most 15 characters of a
-	// command name; systemd unit names are wider).
-	reProcess = regexp.MustCompile(`^[A-Za-z0-9_.+-]{1,15}$`)
-	reService = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
+	// command name; systemd unit names are wider). They never start with
+	// '-', which commands would read as an option (systemctl start -f).
+	reProcess = regexp.MustCompile(`^[A-Za-z0-9_.+][A-Za-z0-9_.+-]{0,14}$`)
+	reService = regexp.MustCompile(`^[A-Za-z0-9_.@][A-Za-z0-9_.@-]{0,63}$`)
 	// Package names (Debian and RPM).
 	rePackage = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$`)
 	// E-mail addresses for keepalived notifications.

@@ -11,7 +11,9 @@ import (
 // boundary token; h prints a section header; enc encodes stdin (base64, or
 // od hex where base64 is missing); run runs a command with stdin from
 // /dev/null (the script itself arrives on stdin) and prints its stdout and
-// stderr as two sections; f dumps one regular file.
+// stderr as two sections, not starting an encoder for an empty one (an
+// empty body either way; it saves a process per section, most stderrs are
+// empty); f dumps one regular file.
 const scriptHead = `set -f
 LC_ALL=C
 export LC_ALL
@@ -43,9 +45,9 @@ run() {
 	"$@" >"$T/o" 2>"$T/e" </dev/null
 	_rc=$?
 	h cmd "$_n" "rc=$_rc"
-	enc <"$T/o"
+	[ ! -s "$T/o" ] || enc <"$T/o"
 	h err "$_n"
-	enc <"$T/e"
+	[ ! -s "$T/e" ] || enc <"$T/e"
 }
 SEEN=
 f() {

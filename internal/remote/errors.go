@@ -16,4 +16,7 @@ var (
 	ErrSudoPassword = errors.New("sudo requires a password")
 	// ErrAuth: no offered credential was accepted by the server.
 	ErrAuth = errors.New("ssh authentication failed")
+	// ErrOutputTooLarge: a command wrote more than MaxCommandOutput bytes
+	// to stdout or stderr; it was killed.
+	ErrOutputTooLarge = errors.New("command output too large")
 )

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -42,8 +43,14 @@ func (c *sshConn) exec(ctx context.Context, line string, stdin []byte) (Result, 
 		return Result{}, fmt.Errorf("open session: %w", err)
 	}
 	defer s.Close()
-	var stdout, stderr bytes.Buffer
-	s.Stdout, s.Stderr = &stdout, &stderr
+	// A host that writes without end must not exhaust our memory: past
+	// the cap, the command is killed through ctx.
+	ctx, overflow := context.WithCancelCause(ctx)
+	defer overflow(nil)
+	tooLarge := fmt.Errorf("%w (more than %d MiB)", ErrOutputTooLarge, MaxCommandOutput>>20)
+	stdout := &cappedBuffer{over: func() { overflow(tooLarge) }}
+	stderr := &cappedBuffer{over: func() { overflow(tooLarge) }}
+	s.Stdout, s.Stderr = stdout, stderr
 	if stdin != nil {
 		s.Stdin = bytes.NewReader(stdin)
 	}
@@ -54,7 +61,10 @@ func (c *sshConn) exec(ctx context.Context, line string, stdin []byte) (Result, 
 	go func() { done <- s.Wait() }()
 	select {
 	case err := <-done:
-		res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+		if stdout.overflowed() || stderr.overflowed() {
+			return Result{}, fmt.Errorf("run command: %w", tooLarge)
+		}
+		res := Result{Stdout: stdout.bytes(), Stderr: stderr.bytes()}
 		return exitResult(res, err)
 	case <-ctx.Done():
 		s.Signal(ssh.SIGKILL)
@@ -67,6 +77,47 @@ func (c *sshConn) exec(ctx context.Context, line string, stdin []byte) (Result, 
 		}
 		return Result{}, fmt.Errorf("run command: %w", context.Cause(ctx))
 	}
+}
+
+// MaxCommandOutput bounds what one command may write to stdout, and
+// separately to stderr. It is above the facts parser's own limit, so that
+// parser can report an oversized answer itself.
+const MaxCommandOutput = 32 << 20
+
+// cappedBuffer keeps up to MaxCommandOutput bytes and calls over once when
+// more arrive; the excess is discarded (and still acknowledged, so the
+// session's copy loop keeps draining the channel until the kill lands).
+type cappedBuffer struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	full bool
+	over func()
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.full {
+		return len(p), nil
+	}
+	if b.buf.Len()+len(p) > MaxCommandOutput {
+		b.full = true
+		b.over()
+		return len(p), nil
+	}
+	return b.buf.Write(p)
+}
+
+func (b *cappedBuffer) overflowed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.full
+}
+
+func (b *cappedBuffer) bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Bytes()
 }
 
 // exitResult turns a session's Wait error into the Result's exit code, or

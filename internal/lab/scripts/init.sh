@@ -15,6 +15,12 @@ for unit in /etc/systemd/system/multi-user.target.wants/*.service; do
 	unit=${unit##*/}
 	systemctl start "${unit%.service}" || echo "clusterctl-lab: $unit failed to start" >&2
 done
+# Ready means sshd accepts connections: wait (up to 5 s) until something
+# listens on TCP port 22 (hex 0016, state 0A) in this namespace.
+for _ in $(seq 50); do
+	grep -qE '^ *[0-9]+: [0-9A-F]+:0016 [0-9A-F]+:0000 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null && break
+	sleep 0.1
+done
 echo "$HOSTNAME" >/run/clusterctl-lab/ready
 
 trap '' HUP INT
