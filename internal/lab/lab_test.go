@@ -15,17 +15,6 @@ import (
 	"github.com/clusterctl/clusterctl/internal/lab/labtest"
 )
 
-// CLUSTERCTL_LAB_TESTS=1.
-func requireLab(t *testing.T) {
-	t.Helper()
-	if os.Getenv("CLUSTERCTL_LAB_TESTS") != "1" {
-		t.Skip("lab tests create namespaces, mounts and sshd processes: set CLUSTERCTL_LAB_TESTS=1 and run as root")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("lab tests need root")
-	}
-}
-
 // hostLinks lists the host namespace's interfaces.
 func hostLinks(t *testing.T) string {
 	t.Helper()
