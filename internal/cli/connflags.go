@@ -15,15 +15,16 @@ import (
 
 // connFlags are the flags of every command that talks to hosts.
 type connFlags struct {
-	SSHConfig        string
-	KnownHosts       []string
-	Identity         string
-	TrustNewHostKeys bool
-	ConnectTimeout   time.Duration
-	CommandTimeout   time.Duration
-	Parallelism      int
-	Targets          []string
-	Lab              string
+	SSHConfig         string
+	KnownHosts        []string
+	Identity          string
+	TrustNewHostKeys  bool
+	ConnectTimeout    time.Duration
+	CommandTimeout    time.Duration
+	Parallelism       int
+	GatherParallelism int
+	Targets           []string
+	Lab               string
 }
 
 func (f *connFlags) register(fs *pflag.FlagSet, withTarget bool) {
@@ -33,7 +34,8 @@ func (f *connFlags) register(fs *pflag.FlagSet, withTarget bool) {
 	fs.BoolVar(&f.TrustNewHostKeys, "trust-new-host-keys", false, "record the keys of hosts not yet in known_hosts (trust on first use); changed keys are still refused")
 	fs.DurationVar(&f.ConnectTimeout, "connect-timeout", 10*time.Second, "timeout for connecting to a host")
 	fs.DurationVar(&f.CommandTimeout, "command-timeout", 5*time.Minute, "timeout for one remote command")
-	fs.IntVar(&f.Parallelism, "parallelism", remote.DefaultParallelism, "hosts worked on at once")
+	fs.IntVar(&f.Parallelism, "parallelism", remote.DefaultParallelism, "hosts changed at once")
+	fs.IntVar(&f.GatherParallelism, "gather-parallelism", 32, "hosts whose facts are read at once (read-only)")
 	fs.StringVar(&f.Lab, "lab", "", "run against the local lab NAME: from its operator namespace, with its key and known_hosts")
 	if withTarget {
 		fs.StringArrayVar(&f.Targets, "target", nil, "limit the operation to this host (repeatable)")
@@ -55,9 +57,10 @@ func (f *connFlags) options(a *app) engine.Options {
 			KeepaliveInterval: 15 * time.Second,
 			PassphrasePrompt:  prompt,
 		},
-		Identity:    f.Identity,
-		Parallelism: f.Parallelism,
-		Targets:     f.Targets,
+		Identity:          f.Identity,
+		Parallelism:       f.Parallelism,
+		GatherParallelism: f.GatherParallelism,
+		Targets:           f.Targets,
 	}
 }
 

@@ -24,9 +24,12 @@ type DialFunc func(ctx context.Context, t remote.Target, o remote.Options) (remo
 // Options configure a Session.
 type Options struct {
 	Remote      remote.Options
-	Parallelism int      // hosts in flight; remote.DefaultParallelism when 0
-	Targets     []string // limit to these hosts (-target); all when empty
-	Dial        DialFunc // remote.Dial when nil
+	Parallelism int // hosts changed at once; remote.DefaultParallelism when 0
+	// GatherParallelism is how many hosts facts are gathered from at
+	// once (read-only, ~6 ms of client CPU per host); Parallelism when 0.
+	GatherParallelism int
+	Targets           []string // limit to these hosts (-target); all when empty
+	Dial              DialFunc // remote.Dial when nil
 	// Identity is the private key for hosts whose configuration names
 	// none (-i); "" leaves it to ssh_config and the default keys.
 	Identity string
@@ -171,7 +174,11 @@ type HostFacts struct {
 func (s *Session) Gather(ctx context.Context) map[string]HostFacts {
 	hosts := s.Hosts()
 	out := make([]HostFacts, len(hosts))
-	_ = remote.ForEach(ctx, hosts, s.opts.Parallelism, func(ctx context.Context, i int) error {
+	par := s.opts.GatherParallelism
+	if par <= 0 {
+		par = s.opts.Parallelism
+	}
+	_ = remote.ForEach(ctx, hosts, par, func(ctx context.Context, i int) error {
 		start := time.Now()
 		f, err := s.GatherHost(ctx, hosts[i])
 		out[i] = HostFacts{Facts: f, Err: err, Took: time.Since(start)}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -324,7 +325,7 @@ func (d *differ) nat() {
 
 func (d *differ) ipvs() {
 	if len(d.want.IPVS.Services) > 0 && d.have.IPVSError != "" {
-		d.note("IPVS is not usable on this host (%s); the IPVS changes below will fail until it is", d.have.IPVSError)
+		d.note("IPVS is not usable on this host (%s); the IPVS changes in this plan will fail until it is", d.have.IPVSError)
 	}
 	owned := d.managed(state.ManifestIPVS)
 	for _, s := range d.want.IPVS.Services {
@@ -338,25 +339,38 @@ func (d *differ) ipvs() {
 			d.note("IPVS service %s is not managed by clusterctl; left alone", s.Key)
 		}
 	}
-	for _, e := range ipvs.Diff(d.want.IPVS, mine) {
-		e := e
-		c := Change{Kind: KindIPVS, IPVS: &e}
+	edits := ipvs.Diff(d.want.IPVS, mine)
+	d.hp.Changes = slices.Grow(d.hp.Changes, len(edits))
+	// Format each service key once: a large table has many destination
+	// edits per service.
+	keys := map[ipvs.ServiceKey]string{}
+	keyOf := func(k ipvs.ServiceKey) string {
+		s, ok := keys[k]
+		if !ok {
+			s = k.String()
+			keys[k] = s
+		}
+		return s
+	}
+	for i := range edits {
+		e := &edits[i]
+		c := Change{Kind: KindIPVS, IPVS: e}
 		switch e.Op {
 		case ipvs.AddService:
-			c.Action, c.Key, c.After = Create, e.Service.Key.String(), e.String()
+			c.Action, c.Key, c.After = Create, keyOf(e.Service.Key), e.String()
 		case ipvs.EditService:
-			c.Action, c.Key = Update, e.Service.Key.String()
+			c.Action, c.Key = Update, keyOf(e.Service.Key)
 			c.Before = ipvs.Edit{Op: ipvs.AddService, Service: e.Before}.String()
 			c.After = ipvs.Edit{Op: ipvs.AddService, Service: e.Service}.String()
 		case ipvs.DeleteService:
-			c.Action, c.Key, c.Before = Delete, e.Service.Key.String(), e.String()
+			c.Action, c.Key, c.Before = Delete, keyOf(e.Service.Key), e.String()
 		case ipvs.AddDest:
-			c.Action, c.Key, c.After = Create, e.Service.Key.String()+" -> "+e.Dest.Addr.String(), e.String()
+			c.Action, c.Key, c.After = Create, keyOf(e.Service.Key)+" -> "+e.Dest.Addr.String(), e.String()
 		case ipvs.EditDest:
-			c.Action, c.Key, c.After = Update, e.Service.Key.String()+" -> "+e.Dest.Addr.String(), e.String()
+			c.Action, c.Key, c.After = Update, keyOf(e.Service.Key)+" -> "+e.Dest.Addr.String(), e.String()
 			c.Before = ipvs.Edit{Op: ipvs.AddDest, Service: e.Service, Dest: e.BeforeDest}.String()
 		case ipvs.DeleteDest:
-			c.Action, c.Key, c.Before = Delete, e.Service.Key.String()+" -> "+e.Dest.Addr.String(), e.String()
+			c.Action, c.Key, c.Before = Delete, keyOf(e.Service.Key)+" -> "+e.Dest.Addr.String(), e.String()
 		}
 		d.add(c)
 	}

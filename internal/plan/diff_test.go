@@ -235,7 +235,7 @@ func TestDiffPerKind(t *testing.T) {
 			observed: Observed{IPVSError: "no-kernel-support: no /proc/net/ip_vs"},
 			want: []string{
 				"+ ipvs -t 192.168.47.128:80 [ => -A -t 192.168.47.128:80 -s wlc -p 3]",
-				"note IPVS is not usable on this host (no-kernel-support: no /proc/net/ip_vs); the IPVS changes below will fail until it is",
+				"note IPVS is not usable on this host (no-kernel-support: no /proc/net/ip_vs); the IPVS changes in this plan will fail until it is",
 			},
 		},
 		{
