@@ -26,8 +26,13 @@ import (
 	"github.com/clusterctl/clusterctl/internal/render"
 )
 
-// defaultParallelism is clusterctl's -parallelism default.
-const defaultParallelism = remote.DefaultParallelism
+// defaultParallelism is clusterctl's -parallelism default (hosts changed
+// at once); defaultGather its --gather-parallelism default (hosts whose
+// facts are read at once), which bounds plan.
+const (
+	defaultParallelism = remote.DefaultParallelism
+	defaultGather      = 32
+)
 
 // bench is one benchmark run: its lab, binaries and files.
 type bench struct {

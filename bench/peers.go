@@ -14,8 +14,8 @@ import (
 
 // Measurement keys, in report order.
 const (
-	keyPlan         = "plan"          // clusterctl plan, default -parallelism
-	keyPlanN        = "plan-pN"       // clusterctl plan -parallelism N
+	keyPlan         = "plan"          // clusterctl plan, default --gather-parallelism
+	keyPlanN        = "plan-pN"       // clusterctl plan --gather-parallelism N
 	keySSHFacts     = "ssh-facts"     // OpenSSH fan-out of the facts script, default kex
 	keySSHFacts255  = "ssh-facts-c25" // the same with curve25519-sha256
 	keySSHSmall     = "ssh-small"     // OpenSSH fan-out of lab-facts' small command
@@ -91,16 +91,16 @@ func (b *bench) measurements(n int) [][]measurement {
 	}
 	if b.peers["clusterctl"] {
 		units = append(units, []measurement{{
-			key: keyPlan, label: fmt.Sprintf("clusterctl plan (default -parallelism %d)", defaultParallelism), peer: "clusterctl",
+			key: keyPlan, label: fmt.Sprintf("clusterctl plan (default --gather-parallelism %d)", defaultGather), peer: "clusterctl",
 			command: func(ctx context.Context) (*exec.Cmd, error) {
 				return b.clusterctl(ctx, "plan", b.configPath(n, b.current))
 			},
 		}})
-		if n > defaultParallelism {
+		if n > defaultGather {
 			units = append(units, []measurement{{
-				key: keyPlanN, label: fmt.Sprintf("clusterctl plan -parallelism %d", n), peer: "clusterctl",
+				key: keyPlanN, label: fmt.Sprintf("clusterctl plan --gather-parallelism %d", n), peer: "clusterctl",
 				command: func(ctx context.Context) (*exec.Cmd, error) {
-					return b.clusterctl(ctx, "plan", b.configPath(n, b.current), "-parallelism", strconv.Itoa(n))
+					return b.clusterctl(ctx, "plan", b.configPath(n, b.current), "--gather-parallelism", strconv.Itoa(n))
 				},
 			}})
 		}
