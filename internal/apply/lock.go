@@ -42,7 +42,8 @@ func NewLockInfo(now time.Time) LockInfo {
 	return LockInfo{ID: randomSuffix(), Owner: who + "@" + hn, PID: os.Getpid(), Started: now}
 }
 
-// Lock takes the lock on every session host, atomically per host
+// Lock takes the lock on every host of the cluster (not only the -target
+// hosts: two applies must never run on one cluster), atomically per host
 // (O_EXCL via the shell's noclobber). If any host is already locked, the
 // locks taken so far are released and the error names the holder.
 //
@@ -51,7 +52,7 @@ func NewLockInfo(now time.Time) LockInfo {
 // wins them all, so exactly one proceeds instead of each taking some hosts
 // and both backing off.
 func Lock(ctx context.Context, s *engine.Session, info LockInfo) (unlock func(context.Context) error, err error) {
-	hosts := s.Hosts()
+	hosts := s.ClusterHosts()
 	locked := make([]bool, len(hosts))
 	content := info.String() + "\n"
 	err = lockOrdered(ctx, hosts, s.Parallelism(), func(ctx context.Context, i int) error {
@@ -112,10 +113,10 @@ func lockOrdered(ctx context.Context, hosts []string, parallelism int, take func
 	return remote.ForEach(ctx, rest, parallelism, func(ctx context.Context, i int) error { return take(ctx, i+1) })
 }
 
-// ForceUnlock removes the lock on every session host, whoever holds it,
+// ForceUnlock removes the lock on every host of the cluster, whoever holds it,
 // and returns what each host's lock said.
 func ForceUnlock(ctx context.Context, s *engine.Session) (map[string]string, error) {
-	hosts := s.Hosts()
+	hosts := s.ClusterHosts()
 	held := make([]string, len(hosts))
 	err := remote.ForEach(ctx, hosts, s.Parallelism(), func(ctx context.Context, i int) error {
 		conn, err := s.Conn(ctx, hosts[i])

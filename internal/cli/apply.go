@@ -2,21 +2,23 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/apply"
+	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/plan"
+	"github.com/clusterctl/clusterctl/internal/state"
 	"github.com/clusterctl/clusterctl/internal/views"
 )
 
@@ -62,26 +64,33 @@ Ends with a fresh plan that must be empty: "Apply complete!".`,
 	return cmd
 }
 
-// savedPlan returns the plan in path when path is a saved plan file.
-func savedPlan(path string) (*plan.Plan, bool) {
+// savedPlan reads path as a saved plan when it is a file that is not HCL
+// (a plan file is JSON: its first non-blank byte is '{'). isPlan is false
+// for configurations; err says why a plan file cannot be used.
+func savedPlan(path string) (p *plan.Plan, isPlan bool, err error) {
 	st, err := os.Stat(path)
-	if err != nil || st.IsDir() {
-		return nil, false
+	if err != nil || st.IsDir() || strings.HasSuffix(path, config.Extension) {
+		return nil, false, nil
 	}
-	fh, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, false
+		return nil, false, nil
 	}
-	defer fh.Close()
-	p, err := plan.Load(fh)
+	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, false, nil
+	}
+	p, err = plan.Load(bytes.NewReader(data))
 	if err != nil {
-		return nil, false
+		return nil, true, fmt.Errorf("%s: %w", path, err)
 	}
-	return p, true
+	return p, true, nil
 }
 
 func (a *app) runApply(ctx context.Context, f applyFlags, path string) error {
-	saved, isPlan := savedPlan(path)
+	saved, isPlan, err := savedPlan(path)
+	if err != nil {
+		return err
+	}
 	if isPlan {
 		if saved.ConfigPath == "" {
 			return errors.New("the saved plan does not say which configuration it was made from")
@@ -109,6 +118,17 @@ func (a *app) runApply(ctx context.Context, f applyFlags, path string) error {
 	}
 	defer s.Close()
 
+	var salt []byte
+	if isPlan {
+		// The configuration check needs no host: do it before locking.
+		if salt, err = hex.DecodeString(saved.ConfigSalt); err != nil || len(salt) == 0 {
+			return errors.New("the saved plan has no valid config_salt")
+		}
+		if err := checkSavedConfig(s, saved, salt); err != nil {
+			return err
+		}
+	}
+
 	unlock, err := apply.Lock(ctx, s, apply.NewLockInfo(time.Now()))
 	if err != nil {
 		return err
@@ -122,10 +142,6 @@ func (a *app) runApply(ctx context.Context, f applyFlags, path string) error {
 	var p *plan.Plan
 	var gathered map[string]engine.HostFacts
 	if isPlan {
-		salt, err := hex.DecodeString(saved.ConfigSalt)
-		if err != nil || len(salt) == 0 {
-			return errors.New("the saved plan has no valid config_salt")
-		}
 		p, gathered, err = s.PlanWithSalt(ctx, salt)
 		if err != nil {
 			return err
@@ -258,10 +274,19 @@ unless -force is given.`,
 	return cmd
 }
 
-// absPath makes a configuration path absolute for saved plans.
-func absPath(p string) string {
-	if abs, err := filepath.Abs(p); err == nil {
-		return abs
+// checkSavedConfig compares the saved plan's configuration digest with
+// the configuration as loaded now (with this run's -var values).
+func checkSavedConfig(s *engine.Session, saved *plan.Plan, salt []byte) error {
+	desired := map[string]*state.Host{}
+	for _, h := range s.Hosts() {
+		desired[h] = s.Desired[h]
 	}
-	return p
+	digest, err := plan.ConfigDigest(desired, salt)
+	if err != nil {
+		return err
+	}
+	if digest != saved.ConfigDigest {
+		return fmt.Errorf("%w: the configuration at %s, or a value given with -var, -var-file or CLUSTERCTL_VAR_*, differs from when the plan was made (variable values are not saved in plans: pass the same ones); run plan again", plan.ErrStalePlan, saved.ConfigPath)
+	}
+	return nil
 }

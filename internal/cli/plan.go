@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -76,7 +77,11 @@ Exit status: 0 success; 1 error. With -detailed-exitcode: 0 no changes,
 					return fmt.Errorf("save plan: %w", err)
 				}
 				if !f.JSON {
-					fmt.Fprintf(a.streams.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n  clusterctl apply %s\n", f.Out, f.Out)
+					lab := ""
+					if f.conn.Lab != "" {
+						lab = "--lab " + f.conn.Lab + " "
+					}
+					fmt.Fprintf(a.streams.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n  clusterctl apply %s%s\n", f.Out, lab, f.Out)
 				}
 			}
 			if f.DetailedExitCode && !p.Empty() {
@@ -91,4 +96,12 @@ Exit status: 0 success; 1 error. With -detailed-exitcode: 0 no changes,
 	fl.BoolVar(&f.JSON, "json", false, "print the plan as JSON (see docs/plan.md)")
 	fl.BoolVar(&f.DetailedExitCode, "detailed-exitcode", false, "exit 0 no changes, 1 error, 2 changes")
 	return cmd
+}
+
+// absPath makes a configuration path absolute for saved plans.
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }

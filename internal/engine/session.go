@@ -94,6 +94,18 @@ func MaskerFor(cfg *config.Config) secret.Masker {
 // Parallelism is the number of hosts worked on at once.
 func (s *Session) Parallelism() int { return s.opts.Parallelism }
 
+// ClusterHosts returns every host of the configuration in apply order,
+// whatever -target selected: the apply lock covers the whole cluster, so
+// that two applies targeting different hosts cannot run at once.
+func (s *Session) ClusterHosts() []string {
+	steps := plan.Order(s.Config)
+	out := make([]string, len(steps))
+	for i, st := range steps {
+		out[i] = st.Host
+	}
+	return out
+}
+
 // Hosts returns the session's host names in apply order.
 func (s *Session) Hosts() []string {
 	out := make([]string, len(s.Steps))
