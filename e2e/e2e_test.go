@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/secret"
+
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/lab"
 	"github.com/clusterctl/clusterctl/internal/lab/labtest"
@@ -125,7 +127,7 @@ func (c *cluster) clusterctl(args ...string) (string, string, int) {
 		c.t.Fatalf("clusterctl %v: %v", args, err)
 	}
 	for _, s := range c.secrets {
-		if strings.Contains(stdout.String(), s) || strings.Contains(stderr.String(), s) {
+		if secret.Appears(stdout.String(), s) || secret.Appears(stderr.String(), s) {
 			c.t.Errorf("clusterctl %v printed a secret", args)
 		}
 	}

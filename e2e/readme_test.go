@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/secret"
+
 	"github.com/clusterctl/clusterctl/internal/lab/labtest"
 )
 
@@ -52,7 +54,7 @@ func TestLabRunReadme(t *testing.T) {
 		t.Fatalf("lab run: exit %d", code)
 	}
 	mustContain(t, "lab run", out, "Apply complete!", "Verify passed: 5 passed, 0 failed")
-	if strings.Contains(out, "aminglin") {
+	if secret.Appears(out, "aminglin") {
 		t.Errorf("lab run printed the VRRP password")
 	}
 	out, code = runBinary(t, "status", "--lab", name, example, "--no-color")

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/secret"
 )
 
 const (
@@ -111,7 +113,7 @@ func TestSecuritySecretsNeverPrinted(t *testing.T) {
 	outputs = append(outputs, string(vout))
 	for i, o := range outputs {
 		for _, s := range []string{secAuthPass, secToken} {
-			if strings.Contains(o, s) {
+			if secret.Appears(o, s) {
 				t.Errorf("output %d contains the secret %q", i, s)
 			}
 		}

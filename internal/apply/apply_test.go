@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/secret"
+
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/plan"
@@ -46,7 +48,7 @@ func TestApplyTranscripts(t *testing.T) {
 			}
 			golden(t, tt.example+".transcript.golden", c.transcript(tt.hosts...))
 			for _, e := range rec.events {
-				if strings.Contains(e.Message, "aminglin") {
+				if secret.Appears(e.Message, "aminglin") {
 					t.Errorf("secret in event %+v", e)
 				}
 			}

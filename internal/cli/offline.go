@@ -33,7 +33,7 @@ and column and a snippet of the source. Exit status 0 when valid, 1 when not.`,
 			if _, err := render.Render(cfg); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.streams.Out, "Success! The configuration is valid (%d hosts).\n", len(cfg.Hosts))
+			fmt.Fprintf(a.streams.Out, "Success! The configuration is valid (%s).\n", plural(len(cfg.Hosts), "host"))
 			return nil
 		},
 	}
@@ -87,7 +87,7 @@ with mode 0600 whatever their mode on the host.`,
 					n++
 				}
 			}
-			fmt.Fprintf(a.streams.Out, "Rendered %d files for %d hosts into %s.\n", n, len(cfg.Hosts), f.OutDir)
+			fmt.Fprintf(a.streams.Out, "Rendered %s for %s into %s.\n", plural(n, "file"), plural(len(cfg.Hosts), "host"), f.OutDir)
 			return nil
 		},
 	}
@@ -169,4 +169,12 @@ func (a *app) versionCommand() *cobra.Command {
 // addOperationalCommands adds the commands that talk to hosts.
 func (a *app) addOperationalCommands(root *cobra.Command) {
 	root.AddCommand(a.planCommand(), a.applyCommand(), a.forceUnlockCommand(), a.labCommand(), a.statusCommand(), a.verifyCommand())
+}
+
+// plural returns "1 host", "2 hosts".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

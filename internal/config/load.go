@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/clusterctl/clusterctl/internal/secret"
 )
 
 // Extension is the file extension of configuration files.
@@ -47,16 +48,10 @@ func (l *Loader) Files() map[string]*hcl.File { return l.parser.Files() }
 // length, so that source snippets in diagnostics never show a secret while
 // byte offsets stay valid.
 func (l *Loader) MaskedFiles() map[string]*hcl.File {
+	m := secret.New(l.secrets...)
 	out := map[string]*hcl.File{}
 	for name, f := range l.parser.Files() {
-		b := f.Bytes
-		for _, s := range l.secrets {
-			if s == "" || !bytes.Contains(b, []byte(s)) {
-				continue
-			}
-			b = bytes.ReplaceAll(b, []byte(s), bytes.Repeat([]byte{'*'}, len(s)))
-		}
-		out[name] = &hcl.File{Body: f.Body, Bytes: b, Nav: f.Nav}
+		out[name] = &hcl.File{Body: f.Body, Bytes: []byte(m.Blank(string(f.Bytes))), Nav: f.Nav}
 	}
 	return out
 }

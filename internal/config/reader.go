@@ -43,6 +43,15 @@ func (r *blockReader) errorf(rng hcl.Range, summary, format string, args ...any)
 	})
 }
 
+func (r *blockReader) warnf(rng hcl.Range, summary, format string, args ...any) {
+	r.diags = append(r.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(format, args...),
+		Subject:  rng.Ptr(),
+	})
+}
+
 func (r *blockReader) has(name string) bool {
 	_, ok := r.content.Attributes[name]
 	return ok

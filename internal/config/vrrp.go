@@ -41,9 +41,16 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 	v.AdvertInt = r.integer("advert_int", 1, 1, 255)
 	v.AuthPass = r.str("auth_pass", "")
 	d.secrets = append(d.secrets, v.AuthPass)
+	if r.has("auth_pass") && v.AuthPass == "" && !r.diagsHaveErrors() {
+		r.warnf(r.ranges["auth_pass"], "Empty auth_pass",
+			"auth_pass is empty, so keepalived runs this instance without VRRP authentication. If a variable was meant to set it, check that it is set (-var, -var-file, CLUSTERCTL_VAR_*); to run without authentication, remove auth_pass.")
+	}
 	if p := v.AuthPass; p != "" {
 		// The value may be secret: never quote it back.
 		switch {
+		case len(p) < 6 && authPassAllowed(p):
+			r.warnf(r.ranges["auth_pass"], "Short auth_pass",
+				"auth_pass has %d characters; use 6 to 8: VRRP sends it in clear in every advert, and a short one is also easy to guess.", len(p))
 		case len(p) > keepalivedAuthPassMax:
 			r.errorf(r.ranges["auth_pass"], "auth_pass is longer than 8 characters",
 				"keepalived truncates auth_pass to its first %d characters and silently ignores the rest (this one has %d). Use a password of at most %d characters so that what you wrote is what the nodes compare.",

@@ -251,7 +251,7 @@ func TestSavedPlanHoldsNoSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(b, []byte("aminglin")) {
+	if secret.Appears(string(b), "aminglin") {
 		t.Errorf("the saved plan contains lab A's auth_pass")
 	}
 	if !bytes.Contains(b, []byte("auth_pass "+secret.Mask)) {

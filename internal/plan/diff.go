@@ -202,6 +202,9 @@ func (d *differ) files() {
 			c := Change{Kind: KindFile, Key: f.Path, Action: Create, File: &f, Sensitive: f.Sensitive,
 				After: fmt.Sprintf("%d bytes, mode %s, %s:%s", len(f.Content), config.FormatMode(f.Mode), f.Owner, f.Group),
 				Diff:  d.unified(nil, f.Content, f.Path, false)}
+			if f.HideContent {
+				c.Diff, c.Detail = "", "content not shown: built from a sensitive value"
+			}
 			d.add(c)
 			d.changedFiles[f.Path] = true
 			continue
@@ -219,9 +222,14 @@ func (d *differ) files() {
 		}
 		c := Change{Kind: KindFile, Key: f.Path, Action: Update, File: &f, Sensitive: f.Sensitive}
 		if contentChanged {
-			c.Diff = d.unified(have.Content, f.Content, f.Path, f.Sensitive)
-			if c.Diff == "" {
-				details = append(details, "a sensitive value changed")
+			switch {
+			case f.HideContent:
+				details = append(details, "content changed; not shown: built from a sensitive value")
+			default:
+				c.Diff = d.unified(have.Content, f.Content, f.Path, f.Sensitive)
+				if c.Diff == "" {
+					details = append(details, "a sensitive value changed")
+				}
 			}
 			d.changedFiles[f.Path] = true
 		}

@@ -168,7 +168,9 @@ func fullNATRule(vs *config.VirtualServer) (string, error) {
 	case vs.FWMark != 0:
 		match = fmt.Sprintf("-m mark --mark 0x%x -m ipvs --ipvs", vs.FWMark)
 	case vs.Address.Addr().Is4():
-		match = fmt.Sprintf("-m ipvs --vaddr %s/32 --vport %d", vs.Address.Addr(), vs.Address.Port())
+		// No "/32": iptables-save prints a host address without a mask
+		// (xtables_ipmask_to_numeric), and the rule must read back equal.
+		match = fmt.Sprintf("-m ipvs --vaddr %s --vport %d", vs.Address.Addr(), vs.Address.Port())
 	default:
 		return "", fmt.Errorf("fullnat needs an IPv4 address or a fwmark, have %s", vs.Address)
 	}

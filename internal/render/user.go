@@ -35,6 +35,8 @@ func (b *hostBuilder) addUserDeclared() error {
 			Owner:     f.Owner,
 			Group:     f.Group,
 			Sensitive: f.Sensitive,
+			// The whole content derives from a secret: never shown.
+			HideContent: f.Sensitive,
 		}
 		if f.Path != "" && f.Path != p {
 			return errFilePathMismatch(p, f.Path)

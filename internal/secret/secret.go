@@ -1,5 +1,14 @@
 // Package secret masks sensitive values (VRRP passwords, sensitive
 // variables) in every string clusterctl shows: plans, logs, errors.
+//
+// A secret is masked where it stands as a token: where the characters
+// around it are not letters or digits (or it is at the start or end).
+// Masking every substring would garble ordinary text around short or
+// common secrets (the seed's password "aminglin" is the start of its
+// mail domain aminglinux.com) and tell an observer where the secret
+// occurs. A secret glued to other letters or digits is not masked; files
+// whose content is built from a secret are therefore never shown at all
+// (state.File.HideContent).
 package secret
 
 import (
@@ -13,11 +22,11 @@ const Mask = "(sensitive)"
 // Masker replaces known secret values in text. The zero value masks
 // nothing. It is immutable after New and safe for concurrent use.
 type Masker struct {
-	r *strings.Replacer
+	secrets []string // longest first
 }
 
 // New returns a Masker for the given secret values. Empty values are
-// ignored; longer values are replaced first so that a secret containing
+// ignored; longer values are matched first so that a secret containing
 // another is masked whole.
 func New(secrets ...string) Masker {
 	uniq := map[string]bool{}
@@ -25,9 +34,6 @@ func New(secrets ...string) Masker {
 		if s != "" {
 			uniq[s] = true
 		}
-	}
-	if len(uniq) == 0 {
-		return Masker{}
 	}
 	vals := make([]string, 0, len(uniq))
 	for s := range uniq {
@@ -39,25 +45,74 @@ func New(secrets ...string) Masker {
 		}
 		return vals[i] < vals[j]
 	})
-	pairs := make([]string, 0, 2*len(vals))
-	for _, s := range vals {
-		pairs = append(pairs, s, Mask)
-	}
-	return Masker{r: strings.NewReplacer(pairs...)}
+	return Masker{secrets: vals}
 }
 
-// String returns s with every secret replaced by Mask.
+// String returns s with every token occurrence of a secret replaced by
+// Mask.
 func (m Masker) String(s string) string {
-	if m.r == nil {
-		return s
+	for _, sec := range m.secrets {
+		s = replaceTokens(s, sec, Mask)
 	}
-	return m.r.Replace(s)
+	return s
 }
 
 // Bytes is String for byte slices.
 func (m Masker) Bytes(b []byte) []byte {
-	if m.r == nil {
+	if len(m.secrets) == 0 {
 		return b
 	}
-	return []byte(m.r.Replace(string(b)))
+	return []byte(m.String(string(b)))
+}
+
+// Blank returns s with every token occurrence of a secret overwritten by
+// asterisks of the same length, so byte offsets stay valid (source
+// snippets of diagnostics).
+func (m Masker) Blank(s string) string {
+	for _, sec := range m.secrets {
+		s = replaceTokens(s, sec, strings.Repeat("*", len(sec)))
+	}
+	return s
+}
+
+// Appears reports whether secret stands as a token in text: what String
+// masks. Tests use it to prove that no output shows a secret.
+func Appears(text, secret string) bool {
+	if secret == "" {
+		return false
+	}
+	return replaceTokens(text, secret, "") != text
+}
+
+func isWord(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// replaceTokens replaces the occurrences of sec in s that are not glued
+// to a letter or digit on either side.
+func replaceTokens(s, sec, with string) string {
+	if sec == "" || !strings.Contains(s, sec) {
+		return s
+	}
+	var b strings.Builder
+	i := 0
+	for {
+		j := strings.Index(s[i:], sec)
+		if j < 0 {
+			b.WriteString(s[i:])
+			return b.String()
+		}
+		j += i
+		end := j + len(sec)
+		bounded := (j == 0 || !isWord(s[j-1]) || !isWord(sec[0])) &&
+			(end == len(s) || !isWord(s[end]) || !isWord(sec[len(sec)-1]))
+		if bounded {
+			b.WriteString(s[i:j])
+			b.WriteString(with)
+			i = end
+		} else {
+			b.WriteString(s[i : j+1])
+			i = j + 1
+		}
+	}
 }

@@ -2,14 +2,22 @@ package secret
 
 import "testing"
 
-func TestMasker(t *testing.T) {
-	m := New("aminglin", "", "amin", "s3cret")
+func TestMaskerTokens(t *testing.T) {
+	m := New("aminglin", "", "s3cret", "e", "a;b")
 	cases := map[string]string{
-		"auth_pass aminglin":         "auth_pass (sensitive)",
-		"amin and aminglin":          "(sensitive) and (sensitive)",
-		"nothing here":               "nothing here",
-		"s3cret\ns3cret":             "(sensitive)\n(sensitive)",
-		"prefix-aminglinux>com-tail": "prefix-(sensitive)ux>com-tail",
+		"auth_pass aminglin":           "auth_pass (sensitive)",
+		"auth_pass aminglin\n":         "auth_pass (sensitive)\n",
+		"aming@aminglinux.com":         "aming@aminglinux.com", // glued: the mail domain stays readable
+		`password="s3cret"`:            `password="(sensitive)"`,
+		"s3cret\ns3cret":               "(sensitive)\n(sensitive)",
+		"keepalived active/enabled":    "keepalived active/enabled", // a one-letter secret does not garble words
+		"e":                            "(sensitive)",
+		"x e y":                        "x (sensitive) y",
+		"auth_pass a;b":                "auth_pass (sensitive)",
+		"ka;bc":                        "ka;bc", // glued on both letter edges
+		"x;a;b;y":                      "x;(sensitive);y",
+		"nothing here":                 "nothing here",
+		"as3cret and s3cret, s3crets.": "as3cret and (sensitive), s3crets.",
 	}
 	for in, want := range cases {
 		if got := m.String(in); got != want {
@@ -18,9 +26,18 @@ func TestMasker(t *testing.T) {
 		if got := string(m.Bytes([]byte(in))); got != want {
 			t.Errorf("Bytes(%q) = %q, want %q", in, got, want)
 		}
+		if masked := m.String(in); Appears(masked, "aminglin") || Appears(masked, "s3cret") {
+			t.Errorf("String(%q) = %q still shows a secret as a token", in, masked)
+		}
+	}
+	if got := m.Blank(`auth_pass = "aminglin"`); got != `auth_pass = "********"` {
+		t.Errorf("Blank = %q", got)
 	}
 	var zero Masker
 	if got := zero.String("aminglin"); got != "aminglin" {
 		t.Errorf("zero Masker changed %q", got)
+	}
+	if !Appears("x aminglin y", "aminglin") || Appears("aminglinux", "aminglin") || Appears("anything", "") {
+		t.Errorf("Appears is wrong")
 	}
 }

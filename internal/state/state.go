@@ -71,6 +71,10 @@ type File struct {
 	// Sensitive files (keepalived.conf with auth_pass, user files built
 	// from sensitive variables) are never shown in plans or logs.
 	Sensitive bool
+	// HideContent files are built from a sensitive value as a whole (a
+	// user's file whose content refers to a sensitive variable): plans
+	// never show their content, not even masked.
+	HideContent bool
 	// Validate names a host-side validator run on the uploaded temporary
 	// file before it replaces the old one: "" or ValidateKeepalived.
 	Validate string

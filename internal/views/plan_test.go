@@ -155,7 +155,7 @@ func TestPlanHumanProperties(t *testing.T) {
 		t.Errorf("coloured output differs from plain beyond colours:\n%s", cmp.Diff(plain, stripped))
 	}
 	for _, out := range []string{plain, colored, string(machine(t, labA))} {
-		if strings.Contains(out, "aminglin") {
+		if secret.Appears(out, "aminglin") {
 			t.Error("lab A's auth_pass in the output")
 		}
 	}
