@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sort"
 
+	"golang.org/x/crypto/argon2"
+
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/secret"
 	"github.com/clusterctl/clusterctl/internal/state"
@@ -113,9 +115,12 @@ func Build(steps []Step, inputs map[string]Input, masker secret.Masker, salt []b
 	return p, nil
 }
 
-// ConfigDigest is a salted SHA-256 of the desired state of every planned
-// host (secrets included, so a changed password is a changed
-// configuration; the salt keeps them from being guessed offline).
+// ConfigDigest identifies the desired state of every planned host
+// (secrets included, so a changed password is a changed configuration):
+// argon2id, salted, over the SHA-256 of the state. A saved plan stores the
+// digest and its salt; argon2id's cost (about 15 ms and 12 MiB per
+// digest) keeps someone holding a plan file from testing password guesses
+// at SHA-256 speed.
 func ConfigDigest(desired map[string]*state.Host, salt []byte) (string, error) {
 	names := make([]string, 0, len(desired))
 	for n := range desired {
@@ -123,14 +128,14 @@ func ConfigDigest(desired map[string]*state.Host, salt []byte) (string, error) {
 	}
 	sort.Strings(names)
 	h := sha256.New()
-	h.Write(salt)
 	enc := json.NewEncoder(h)
 	for _, n := range names {
 		if err := enc.Encode(desired[n]); err != nil {
 			return "", fmt.Errorf("digest of %s: %w", n, err)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	key := argon2.IDKey(h.Sum(nil), salt, 1, 12*1024, 1, 32)
+	return hex.EncodeToString(key), nil
 }
 
 // ErrStalePlan is returned when a saved plan no longer matches the

@@ -128,9 +128,9 @@ type HostPlan struct {
 // Plan is the plan for a cluster, hosts in apply order.
 type Plan struct {
 	FormatVersion int `json:"format_version"`
-	// ConfigDigest identifies the rendered configuration (salted so that
-	// secrets cannot be recovered from it); apply of a saved plan refuses
-	// to run when the configuration changed since.
+	// ConfigDigest identifies the rendered configuration (argon2id with
+	// ConfigSalt; see the function ConfigDigest); apply of a saved plan
+	// refuses to run when the configuration changed since.
 	ConfigDigest string `json:"config_digest"`
 	// ConfigPath is the configuration the plan was made from, so that
 	// `apply PLANFILE` can find it.
