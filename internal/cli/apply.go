@@ -249,6 +249,7 @@ unless -force is given.`,
 				fmt.Fprint(a.streams.Out, "Remove the apply lock from every host? Only 'yes' will be accepted: ")
 				answer, _ := bufio.NewReader(a.streams.In).ReadString('\n')
 				if strings.TrimSpace(answer) != "yes" {
+					fmt.Fprintln(a.streams.Out, "\nCancelled: no lock removed.")
 					return exitError{1}
 				}
 			}

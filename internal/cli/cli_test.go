@@ -98,8 +98,9 @@ virtual_server "web" {
 }
 
 func TestTerraformStyleFlags(t *testing.T) {
-	got := terraformStyleFlags([]string{"apply", "-auto-approve", "-out=x.plan", "-o", "dir", "-i", "key", "--json", "--", "-keep"})
-	want := []string{"apply", "--auto-approve", "--out=x.plan", "-o", "dir", "-i", "key", "--json", "--", "-keep"}
+	known := map[string]bool{"auto-approve": true, "out": true, "json": true}
+	got := terraformStyleFlags([]string{"apply", "-auto-approve", "-out=x.plan", "-o", "dir", "-i", "key", "--json", "-br", "--", "-keep"}, known)
+	want := []string{"apply", "--auto-approve", "--out=x.plan", "-o", "dir", "-i", "key", "--json", "-br", "--", "-keep"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("got %v, want %v", got, want)
 	}
@@ -166,5 +167,18 @@ func TestFmtCheck(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, "fmt", "-check", "../../examples/lab-19.x/ha-nginx"); code != 0 {
 		t.Errorf("examples are not canonically formatted: %s", out)
+	}
+}
+
+func TestLongFlagsKnowsCommandFlags(t *testing.T) {
+	a := &app{streams: Streams{In: strings.NewReader(""), Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}}
+	known := longFlags(a.rootCommand())
+	for _, f := range []string{"auto-approve", "detailed-exitcode", "out", "json", "target", "var", "var-file", "no-color", "lab", "skip-failover", "gather-parallelism"} {
+		if !known[f] {
+			t.Errorf("flag %q not known", f)
+		}
+	}
+	if known["br"] || known["o"] {
+		t.Errorf("short or foreign names must not be rewritten: %v", known)
 	}
 }

@@ -232,7 +232,14 @@ lab stays up afterwards for you to explore; "clusterctl lab down" removes it.`,
 			path := configPath(args)
 			l, err := lab.Open(f.stateDir())
 			if err == nil {
-				fmt.Fprintf(a.streams.Out, "Reusing the running lab %q (clusterctl lab down to start afresh).\n", f.Name)
+				cfg, err := a.loadConfig(path)
+				if err != nil {
+					return err
+				}
+				if err := labMatches(l, cfg); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.streams.Out, "Reusing the running lab %q (clusterctl lab down --name %s to start afresh).\n", f.Name, f.Name)
 			} else {
 				if l, err = a.labUp(ctx, f, path); err != nil {
 					return err
@@ -272,6 +279,28 @@ lab stays up afterwards for you to explore; "clusterctl lab down" removes it.`,
 	return cmd
 }
 
+// labMatches checks that lab l was built for the hosts of cfg: the same
+// machine names with the same interface addresses. Running a
+// configuration against a lab built for another would reach the wrong
+// machines (addresses are reused across examples).
+func labMatches(l *lab.Lab, cfg *config.Config) error {
+	machines := map[string]bool{}
+	for _, m := range l.MachineNames() {
+		machines[m] = true
+	}
+	var missing []string
+	for _, h := range cfg.HostNames() {
+		if !machines[h] {
+			missing = append(missing, h)
+		}
+	}
+	if len(missing) > 0 || len(machines) != len(cfg.Hosts) {
+		return fmt.Errorf("lab %q was built for other hosts (%s), not for this configuration's (%s); use another --name, or clusterctl lab down --name %s first",
+			l.Name(), strings.Join(l.MachineNames(), ", "), strings.Join(cfg.HostNames(), ", "), l.Name())
+	}
+	return nil
+}
+
 // envInLab marks a clusterctl started by --lab inside the operator
 // namespace, so that it does not start itself again.
 const envInLab = "CLUSTERCTL_IN_LAB"
@@ -288,17 +317,27 @@ func (a *app) inLab() bool {
 // rerunInLab runs this command line again inside the operator namespace
 // of lab name, with the lab's key and known_hosts, and ends with its exit
 // status.
-func (a *app) rerunInLab(ctx context.Context, name string) error {
+func (a *app) rerunInLab(ctx context.Context, name string, cmdArgs []string) error {
 	f := labFlags{Name: name}
 	l, err := lab.Open(f.stateDir())
 	if err != nil {
 		return fmt.Errorf("--lab %s: %w (is it up? clusterctl lab up --name %s PATH)", name, err, name)
 	}
+	if len(cmdArgs) > 0 {
+		// A configuration (not a saved plan): it must match the lab.
+		if _, err := config.ConfigFiles(cmdArgs[0]); err == nil {
+			if cfg, diags := config.NewLoader().Load(cmdArgs[0], config.LoadOptions{Vars: a.global.Vars, VarFiles: a.global.VarFile, Environ: a.environ}); !diags.HasErrors() {
+				if err := labMatches(l, cfg); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	argv := append([]string{exe}, terraformStyleFlags(a.args)...)
+	argv := append([]string{exe}, a.args...)
 	argv = append(argv, "-i", l.IdentityFile(), "--known-hosts", l.KnownHosts(), "--ssh-config", "none")
 	c := l.OperatorCommand(ctx, argv...)
 	c.Env = append(os.Environ(), envInLab+"=1")

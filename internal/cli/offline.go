@@ -97,7 +97,6 @@ with mode 0600 whatever their mode on the host.`,
 
 type fmtFlags struct {
 	Check bool
-	Diff  bool
 }
 
 func (a *app) fmtCommand() *cobra.Command {
@@ -124,7 +123,7 @@ would change (for CI), listing those files.`,
 				}
 				_, diags := hclwrite.ParseConfig(src, path, hcl.InitialPos)
 				if diags.HasErrors() {
-					w := hcl.NewDiagnosticTextWriter(a.streams.Err, map[string]*hcl.File{}, 78, false)
+					w := hcl.NewDiagnosticTextWriter(a.streams.Err, map[string]*hcl.File{path: {Bytes: src}}, 78, a.color(a.streams.Err))
 					_ = w.WriteDiagnostics(diags)
 					return exitError{1}
 				}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/clusterctl/clusterctl/internal/config"
@@ -56,7 +57,7 @@ func Main(args []string, streams Streams, environ []string) int {
 	defer stop()
 	a := &app{args: args, streams: streams, environ: environ}
 	root := a.rootCommand()
-	root.SetArgs(terraformStyleFlags(args))
+	root.SetArgs(terraformStyleFlags(args, longFlags(root)))
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
@@ -76,14 +77,14 @@ func Main(args []string, streams Streams, environ []string) int {
 // (-auto-approve, -out=FILE, -detailed-exitcode) by rewriting them to
 // the double-dash form cobra parses. One-letter flags (-o, -i) and
 // everything after "--" are left alone.
-func terraformStyleFlags(args []string) []string {
+func terraformStyleFlags(args []string, known map[string]bool) []string {
 	out := make([]string, 0, len(args))
 	for i, arg := range args {
 		if arg == "--" {
 			return append(out, args[i:]...)
 		}
 		name, _, _ := strings.Cut(arg, "=")
-		if len(name) > 2 && name[0] == '-' && name[1] != '-' && isFlagName(name[1:]) {
+		if len(name) > 2 && name[0] == '-' && name[1] != '-' && known[name[1:]] {
 			arg = "-" + arg
 		}
 		out = append(out, arg)
@@ -91,13 +92,26 @@ func terraformStyleFlags(args []string) []string {
 	return out
 }
 
-func isFlagName(s string) bool {
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
+// longFlags collects the long flag names of every command under root, so
+// that only real flags are rewritten ("lab exec web1 ip -br addr" keeps
+// its -br).
+func longFlags(root *cobra.Command) map[string]bool {
+	known := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) {
+				if len(f.Name) > 1 {
+					known[f.Name] = true
+				}
+			})
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
 		}
 	}
-	return true
+	walk(root)
+	return known
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -118,7 +132,7 @@ machines over SSH, and applies changes host by host in a safe order.`,
 		// namespace (see lab.go), where lab machines are reachable.
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if fl := cmd.Flags().Lookup("lab"); fl != nil && fl.Value.String() != "" && !a.inLab() {
-				return a.rerunInLab(cmd.Context(), fl.Value.String())
+				return a.rerunInLab(cmd.Context(), fl.Value.String(), args)
 			}
 			return nil
 		},
@@ -154,6 +168,7 @@ func (a *app) loadConfig(path string) (*config.Config, error) {
 	if diags.HasErrors() {
 		return nil, exitError{1}
 	}
+	a.setSecrets(cfg)
 	return cfg, nil
 }
 

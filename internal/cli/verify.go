@@ -58,7 +58,7 @@ line is {"type":"summary","result","passed","failed","skipped",
 Exit status: 0 every step passed or was skipped; 1 a step failed or an
 error occurred.`,
 		Example: `  clusterctl verify examples/lab-19.x/ha-nginx
-  clusterctl verify --skip-failover -client client examples/lab-19.x/lvs-nat
+  clusterctl verify --skip-failover -client rs1 examples/lab-19.x/lvs-nat
   clusterctl verify -json -requests 20`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -122,7 +123,7 @@ func (l *Lab) machine(name string) (machineRecord, error) {
 			return m, nil
 		}
 	}
-	return machineRecord{}, fmt.Errorf("%w %q in lab %q", ErrUnknownMachine, name, l.rec.Name)
+	return machineRecord{}, fmt.Errorf("%w %q in lab %q (its machines: %s)", ErrUnknownMachine, name, l.rec.Name, strings.Join(l.MachineNames(), ", "))
 }
 
 // namespaces lists every network namespace of the lab.

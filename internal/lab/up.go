@@ -58,7 +58,7 @@ func Up(ctx context.Context, spec Spec, log io.Writer) (*Lab, error) {
 	nc := context.WithoutCancel(ctx)
 	if err := ipBatch(nc, "", []string{"netns add " + rec.BridgeNamespace}); err != nil {
 		if _, ok := netnsInode(rec.BridgeNamespace); ok {
-			return nil, fmt.Errorf("%w: network namespace %s exists (run lab down first)", ErrExists, rec.BridgeNamespace)
+			return nil, fmt.Errorf("%w: network namespace %s exists (run: clusterctl lab down --name %s)", ErrExists, rec.BridgeNamespace, rec.Name)
 		}
 		return nil, err
 	}
