@@ -11,8 +11,11 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/status"
 )
 
 // Options tune an apply.
@@ -276,7 +279,7 @@ func (a *applier) checkGate(ctx context.Context, host string, runsKeepalived boo
 				return fmt.Errorf("read addresses of %s: %w", m.Host, err)
 			}
 			for _, vip := range inst.VirtualIPs {
-				if addrs[vip.Addr()] {
+				if status.HoldsVIP(addrs, inst, vip.Addr()) {
 					holders[vip.Addr()] = append(holders[vip.Addr()], m.Host)
 				}
 			}
@@ -299,8 +302,10 @@ func (a *applier) checkGate(ctx context.Context, host string, runsKeepalived boo
 	return nil
 }
 
-// addresses returns the IP addresses configured on host.
-func (a *applier) addresses(ctx context.Context, host string) (map[netip.Addr]bool, error) {
+// addresses returns the addresses configured on host (`ip -o addr show`),
+// read the way facts reads them; who holds a VIP is decided by
+// status.HoldsVIP, as status and verify decide it.
+func (a *applier) addresses(ctx context.Context, host string) ([]state.Address, error) {
 	conn, err := a.s.Conn(ctx, host)
 	if err != nil {
 		return nil, err
@@ -312,21 +317,5 @@ func (a *applier) addresses(ctx context.Context, host string) (map[netip.Addr]bo
 	if res.ExitCode != 0 {
 		return nil, fmt.Errorf("ip -o addr show: exit %d", res.ExitCode)
 	}
-	return ParseAddrs(res.Stdout), nil
-}
-
-// ParseAddrs extracts the addresses from `ip -o addr show` output.
-func ParseAddrs(out []byte) map[netip.Addr]bool {
-	addrs := map[netip.Addr]bool{}
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		for i := 0; i+1 < len(f); i++ {
-			if f[i] == "inet" || f[i] == "inet6" {
-				if p, err := netip.ParsePrefix(f[i+1]); err == nil {
-					addrs[p.Addr()] = true
-				}
-			}
-		}
-	}
-	return addrs
+	return facts.ParseAddrs(res.Stdout)
 }

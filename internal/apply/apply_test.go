@@ -196,6 +196,17 @@ func TestApplyGateTimeout(t *testing.T) {
 	}
 }
 
+// A VIP on lo (a director that is also a DR real server) does not make its
+// host a VRRP holder: the gate decides as status and verify do.
+func TestApplyGateIgnoresVIPOnLo(t *testing.T) {
+	c := newCluster(t, "ha-nginx")
+	c.vipOnLo = map[string]bool{"web2": true}
+	p, gathered := c.planFresh()
+	if _, err := Run(context.Background(), c.s, p, gathered, c.options()); err != nil {
+		t.Fatalf("a VIP on lo was taken for a second holder: %v", err)
+	}
+}
+
 func TestApplySplitBrainGate(t *testing.T) {
 	c := newCluster(t, "ha-nginx")
 	// web1 already holds the VIP (an old keepalived) while web2 starts.

@@ -36,6 +36,8 @@ type cluster struct {
 	mu       sync.Mutex
 	running  map[string]bool
 	vipNever bool
+	// vipOnLo hosts also carry every VIP on lo, as a DR real server does.
+	vipOnLo map[string]bool
 }
 
 // newCluster loads an example and gives each of its hosts a fake with the
@@ -100,6 +102,13 @@ func (c *cluster) ipAddr(host string) string {
 	b.WriteString("1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n")
 	for _, p := range c.cfg.Hosts[host].Addrs() {
 		fmt.Fprintf(&b, "2: ens33    inet %s scope global ens33\\       valid_lft forever preferred_lft forever\n", p)
+	}
+	if c.vipOnLo[host] {
+		for _, inst := range c.cfg.VRRPInstances {
+			for _, vip := range inst.VirtualIPs {
+				fmt.Fprintf(&b, "1: lo    inet %s/32 scope global lo\\       valid_lft forever preferred_lft forever\n", vip.Addr())
+			}
+		}
 	}
 	if c.vipNever {
 		return b.String()

@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -116,21 +115,5 @@ func TestForceUnlock(t *testing.T) {
 	}
 	if _, ok := c.fakes["web1"].File(LockPath); ok {
 		t.Error("lock not removed")
-	}
-}
-
-func TestParseAddrs(t *testing.T) {
-	out := "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n" +
-		"2: ens33    inet 192.168.19.100/32 scope global ens33\n" +
-		"2: ens33    inet6 fe80::1/64 scope link\n" +
-		"garbage inet\n"
-	got := ParseAddrs([]byte(out))
-	for _, a := range []string{"127.0.0.1", "192.168.19.100", "fe80::1"} {
-		if !got[netip.MustParseAddr(a)] {
-			t.Errorf("%s missing from %v", a, got)
-		}
-	}
-	if len(got) != 3 {
-		t.Errorf("got %v", got)
 	}
 }

@@ -27,6 +27,10 @@ func devName(s string) string {
 //
 // A point-to-point address ("inet 10.0.0.1 peer 10.0.0.2/32") has the
 // full-length prefix. IPv6 link-local addresses are skipped.
+// ParseAddrs parses `ip -o addr show` output (untrusted) into addresses,
+// as the facts script's address section is parsed.
+func ParseAddrs(b []byte) ([]state.Address, error) { return parseAddrs(b) }
+
 func parseAddrs(b []byte) ([]state.Address, error) {
 	var out []state.Address
 	for i, line := range strings.Split(string(b), "\n") {
