@@ -435,6 +435,16 @@ func (h *hostApplier) services(ctx context.Context, changes []plan.Change) error
 	}
 	for _, c := range ordered {
 		sc := c.Service
+		if sc.Stop {
+			if _, err := h.run.run(ctx, "systemctl", "stop", sc.Name); err != nil {
+				return err
+			}
+		}
+		if sc.Disable {
+			if _, err := h.run.run(ctx, "systemctl", "disable", sc.Name); err != nil {
+				return err
+			}
+		}
 		if sc.Enable {
 			if _, err := h.run.run(ctx, "systemctl", "enable", sc.Name); err != nil {
 				return err

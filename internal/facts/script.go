@@ -163,6 +163,14 @@ run iptables-nat iptables-save -t nat
 	dd bs=%d count=1 2>/dev/null <"$M" | enc
 	_c=0
 	while IFS=' ' read -r _k _p || [ -n "$_k" ]; do
+		if [ "$_k" = service ]; then
+			# A service clusterctl manages(d): its state, to stop it once
+			# the configuration no longer asks for it.
+			case "$_p" in "" | -* | *[!A-Za-z0-9_@:.-]*) continue ;; esac
+			run "svc-active:$_p" systemctl is-active "$_p"
+			run "svc-enabled:$_p" systemctl is-enabled "$_p"
+			continue
+		fi
 		[ "$_k" = file ] || continue
 		_c=$((_c + 1))
 		[ $_c -le %d ] || break

@@ -385,6 +385,30 @@ func (d *differ) ipvs() {
 }
 
 func (d *differ) services() {
+	// Services clusterctl managed that the configuration no longer asks
+	// for (a host that stopped being a VRRP member) are stopped and
+	// disabled, so they do not run on with a stale role.
+	wanted := map[string]bool{}
+	for _, s := range d.want.Services {
+		wanted[s.Name] = true
+	}
+	managed := d.managed(state.ManifestService)
+	names := make([]string, 0, len(managed))
+	for n := range managed {
+		if !wanted[n] {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		have, ok := d.have.Services[n]
+		if !ok || (!have.Active && !have.Enabled) {
+			continue
+		}
+		d.add(Change{Kind: KindService, Key: n, Action: Delete,
+			Before: serviceString(have, false), After: "inactive, disabled",
+			Service: &ServiceChange{Name: n, Stop: have.Active, Disable: have.Enabled}})
+	}
 	for i := range d.want.Services {
 		s := d.want.Services[i]
 		have := d.have.Services[s.Name]

@@ -408,3 +408,35 @@ func TestDiffSensitiveFile(t *testing.T) {
 		})
 	}
 }
+
+// A service clusterctl managed and the configuration dropped (a host that
+// stopped being a VRRP member) is stopped and disabled; one it never
+// managed is left alone, and so is a managed one already stopped.
+func TestDiffStopsServicesNoLongerManaged(t *testing.T) {
+	desired := &state.Host{Name: "web2", Services: []state.Service{{Name: "nginx"}}}
+	observed := &Observed{
+		Services: map[string]ServiceState{
+			"nginx":      {Active: true, Enabled: true},
+			"keepalived": {Active: true, Enabled: true},
+			"postfix":    {Active: true, Enabled: true},
+			"old":        {},
+		},
+		Manifest: []state.ManifestEntry{
+			{Kind: state.ManifestService, Key: "keepalived"},
+			{Kind: state.ManifestService, Key: "nginx"},
+			{Kind: state.ManifestService, Key: "old"},
+		},
+	}
+	hp := Diff(desired, observed, secret.Masker{})
+	if len(hp.Changes) != 1 {
+		t.Fatalf("changes = %+v, want one", hp.Changes)
+	}
+	c := hp.Changes[0]
+	if c.Kind != KindService || c.Key != "keepalived" || c.Action != Delete ||
+		c.Service == nil || !c.Service.Stop || !c.Service.Disable || c.Service.Start || c.Service.Enable {
+		t.Errorf("change = %+v (service %+v), want keepalived stopped and disabled", c, c.Service)
+	}
+	if got := state.Manifest(desired); len(got) != 1 || got[0] != (state.ManifestEntry{Kind: state.ManifestService, Key: "nginx"}) {
+		t.Errorf("Manifest = %v, want the nginx service", got)
+	}
+}

@@ -93,12 +93,15 @@ type Change struct {
 // Ref returns "host: kind key", the change's address in the plan.
 func (c Change) Ref(host string) string { return host + ": " + string(c.Kind) + " " + c.Key }
 
-// ServiceChange says what must happen to a service for it to be enabled
-// and running.
+// ServiceChange says what must happen to a service: for a desired one,
+// to be enabled and running; for one clusterctl managed and no longer
+// manages (Delete), to be stopped and disabled.
 type ServiceChange struct {
-	Name   string
-	Enable bool // enable at boot
-	Start  bool // start now
+	Name    string
+	Enable  bool // enable at boot
+	Start   bool // start now
+	Stop    bool // stop now (Delete)
+	Disable bool // disable at boot (Delete)
 }
 
 // Effect is a consequence of changes that is not itself a resource: a

@@ -19,6 +19,7 @@ const (
 	ManifestAddress = "address" // key: "DEV PREFIX"
 	ManifestIPVS    = "ipvs"    // key: ServiceKey.String(), e.g. "-t 192.168.47.128:80"
 	ManifestNAT     = "nat"     // key: chain name
+	ManifestService = "service" // key: service name
 )
 
 // ManifestEntry is one managed resource: a kind and a key.
@@ -41,6 +42,9 @@ func Manifest(h *Host) []ManifestEntry {
 	}
 	if len(h.NATRules) > 0 {
 		out = append(out, ManifestEntry{ManifestNAT, NATChain})
+	}
+	for _, s := range h.Services {
+		out = append(out, ManifestEntry{ManifestService, s.Name})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {
@@ -77,7 +81,7 @@ func ParseManifest(data []byte) []ManifestEntry {
 			continue
 		}
 		switch kind {
-		case ManifestFile, ManifestAddress, ManifestIPVS, ManifestNAT:
+		case ManifestFile, ManifestAddress, ManifestIPVS, ManifestNAT, ManifestService:
 			out = append(out, ManifestEntry{kind, strings.TrimSpace(key)})
 		}
 	}
