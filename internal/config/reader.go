@@ -82,7 +82,9 @@ func (r *blockReader) value(name string, typ cty.Type) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	if !cv.IsWhollyKnown() {
-		r.errorf(a.Expr.Range(), "Unknown value", "The value of %q is not known.", name)
+		// Only a variable without a value (or a local that failed) is
+		// unknown here, and that was already reported where it is
+		// declared: one error, not two.
 		return cty.NilVal, false
 	}
 	return cv, true

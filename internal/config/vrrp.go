@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // keepalivedAuthPassMax is the length keepalived silently truncates
@@ -39,9 +40,12 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 	}
 	v.VirtualRouterID = r.integer("virtual_router_id", 0, 1, 255)
 	v.AdvertInt = r.integer("advert_int", 1, 1, 255)
-	v.AuthPass = r.str("auth_pass", "")
+	authVal, authKnown := r.value("auth_pass", cty.String)
+	if authKnown {
+		v.AuthPass = authVal.AsString()
+	}
 	d.secrets = append(d.secrets, v.AuthPass)
-	if r.has("auth_pass") && v.AuthPass == "" && !r.diagsHaveErrors() {
+	if authKnown && v.AuthPass == "" {
 		r.warnf(r.ranges["auth_pass"], "Empty auth_pass",
 			"auth_pass is empty, so keepalived runs this instance without VRRP authentication. If a variable was meant to set it, check that it is set (-var, -var-file, CLUSTERCTL_VAR_*); to run without authentication, remove auth_pass.")
 	}
