@@ -137,6 +137,9 @@ h pkgmgr "$PM"
 		q := shQuote(s)
 		w("run svc-active:%s systemctl is-active %s\nrun svc-enabled:%s systemctl is-enabled %s\n", s, q, s, q)
 	}
+	// SV: the services read above; the manifest loop skips them (a section
+	// appears once).
+	w("SV=%s\n", shQuote(" "+strings.Join(req.Services, " ")+" "))
 	b.WriteString("run ip-addr ip -o addr show\nrun ip-link ip -o link show\n")
 	b.WriteString("run ip-route ip route show table main\nrun ip6-route ip -6 route show table main\n")
 	for _, k := range req.Sysctls {
@@ -167,6 +170,8 @@ run iptables-nat iptables-save -t nat
 			# A service clusterctl manages(d): its state, to stop it once
 			# the configuration no longer asks for it.
 			case "$_p" in "" | -* | *[!A-Za-z0-9_@:.-]*) continue ;; esac
+			case "$SV" in *" $_p "*) continue ;; esac
+			SV="$SV$_p "
 			run "svc-active:$_p" systemctl is-active "$_p"
 			run "svc-enabled:$_p" systemctl is-enabled "$_p"
 			continue

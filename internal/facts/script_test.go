@@ -135,7 +135,7 @@ func TestScriptRunsForReal(t *testing.T) {
 	empty := write("empty", nil, 0o644)
 	big := write("big", bytes.Repeat([]byte("a"), MaxFileSize+1), 0o644)
 	managed := write("old-check.sh", []byte("#!/bin/sh\nexit 0\n"), 0o755)
-	manifest := write("manifest", []byte("file "+managed+"\nfile "+conf+"\nfile /bad path\nfile ../rel\nsysctl net.ipv4.ip_forward\nservice old-svc-clusterctl\nservice $(reboot)\nservice -rf\n"), 0o644)
+	manifest := write("manifest", []byte("file "+managed+"\nfile "+conf+"\nfile /bad path\nfile ../rel\nsysctl net.ipv4.ip_forward\nservice old-svc-clusterctl\nservice $(reboot)\nservice -rf\nservice keepalived\nservice old-svc-clusterctl\n"), 0o644)
 	lock := write("lock", []byte("holder=alice pid=42\n"), 0o644)
 	sub := filepath.Join(dir, "subdir")
 	if err := os.Mkdir(sub, 0o755); err != nil {
@@ -207,7 +207,10 @@ func TestScriptRunsForReal(t *testing.T) {
 				t.Errorf("files gathered: %d, want 7 (the forged /etc/shadow must not appear): %v", len(h.Files), keys(h.Files))
 			}
 			wantManifest := []ManifestEntry{{"file", managed}, {"file", conf}, {"file", "/bad path"}, {"file", "../rel"}, {"sysctl", "net.ipv4.ip_forward"},
-				{"service", "old-svc-clusterctl"}, {"service", "$(reboot)"}, {"service", "-rf"}}
+				{"service", "old-svc-clusterctl"}, {"service", "$(reboot)"}, {"service", "-rf"},
+				// Listed again, or also requested: read once (a section
+				// may appear only once; the parser rejects duplicates).
+				{"service", "keepalived"}, {"service", "old-svc-clusterctl"}}
 			if d := cmp.Diff(wantManifest, h.Manifest); d != "" {
 				t.Errorf("manifest (-want +got):\n%s", d)
 			}

@@ -1,0 +1,368 @@
+#!/bin/bash
+# The VM lane's scenario driver, run by the guest's init on a kernel with
+# IPVS. Each scenario builds a fresh local lab from an example with the same
+# clusterctl binary users run, applies it from the lab's operator namespace
+# (the client), proves forwarding with real requests and IPVS counters, and
+# tears the lab down. Output contract, read by test/vm/run.sh:
+#   CLUSTERCTL-VM-RESULT <scenario> PASS|FAIL <seconds> <proof...>
+#   CLUSTERCTL-VM-DONE <passed> <failed>
+# Scenarios: nat dr tun fullnat ha-lvs (kernel command line
+# clusterctl.scenarios=a,b limits them; default all).
+# shellcheck disable=SC2317 # check functions are called through waitfor
+set -u
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CC=/usr/local/bin/clusterctl
+EX=/vm/examples
+ALL="nat dr tun fullnat ha-lvs"
+
+LAB="" SD="" PROOF=""
+
+log() { echo "[vm $(date +%T)] $*"; }
+
+# proof appends to the scenario's proof line; fail records why it failed.
+proof() { PROOF="${PROOF:+$PROOF; }$*"; }
+fail() {
+	proof "FAILED: $*"
+	log "FAILED: $*"
+	return 1
+}
+
+# up NAME EXAMPLE: a fresh lab for an example directory.
+up() {
+	LAB=$1 SD=/run/clusterctl-lab/$1
+	log "lab up $2 (lab $LAB)"
+	"$CC" lab up "$2" --name "$LAB" >"/tmp/$LAB-up.log" 2>&1 || {
+		cat "/tmp/$LAB-up.log"
+		fail "lab up $2"
+		return 1
+	}
+}
+down() {
+	[ -n "$LAB" ] || return 0
+	"$CC" lab down --name "$LAB" >/dev/null 2>&1 || log "lab down $LAB failed"
+	LAB=""
+}
+# op CMD...: run in the operator namespace (the lab's client).
+op() { ip netns exec "$LAB-op" "$@"; }
+# cc SUBCOMMAND ARGS...: clusterctl against the lab, from the operator ns.
+cc() {
+	local sub=$1
+	shift
+	op "$CC" "$sub" "$@" -i "$SD/id_ed25519" --known-hosts "$SD/known_hosts" --ssh-config none \
+		--connect-timeout 60s --no-color
+}
+# on MACHINE CMD...: run inside a lab machine.
+on() {
+	local m=$1
+	shift
+	"$CC" lab exec --name "$LAB" "$m" -- "$@"
+}
+
+# apply_converged PATH [plan]: apply (which itself ends with a fresh plan
+# that must be empty: "Apply complete!"); with "plan", also a separate
+# plan --detailed-exitcode that must exit 0.
+apply_converged() {
+	log "apply $1"
+	if ! cc apply "$1" --auto-approve >"/tmp/$LAB-apply.log" 2>&1; then
+		cat "/tmp/$LAB-apply.log"
+		fail "apply $1"
+		return 1
+	fi
+	cat "/tmp/$LAB-apply.log"
+	grep -q '^Apply complete!' "/tmp/$LAB-apply.log" || fail "apply did not report 'Apply complete!'" || return 1
+	if [ "${2:-}" != plan ]; then
+		proof "apply converged ($(grep -o 'Resources: .*' "/tmp/$LAB-apply.log"))"
+		return 0
+	fi
+	local rc=0
+	cc plan "$1" --detailed-exitcode >"/tmp/$LAB-plan.log" 2>&1 || rc=$?
+	if [ $rc -ne 0 ]; then
+		cat "/tmp/$LAB-plan.log"
+		fail "plan after apply exited $rc (want 0: converged)"
+		return 1
+	fi
+	proof "apply converged, then plan --detailed-exitcode exited 0"
+}
+
+# get URL [curl args]: one request from the operator namespace; prints the
+# page's first word (RS1/RS2) or ERR.
+get() {
+	local url=$1 body
+	shift
+	body=$(op curl -s --max-time 10 "$@" "$url" 2>/dev/null) || {
+		echo ERR
+		return
+	}
+	body=${body%%-*}
+	echo "${body:-EMPTY}"
+}
+# seq_of N URL [curl args]: N requests, answers space separated.
+seq_of() {
+	local n=$1 i out=()
+	shift
+	for ((i = 0; i < n; i++)); do out+=("$(get "$@")"); done
+	echo "${out[*]}"
+}
+# both SEQ: the sequence contains answers from both real servers and no error.
+both() { [[ $1 == *RS1* && $1 == *RS2* && $1 != *ERR* && $1 != *EMPTY* ]]; }
+# only X SEQ: every answer is X.
+only() {
+	local w=""
+	for w in $2; do [ "$w" = "$1" ] || return 1; done
+}
+
+# vs_stats MACHINE VIP:PORT: "conns inpkts outpkts" of one virtual service.
+# The kernel folds its per-CPU counters into these every 2 s (the rate
+# estimator), so callers wait that long after the last request.
+vs_stats() {
+	on "$1" ipvsadm -L -n --stats --exact | awk -v vs="$2" '$2 == vs { print $3, $4, $5; exit }'
+}
+# dump MACHINE: the director's table and counters, into the log.
+dump() {
+	log "ipvsadm -L -n --stats on $1:"
+	on "$1" ipvsadm -L -n --stats --exact
+}
+# holder VIP MACHINE...: prints the machines that hold VIP.
+holder() {
+	local vip=$1 m out=()
+	shift
+	for m in "$@"; do
+		on "$m" ip -o addr show | grep -q " $vip/" && out+=("$m")
+	done
+	echo "${out[*]}"
+}
+# waitfor SECONDS CMD...: retry CMD every second.
+waitfor() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t; i++)); do
+		"$@" && return 0
+		sleep 1
+	done
+	return 1
+}
+
+scenario_nat() {
+	local ex=$EX/lvs-nat url=http://192.168.47.128/
+	up vm-nat "$ex" && apply_converged "$ex" plan || return 1
+	# One client address: persistence 3 s keeps it on one real server.
+	local a dev
+	a=$(seq_of 5 "$url" --interface 192.168.47.254)
+	log "client 192.168.47.254: $a"
+	proof "client .254: $a"
+	[[ $a == RS1* || $a == RS2* ]] || fail "client .254 got no answer" || return 1
+	only "${a%% *}" "$a" || fail "client .254 did not stick to one real server" || return 1
+	# More client addresses on the operator's 47.x interface spread over
+	# both real servers (wlc: the first one's server has connections).
+	dev=$(op ip -o addr show | awk '$4 == "192.168.47.254/24" { print $2 }')
+	[ -n "$dev" ] || fail "operator has no 192.168.47.254" || return 1
+	local seen="$a" c s
+	for c in 253 252 251 250; do
+		op ip addr add "192.168.47.$c/24" dev "$dev" || fail "add client address .$c" || return 1
+		s=$(seq_of 3 "$url" --interface "192.168.47.$c")
+		log "client 192.168.47.$c: $s"
+		proof "client .$c: $s"
+		only "${s%% *}" "$s" || fail "client .$c did not stick to one real server" || return 1
+		seen="$seen $s"
+		both "$seen" && break
+	done
+	both "$seen" || fail "distinct clients did not spread over both real servers" || return 1
+	sleep 2.5
+	dump dir
+	local st
+	st=$(on dir ipvsadm -L -n --stats --exact | awk '$1 == "->" && $2 ~ /:[0-9]+$/ { printf "%s conns=%s ", $2, $3 }')
+	proof "director stats: ${st% }"
+}
+
+# direct MODE VIP WANT_OUTPKTS: DR and TUN share the proof.
+direct() {
+	local ex=$EX/lvs-$1 vip=$2
+	up "vm-$1" "$ex" && apply_converged "$ex" || return 1
+	local h
+	h=$(holder "$vip" dir)
+	[ "$h" = dir ] || fail "VIP $vip not on dir" || return 1
+	local s st i conns inpkts outpkts
+	s=$(seq_of 6 "http://$vip/")
+	log "responses: $s"
+	proof "responses: $s"
+	both "$s" || fail "not both real servers answered" || return 1
+	# Wait for the counters to catch up (folded in every 2 s).
+	for ((i = 0; i < 8; i++)); do
+		st=$(vs_stats dir "$vip:80")
+		read -r conns inpkts outpkts <<<"$st"
+		[ "${conns:-0}" -lt 6 ] || break
+		sleep 1
+	done
+	dump dir
+	proof "director $vip:80 Conns=$conns InPkts=$inpkts OutPkts=$outpkts"
+	[ "${conns:-0}" -ge 6 ] || fail "director counted ${conns:-0} connections, want >= 6" || return 1
+	[ "${inpkts:-0}" -gt 0 ] && [ "${outpkts:-x}" = 0 ] ||
+		fail "replies did not bypass the director (OutPkts=${outpkts:-?})" || return 1
+}
+scenario_dr() { direct dr 192.168.19.200; }
+scenario_tun() { direct tun 192.168.19.210; }
+
+scenario_fullnat() {
+	local ex=$EX/lvs-fullnat
+	up vm-fullnat "$ex" && apply_converged "$ex" || return 1
+	local s
+	s=$(seq_of 6 http://192.168.47.128/)
+	log "responses: $s"
+	proof "responses: $s"
+	both "$s" || fail "not both real servers answered" || return 1
+	local rs src route
+	for rs in rs1 rs2; do
+		src=$(on "$rs" awk '{ print $1 }' /var/log/nginx/access.log | sort | uniq -c | awk '{ printf "%s x%s ", $2, $1 }')
+		route=$(on "$rs" ip route show default)
+		log "$rs access log sources: $src; default route: '${route}'"
+		proof "$rs sees ${src% }, default route '${route:-none}'"
+		[ "${src%% *}" = 192.168.19.101 ] && [[ $src != *,* ]] && [ "$(echo "$src" | wc -w)" -eq 2 ] ||
+			fail "$rs saw other sources than the director's 192.168.19.101" || return 1
+		[ -z "$route" ] || fail "$rs has a default route" || return 1
+	done
+	dump dir
+}
+
+scenario_ha-lvs() {
+	local ex=$EX/ha-lvs vip=192.168.19.100 url=http://192.168.19.100/
+	up vm-ha "$ex" && apply_converged "$ex" || return 1
+	local h s
+	h=$(holder "$vip" lb1 lb2)
+	proof "VIP on: $h"
+	[ "$h" = lb1 ] || fail "VIP $vip on '$h', want lb1" || return 1
+	s=$(seq_of 4 "$url")
+	proof "responses: $s"
+	both "$s" || fail "not both real servers answered" || return 1
+
+	# 1. A weight change in HCL while a download holds a connection open:
+	# a sparse 256 MB file read at 200 kB/s outlasts any apply.
+	local big=/var/www/html/big.bin
+	on rs1 truncate -s 256M $big
+	on rs2 truncate -s 256M $big
+	# curl prints only when it ends (-w): an empty big.res means still running.
+	op curl -sS --max-time 900 --limit-rate 200k -o /tmp/big.out -w 'http=%{http_code} bytes=%{size_download}' \
+		"$url${big##*/}" >/tmp/big.res 2>&1 &
+	local dl=$! held="" i
+	conn() { on lb1 ipvsadm -L -n -c | awk -v v="$vip:80" '$3 == "ESTABLISHED" && $5 == v { sub(/:80$/, "", $6); print $4, $6; exit }'; }
+	for ((i = 0; i < 20; i++)); do
+		held=$(conn)
+		[ -n "$held" ] && break
+		sleep 0.5
+	done
+	if [ -z "$held" ]; then
+		on lb1 ipvsadm -L -n -c
+		ls -l /tmp/big.out
+		fail "no established connection in lb1's table"
+		return 1
+	fi
+	local client=${held% *}
+	held=${held#* }
+	local other=rs2 otherip=192.168.19.103
+	[ "$held" = 192.168.19.103 ] && other=rs1 otherip=192.168.19.102
+	proof "download $client -> $held held open"
+	mkdir -p /tmp/ha-w
+	# Weight 3 for the other real server (the example leaves it at 1).
+	awk -v rs="$other" '
+		$1 == "real_server" && $2 == "\"" rs "\"" { print; print "    weight = 3"; next } { print }
+	' "$ex/cluster.hcl" >/tmp/ha-w/cluster.hcl
+	cc plan /tmp/ha-w >/tmp/ha-w.plan 2>&1
+	log "plan for weight 3 on $other:"
+	cat /tmp/ha-w.plan
+	local summary
+	summary=$(grep -E '^Plan:' /tmp/ha-w.plan | head -1)
+	proof "weight plan: ${summary:-?} ($(grep -E '^ *[~+-] +(file|service|ipvs) ' /tmp/ha-w.plan | sed -E 's/^ *//; s/ +/ /g; s/ \(.*//' | paste -sd, -))"
+	grep -q '/etc/keepalived/keepalived.conf' /tmp/ha-w.plan || fail "the plan does not change keepalived.conf" || return 1
+	# Progress of the held connection, from the client's socket (curl's
+	# output file grows in large buffered steps, so its size is no clock).
+	received() {
+		op ss -Htin state established dst "$vip" |
+			awk -v p=":${client##*:}" '
+				/^[^ \t]/ { f = substr($3, length($3) - length(p) + 1) == p; next }
+				f && match($0, /bytes_received:[0-9]+/) { print substr($0, RSTART + 15, RLENGTH - 15); exit }'
+	}
+	local b0 b1 b2
+	b0=$(received)
+	cc apply /tmp/ha-w --auto-approve >/tmp/ha-w.apply 2>&1 || {
+		cat /tmp/ha-w.apply
+		fail "weight apply"
+		return 1
+	}
+	cat /tmp/ha-w.apply
+	local w=""
+	weighted() { on lb1 ipvsadm -L -n | grep -Eq "$otherip:80 +Route +3 "; }
+	waitfor 10 weighted && w=3
+	proof "lb1 weight of $other after apply: ${w:-not 3}"
+	[ "$w" = 3 ] || { on lb1 ipvsadm -L -n; fail "weight of $other not 3 in lb1's table"; return 1; }
+	# The held download still runs and still moves, on the same connection.
+	# curl's rate limit reads in bursts out of a full receive buffer, so
+	# bytes arrive in steps: wait for the next step after the apply.
+	b1=$(received)
+	for ((i = 0; i < 20; i++)); do
+		b2=$(received)
+		[ "${b2:-0}" -le "${b1:-0}" ] || break
+		sleep 1
+	done
+	local still res
+	still=$(conn)
+	res=$(tr '\n' ' ' </tmp/big.res)
+	proof "held download (client socket bytes_received): ${b0:-?} before apply, ${b1:-?} after, ${b2:-?} at the next step${res:+, curl ended: $res}; lb1 entry now '$still'"
+	kill "$dl" 2>/dev/null
+	wait "$dl" 2>/dev/null
+	if ! [ "${b2:-0}" -gt "${b1:-0}" ] || ! [ "${b1:-0}" -ge "${b0:-0}" ] || [ -n "$res" ] || [ "$still" != "$client $held" ]; then
+		local m
+		for m in lb1 lb2; do
+			log "$m keepalived log:"
+			on $m tail -n 25 /var/log/messages
+		done
+		on lb1 ipvsadm -L -n -c
+		fail "the held connection to $held did not survive the weight change"
+		return 1
+	fi
+
+	# 2. nginx stopped on rs1: the HTTP_GET check drops it from the table.
+	on rs1 systemctl stop nginx
+	rs1_gone() { ! on lb1 ipvsadm -L -n | grep -q 192.168.19.102:80; }
+	if ! waitfor 30 rs1_gone; then
+		on lb1 ipvsadm -L -n
+		fail "rs1 stayed in lb1's table after its nginx stopped"
+		return 1
+	fi
+	s=$(seq_of 4 "$url")
+	proof "rs1 nginx stopped -> dropped from lb1; responses: $s"
+	only RS2 "$s" || fail "requests did not all go to rs2" || return 1
+
+	# 3. keepalived stopped on lb1: lb2 takes the VIP and keeps serving.
+	on lb1 systemctl stop keepalived
+	on_lb2() { [ "$(holder "$vip" lb1 lb2)" = lb2 ]; }
+	waitfor 15 on_lb2
+	h=$(holder "$vip" lb1 lb2)
+	proof "lb1 keepalived stopped -> VIP on: $h"
+	[ "$h" = lb2 ] || fail "VIP on '$h', want lb2" || return 1
+	s=$(seq_of 4 "$url")
+	proof "responses via lb2: $s"
+	only RS2 "$s" || fail "requests not served by rs2 through lb2" || return 1
+	dump lb2
+}
+
+want=$ALL
+for a in $(cat /proc/cmdline); do
+	case $a in clusterctl.scenarios=*) want=${a#*=} want=${want//,/ } ;; esac
+done
+passed=0 failed=0
+log "scenarios: $want"
+for s in $want; do
+	if ! declare -F "scenario_$s" >/dev/null; then
+		echo "CLUSTERCTL-VM-RESULT $s FAIL 0 unknown scenario"
+		failed=$((failed + 1))
+		continue
+	fi
+	PROOF=""
+	t0=$(date +%s.%N)
+	log "=== scenario $s"
+	if "scenario_$s"; then r=PASS; else r=FAIL; fi
+	down
+	secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	echo "CLUSTERCTL-VM-RESULT $s $r $secs ${PROOF:-no proof}"
+	if [ $r = PASS ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+done
+echo "CLUSTERCTL-VM-DONE $passed $failed"
