@@ -174,19 +174,23 @@ boot_secs=$((SECONDS - t_boot))
 # 6. The verdict.
 echo
 printf '%-9s %-6s %5s %5s  %s\n' SCENARIO RESULT HOST GUEST PROOF
-failed=0 seen=0
+failed=0 seen=0 failed_names=()
 while read -r _ name result secs proof; do
 	host=$(awk -v n="$name" '$1 == n { print $2 }' "$work/host-seconds")
 	printf '%-9s %-6s %5s %5s  %s\n' "$name" "$result" "${host:--}" "${secs%.*}" "$proof"
 	seen=$((seen + 1))
-	[ "$result" = PASS ] || failed=$((failed + 1))
+	[ "$result" = PASS ] || { failed=$((failed + 1)); failed_names+=("$name"); }
 done < <(grep -E '^CLUSTERCTL-VM-RESULT ' "$serial" || true)
 for s in ${scenarios//,/ }; do
 	grep -qE "^CLUSTERCTL-VM-RESULT $s " "$serial" || {
 		printf '%-9s %-6s %5s %5s  %s\n' "$s" MISSING - - "no result (guest timed out or crashed)"
 		failed=$((failed + 1))
+		failed_names+=("$s")
 	}
 done
+if ((${#failed_names[@]})); then
+	(IFS=,; echo "CLUSTERCTL-VM-FAILED ${failed_names[*]}")
+fi
 echo
 if ! grep -qE '^CLUSTERCTL-VM-DONE ' "$serial"; then
 	say "the guest did not finish (qemu status $rc, ${boot_secs}s); see $serial"

@@ -295,9 +295,11 @@ scenario_ha-lvs() {
 	[ "$w" = 3 ] || { on lb1 ipvsadm -L -n; fail "weight of $other not 3 in lb1's table"; return 1; }
 	# The held download still runs and still moves, on the same connection.
 	# curl's rate limit reads in bursts out of a full receive buffer, so
-	# bytes arrive in steps: wait for the next step after the apply.
+	# bytes arrive in steps: wait for the next step after the apply. Under
+	# emulation a step can take tens of seconds; at 200 kB/s curl must have
+	# drained and the kernel refilled the buffer within 90 s.
 	b1=$(received)
-	for ((i = 0; i < 20; i++)); do
+	for ((i = 0; i < 90; i++)); do
 		b2=$(received)
 		[ "${b2:-0}" -le "${b1:-0}" ] || break
 		sleep 1
