@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -10,35 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/render"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", path, d)
-	}
-}
-
 // TestRenderConfig: the generated configuration loads and renders; the
 // two variants differ in exactly the two managed files of every host.
 func TestRenderConfig(t *testing.T) {
-	golden(t, "config-2.hcl", renderConfig(2, 0))
+	golden.Check(t, "config-2.hcl", renderConfig(2, 0))
 	dir := t.TempDir()
 	load := func(n int, v variant) map[string]map[string]string {
 		path := filepath.Join(dir, "c.hcl")
@@ -100,7 +82,7 @@ func TestHostAddressing(t *testing.T) {
 }
 
 func TestAnsibleInventory(t *testing.T) {
-	golden(t, "inventory-2.ini", ansibleInventory(2, "/lab/id_ed25519", "/lab/known_hosts"))
+	golden.Check(t, "inventory-2.ini", ansibleInventory(2, "/lab/id_ed25519", "/lab/known_hosts"))
 }
 
 func TestCountSSHDLog(t *testing.T) {
@@ -204,7 +186,7 @@ func TestWriteReport(t *testing.T) {
 	}
 	var b bytes.Buffer
 	writeReport(&b, env{CPUs: 2, CPUModel: "test CPU", Kernel: "6.1", OpenSSH: "OpenSSH_9.2p1", Ansible: "ansible [core 2.14.18]", Go: "go1.26", LoadBefore: "1.00 1.00 1.00", LoadAfter: "2.00 1.50 1.00", Runs: 3}, results)
-	golden(t, "report.md", b.String())
+	golden.Check(t, "report.md", b.String())
 }
 
 func TestParseProcPIDStat(t *testing.T) {

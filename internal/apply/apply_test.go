@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/golden"
+
 	"github.com/clusterctl/clusterctl/internal/secret"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
@@ -46,7 +48,7 @@ func TestApplyTranscripts(t *testing.T) {
 			if res.Summary != p.Summary() {
 				t.Errorf("Result.Summary = %+v, plan says %+v", res.Summary, p.Summary())
 			}
-			golden(t, tt.example+".transcript.golden", c.transcript(tt.hosts...))
+			golden.Check(t, tt.example+".transcript.golden", c.transcript(tt.hosts...))
 			for _, e := range rec.events {
 				if secret.Appears(e.Message, "aminglin") {
 					t.Errorf("secret in event %+v", e)

@@ -2,10 +2,7 @@ package apply
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,10 +14,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
-	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // cluster is a set of fake hosts that behave like a keepalived cluster:
 // `systemctl start keepalived` starts keepalived on a host, and the VIP of
@@ -199,26 +193,6 @@ func (c *cluster) transcript(hosts ...string) string {
 		b.WriteString(tmpRE.ReplaceAllString(c.fakes[h].Transcript(), ".RANDOM.tmp"))
 	}
 	return b.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", name, d)
-	}
 }
 
 // assertNeverFlushed checks that no command ever flushed IPVS.

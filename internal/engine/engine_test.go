@@ -4,15 +4,14 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/golden"
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/facts"
@@ -24,8 +23,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func load(t *testing.T, example string, opts config.LoadOptions) *config.Config {
 	t.Helper()
@@ -291,7 +288,7 @@ func TestPlanOverFakes(t *testing.T) {
 	for _, c := range rs1.Changes {
 		keys = append(keys, c.Action.Symbol()+" "+string(c.Kind)+" "+c.Key)
 	}
-	golden(t, "rs1.changes.golden", strings.Join(keys, "\n")+"\n")
+	golden.Check(t, "rs1.changes.golden", strings.Join(keys, "\n")+"\n")
 	if gathered["rs1"].Facts.PackageManager != "apt" || gathered["rs2"].Err == nil {
 		t.Errorf("gathered: %+v", gathered)
 	}
@@ -338,25 +335,5 @@ func TestProgressfMasks(t *testing.T) {
 	s.Progressf("web1", "pass %s", "aminglin")
 	if b.String() != "web1: pass (sensitive)\n" {
 		t.Errorf("progress = %q", b.String())
-	}
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", name, d)
 	}
 }

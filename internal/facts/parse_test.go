@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/golden"
+
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/state"
@@ -373,7 +375,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	for name, data := range seeds {
 		path := filepath.Join("testdata", "fuzz", "FuzzParse", name)
 		content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
-		if *update {
+		if golden.Update() {
 			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,6 @@ package facts
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"os/exec"
 	"os/user"
@@ -10,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const testToken = "ccf_0123456789abcdef"
 
@@ -31,19 +30,7 @@ func TestScriptGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "script.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("Script mismatch (-want +got):\n%s", d)
-	}
+	golden.Check(t, "script.golden", got)
 	for _, sh := range shells(t) {
 		argv := append(strings.Fields(sh), "-n")
 		cmd := exec.Command(argv[0], argv[1:]...)

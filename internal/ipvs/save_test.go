@@ -2,17 +2,14 @@ package ipvs
 
 import (
 	"errors"
-	"flag"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var cmpOpts = cmp.Options{
 	cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
@@ -180,19 +177,7 @@ func TestSaveGolden(t *testing.T) {
 	if tab.Services[0].Destinations[0] != before || tab.Services[0].Netmask.IsValid() {
 		t.Fatal("Save modified its receiver")
 	}
-	golden := filepath.Join("testdata", "save.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("Save mismatch (-want +got):\n%s", d)
-	}
+	golden.Check(t, "save.golden", got)
 	parsed, err := ParseSave([]byte(got))
 	if err != nil {
 		t.Fatalf("ParseSave(Save): %v", err)

@@ -4,36 +4,14 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
-	"flag"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/crypto/ssh"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
-}
 
 // fixedKey is a deterministic ed25519 public key for golden files.
 func fixedKey(t *testing.T, seed byte) ssh.PublicKey {
@@ -55,18 +33,18 @@ func TestPlanSeedLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "seed-lab.json", string(b)+"\n")
+	golden.Check(t, "seed-lab.json", string(b)+"\n")
 
 	hostKeys := map[string]ssh.PublicKey{}
 	for i, m := range rec.Machines {
 		hostKeys[m.Name] = fixedKey(t, byte(i+1))
 	}
-	golden(t, "seed-known_hosts", renderKnownHosts(rec, hostKeys))
-	golden(t, "seed-ssh_config", renderSSHConfig(rec, "/var/lib/clusterctl/lab/ssh_config", "/var/lib/clusterctl/lab/id_ed25519", "/var/lib/clusterctl/lab/known_hosts"))
-	golden(t, "seed-hosts", renderHosts(rec))
-	golden(t, "seed-bridge.batch", joinLines(bridgeCommands(rec)))
-	golden(t, "seed-dir.batch", joinLines(addressCommands(rec.Machines[0].Interfaces, "")))
-	golden(t, "seed-rs1.batch", joinLines(addressCommands(rec.Machines[1].Interfaces, rec.Machines[1].Gateway.String())))
+	golden.Check(t, "seed-known_hosts", renderKnownHosts(rec, hostKeys))
+	golden.Check(t, "seed-ssh_config", renderSSHConfig(rec, "/var/lib/clusterctl/lab/ssh_config", "/var/lib/clusterctl/lab/id_ed25519", "/var/lib/clusterctl/lab/known_hosts"))
+	golden.Check(t, "seed-hosts", renderHosts(rec))
+	golden.Check(t, "seed-bridge.batch", joinLines(bridgeCommands(rec)))
+	golden.Check(t, "seed-dir.batch", joinLines(addressCommands(rec.Machines[0].Interfaces, "")))
+	golden.Check(t, "seed-rs1.batch", joinLines(addressCommands(rec.Machines[1].Interfaces, rec.Machines[1].Gateway.String())))
 }
 
 func joinLines(lines []string) string {

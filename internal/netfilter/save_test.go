@@ -2,17 +2,14 @@ package netfilter
 
 import (
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/golden"
 
 	"github.com/clusterctl/clusterctl/internal/state"
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // natSave is `iptables-save -t nat` (iptables 1.8.9, nf_tables) on a
 // FULLNAT director with docker also present.
@@ -138,19 +135,7 @@ func TestRestoreChainGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := "# with jump\n" + withJump + "# empty chain, jump present\n" + noJump + "# remove\n" + remove
-	golden := filepath.Join("testdata", "restore.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("restore text (-want +got):\n%s", d)
-	}
+	golden.Check(t, "restore.golden", got)
 	// The rendered stream must itself be valid iptables-save syntax for the
 	// chain it owns, so reading it back gives the rules.
 	ts, err := ParseSave([]byte(strings.ReplaceAll(withJump, "-F "+state.NATChain+"\n", ":POSTROUTING ACCEPT [0:0]\n")))

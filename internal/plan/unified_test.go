@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -41,7 +43,7 @@ func TestUnifiedDiffGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := UnifiedDiff(tt.before, tt.after, "/etc/f")
 			path := filepath.Join("testdata", "unified", tt.name+".golden")
-			if *update {
+			if golden.Update() {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
 				}

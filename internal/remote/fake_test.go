@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/golden"
 )
 
 func TestFake(t *testing.T) {
@@ -74,7 +76,7 @@ func TestFake(t *testing.T) {
 	if got := len(f.Commands()); got != 5 {
 		t.Errorf("%d commands logged, want 5", got)
 	}
-	golden(t, "fake_transcript.golden", f.Transcript())
+	golden.Check(t, "fake_transcript.golden", f.Transcript())
 }
 
 func TestFakeFaults(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,11 +12,8 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/remote/sshtest"
-	"github.com/google/go-cmp/cmp"
 	"golang.org/x/crypto/ssh"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // testEnv is a hermetic client side: a temporary home with a client key at
 // ~/.ssh/id_ed25519 and an empty known_hosts, no agent, no ssh_config.
@@ -106,24 +102,6 @@ func runT(t *testing.T, c Conn, cmd Cmd) Result {
 		t.Fatalf("Run(%q): %v", cmd.Command, err)
 	}
 	return res
-}
-
-// golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
 }
 
 func wantErrContains(t *testing.T, err error, parts ...string) {

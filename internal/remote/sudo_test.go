@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/golden"
+
 	"github.com/clusterctl/clusterctl/internal/remote/sshtest"
 )
 
@@ -58,7 +60,7 @@ func TestSudo(t *testing.T) {
 	for _, e := range srv.Execs() {
 		fmt.Fprintf(&log, "%s: %s\n", e.User, strings.ReplaceAll(e.Command, dir, "$DIR"))
 	}
-	golden(t, "sudo_commands.golden", log.String())
+	golden.Check(t, "sudo_commands.golden", log.String())
 }
 
 func TestSudoPasswordRequired(t *testing.T) {

@@ -2,7 +2,6 @@ package render
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"net/netip"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -20,8 +21,6 @@ import (
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/state"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // netipOpts compares net/netip values by value.
 func netipOpts() cmp.Option {
@@ -135,7 +134,7 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := goldenTree(t, mustRender(t, build()))
 			dir := filepath.Join("testdata", "golden", name)
-			if *update {
+			if golden.Update() {
 				if err := os.RemoveAll(dir); err != nil {
 					t.Fatal(err)
 				}

@@ -2,12 +2,12 @@ package status
 
 import (
 	"errors"
-	"flag"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -17,8 +17,6 @@ import (
 	"github.com/clusterctl/clusterctl/internal/secret"
 	"github.com/clusterctl/clusterctl/internal/state"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // testConfig is lab A (two nginx nodes sharing a VIP) plus a director of
 // lab B with two real servers.
@@ -296,25 +294,8 @@ func TestViewsGolden(t *testing.T) {
 				if strings.Contains(b.String(), "s3cret") {
 					t.Errorf("secret printed:\n%s", b.String())
 				}
-				golden(t, filepath.Join("testdata", name+"."+view), b.String())
+				golden.Check(t, filepath.Join(name+"."+view), b.String())
 			})
 		}
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
 	}
 }

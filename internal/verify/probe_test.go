@@ -1,45 +1,24 @@
 package verify
 
 import (
-	"flag"
 	"net/netip"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/clusterctl/clusterctl/internal/state"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
-
 func TestProbeCommandGolden(t *testing.T) {
 	cmd, err := probeCommand([]string{"nginx", "keepalived", "php-fpm7.4"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "probe.sh", strings.ReplaceAll(cmd, "; ", ";\n")+"\n")
+	golden.Check(t, "probe.sh", strings.ReplaceAll(cmd, "; ", ";\n")+"\n")
 }
 
 func TestProbeCommandRejects(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/golden"
+
 	"github.com/clusterctl/clusterctl/internal/secret"
 )
 
@@ -46,7 +48,7 @@ func TestReportersGolden(t *testing.T) {
 			if strings.Contains(b.String(), "hunter22") {
 				t.Errorf("secret printed:\n%s", b.String())
 			}
-			golden(t, tc.file, b.String())
+			golden.Check(t, tc.file, b.String())
 		})
 	}
 }

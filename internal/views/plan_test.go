@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/golden"
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/plan"
@@ -17,8 +16,6 @@ import (
 	"github.com/clusterctl/clusterctl/internal/secret"
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // examplePlan plans an example of examples/lab-19.x against empty hosts;
 // errs marks hosts that could not be reached.
@@ -45,23 +42,6 @@ func examplePlan(t *testing.T, example string, errs map[string]error) *plan.Plan
 		t.Fatal(err)
 	}
 	return p
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s (-want +got):\n%s", name, d)
-	}
 }
 
 func human(t *testing.T, p *plan.Plan, color bool) []byte {
@@ -132,7 +112,7 @@ func TestPlanGolden(t *testing.T) {
 		{"mixed.json.golden", machine(t, mixed)},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { golden(t, tt.name, tt.out) })
+		t.Run(tt.name, func(t *testing.T) { golden.Check(t, tt.name, tt.out) })
 	}
 }
 
