@@ -43,11 +43,12 @@ vrrp_instance "VI_1" {
 `
 
 func TestValidateExamples(t *testing.T) {
-	dirs, err := filepath.Glob("../../examples/lab-19.x/*")
-	if err != nil || len(dirs) < 6 {
-		t.Fatalf("examples: %v %v", dirs, err)
+	files, err := filepath.Glob("../../examples/lab-19.x/*/*.hcl")
+	if err != nil || len(files) < 6 {
+		t.Fatalf("examples: %v %v", files, err)
 	}
-	for _, d := range dirs {
+	for _, f := range files {
+		d := filepath.Dir(f)
 		code, out, errOut := runCLI(t, "validate", d)
 		if code != 0 || !strings.Contains(out, "Success!") {
 			t.Errorf("validate %s: exit %d\n%s%s", d, code, out, errOut)
