@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/netip"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/facts"
+	"github.com/clusterctl/clusterctl/internal/facts/factstest"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
@@ -69,27 +69,12 @@ func withChangedWeights(t ipvs.Table, k int) ipvs.Table {
 }
 
 // factsOutput is what the facts script prints on a director whose live
-// IPVS table is t (only the sections the IPVS path reads, base64 bodies
-// wrapped at 76 columns as base64(1) does).
+// IPVS table is t (only the sections the IPVS path reads).
 func factsOutput(t ipvs.Table) []byte {
-	var b strings.Builder
-	section := func(header, body string) {
-		b.WriteString(factsToken + " " + header + "\n")
-		enc := base64.StdEncoding.EncodeToString([]byte(body))
-		for len(enc) > 76 {
-			b.WriteString(enc[:76] + "\n")
-			enc = enc[76:]
-		}
-		if enc != "" {
-			b.WriteString(enc + "\n")
-		}
-	}
-	b.WriteString(factsToken + " facts v=1 enc=b64\n")
-	b.WriteString(factsToken + " ipvs ipvsadm=1 proc=1 moddir=1\n")
-	section("cmd ipvsadm-save rc=0", t.Save())
-	section("err ipvsadm-save", "")
-	b.WriteString(factsToken + " end\n")
-	return []byte(b.String())
+	return factstest.New(factsToken).
+		Section("ipvs ipvsadm=1 proc=1 moddir=1", "").
+		Cmd("ipvsadm-save", 0, t.Save(), "").
+		Bytes()
 }
 
 // planIPVS is the planner's path for one director: parse the facts,

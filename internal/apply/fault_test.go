@@ -29,6 +29,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/apply"
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/facts/factstest"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
@@ -523,78 +524,40 @@ func (s *faultSim) ifIndex(h *faultHost, dev string) int {
 
 // facts renders the facts script's output for h's state.
 func (s *faultSim) facts(h *faultHost, token string) string {
-	var b strings.Builder
-	hdr := func(f string, a ...any) { b.WriteString(token + " " + fmt.Sprintf(f, a...) + "\n") }
-	body := func(data string) {
-		if data != "" {
-			b.WriteString(base64.StdEncoding.EncodeToString([]byte(data)) + "\n")
-		}
-	}
-	run := func(name string, rc int, stdout, stderr string) {
-		hdr("cmd %s rc=%d", name, rc)
-		body(stdout)
-		hdr("err %s", name)
-		body(stderr)
-	}
+	d := factstest.New(token)
 	req := engine.Request(renderedFor(s.t, s.cfg, h.name))
-	hdr("facts v=1 enc=b64")
-	run("os-release", 0, "ID=debian\nVERSION_ID=\"12\"\n", "")
-	run("hostname", 0, h.name+"\n", "")
-	hdr("pkgmgr apt")
+	d.Cmd("os-release", 0, "ID=debian\nVERSION_ID=\"12\"\n", "")
+	d.Cmd("hostname", 0, h.name+"\n", "")
+	d.Section("pkgmgr apt", "")
 	var dpkg strings.Builder
-	for _, p := range req.Packages {
+	for _, p := range append([]string{"keepalived"}, req.Packages...) {
 		if h.pkgs[p] {
 			fmt.Fprintf(&dpkg, "%s\t1.0\tii \n", p)
 		}
 	}
-	run("pkg-dpkg", 1, dpkg.String(), "")
-	if h.pkgs["keepalived"] {
-		run("keepalived-version", 0, "", "Keepalived v2.2.7 (01/16,2022)\n")
-	} else {
-		hdr("cmd keepalived-version missing")
-	}
-	for _, svc := range req.Services {
-		if !h.hasUnit(svc) {
-			run("svc-active:"+svc, 4, "inactive\n", "")
-			run("svc-enabled:"+svc, 1, "not-found\n", "")
-			continue
-		}
-		st := h.services[svc]
-		if st[0] {
-			run("svc-active:"+svc, 0, "active\n", "")
-		} else {
-			run("svc-active:"+svc, 3, "inactive\n", "")
-		}
-		if st[1] {
-			run("svc-enabled:"+svc, 0, "enabled\n", "")
-		} else {
-			run("svc-enabled:"+svc, 1, "disabled\n", "")
-		}
-	}
-	run("ip-addr", 0, s.ipAddr(h), "")
+	d.Cmd("pkg-dpkg", 1, dpkg.String(), "")
+	d.Cmd("ip-addr", 0, s.ipAddr(h), "")
 	var links strings.Builder
 	links.WriteString("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n")
 	for i, ifc := range h.ifaces {
 		fmt.Fprintf(&links, "%d: %s@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 00:0c:29:aa:bb:%02x brd ff:ff:ff:ff:ff:ff link-netnsid 0\n", i+2, ifc.Name, i)
 	}
-	run("ip-link", 0, links.String(), "")
-	run("ip-route", 0, strings.Join(h.routes, "\n")+"\n", "")
-	run("ip6-route", 0, "", "")
+	d.Cmd("ip-link", 0, links.String(), "")
+	d.Cmd("ip-route", 0, strings.Join(h.routes, "\n")+"\n", "")
+	d.Cmd("ip6-route", 0, "", "")
 	for _, k := range req.Sysctls {
 		v, ok := h.sysctls[k]
 		if !ok {
 			v = faultDefaultSysctl(k)
 		}
-		hdr("sysctl %s ok", k)
-		body(v + "\n")
+		d.Section("sysctl "+k+" ok", v+"\n")
 	}
 	var mods []string
 	for m := range h.modules {
-		mods = append(mods, m+" 16384 0 - Live 0x0")
+		mods = append(mods, m+"\n")
 	}
 	sort.Strings(mods)
-	run("modules", 0, strings.Join(mods, "\n"), "")
-	hdr("cmd sys-module missing")
+	d.Cmd("sys-module", 0, strings.Join(mods, ""), "")
 	iv, pr := 0, 0
 	if h.pkgs["ipvsadm"] {
 		iv = 1
@@ -602,13 +565,13 @@ func (s *faultSim) facts(h *faultHost, token string) string {
 	if h.modules["ip_vs"] {
 		pr = 1
 	}
-	hdr("ipvs ipvsadm=%d proc=%d moddir=1", iv, pr)
+	d.Section(fmt.Sprintf("ipvs ipvsadm=%d proc=%d moddir=1", iv, pr), "")
 	if iv == 1 && pr == 1 {
 		save := strings.Join(h.ipvsSave, "\n")
 		if save != "" {
 			save += "\n"
 		}
-		run("ipvsadm-save", 0, save, "")
+		d.Cmd("ipvsadm-save", 0, save, "")
 	}
 	nat := "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
 	if h.natChain {
@@ -623,13 +586,17 @@ func (s *faultSim) facts(h *faultHost, token string) string {
 	for _, r := range h.natRules {
 		nat += "-A " + state.NATChain + " " + r + "\n"
 	}
-	run("iptables-nat", 0, nat+"COMMIT\n", "")
+	d.Cmd("iptables-nat", 0, nat+"COMMIT\n", "")
 	paths := slices.Clone(req.Files)
+	services := slices.Clone(req.Services)
 	man, hasManifest := h.fake.File(state.ManifestPath)
 	if hasManifest {
 		for _, line := range strings.Split(string(man.Data), "\n") {
 			if p, ok := strings.CutPrefix(line, "file "); ok {
 				paths = append(paths, p)
+			}
+			if svc, ok := strings.CutPrefix(line, "service "); ok && !slices.Contains(services, svc) {
+				services = append(services, svc)
 			}
 		}
 	}
@@ -639,35 +606,46 @@ func (s *faultSim) facts(h *faultHost, token string) string {
 			continue
 		}
 		seen[p] = true
-		ff, ok := h.fake.File(p)
-		if !ok {
-			hdr("file %s exists=0", p)
-			continue
+		if ff, ok := h.fake.File(p); ok {
+			d.File(p, uint32(ff.Mode.Perm()), string(ff.Data))
+		} else {
+			d.NoFile(p)
 		}
-		hdr("file %s exists=1 mode=%o owner=root group=root size=%d", p, uint32(ff.Mode.Perm()), len(ff.Data))
-		body(string(ff.Data))
 	}
 	if hasManifest {
-		hdr("manifest present")
-		body(string(man.Data))
+		d.Section("manifest present", string(man.Data))
 	} else {
-		hdr("manifest absent")
+		d.Section("manifest absent", "")
 	}
+	var units []factstest.Service
+	for _, svc := range services {
+		u := factstest.Service{Name: svc, LoadState: "not-found", ActiveState: "inactive"}
+		if h.hasUnit(svc) {
+			st := h.services[svc]
+			u.LoadState, u.UnitFileState = "loaded", "disabled"
+			if st[0] {
+				u.ActiveState = "active"
+			}
+			if st[1] {
+				u.UnitFileState = "enabled"
+			}
+		}
+		units = append(units, u)
+	}
+	d.Services(units...)
 	if l, ok := h.fake.File(apply.LockPath); ok {
-		hdr("lock present")
-		body(string(l.Data))
+		d.Section("lock present", string(l.Data))
 	} else {
-		hdr("lock absent")
+		d.Section("lock absent", "")
 	}
 	for _, p := range []string{"keepalived", "nginx"} {
 		n := 0
 		if h.services[p][0] {
 			n = 1
 		}
-		hdr("proc %s %d", p, n)
+		d.Section(fmt.Sprintf("proc %s %d", p, n), "")
 	}
-	hdr("end")
-	return b.String()
+	return string(d.Bytes())
 }
 
 func faultDefaultSysctl(k string) string {
@@ -1030,6 +1008,20 @@ func faultSameFiles(a, b faultSnapshot) bool {
 // TestMisbehaveGarbageFacts: a host whose facts script answers random
 // bytes, output cut short, or fails is reported in the plan's errors with
 // a clear message; the other hosts are still planned; apply refuses.
+// editStream edits the decoded section stream of facts output (see
+// factstest) and encodes it again.
+func editStream(t *testing.T, out, token string, edit func(string) string) string {
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) < 2 || lines[len(lines)-1] != token+" done" {
+		t.Fatalf("facts output without trailer: %q", out)
+	}
+	stream, err := base64.StdEncoding.DecodeString(strings.Join(lines[1:len(lines)-1], ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(factstest.Encode(token, []byte(edit(string(stream)))))
+}
+
 func TestMisbehaveGarbageFacts(t *testing.T) {
 	cases := []struct {
 		name string
@@ -1053,15 +1045,17 @@ func TestMisbehaveGarbageFacts(t *testing.T) {
 		}, "gather facts: facts output truncated"},
 		{"bad section", func(s *faultSim, h *faultHost) func(string) (remote.Result, error) {
 			return func(tok string) (remote.Result, error) {
-				out := strings.Replace(s.facts(h, tok), tok+" pkgmgr apt", tok+" pkgmgr $(reboot)", 1)
+				out := editStream(t, s.facts(h, tok), tok, func(stream string) string {
+					return strings.Replace(stream, tok+" pkgmgr apt", tok+" pkgmgr $(reboot)", 1)
+				})
 				return remote.Result{Stdout: []byte(out)}, nil
 			}
 		}, "unknown package manager"},
 		{"script fails", func(*faultSim, *faultHost) func(string) (remote.Result, error) {
 			return func(string) (remote.Result, error) {
-				return remote.Result{ExitCode: 1, Stderr: []byte("sh: 1: mktemp: Permission denied\n")}, nil
+				return remote.Result{ExitCode: 1, Stderr: []byte("sh: 1: cannot open /dev/null: Permission denied\n")}, nil
 			}
-		}, "script exited 1: sh: 1: mktemp: Permission denied"},
+		}, "script exited 1: sh: 1: cannot open /dev/null: Permission denied"},
 		{"sudo password", func(*faultSim, *faultHost) func(string) (remote.Result, error) {
 			return func(string) (remote.Result, error) {
 				return remote.Result{}, fmt.Errorf("web1: %w (configure NOPASSWD for the login user)", remote.ErrSudoPassword)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/facts/factstest"
 	"github.com/clusterctl/clusterctl/internal/golden"
 
 	"github.com/clusterctl/clusterctl/internal/config"
@@ -208,30 +208,20 @@ func TestObservedStatuses(t *testing.T) {
 }
 
 // factsOutput builds the output of the facts script for a host with
-// nothing installed, in the script's format (see internal/facts): a
-// header, sections "TOKEN KIND ARGS" with base64 bodies, and "TOKEN end".
+// nothing installed (see internal/facts/factstest).
 func factsOutput(token string, files map[string]string) []byte {
-	var b strings.Builder
-	section := func(header, body string) {
-		b.WriteString(token + " " + header + "\n")
-		if body != "" {
-			b.WriteString(base64.StdEncoding.EncodeToString([]byte(body)) + "\n")
-		}
-	}
-	section("facts v=1 enc=b64", "")
-	section("cmd os-release rc=0", "ID=debian\nVERSION_ID=\"12\"\n")
-	section("cmd hostname rc=0", "host\n")
-	section("pkgmgr apt", "")
-	section("cmd ip-addr rc=0", "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n")
-	section("ipvs ipvsadm=1 proc=1 moddir=1", "")
-	section("cmd ipvsadm-save rc=0", "")
-	section("cmd iptables-nat rc=0", "*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n")
+	d := factstest.New(token).
+		Cmd("os-release", 0, "ID=debian\nVERSION_ID=\"12\"\n", "").
+		Cmd("hostname", 0, "host\n", "").
+		Section("pkgmgr apt", "").
+		Cmd("ip-addr", 0, "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n", "").
+		Section("ipvs ipvsadm=1 proc=1 moddir=1", "").
+		Cmd("ipvsadm-save", 0, "", "").
+		Cmd("iptables-nat", 0, "*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n", "")
 	for path, content := range files {
-		section(fmt.Sprintf("file %s exists=1 mode=644 owner=root group=root size=%d", path, len(content)), content)
+		d.File(path, 0o644, content)
 	}
-	section("lock absent", "")
-	section("end", "")
-	return []byte(b.String())
+	return d.Section("lock absent", "").Bytes()
 }
 
 var tokenRE = regexp.MustCompile(`ccf_[0-9a-f]{32}`)

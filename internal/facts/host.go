@@ -17,7 +17,10 @@ type Host struct {
 	// Packages maps each requested package that is installed to its
 	// version; a package that is absent is not installed.
 	Packages map[string]string
-	// KeepalivedVersion is e.g. "2.2.7"; empty when keepalived is missing.
+	// KeepalivedVersion is the upstream version of the keepalived package,
+	// e.g. "2.2.7"; empty when no package of it is installed (a keepalived
+	// built from source is not asked: running `keepalived -v` would cost
+	// every host more than the rest of the script's commands together).
 	KeepalivedVersion string
 	// Services holds the state of every requested service.
 	Services map[string]ServiceState
@@ -36,8 +39,8 @@ type Host struct {
 	// whitespace-normalised; MissingSysctls holds the keys that could not.
 	Sysctls        map[string]string
 	MissingSysctls map[string]bool
-	// Modules are the loaded kernel modules (/proc/modules) and the
-	// built-in modules visible in /sys/module.
+	// Modules are the kernel modules in /sys/module: every loaded module
+	// and the built-in ones that have parameters.
 	Modules map[string]bool
 	// IPVS is the whole kernel IPVS table (empty unless IPVSStatus.State
 	// is IPVSOK); IPVSStats its statistics (ipvsadm -L -n and --stats).
@@ -66,18 +69,19 @@ type Host struct {
 	Processes map[string]int
 }
 
-// ServiceState is what systemctl says about a service.
+// ServiceState is what `systemctl show` says about a service.
 type ServiceState struct {
 	// Known is false when systemctl is missing; the other fields are then
 	// zero.
 	Known bool
-	// Active is true when `systemctl is-active` printed "active";
-	// ActiveState is what it printed (active, inactive, failed, ...).
+	// Active is true when ActiveState is "active"; ActiveState is the
+	// unit's (active, inactive, failed, ...), as `systemctl is-active`
+	// prints it.
 	Active      bool
 	ActiveState string
-	// Enabled is true when `systemctl is-enabled` printed enabled,
-	// enabled-runtime, static, alias or generated; EnabledState is what it
-	// printed (disabled, masked, not-found, ...).
+	// Enabled is true when EnabledState is enabled, enabled-runtime,
+	// static, alias or generated; EnabledState is the unit's
+	// UnitFileState (disabled, masked, ...), or not-found.
 	Enabled      bool
 	EnabledState string
 }

@@ -45,11 +45,10 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("facts section %s: %s", e.Section, e.Msg)
 }
 
-// section is one header with its decoded body.
+// section is one header with its raw body.
 type section struct {
 	kind string
 	args []string
-	line int // output line of the header
 	body []byte
 }
 
@@ -68,11 +67,17 @@ type command struct {
 	stdout, stderr []byte
 }
 
-// Parse reads the output of Script(req, token). Lines before the first
-// header are ignored (sudo or login noise), as are unknown sections; a
-// header line is any line that starts with the token and a space. The
-// output must start with the facts header and end with the end header
-// (ErrTruncated otherwise). Malformed sections are a *ParseError.
+// Parse reads the output of Script(req, token). Lines before the facts
+// header are ignored (sudo or login noise). The header names the encoding
+// of the stream that follows, up to the trailer line; the decoded stream is
+// a sequence of sections, each a header line that starts with the token,
+// then the raw body. Unknown sections are ignored. A stream without its end
+// section, or output without the trailer, is ErrTruncated; malformed
+// sections are a *ParseError.
+//
+// Bodies are raw, so content could forge a section only by containing the
+// token: NewToken's tokens are random per run (128 bits), and the script
+// never prints the token except in headers.
 func Parse(out []byte, token string) (*Host, error) {
 	if !validToken(token) {
 		return nil, errors.New("invalid boundary token")
@@ -94,13 +99,22 @@ func Parse(out []byte, token string) (*Host, error) {
 		Processes:      map[string]int{},
 	}
 	cmds := map[string]*command{}
-	var ipvsHeader *section
+	stdout := map[string][]byte{}
+	var ipvsHeader, servicesHeader *section
 	for i := range secs {
 		s := &secs[i]
 		fail := func(format string, a ...any) error {
-			return &ParseError{Section: s.name(), Line: s.line, Msg: fmt.Sprintf(format, a...)}
+			return &ParseError{Section: s.name(), Msg: fmt.Sprintf(format, a...)}
 		}
 		switch s.kind {
+		case "out":
+			if len(s.args) != 1 {
+				return nil, fail("want NAME")
+			}
+			if _, dup := stdout[s.args[0]]; dup || cmds[s.args[0]] != nil {
+				return nil, fail("duplicate section")
+			}
+			stdout[s.args[0]] = s.body
 		case "cmd":
 			if len(s.args) != 2 {
 				return nil, fail("want NAME STATUS")
@@ -108,23 +122,18 @@ func Parse(out []byte, token string) (*Host, error) {
 			if cmds[s.args[0]] != nil {
 				return nil, fail("duplicate section")
 			}
-			c := &command{}
+			c := &command{stderr: s.body}
 			if s.args[1] == "missing" {
 				c.missing = true
 			} else if rc, ok := strings.CutPrefix(s.args[1], "rc="); ok {
 				if c.rc, err = strconv.Atoi(rc); err != nil || c.rc < 0 || c.rc > 255 {
 					return nil, fail("invalid exit status %q", rc)
 				}
-				c.stdout = s.body
+				c.stdout = stdout[s.args[0]]
 			} else {
 				return nil, fail("invalid status %q", s.args[1])
 			}
 			cmds[s.args[0]] = c
-		case "err":
-			if len(s.args) != 1 || cmds[s.args[0]] == nil {
-				return nil, fail("stderr without its command")
-			}
-			cmds[s.args[0]].stderr = s.body
 		case "pkgmgr":
 			if len(s.args) != 1 {
 				return nil, fail("want one value")
@@ -150,6 +159,8 @@ func Parse(out []byte, token string) (*Host, error) {
 			}
 		case "ipvs":
 			ipvsHeader = s
+		case "services":
+			servicesHeader = s
 		case "file":
 			if len(s.args) < 2 || !validPath(s.args[0]) {
 				return nil, fail("invalid file header")
@@ -186,75 +197,126 @@ func Parse(out []byte, token string) (*Host, error) {
 			h.Processes[s.args[0]] = n
 		}
 	}
+	if err := fileMetadata(h, cmds["stat"]); err != nil {
+		return nil, err
+	}
+	if err := interpretServices(h, servicesHeader, cmds["services"]); err != nil {
+		return nil, err
+	}
 	if err := interpret(h, cmds, ipvsHeader); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
-// split cuts the output into sections and decodes their bodies.
+// split finds the facts header, decodes the stream up to the trailer and
+// cuts it into sections.
 func split(out []byte, token string) ([]section, error) {
 	prefix := []byte(token + " ")
-	var secs []section
-	var cur *section
-	var enc string
-	var body []byte
-	finish := func() error {
-		if cur == nil {
+	header := func(line []byte) []string {
+		if !bytes.HasPrefix(line, prefix) {
 			return nil
 		}
-		var err error
-		cur.body, err = decode(body, enc)
-		if err != nil {
-			return &ParseError{Section: cur.name(), Line: cur.line, Msg: err.Error()}
-		}
-		body = body[:0]
-		return nil
+		return strings.Fields(string(line[len(prefix):]))
 	}
-	lineNo, ended := 0, false
-	for len(out) > 0 && !ended {
+	lineNo := 0
+	next := func() []byte {
 		var line []byte
 		line, out, _ = bytes.Cut(out, []byte{'\n'})
 		lineNo++
+		return line
+	}
+	var enc string
+	for enc == "" {
+		if len(out) == 0 {
+			return nil, ErrTruncated
+		}
+		line := next()
 		if len(line) > maxLine {
 			return nil, &ParseError{Section: "output", Line: lineNo, Msg: "line too long"}
 		}
-		if !bytes.HasPrefix(line, prefix) {
-			if cur != nil {
-				body = append(body, bytes.TrimSpace(line)...)
-				if len(body) > maxSection {
-					return nil, &ParseError{Section: cur.name(), Line: cur.line, Msg: "section too large"}
-				}
-			}
+		f := header(line)
+		if f == nil {
 			continue
 		}
-		if err := finish(); err != nil {
-			return nil, err
+		if len(f) != 3 || f[0] != "facts" || f[1] != "v=2" {
+			return nil, &ParseError{Section: f0(f), Line: lineNo, Msg: "output does not start with the facts v=2 header"}
 		}
-		f := strings.Fields(string(line[len(prefix):]))
-		if len(f) == 0 {
-			return nil, &ParseError{Section: "output", Line: lineNo, Msg: "empty header"}
+		enc = strings.TrimPrefix(f[2], "enc=")
+		if enc != "b64" && enc != "hex" {
+			return nil, &ParseError{Section: "facts", Line: lineNo, Msg: fmt.Sprintf("unknown encoding %q", f[2])}
 		}
-		if secs == nil {
-			if f[0] != "facts" || len(f) != 3 || f[1] != "v=1" {
-				return nil, &ParseError{Section: f[0], Line: lineNo, Msg: "output does not start with the facts v=1 header"}
-			}
-			enc = strings.TrimPrefix(f[2], "enc=")
-			if enc != "b64" && enc != "hex" {
-				return nil, &ParseError{Section: "facts", Line: lineNo, Msg: fmt.Sprintf("unknown encoding %q", f[2])}
-			}
-		}
-		ended = f[0] == "end"
-		secs = append(secs, section{kind: f[0], args: f[1:], line: lineNo})
-		cur = &secs[len(secs)-1]
 	}
-	if !ended {
-		return nil, ErrTruncated
+	var encoded []byte
+	for {
+		if len(out) == 0 {
+			return nil, ErrTruncated
+		}
+		line := next()
+		if len(line) > maxLine {
+			return nil, &ParseError{Section: "output", Line: lineNo, Msg: "line too long"}
+		}
+		if f := header(line); f != nil {
+			if len(f) == 1 && f[0] == "done" {
+				break
+			}
+			return nil, &ParseError{Section: f0(f), Line: lineNo, Msg: "header inside the encoded stream"}
+		}
+		encoded = append(encoded, bytes.TrimSpace(line)...)
 	}
-	return secs, finish()
+	stream, err := decode(encoded, enc)
+	if err != nil {
+		return nil, &ParseError{Section: "output", Msg: err.Error()}
+	}
+	return sections(stream, token)
 }
 
-// decode decodes a section body (whitespace already removed line by line).
+// f0 is the first header field, for naming a section in an error.
+func f0(f []string) string {
+	if len(f) == 0 {
+		return "output"
+	}
+	return f[0]
+}
+
+// sections cuts the decoded stream into sections. Every header is
+// preceded by a newline that belongs to no body, so a body ends right
+// before "\n" + token + " ".
+func sections(stream []byte, token string) ([]section, error) {
+	sep := []byte("\n" + token + " ")
+	if !bytes.HasPrefix(stream, sep) {
+		return nil, &ParseError{Section: "output", Msg: "stream does not start with a section"}
+	}
+	var secs []section
+	for rest := stream; len(rest) > 0; {
+		hdr, body, ok := bytes.Cut(rest[len(sep):], []byte{'\n'})
+		if !ok {
+			return nil, ErrTruncated
+		}
+		if len(hdr) > maxLine {
+			return nil, &ParseError{Section: "output", Msg: "header too long"}
+		}
+		f := strings.Fields(string(hdr))
+		if len(f) == 0 {
+			return nil, &ParseError{Section: "output", Msg: "empty header"}
+		}
+		rest = nil
+		if i := bytes.Index(body, sep); i >= 0 {
+			body, rest = body[:i], body[i:]
+		}
+		s := section{kind: f[0], args: f[1:], body: body}
+		if len(body) > maxSection {
+			return nil, &ParseError{Section: s.name(), Msg: "section too large"}
+		}
+		if s.kind == "end" {
+			return secs, nil
+		}
+		secs = append(secs, s)
+	}
+	return nil, ErrTruncated
+}
+
+// decode decodes the stream (whitespace already removed line by line).
 func decode(body []byte, enc string) ([]byte, error) {
 	if len(body) == 0 {
 		return nil, nil
@@ -263,63 +325,134 @@ func decode(body []byte, enc string) ([]byte, error) {
 		s := strings.Join(strings.Fields(string(body)), "")
 		b, err := hex.DecodeString(s)
 		if err != nil {
-			return nil, fmt.Errorf("bad hex body: %v", err)
+			return nil, fmt.Errorf("bad hex stream: %v", err)
 		}
 		return b, nil
 	}
 	b := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
 	n, err := base64.StdEncoding.Decode(b, body)
 	if err != nil {
-		return nil, fmt.Errorf("bad base64 body: %v", err)
+		return nil, fmt.Errorf("bad base64 stream: %v", err)
 	}
 	return b[:n], nil
 }
 
 // parseFile reads a file header ("PATH exists=0", "PATH type=other", "PATH
-// error", "PATH exists=1 mode=M owner=O group=G size=N [toolarge]").
+// exists=1" with the content, up to MaxFileSize+1 bytes, as body); the
+// metadata of an existing file comes later, from fileMetadata.
 func parseFile(s *section) (FileFact, error) {
-	var ff FileFact
-	args := s.args[1:]
-	switch {
+	switch args := s.args[1:]; {
 	case len(args) == 1 && args[0] == "exists=0":
-		return ff, nil
+		return FileFact{}, nil
 	case len(args) == 1 && args[0] == "type=other":
 		return FileFact{Exists: true, Other: true}, nil
-	case len(args) == 1 && args[0] == "error":
-		return FileFact{Exists: true, Error: true}, nil
-	case len(args) < 5 || args[0] != "exists=1":
-		return ff, fmt.Errorf("invalid file header %q", strings.Join(args, " "))
-	}
-	ff.Exists = true
-	kv := map[string]string{}
-	for _, a := range args[1:5] {
-		k, v, ok := strings.Cut(a, "=")
-		if !ok {
-			return ff, fmt.Errorf("invalid field %q", a)
+	case len(args) == 1 && args[0] == "exists=1":
+		content := s.body
+		if content == nil {
+			content = []byte{}
 		}
-		kv[k] = v
+		// Error until the stat line arrives: a file that could not be
+		// read is left out of the stat.
+		return FileFact{Exists: true, Error: true, Content: content}, nil
+	default:
+		return FileFact{}, fmt.Errorf("invalid file header %q", strings.Join(args, " "))
 	}
-	mode, err := strconv.ParseUint(kv["mode"], 8, 32)
-	if err != nil || mode > 0o7777 {
-		return ff, fmt.Errorf("invalid mode %q", kv["mode"])
+}
+
+// fileMetadata completes the files read in full with the stat command's
+// "MODE OWNER GROUP SIZE PATH" lines. A file without a line (unreadable,
+// or gone by the time of the stat) stays Error, without content.
+func fileMetadata(h *Host, c *command) error {
+	meta := map[string]FileFact{}
+	if c != nil && !c.missing {
+		for i, line := range strings.Split(string(c.stdout), "\n") {
+			if line == "" {
+				continue
+			}
+			fail := func(format string, a ...any) error {
+				return &ParseError{Section: "cmd stat", Line: i + 1, Msg: fmt.Sprintf(format, a...)}
+			}
+			f := strings.Fields(line)
+			if len(f) != 5 || !validPath(f[4]) {
+				return fail("want MODE OWNER GROUP SIZE PATH, got %q", truncate(line))
+			}
+			mode, err := strconv.ParseUint(f[0], 8, 32)
+			if err != nil || mode > 0o7777 {
+				return fail("invalid mode %q", f[0])
+			}
+			size, err := strconv.ParseInt(f[3], 10, 64)
+			if err != nil || size < 0 {
+				return fail("invalid size %q", f[3])
+			}
+			meta[f[4]] = FileFact{Exists: true, Mode: uint32(mode), Owner: f[1], Group: f[2], Size: size}
+		}
 	}
-	size, err := strconv.ParseInt(kv["size"], 10, 64)
-	if err != nil || size < 0 {
-		return ff, fmt.Errorf("invalid size %q", kv["size"])
+	for p, ff := range h.Files {
+		if !ff.Error {
+			continue
+		}
+		m, ok := meta[p]
+		if !ok {
+			h.Files[p] = FileFact{Exists: true, Error: true}
+			continue
+		}
+		if m.Size > MaxFileSize || len(ff.Content) > MaxFileSize {
+			m.TooLarge = true
+		} else {
+			m.Content = ff.Content
+		}
+		h.Files[p] = m
 	}
-	if kv["owner"] == "" || kv["group"] == "" {
-		return ff, errors.New("missing owner or group")
+	return nil
+}
+
+// interpretServices maps the blocks of the one `systemctl show` call to
+// the services the header names, in order. Without systemctl every
+// service is unknown; a systemctl that failed without printing anything
+// (no systemd running) leaves them known but inactive and disabled.
+func interpretServices(h *Host, hdr *section, c *command) error {
+	if hdr == nil || len(hdr.args) == 0 {
+		return nil
 	}
-	ff.Mode, ff.Owner, ff.Group, ff.Size = uint32(mode), kv["owner"], kv["group"], size
-	if len(args) == 6 && args[5] == "toolarge" || len(s.body) > MaxFileSize {
-		ff.TooLarge = true
-		return ff, nil
+	if c == nil || c.missing {
+		for _, name := range hdr.args {
+			h.Services[name] = ServiceState{}
+		}
+		return nil
 	}
-	ff.Content = s.body
-	if ff.Content == nil {
-		ff.Content = []byte{}
+	var blocks []map[string]string
+	for _, block := range strings.Split(strings.TrimSpace(string(c.stdout)), "\n\n") {
+		if strings.TrimSpace(block) == "" {
+			continue
+		}
+		props := map[string]string{}
+		for _, line := range strings.Split(block, "\n") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+				props[k] = v
+			}
+		}
+		blocks = append(blocks, props)
 	}
-	return ff, nil
+	if len(blocks) != 0 && len(blocks) != len(hdr.args) {
+		return &ParseError{Section: "cmd services", Msg: fmt.Sprintf("systemctl show printed %d blocks for %d services", len(blocks), len(hdr.args))}
+	}
+	for i, name := range hdr.args {
+		st := ServiceState{Known: true}
+		if i < len(blocks) {
+			st.ActiveState = blocks[i]["ActiveState"]
+			st.EnabledState = blocks[i]["UnitFileState"]
+			if blocks[i]["LoadState"] == "not-found" && st.EnabledState == "" {
+				st.EnabledState = "not-found"
+			}
+		}
+		st.Active = st.ActiveState == "active"
+		switch st.EnabledState {
+		case "enabled", "enabled-runtime", "static", "alias", "generated":
+			st.Enabled = true
+		}
+		h.Services[name] = st
+	}
+	return nil
 }
 
 // parseManifest reads "KIND KEY" lines; blank lines and # comments are
@@ -372,29 +505,7 @@ func interpret(h *Host, cmds map[string]*command, ipvsHeader *section) error {
 	} else if c := cmds["pkg-rpm"]; c != nil && !c.missing {
 		h.Packages = parseRPM(c.stdout)
 	}
-	if c := cmds["keepalived-version"]; c != nil && !c.missing {
-		h.KeepalivedVersion = parseKeepalivedVersion(c.stdout, c.stderr)
-	}
-	for name, c := range cmds {
-		svc, isActive := strings.CutPrefix(name, "svc-active:")
-		if !isActive {
-			continue
-		}
-		var st ServiceState
-		if !c.missing {
-			st.Known = true
-			st.ActiveState = firstLine(c.stdout)
-			st.Active = st.ActiveState == "active"
-			if e := cmds["svc-enabled:"+svc]; e != nil && !e.missing {
-				st.EnabledState = firstLine(e.stdout)
-				switch st.EnabledState {
-				case "enabled", "enabled-runtime", "static", "alias", "generated":
-					st.Enabled = true
-				}
-			}
-		}
-		h.Services[svc] = st
-	}
+	h.KeepalivedVersion = upstreamVersion(h.Packages["keepalived"])
 	var err error
 	if c := ok("ip-addr"); c != nil {
 		if h.Addresses, err = parseAddrs(c.stdout); err != nil {
@@ -416,13 +527,6 @@ func interpret(h *Host, cmds map[string]*command, ipvsHeader *section) error {
 		}
 	}
 	sortRoutes(h.Routes)
-	if c := ok("modules"); c != nil {
-		for _, line := range strings.Split(string(c.stdout), "\n") {
-			if f := strings.Fields(line); len(f) > 0 {
-				h.Modules[f[0]] = true
-			}
-		}
-	}
 	if c := ok("sys-module"); c != nil {
 		for _, name := range strings.Fields(string(c.stdout)) {
 			h.Modules[name] = true
@@ -559,14 +663,14 @@ func parseRPM(b []byte) map[string]string {
 	return m
 }
 
-// parseKeepalivedVersion finds "Keepalived v2.2.7 (...)" on stdout or,
-// where keepalived prints it, stderr.
-func parseKeepalivedVersion(stdout, stderr []byte) string {
-	for _, b := range [][]byte{stdout, stderr} {
-		f := strings.Fields(firstLine(b))
-		if len(f) >= 2 && strings.EqualFold(f[0], "keepalived") && strings.HasPrefix(f[1], "v") {
-			return strings.TrimPrefix(f[1], "v")
-		}
+// upstreamVersion is the upstream part of a package version: "2.2.7"
+// for dpkg's "1:2.2.7-1+b2" or rpm's "2.2.7-3.el9"; "" for "".
+func upstreamVersion(v string) string {
+	if _, after, ok := strings.Cut(v, ":"); ok {
+		v = after
 	}
-	return ""
+	if i := strings.LastIndex(v, "-"); i > 0 {
+		v = v[:i]
+	}
+	return v
 }

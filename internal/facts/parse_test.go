@@ -1,7 +1,6 @@
 package facts
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -10,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/facts/factstest"
 	"github.com/clusterctl/clusterctl/internal/golden"
-
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/state"
@@ -27,24 +26,19 @@ var cmpOpts = cmp.Options{
 }
 
 // doc builds script output: each part is either a header ("cmd ip-addr
-// rc=0") or, prefixed with "=", a body that is base64-encoded.
+// rc=0") or, prefixed with "=", the raw body of the header before it.
 func doc(parts ...string) []byte {
 	var b strings.Builder
-	b.WriteString(testToken + " facts v=1 enc=b64\n")
+	b.WriteString("\n" + testToken + " begin\n")
 	for _, p := range parts {
 		if body, ok := strings.CutPrefix(p, "="); ok {
-			enc := base64.StdEncoding.EncodeToString([]byte(body))
-			for len(enc) > 76 {
-				b.WriteString(enc[:76] + "\n")
-				enc = enc[76:]
-			}
-			b.WriteString(enc + "\n")
+			b.WriteString(body)
 			continue
 		}
-		b.WriteString(testToken + " " + p + "\n")
+		b.WriteString("\n" + testToken + " " + p + "\n")
 	}
-	b.WriteString(testToken + " end\n")
-	return []byte(b.String())
+	b.WriteString("\n" + testToken + " end\n")
+	return factstest.Encode(testToken, []byte(b.String()))
 }
 
 const (
@@ -89,32 +83,29 @@ COMMIT
 
 func fullDoc() []byte {
 	return doc(
-		"cmd os-release rc=0", "=PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n", "err os-release",
-		"cmd hostname rc=0", "=dir\n", "err hostname",
+		"out os-release", "=PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n", "cmd os-release rc=0",
+		"out hostname", "=dir\n", "cmd hostname rc=0",
 		"pkgmgr apt",
-		"cmd pkg-dpkg rc=1", "=keepalived\t1:2.2.7-1+b2\tii \nipvsadm\t\tun \n", "err pkg-dpkg", "=dpkg-query: no packages found matching nginx\n",
-		"cmd keepalived-version rc=0", "err keepalived-version", "=Keepalived v2.2.7 (01/16,2022)\n\nCopyright(C) 2001-2022 Alexandre Cassen\n",
-		"cmd svc-active:keepalived rc=0", "=active\n", "err svc-active:keepalived",
-		"cmd svc-enabled:keepalived rc=0", "=enabled\n", "err svc-enabled:keepalived",
-		"cmd svc-active:nginx rc=3", "=inactive\n", "err svc-active:nginx",
-		"cmd svc-enabled:nginx rc=1", "=disabled\n", "err svc-enabled:nginx",
-		"cmd ip-addr rc=0", "="+ipAddrOut, "err ip-addr",
-		"cmd ip-link rc=0", "="+ipLinkOut, "err ip-link",
-		"cmd ip-route rc=0", "="+ipRouteOut, "err ip-route",
-		"cmd ip6-route rc=0", "="+ip6RouteOut, "err ip6-route",
+		"out pkg-dpkg", "=keepalived\t1:2.2.7-1+b2\tii \nipvsadm\t\tun \n", "cmd pkg-dpkg rc=1", "=dpkg-query: no packages found matching nginx",
+		"out ip-addr", "="+ipAddrOut, "cmd ip-addr rc=0",
+		"out ip-link", "="+ipLinkOut, "cmd ip-link rc=0",
+		"out ip-route", "="+ipRouteOut, "cmd ip-route rc=0",
+		"out ip6-route", "="+ip6RouteOut, "cmd ip6-route rc=0",
 		"sysctl net.ipv4.ip_forward ok", "=1\n",
 		"sysctl net.ipv4.ip_local_port_range ok", "=32768\t60999\n",
 		"sysctl net.ipv4.vs.conntrack missing",
-		"cmd modules rc=0", "=ip_vs_wlc 12288 1 - Live 0x0000000000000000\nip_vs 184320 3 ip_vs_wlc, Live 0x0000000000000000\n", "err modules",
-		"cmd sys-module rc=0", "=ip_vs\nipv6\n", "err sys-module",
+		"out sys-module", "=ip_vs\nip_vs_wlc\nipv6\n", "cmd sys-module rc=0",
 		"ipvs ipvsadm=1 proc=1 moddir=1",
-		"cmd ipvsadm-save rc=0", "="+ipvsSaveOut, "err ipvsadm-save",
-		"cmd ipvsadm-list rc=0", "="+ipvsListOut, "err ipvsadm-list",
-		"cmd ipvsadm-stats rc=0", "err ipvsadm-stats",
-		"cmd iptables-nat rc=0", "="+natOut, "err iptables-nat",
-		"file /etc/keepalived/keepalived.conf exists=1 mode=640 owner=root group=root size=12", "=global_defs\n",
+		"out ipvsadm-save", "="+ipvsSaveOut, "cmd ipvsadm-save rc=0",
+		"out ipvsadm-list", "="+ipvsListOut, "cmd ipvsadm-list rc=0",
+		"out ipvsadm-stats", "cmd ipvsadm-stats rc=0",
+		"out iptables-nat", "="+natOut, "cmd iptables-nat rc=0",
+		"file /etc/keepalived/keepalived.conf exists=1", "=global_defs\n",
 		"file /etc/sysctl.d/90-clusterctl.conf exists=0",
-		"manifest present", "=file /etc/keepalived/keepalived.conf\n\nipvs -t 192.168.47.128:80\n",
+		"manifest present", "=file /etc/keepalived/keepalived.conf\n\nipvs -t 192.168.47.128:80",
+		"services keepalived nginx",
+		"out services", "=LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n\nLoadState=loaded\nActiveState=inactive\nUnitFileState=disabled\n", "cmd services rc=0",
+		"out stat", "=640 root root 12 /etc/keepalived/keepalived.conf\n", "cmd stat rc=0",
 		"lock absent",
 		"some-future-section with args", "=ignored\n",
 		"proc keepalived 3", "proc nginx 0",
@@ -186,10 +177,10 @@ func TestParseStatuses(t *testing.T) {
 		{"nothing installed, no kernel ipvs", []string{"ipvs ipvsadm=0 proc=0 moddir=0", "cmd iptables-nat missing"}, StatusNoKernelSupport, StatusNotInstalled},
 		{"ipvsadm missing", []string{"ipvs ipvsadm=0 proc=1 moddir=1"}, StatusNotInstalled, StatusNotInstalled},
 		{"module not loaded", []string{"ipvs ipvsadm=1 proc=0 moddir=1"}, StatusNotLoaded, StatusNotInstalled},
-		{"can't initialize", []string{"ipvs ipvsadm=1 proc=1 moddir=0", "cmd ipvsadm-save rc=1", "err ipvsadm-save", "=Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?\n",
-			"cmd iptables-nat rc=1", "err iptables-nat", "=iptables-save: permission denied\n"}, StatusNoKernelSupport, StatusError},
-		{"other ipvsadm failure", []string{"ipvs ipvsadm=1 proc=1 moddir=1", "cmd ipvsadm-save rc=2", "err ipvsadm-save", "=Memory allocation problem\n"}, StatusError, StatusNotInstalled},
-		{"empty table", []string{"ipvs ipvsadm=1 proc=1 moddir=1", "cmd ipvsadm-save rc=0", "err ipvsadm-save", "cmd iptables-nat rc=0"}, StatusOK, StatusOK},
+		{"can't initialize", []string{"ipvs ipvsadm=1 proc=1 moddir=0", "out ipvsadm-save", "cmd ipvsadm-save rc=1", "=Can't initialize ipvs: Protocol not available\nAre you sure that IP Virtual Server is built in the kernel or as module?",
+			"out iptables-nat", "cmd iptables-nat rc=1", "=iptables-save: permission denied"}, StatusNoKernelSupport, StatusError},
+		{"other ipvsadm failure", []string{"ipvs ipvsadm=1 proc=1 moddir=1", "out ipvsadm-save", "cmd ipvsadm-save rc=2", "=Memory allocation problem"}, StatusError, StatusNotInstalled},
+		{"empty table", []string{"ipvs ipvsadm=1 proc=1 moddir=1", "out ipvsadm-save", "cmd ipvsadm-save rc=0", "out iptables-nat", "cmd iptables-nat rc=0"}, StatusOK, StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,22 +199,59 @@ func TestParseStatuses(t *testing.T) {
 }
 
 func TestParseHexEncoding(t *testing.T) {
-	out := testToken + " facts v=1 enc=hex\n" + testToken + " file /etc/x exists=1 mode=644 owner=root group=root size=3\n" +
-		" 61 62\n 0a\n" + testToken + " end\n"
+	// "\n<token> file /etc/x exists=1\nab\n\n<token> end\n" as od -An -v -tx1 prints it.
+	stream := "\n" + testToken + " file /etc/x exists=1\nab\n\n" + testToken + " end\n"
+	var od strings.Builder
+	for i := 0; i < len(stream); i++ {
+		fmt.Fprintf(&od, " %02x", stream[i])
+		if i%16 == 15 {
+			od.WriteString("\n")
+		}
+	}
+	out := testToken + " facts v=2 enc=hex\n" + od.String() + "\n" + testToken + " done\n"
 	h, err := Parse([]byte(out), testToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(h.Files["/etc/x"].Content); got != "ab\n" {
-		t.Errorf("hex content = %q", got)
+	if got := h.Files["/etc/x"]; !got.Exists || !got.Error || got.Content != nil {
+		t.Errorf("file without stat line = %+v, want Exists and Error without content", got)
+	}
+	if len(h.Files) != 1 {
+		t.Errorf("files = %v", h.Files)
+	}
+}
+
+// TestParseBodies: bodies are exact, whether or not they end in a newline,
+// are empty or are binary.
+func TestParseBodies(t *testing.T) {
+	bodies := map[string]string{
+		"/a": "no newline",
+		"/b": "",
+		"/c": "\n\n",
+		"/d": "two\nlines\n",
+		"/e": "\x00\xff\r\n" + "ccf_not_the_token end\n",
+	}
+	d := factstest.New(testToken)
+	for _, p := range keys(bodies) {
+		d.File(p, 0o644, bodies[p])
+	}
+	h, err := Parse(d.Bytes(), testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range bodies {
+		if got := h.Files[p]; string(got.Content) != want || got.Content == nil || got.Size != int64(len(want)) {
+			t.Errorf("file %s = %q (%+v), want %q", p, got.Content, got, want)
+		}
 	}
 }
 
 // TestParseHostileContent: a file whose content imitates section headers
-// stays content, because bodies are encoded.
+// with another token (a stale run's, or a guess) stays content.
 func TestParseHostileContent(t *testing.T) {
-	evil := "x\n" + testToken + " end\n" + testToken + " file /etc/shadow exists=1 mode=644 owner=root group=root size=1\n"
-	h, err := Parse(doc("file /tmp/evil exists=1 mode=600 owner=root group=root size=9", "="+evil), testToken)
+	other := "ccf_fedcba9876543210"
+	evil := "x\n\n" + other + " end\n\n" + other + " file /etc/shadow exists=1\nAAAA\n" + other + " done\n"
+	h, err := Parse(factstest.New(testToken).File("/tmp/evil", 0o600, evil).Bytes(), testToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,8 +260,91 @@ func TestParseHostileContent(t *testing.T) {
 	}
 }
 
+func TestParseServices(t *testing.T) {
+	svc := func(name, load, active, file string) factstest.Service {
+		return factstest.Service{Name: name, LoadState: load, ActiveState: active, UnitFileState: file}
+	}
+	tests := []struct {
+		name string
+		doc  []byte
+		want map[string]ServiceState
+		err  bool
+	}{
+		{"states", factstest.New(testToken).Services(
+			svc("a", "loaded", "active", "enabled"), svc("b", "loaded", "failed", "static"),
+			svc("c", "masked", "inactive", "masked"), svc("d", "not-found", "inactive", "")).Bytes(),
+			map[string]ServiceState{
+				"a": {Known: true, Active: true, ActiveState: "active", Enabled: true, EnabledState: "enabled"},
+				"b": {Known: true, ActiveState: "failed", Enabled: true, EnabledState: "static"},
+				"c": {Known: true, ActiveState: "inactive", EnabledState: "masked"},
+				"d": {Known: true, ActiveState: "inactive", EnabledState: "not-found"},
+			}, false},
+		{"no systemctl", factstest.New(testToken).Section("services a b", "").Missing("services").Bytes(),
+			map[string]ServiceState{"a": {}, "b": {}}, false},
+		{"systemd not running", factstest.New(testToken).Section("services a", "").
+			Cmd("services", 1, "", "System has not been booted with systemd as init system (PID 1). Can't operate.\n").Bytes(),
+			map[string]ServiceState{"a": {Known: true}}, false},
+		{"block missing", factstest.New(testToken).Section("services a b", "").
+			Cmd("services", 0, "LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n", "").Bytes(), nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := Parse(tt.doc, testToken)
+			if tt.err {
+				var pe *ParseError
+				if !errors.As(err, &pe) || pe.Section != "cmd services" {
+					t.Fatalf("err = %v, want a ParseError of cmd services", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, h.Services); d != "" {
+				t.Errorf("services (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestParseFileMetadata(t *testing.T) {
+	big := strings.Repeat("a", MaxFileSize+1)
+	h, err := Parse(factstest.New(testToken).
+		File("/big", 0o644, big).
+		Section("file /unread exists=1", "partial").
+		Section("file /dir exists=1", "").
+		Bytes(), testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]FileFact{
+		"/big":    {Exists: true, Mode: 0o644, Owner: "root", Group: "root", Size: MaxFileSize + 1, TooLarge: true},
+		"/unread": {Exists: true, Error: true},
+		"/dir":    {Exists: true, Error: true},
+	}
+	if d := cmp.Diff(want, h.Files); d != "" {
+		t.Errorf("files (-want +got):\n%s", d)
+	}
+	for _, line := range []string{"644 root root 1\n", "999 root root 1 /x\n", "644 root root -1 /x\n", "644 root root 1 relative\n"} {
+		_, err := Parse(factstest.New(testToken).Cmd("stat", 0, line, "").Bytes(), testToken)
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Section != "cmd stat" || pe.Line != 1 {
+			t.Errorf("stat line %q: err = %v, want a ParseError of cmd stat line 1", line, err)
+		}
+	}
+}
+
+func TestUpstreamVersion(t *testing.T) {
+	for in, want := range map[string]string{"1:2.2.7-1+b2": "2.2.7", "2.2.8-3.el9": "2.2.8", "2.2.7": "2.2.7", "": "", "1:1.31-1+b1": "1.31"} {
+		if got := upstreamVersion(in); got != want {
+			t.Errorf("upstreamVersion(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	valid := string(doc("pkgmgr apt"))
+	enc := func(stream string) string { return string(factstest.Encode(testToken, []byte(stream))) }
 	tests := []struct {
 		name    string
 		out     string
@@ -241,23 +352,29 @@ func TestParseErrors(t *testing.T) {
 		line    int
 		is      error
 	}{
-		{"truncated", strings.TrimSuffix(valid, testToken+" end\n"), "", 0, ErrTruncated},
+		{"truncated stream", string(factstest.New(testToken).Section("pkgmgr apt", "").Unended()), "", 0, ErrTruncated},
+		{"no trailer", strings.TrimSuffix(valid, testToken+" done\n"), "", 0, ErrTruncated},
+		{"cut header", enc("\n" + testToken + " pkgm"), "", 0, ErrTruncated},
 		{"empty", "", "", 0, ErrTruncated},
 		{"too large", strings.Repeat("a", MaxOutput+1), "", 0, ErrTooLarge},
-		{"no facts header", testToken + " pkgmgr apt\n" + testToken + " end\n", "pkgmgr", 1, nil},
-		{"bad encoding", testToken + " facts v=1 enc=rot13\n" + testToken + " end\n", "facts", 1, nil},
-		{"bad base64", testToken + " facts v=1 enc=b64\n" + testToken + " cmd hostname rc=0\nx!\n" + testToken + " end\n", "cmd hostname", 2, nil},
-		{"bad rc", string(doc("cmd hostname rc=abc")), "cmd hostname", 2, nil},
-		{"duplicate cmd", string(doc("cmd hostname rc=0", "cmd hostname rc=0")), "cmd hostname", 3, nil},
-		{"bad mode", string(doc("file /etc/x exists=1 mode=999 owner=a group=b size=1")), "file /etc/x", 2, nil},
-		{"bad file path", string(doc("file relative exists=0")), "file relative", 2, nil},
-		{"bad pkgmgr", string(doc("pkgmgr pacman")), "pkgmgr pacman", 2, nil},
-		{"malformed ip addr", string(doc("cmd ip-addr rc=0", "=1: lo inet 127.0.0.1/8\nbogus\n")), "cmd ip-addr", 2, nil},
-		{"bad route", string(doc("cmd ip-route rc=0", "=default via 192.168.19.1 dev eth0\n300.1.1.0/24 dev eth0\n")), "cmd ip-route", 2, nil},
-		{"bad link", string(doc("cmd ip-link rc=0", "=1: lo mtu\n")), "cmd ip-link", 1, nil},
+		{"no facts header", testToken + " pkgmgr apt\n" + testToken + " done\n", "pkgmgr", 1, nil},
+		{"old format", testToken + " facts v=1 enc=b64\n" + testToken + " end\n", "facts", 1, nil},
+		{"bad encoding", testToken + " facts v=2 enc=rot13\n" + testToken + " done\n", "facts", 1, nil},
+		{"bad base64", testToken + " facts v=2 enc=b64\nx!\n" + testToken + " done\n", "output", 0, nil},
+		{"header in stream", testToken + " facts v=2 enc=b64\n" + testToken + " end\n" + testToken + " done\n", "end", 2, nil},
+		{"no leading section", enc("noise\n" + testToken + " end\n"), "output", 0, nil},
+		{"bad rc", string(doc("cmd hostname rc=abc")), "cmd hostname", 0, nil},
+		{"duplicate cmd", string(doc("cmd hostname rc=0", "cmd hostname rc=0")), "cmd hostname", 0, nil},
+		{"duplicate out", string(doc("out hostname", "out hostname")), "out hostname", 0, nil},
+		{"bad file header", string(doc("file /etc/x exists=1 mode=644")), "file /etc/x", 0, nil},
+		{"bad file path", string(doc("file relative exists=0")), "file relative", 0, nil},
+		{"bad pkgmgr", string(doc("pkgmgr pacman")), "pkgmgr pacman", 0, nil},
+		{"malformed ip addr", string(doc("out ip-addr", "=1: lo inet 127.0.0.1/8\nbogus\n", "cmd ip-addr rc=0")), "cmd ip-addr", 2, nil},
+		{"bad route", string(doc("out ip-route", "=default via 192.168.19.1 dev eth0\n300.1.1.0/24 dev eth0\n", "cmd ip-route rc=0")), "cmd ip-route", 2, nil},
+		{"bad link", string(doc("out ip-link", "=1: lo mtu\n", "cmd ip-link rc=0")), "cmd ip-link", 1, nil},
 		{"bad manifest", string(doc("manifest present", "=file\n")), "manifest", 1, nil},
-		{"bad ipvs", string(doc("ipvs ipvsadm=1 proc=1 moddir=1", "cmd ipvsadm-save rc=0", "=-A -t nonsense\n")), "cmd ipvsadm-save", 0, nil},
-		{"bad proc", string(doc("proc nginx -1")), "proc nginx", 2, nil},
+		{"bad ipvs", string(doc("ipvs ipvsadm=1 proc=1 moddir=1", "out ipvsadm-save", "=-A -t nonsense\n", "cmd ipvsadm-save rc=0")), "cmd ipvsadm-save", 0, nil},
+		{"bad proc", string(doc("proc nginx -1")), "proc nginx", 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -349,7 +466,7 @@ func TestFingerprint(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add(fullDoc())
-	f.Add(doc("ipvs ipvsadm=1 proc=1 moddir=0", "cmd ipvsadm-save rc=1", "err ipvsadm-save", "=Can't initialize ipvs\n"))
+	f.Add(doc("ipvs ipvsadm=1 proc=1 moddir=0", "out ipvsadm-save", "cmd ipvsadm-save rc=1", "=Can't initialize ipvs"))
 	f.Fuzz(func(t *testing.T, out []byte) {
 		h, err := Parse(out, testToken)
 		if err != nil {
@@ -369,8 +486,8 @@ func FuzzParse(f *testing.F) {
 func TestWriteFuzzSeeds(t *testing.T) {
 	seeds := map[string][]byte{
 		"full":      fullDoc(),
-		"hostile":   doc("file /tmp/evil exists=1 mode=600 owner=root group=root size=9", "=x\n"+testToken+" end\n"),
-		"truncated": []byte(testToken + " facts v=1 enc=b64\n" + testToken + " cmd ip-addr rc=0\nMTogbG8g\n"),
+		"hostile":   factstest.New(testToken).File("/tmp/evil", 0o600, "x\n\nccf_fedcba9876543210 end\n").Bytes(),
+		"truncated": []byte(testToken + " facts v=2 enc=b64\nCmNjZl8wMTIzNDU2Nzg5YWJjZGVmIGJlZ2luCgpjY2ZfMDEyMzQ1Njc4OWFi\n"),
 	}
 	for name, data := range seeds {
 		path := filepath.Join("testdata", "fuzz", "FuzzParse", name)

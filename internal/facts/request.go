@@ -114,13 +114,17 @@ func (r Request) validate() ([]string, error) {
 			return nil, fmt.Errorf("invalid file path %q", p)
 		}
 	}
-	procs := []string{"keepalived", "nginx"}
-	for _, p := range r.Processes {
-		if !contains(procs, p) {
-			procs = append(procs, p)
+	return appendUnique([]string{"keepalived", "nginx"}, r.Processes...), nil
+}
+
+// appendUnique appends the items of add that list lacks.
+func appendUnique(list []string, add ...string) []string {
+	for _, s := range add {
+		if !contains(list, s) {
+			list = append(list, s)
 		}
 	}
-	return procs, nil
+	return list
 }
 
 func contains(list []string, s string) bool {

@@ -8,19 +8,27 @@ import (
 )
 
 // scriptHead defines the helpers every facts script uses. B is the
-// boundary token; h prints a section header; enc encodes stdin (base64, or
-// od hex where base64 is missing); run runs a command with stdin from
-// /dev/null (the script itself arrives on stdin) and prints its stdout and
-// stderr as two sections, not starting an encoder for an empty one (an
-// empty body either way; it saves a process per section, most stderrs are
-// empty); f dumps one regular file.
+// boundary token. Everything the script reports goes, raw, into one stream
+// of sections that a single encoder (base64, or od hex where base64 is
+// missing) turns into text: one encoder process per run, not one per
+// section. h starts a section: a newline, then the header line, so a
+// body that lacks a final newline still ends before the next header (the
+// parser drops exactly that one newline). run runs a command with stdin
+// from /dev/null (the script itself arrives on stdin): its stdout goes
+// straight into the stream as section "out NAME"; section "cmd NAME rc=N"
+// follows with its stderr (captured by the command substitution, which
+// costs no extra process: the shell execs the command in the forked
+// child). rd copies a small text file with shell builtins only; rf
+// reports such a file the way run reports a command. f reports one
+// regular file: its content (up to MAXSIZE+1 bytes, so the parser can
+// tell a file that is too large) and, once, at the end, the metadata of
+// all of them from a single stat.
 const scriptHead = `set -f
 LC_ALL=C
 export LC_ALL
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 umask 077
-h() { printf '%s %s\n' "$B" "$*"; }
 if command -v base64 >/dev/null 2>&1; then
 	ENC=b64
 	enc() { base64; }
@@ -28,13 +36,7 @@ else
 	ENC=hex
 	enc() { od -An -v -tx1; }
 fi
-T=$(mktemp -d 2>/dev/null)
-if [ -z "$T" ]; then
-	T=/tmp/clusterctl-facts.$$
-	mkdir -m 700 "$T" || exit 1
-fi
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
+h() { printf '\n%s %s\n' "$B" "$*"; }
 run() {
 	_n=$1
 	shift
@@ -42,14 +44,29 @@ run() {
 		h cmd "$_n" missing
 		return
 	fi
-	"$@" >"$T/o" 2>"$T/e" </dev/null
+	h out "$_n"
+	_e=$("$@" 2>&1 >&3 3>&- </dev/null)
 	_rc=$?
 	h cmd "$_n" "rc=$_rc"
-	[ ! -s "$T/o" ] || enc <"$T/o"
-	h err "$_n"
-	[ ! -s "$T/e" ] || enc <"$T/e"
+	printf '%s' "$_e"
+}
+rd() {
+	while IFS= read -r _l || [ -n "$_l" ]; do
+		printf '%s\n' "$_l"
+	done <"$1"
+}
+rf() {
+	if [ -r "$2" ]; then
+		h out "$1"
+		rd "$2"
+		h cmd "$1" rc=0
+	else
+		h cmd "$1" rc=1
+		printf '%s: cannot read\n' "$2"
+	fi
 }
 SEEN=
+FL=
 f() {
 	case " $SEEN " in *" $1 "*) return ;; esac
 	SEEN="$SEEN $1"
@@ -61,27 +78,13 @@ f() {
 		h file "$1" type=other
 		return
 	fi
-	_s=$(stat -L -c '%a %U %G %s' "$1" 2>/dev/null </dev/null) || _s=
-	set -- "$1" $_s
-	if [ $# -ne 5 ]; then
-		h file "$1" error
-		return
-	fi
-	if [ "$5" -gt MAXSIZE ] 2>/dev/null; then
-		h file "$1" exists=1 "mode=$2" "owner=$3" "group=$4" "size=$5" toolarge
-		return
-	fi
-	if cat "$1" >"$T/o" 2>/dev/null </dev/null; then
-		h file "$1" exists=1 "mode=$2" "owner=$3" "group=$4" "size=$5"
-		enc <"$T/o"
-	else
-		h file "$1" error
-	fi
+	h file "$1" exists=1
+	head -c MAXSIZE1 "$1" 2>/dev/null </dev/null && FL="$FL $1"
 }
 sc() {
-	if cat "$2" >"$T/o" 2>/dev/null </dev/null; then
+	if [ -r "$2" ]; then
 		h sysctl "$1" ok
-		enc <"$T/o"
+		rd "$2"
 	else
 		h sysctl "$1" missing
 	fi
@@ -94,9 +97,13 @@ sc() {
 // boundary (see NewToken); the same request and token always give the same
 // script, so it can be golden-tested. Parse reads its output.
 //
-// The script is read-only on the host apart from a private temporary
-// directory it removes on exit. It runs ipvsadm only when /proc/net/ip_vs
-// exists, so gathering facts never loads the ip_vs module as a side effect.
+// The script is read-only on the host and creates no files. It runs
+// ipvsadm only when /proc/net/ip_vs exists, so gathering facts never loads
+// the ip_vs module as a side effect. It starts few processes, because on
+// a busy fleet the targets' CPU bounds how fast a plan is: small files
+// (os-release, hostname, sysctls) are read with shell builtins, every
+// service's state comes from one systemctl call, every file's metadata
+// from one stat, and one encoder serves the whole output.
 func Script(req Request, token string) (string, error) {
 	if !validToken(token) {
 		return "", errors.New("invalid boundary token")
@@ -114,12 +121,15 @@ func Script(req Request, token string) (string, error) {
 	}
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	w("# clusterctl facts script v1 (generated)\nB=%s\n", token)
-	b.WriteString(strings.Replace(scriptHead, "MAXSIZE", strconv.Itoa(MaxFileSize), 1))
-	w("h facts v=1 \"enc=$ENC\"\n")
+	w("# clusterctl facts script v2 (generated)\nB=%s\n", token)
+	b.WriteString(strings.Replace(scriptHead, "MAXSIZE1", strconv.Itoa(MaxFileSize+1), 1))
+	// The outer document: a header naming the encoding, the encoded
+	// stream, and a trailer, so that a stream cut short is told apart
+	// from noise.
+	b.WriteString("printf '%s facts v=2 enc=%s\\n' \"$B\" \"$ENC\"\n{\nexec 3>&1\nh begin\n")
 
-	b.WriteString("run os-release cat /etc/os-release\n")
-	b.WriteString("run hostname uname -n\n")
+	b.WriteString("rf os-release /etc/os-release\n")
+	b.WriteString("rf hostname /proc/sys/kernel/hostname\n")
 	b.WriteString(`PM=none
 if command -v apt-get >/dev/null 2>&1; then PM=apt
 elif command -v dnf >/dev/null 2>&1; then PM=dnf
@@ -127,28 +137,28 @@ elif command -v yum >/dev/null 2>&1; then PM=yum
 fi
 h pkgmgr "$PM"
 `)
-	if len(req.Packages) > 0 {
-		pk := quoteAll(req.Packages)
-		w("if command -v dpkg-query >/dev/null 2>&1; then\n\trun pkg-dpkg dpkg-query -W -f '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' %s\n", pk)
-		w("elif command -v rpm >/dev/null 2>&1; then\n\trun pkg-rpm rpm -q --qf '%%{NAME}\\t%%{VERSION}-%%{RELEASE}\\n' %s\nfi\n", pk)
-	}
-	b.WriteString("run keepalived-version keepalived -v\n")
-	for _, s := range req.Services {
-		q := shQuote(s)
-		w("run svc-active:%s systemctl is-active %s\nrun svc-enabled:%s systemctl is-enabled %s\n", s, q, s, q)
-	}
-	// SV: the services read above; the manifest loop skips them (a section
-	// appears once).
-	w("SV=%s\n", shQuote(" "+strings.Join(req.Services, " ")+" "))
+	// keepalived is always asked for: its version comes from the package.
+	pkgs := quoteAll(appendUnique([]string{"keepalived"}, req.Packages...))
+	w("if command -v dpkg-query >/dev/null 2>&1; then\n\trun pkg-dpkg dpkg-query -W -f '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' %s\n", pkgs)
+	w("elif command -v rpm >/dev/null 2>&1; then\n\trun pkg-rpm rpm -q --qf '%%{NAME}\\t%%{VERSION}-%%{RELEASE}\\n' %s\nfi\n", pkgs)
 	b.WriteString("run ip-addr ip -o addr show\nrun ip-link ip -o link show\n")
 	b.WriteString("run ip-route ip route show table main\nrun ip6-route ip -6 route show table main\n")
 	for _, k := range req.Sysctls {
 		w("sc %s %s\n", k, shQuote(sysctlPath(k)))
 	}
-	b.WriteString("run modules cat /proc/modules\nrun sys-module ls /sys/module\n")
-	b.WriteString(`IV=0; command -v ipvsadm >/dev/null 2>&1 && IV=1
+	// /sys/module lists every loaded module (and the built-in ones that
+	// have parameters): a glob, not a process.
+	b.WriteString(`h out sys-module
+set +f
+for _m in /sys/module/*; do
+	[ -e "$_m" ] && printf '%s\n' "${_m##*/}"
+done
+set -f
+h cmd sys-module rc=0
+IV=0; command -v ipvsadm >/dev/null 2>&1 && IV=1
 PR=0; [ -e /proc/net/ip_vs ] && PR=1
-MD=0; [ -d "/lib/modules/$(uname -r)/kernel/net/netfilter/ipvs" ] && MD=1
+KR=; [ -r /proc/sys/kernel/osrelease ] && read -r KR </proc/sys/kernel/osrelease
+MD=0; [ -d "/lib/modules/$KR/kernel/net/netfilter/ipvs" ] && MD=1
 h ipvs "ipvsadm=$IV" "proc=$PR" "moddir=$MD"
 if [ $IV = 1 ] && [ $PR = 1 ]; then
 	run ipvsadm-save ipvsadm -S -n
@@ -160,20 +170,20 @@ run iptables-nat iptables-save -t nat
 	for _, p := range req.Files {
 		w("f %s\n", shQuote(p))
 	}
+	// SV: the services to ask systemctl about: the requested ones, then
+	// those the manifest lists (clusterctl manages or managed them), each
+	// once.
+	w("SV=%s\n", shQuote(" "+strings.Join(req.Services, " ")+" "))
 	w("M=%s\n", shQuote(manifest))
 	w(`if [ -f "$M" ]; then
 	h manifest present
-	dd bs=%d count=1 2>/dev/null <"$M" | enc
+	head -c %d "$M" 2>/dev/null </dev/null
 	_c=0
 	while IFS=' ' read -r _k _p || [ -n "$_k" ]; do
 		if [ "$_k" = service ]; then
-			# A service clusterctl manages(d): its state, to stop it once
-			# the configuration no longer asks for it.
 			case "$_p" in "" | -* | *[!A-Za-z0-9_@:.-]*) continue ;; esac
 			case "$SV" in *" $_p "*) continue ;; esac
 			SV="$SV$_p "
-			run "svc-active:$_p" systemctl is-active "$_p"
-			run "svc-enabled:$_p" systemctl is-enabled "$_p"
 			continue
 		fi
 		[ "$_k" = file ] || continue
@@ -187,10 +197,19 @@ else
 	h manifest absent
 fi
 `, MaxFileSize, maxManifestFiles)
+	// One systemctl call for all services; "services" names them in the
+	// order of systemctl's blocks. SV holds only checked names: unquoted,
+	// it splits into one argument per service (set -f is on).
+	b.WriteString(`h services $SV
+set -- $SV
+[ $# -eq 0 ] || run services systemctl show -p LoadState -p ActiveState -p UnitFileState "$@"
+set -- $FL
+[ $# -eq 0 ] || run stat stat -L -c '%a %U %G %s %n' "$@"
+`)
 	w("L=%s\n", shQuote(lock))
 	b.WriteString(`if [ -f "$L" ]; then
 	h lock present
-	dd bs=65536 count=1 2>/dev/null <"$L" | enc
+	head -c 65536 "$L" 2>/dev/null </dev/null
 else
 	h lock absent
 fi
@@ -206,7 +225,7 @@ fi
 	for i, p := range procs {
 		w("h proc %s \"$P%d\"\n", p, i)
 	}
-	b.WriteString("h end\n")
+	b.WriteString("h end\n} | enc\nprintf '%s done\\n' \"$B\"\n")
 	return b.String(), nil
 }
 

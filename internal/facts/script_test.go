@@ -103,8 +103,7 @@ func shells(t *testing.T) []string {
 
 // TestScriptRunsForReal runs the generated script with every shell present
 // against files in a temporary directory and checks that Parse reads back
-// exactly what is on disk, including a hostile file that tries to forge
-// sections. It reads only local state (no network traffic).
+// exactly what is on disk, including a file that imitates sections. It reads only local state (no network traffic).
 func TestScriptRunsForReal(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, data []byte, mode os.FileMode) string {
@@ -118,7 +117,10 @@ func TestScriptRunsForReal(t *testing.T) {
 		return p
 	}
 	conf := write("keepalived.conf", []byte("vrrp_instance VI_1 {\n  state MASTER\n}\n"), 0o640)
-	hostile := write("hostile", []byte("x\n"+testToken+" end\n"+testToken+" file /etc/shadow exists=1 mode=644 owner=root group=root size=1\nAAAA\n"), 0o600)
+	// Content that imitates sections with a token other than this run's
+	// (each run's token is random, so content cannot know it).
+	other := "ccf_fedcba9876543210"
+	hostile := write("hostile", []byte("x\n\n"+other+" end\n\n"+other+" file /etc/shadow exists=1\nAAAA\n"+other+" done\n"), 0o600)
 	empty := write("empty", nil, 0o644)
 	big := write("big", bytes.Repeat([]byte("a"), MaxFileSize+1), 0o644)
 	managed := write("old-check.sh", []byte("#!/bin/sh\nexit 0\n"), 0o755)

@@ -215,6 +215,9 @@ func TestLab(t *testing.T) {
 			{[]string{"systemctl", "enable", "nginx.service"}, 0, ""},
 			{[]string{"systemctl", "is-enabled", "nginx"}, 0, "enabled\n"},
 			{[]string{"systemctl", "show", "-p", "UnitFileState", "--value", "nginx"}, 0, "enabled\n"},
+			// The facts script's one call for all services.
+			{[]string{"systemctl", "show", "-p", "LoadState", "-p", "ActiveState", "-p", "UnitFileState", "nginx", "nosuch"}, 0,
+				"LoadState=loaded\nActiveState=inactive\nUnitFileState=enabled\n\nLoadState=not-found\nActiveState=inactive\nUnitFileState=\n"},
 			{[]string{"systemctl", "disable", "nginx"}, 0, ""},
 			{[]string{"systemctl", "is-enabled", "nginx"}, 1, "disabled\n"},
 			{[]string{"systemctl", "is-active", "nosuch"}, 4, "inactive\n"},

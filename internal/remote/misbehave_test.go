@@ -44,7 +44,7 @@ func misbehaveServer(t *testing.T) *sshtest.Server {
 			e.Stdout.Write(b)
 			return 0
 		case "cut":
-			io.WriteString(e.Stdout, "TOKEN facts v=1 enc=b64\nTOKEN cmd os-rel")
+			io.WriteString(e.Stdout, "TOKEN facts v=2 enc=b64\nCmNjZl8wMTIz")
 			time.Sleep(20 * time.Millisecond)
 			e.Drop()
 			return 0

@@ -353,7 +353,13 @@ status)
 	done
 	;;
 show)
-	for u in "${units[@]}"; do show "$u"; done
+	# Like systemctl: one block per unit, blocks separated by a blank line.
+	sep=0
+	for u in "${units[@]}"; do
+		[ "$sep" = 0 ] || echo
+		sep=1
+		show "$u"
+	done
 	;;
 "")
 	echo "clusterctl lab: systemctl stand-in needs a command" >&2
