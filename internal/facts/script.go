@@ -91,6 +91,32 @@ sc() {
 }
 `
 
+// dpkgStatusAWK prints "NAME\tVERSION\tSTATUS-ABBREV" (as dpkg-query's
+// ${Package}\t${Version}\t${db:Status-Abbrev}) for the packages named in
+// the awk variable pkgs, from the stanzas of dpkg's status file. It holds
+// no single quote (it is single-quoted in the script).
+const dpkgStatusAWK = `BEGIN {
+	RS = ""
+	n = split(pkgs, a, " ")
+	for (i = 1; i <= n; i++) want[a[i]] = 1
+	W["unknown"] = "u"; W["install"] = "i"; W["hold"] = "h"; W["deinstall"] = "r"; W["purge"] = "p"
+	S["not-installed"] = "n"; S["config-files"] = "c"; S["half-installed"] = "H"; S["unpacked"] = "U"
+	S["half-configured"] = "F"; S["triggers-awaited"] = "W"; S["triggers-pending"] = "t"; S["installed"] = "i"
+}
+substr($0, 1, 9) == "Package: " {
+	e = index($0, "\n")
+	p = e ? substr($0, 10, e - 10) : substr($0, 10)
+	if (!(p in want)) next
+	v = ""; st = ""
+	m = split($0, l, "\n")
+	for (i = 2; i <= m; i++) {
+		if (substr(l[i], 1, 9) == "Version: ") v = substr(l[i], 10)
+		else if (substr(l[i], 1, 8) == "Status: ") st = substr(l[i], 9)
+	}
+	split(st, f, " ")
+	printf "%s\t%s\t%s%s%s\n", p, v, W[f[1]], S[f[3]], (f[2] == "ok" ? " " : "R")
+}`
+
 // Script returns the POSIX sh script that gathers the facts of one host,
 // to be run as `sh -s` (possibly through `sudo -n`) with the script on
 // stdin; it works with dash, bash and busybox sh. token is the section
@@ -138,8 +164,27 @@ fi
 h pkgmgr "$PM"
 `)
 	// keepalived is always asked for: its version comes from the package.
-	pkgs := quoteAll(appendUnique([]string{"keepalived"}, req.Packages...))
-	w("if command -v dpkg-query >/dev/null 2>&1; then\n\trun pkg-dpkg dpkg-query -W -f '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n' %s\n", pkgs)
+	pkgList := appendUnique([]string{"keepalived"}, req.Packages...)
+	pkgs := quoteAll(pkgList)
+	// dpkg-query parses the whole status database: 7 ms on a host with
+	// 800 packages. awk picks the asked-for stanzas out of the status
+	// file in a quarter of that and prints what dpkg-query would. Pending
+	// journal entries (updates/, left by an interrupted dpkg) are only
+	// merged by dpkg-query, which is then used.
+	w(`if command -v dpkg-query >/dev/null 2>&1; then
+	DU=0
+	set +f
+	for _u in /var/lib/dpkg/updates/[0-9]*; do
+		[ -e "$_u" ] && DU=1
+		break
+	done
+	set -f
+	if [ $DU = 0 ] && [ -r /var/lib/dpkg/status ] && command -v awk >/dev/null 2>&1; then
+		run pkg-dpkg awk -v %s '%s' /var/lib/dpkg/status
+	else
+		run pkg-dpkg dpkg-query -W -f '${Package}\t${Version}\t${db:Status-Abbrev}\n' %s
+	fi
+`, shQuote("pkgs="+strings.Join(pkgList, " ")), dpkgStatusAWK, pkgs)
 	w("elif command -v rpm >/dev/null 2>&1; then\n\trun pkg-rpm rpm -q --qf '%%{NAME}\\t%%{VERSION}-%%{RELEASE}\\n' %s\nfi\n", pkgs)
 	b.WriteString("run ip-addr ip -o addr show\nrun ip-link ip -o link show\n")
 	b.WriteString("run ip-route ip route show table main\nrun ip6-route ip -6 route show table main\n")

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -136,7 +137,7 @@ func TestScriptRunsForReal(t *testing.T) {
 		Files:        []string{conf, hostile, empty, big, sub, missing},
 		Sysctls:      []string{"net.ipv4.ip_forward", "net.ipv4.no_such_key_clusterctl"},
 		Services:     []string{"keepalived"},
-		Packages:     []string{"keepalived", "no-such-package-clusterctl"},
+		Packages:     []string{"keepalived", "no-such-package-clusterctl", "dpkg"},
 		Processes:    []string{"go"},
 		ManifestPath: manifest,
 		LockPath:     lock,
@@ -215,6 +216,9 @@ func TestScriptRunsForReal(t *testing.T) {
 			if _, ok := h.Packages["no-such-package-clusterctl"]; ok {
 				t.Errorf("unknown package reported installed: %v", h.Packages)
 			}
+			if v, err := exec.Command("dpkg-query", "-W", "-f", "${Version}", "dpkg").Output(); err == nil && h.Packages["dpkg"] != string(v) {
+				t.Errorf("dpkg version = %q, dpkg-query says %q", h.Packages["dpkg"], v)
+			}
 			if _, err := os.Stat("/proc/net/ip_vs"); err != nil && h.IPVSStatus.State == StatusOK {
 				t.Errorf("IPVS status OK without /proc/net/ip_vs")
 			}
@@ -256,4 +260,47 @@ func hasAddr(h *Host, dev, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// TestDpkgStatusAWK: the awk reader of dpkg's status file prints what
+// dpkg-query prints for the same database, for every kind of status.
+func TestDpkgStatusAWK(t *testing.T) {
+	awk, err := exec.LookPath("awk")
+	if err != nil {
+		t.Skip("no awk")
+	}
+	pkgs := []string{"keepalived", "libfoo1", "nginx", "ipvsadm", "broken", "nginx-common", "nosuch"}
+	admin := filepath.Join("testdata", "dpkg")
+	out, err := exec.Command(awk, "-v", "pkgs="+strings.Join(pkgs, " "), dpkgStatusAWK, filepath.Join(admin, "status")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"broken\t2.0\tiHR",
+		"ipvsadm\t1:1.31-1+b1\thi ",
+		"keepalived\t1:2.2.7-1+b2\tii ",
+		"libfoo1\t1.0-1\tii ",
+		"libfoo1\t1.0-1\tii ",
+		"nginx\t1.22.1-9\trc ",
+		"nginx-common\t1.22.1-9\tiU ",
+	}
+	sorted := func(b []byte) []string {
+		l := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		sort.Strings(l)
+		return l
+	}
+	if d := cmp.Diff(want, sorted(out)); d != "" {
+		t.Errorf("awk (-want +got):\n%s", d)
+	}
+	if got := parseDpkg(out); len(got) != 3 || got["ipvsadm"] != "1:1.31-1+b1" || got["keepalived"] != "1:2.2.7-1+b2" || got["libfoo1"] != "1.0-1" {
+		t.Errorf("parseDpkg = %v, want ipvsadm, keepalived and libfoo1 (the installed ones)", got)
+	}
+	if _, err := exec.LookPath("dpkg-query"); err != nil {
+		return
+	}
+	args := append([]string{"--admindir=" + admin, "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n"}, pkgs...)
+	dq, _ := exec.Command("dpkg-query", args...).Output() // exits 1: nosuch
+	if d := cmp.Diff(sorted(dq), sorted(out)); d != "" {
+		t.Errorf("awk differs from dpkg-query (-dpkg-query +awk):\n%s", d)
+	}
 }
