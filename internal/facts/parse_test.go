@@ -481,6 +481,25 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// FuzzParseStream fuzzes the decoded stream of sections: FuzzParse mostly
+// meets base64 errors before it reaches the sections.
+func FuzzParseStream(f *testing.F) {
+	f.Add([]byte("\n" + testToken + " begin\n\n" + testToken + " file /etc/x exists=1\nabc\n" + testToken + " out stat\n644 root root 3 /etc/x\n\n" + testToken + " cmd stat rc=0\n\n" + testToken + " end\n"))
+	f.Add([]byte("\n" + testToken + " services a b\n\n" + testToken + " out services\nActiveState=active\n\nLoadState=not-found\n\n" + testToken + " cmd services rc=0\n\n" + testToken + " end\n"))
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		h, err := Parse(factstest.Encode(testToken, stream), testToken)
+		if err != nil {
+			return
+		}
+		_ = Fingerprint(h)
+		for p, ff := range h.Files {
+			if !validPath(p) || len(ff.Content) > MaxFileSize || (ff.Error || ff.Other || ff.TooLarge) && ff.Content != nil {
+				t.Fatalf("file %q accepted as %+v with %d bytes", p, ff, len(ff.Content))
+			}
+		}
+	})
+}
+
 // TestWriteFuzzSeeds keeps the checked-in seed corpus in step with the
 // test documents (go test -update rewrites it).
 func TestWriteFuzzSeeds(t *testing.T) {
