@@ -100,6 +100,7 @@ func Parse(out []byte, token string) (*Host, error) {
 	}
 	cmds := map[string]*command{}
 	stdout := map[string][]byte{}
+	contents := map[string][]byte{}
 	var ipvsHeader, servicesHeader *section
 	for i := range secs {
 		s := &secs[i]
@@ -173,6 +174,14 @@ func Parse(out []byte, token string) (*Host, error) {
 				return nil, fail("%v", err)
 			}
 			h.Files[s.args[0]] = ff
+		case "content":
+			if len(s.args) != 1 || !validPath(s.args[0]) {
+				return nil, fail("invalid content header")
+			}
+			if _, dup := contents[s.args[0]]; dup {
+				return nil, fail("duplicate section")
+			}
+			contents[s.args[0]] = s.body
 		case "manifest":
 			if len(s.args) == 1 && s.args[0] == "present" {
 				m, err := parseManifest(s.body)
@@ -197,10 +206,10 @@ func Parse(out []byte, token string) (*Host, error) {
 			h.Processes[s.args[0]] = n
 		}
 	}
-	if err := fileMetadata(h, cmds["stat"]); err != nil {
+	if err := fileMetadata(h, cmds["stat"], contents); err != nil {
 		return nil, err
 	}
-	if err := interpretServices(h, servicesHeader, cmds["services"]); err != nil {
+	if err := interpretServices(h, servicesHeader, cmds); err != nil {
 		return nil, err
 	}
 	if err := interpret(h, cmds, ipvsHeader); err != nil {
@@ -337,32 +346,29 @@ func decode(body []byte, enc string) ([]byte, error) {
 	return b[:n], nil
 }
 
-// parseFile reads a file header ("PATH exists=0", "PATH type=other", "PATH
-// exists=1" with the content, up to MaxFileSize+1 bytes, as body); the
-// metadata of an existing file comes later, from fileMetadata.
+// parseFile reads a file header ("PATH exists=0", "PATH type=other",
+// "PATH regular"); the metadata and content of a regular file come later,
+// from fileMetadata.
 func parseFile(s *section) (FileFact, error) {
 	switch args := s.args[1:]; {
 	case len(args) == 1 && args[0] == "exists=0":
 		return FileFact{}, nil
 	case len(args) == 1 && args[0] == "type=other":
 		return FileFact{Exists: true, Other: true}, nil
-	case len(args) == 1 && args[0] == "exists=1":
-		content := s.body
-		if content == nil {
-			content = []byte{}
-		}
-		// Error until the stat line arrives: a file that could not be
-		// read is left out of the stat.
-		return FileFact{Exists: true, Error: true, Content: content}, nil
+	case len(args) == 1 && args[0] == "regular":
+		// Error until fileMetadata finds its stat line and content.
+		return FileFact{Exists: true, Error: true}, nil
 	default:
 		return FileFact{}, fmt.Errorf("invalid file header %q", strings.Join(args, " "))
 	}
 }
 
-// fileMetadata completes the files read in full with the stat command's
-// "MODE OWNER GROUP SIZE PATH" lines. A file without a line (unreadable,
-// or gone by the time of the stat) stays Error, without content.
-func fileMetadata(h *Host, c *command) error {
+// fileMetadata completes the regular files with the stat command's "MODE
+// OWNER GROUP SIZE PATH" lines and their contents. A file larger than
+// MaxFileSize is TooLarge (its content is not read). A file without a stat
+// line, or whose content was not read in full or differs in length from
+// what stat said (it changed in between), stays Error, without content.
+func fileMetadata(h *Host, c *command, contents map[string][]byte) error {
 	meta := map[string]FileFact{}
 	if c != nil && !c.missing {
 		for i, line := range strings.Split(string(c.stdout), "\n") {
@@ -392,28 +398,33 @@ func fileMetadata(h *Host, c *command) error {
 			continue
 		}
 		m, ok := meta[p]
-		if !ok {
-			h.Files[p] = FileFact{Exists: true, Error: true}
-			continue
-		}
-		if m.Size > MaxFileSize || len(ff.Content) > MaxFileSize {
+		content, read := contents[p]
+		switch {
+		case !ok:
+		case m.Size > MaxFileSize:
 			m.TooLarge = true
-		} else {
-			m.Content = ff.Content
+			h.Files[p] = m
+		case read && int64(len(content)) == m.Size:
+			m.Content = content
+			if m.Content == nil {
+				m.Content = []byte{}
+			}
+			h.Files[p] = m
 		}
-		h.Files[p] = m
 	}
 	return nil
 }
 
-// interpretServices maps the blocks of the one `systemctl show` call to
-// the services the header names, in order. Without systemctl every
-// service is unknown; a systemctl that failed without printing anything
-// (no systemd running) leaves them known but inactive and disabled.
-func interpretServices(h *Host, hdr *section, c *command) error {
+// interpretServices reads the services' states: from the blocks of the
+// one `systemctl show` call, mapped in order to the services the header
+// names, or, where show failed (no systemd running), from the per-service
+// is-active and is-enabled the script then ran. Without systemctl every
+// service is unknown.
+func interpretServices(h *Host, hdr *section, cmds map[string]*command) error {
 	if hdr == nil || len(hdr.args) == 0 {
 		return nil
 	}
+	c := cmds["services"]
 	if c == nil || c.missing {
 		for _, name := range hdr.args {
 			h.Services[name] = ServiceState{}
@@ -421,28 +432,31 @@ func interpretServices(h *Host, hdr *section, c *command) error {
 		return nil
 	}
 	var blocks []map[string]string
-	for _, block := range strings.Split(strings.TrimSpace(string(c.stdout)), "\n\n") {
-		if strings.TrimSpace(block) == "" {
-			continue
-		}
-		props := map[string]string{}
-		for _, line := range strings.Split(block, "\n") {
-			if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
-				props[k] = v
+	if c.rc == 0 {
+		for _, block := range strings.Split(strings.TrimSpace(string(c.stdout)), "\n\n") {
+			props := map[string]string{}
+			for _, line := range strings.Split(block, "\n") {
+				if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
+					props[k] = v
+				}
 			}
+			blocks = append(blocks, props)
 		}
-		blocks = append(blocks, props)
-	}
-	if len(blocks) != 0 && len(blocks) != len(hdr.args) {
-		return &ParseError{Section: "cmd services", Msg: fmt.Sprintf("systemctl show printed %d blocks for %d services", len(blocks), len(hdr.args))}
+		if len(blocks) != len(hdr.args) {
+			return &ParseError{Section: "cmd services", Msg: fmt.Sprintf("systemctl show printed %d blocks for %d services", len(blocks), len(hdr.args))}
+		}
 	}
 	for i, name := range hdr.args {
-		st := ServiceState{Known: true}
-		if i < len(blocks) {
-			st.ActiveState = blocks[i]["ActiveState"]
-			st.EnabledState = blocks[i]["UnitFileState"]
+		var st ServiceState
+		if blocks != nil {
+			st = ServiceState{Known: true, ActiveState: blocks[i]["ActiveState"], EnabledState: blocks[i]["UnitFileState"]}
 			if blocks[i]["LoadState"] == "not-found" && st.EnabledState == "" {
 				st.EnabledState = "not-found"
+			}
+		} else if a := cmds["svc-active:"+name]; a != nil && !a.missing {
+			st = ServiceState{Known: true, ActiveState: firstLine(a.stdout)}
+			if e := cmds["svc-enabled:"+name]; e != nil && !e.missing {
+				st.EnabledState = firstLine(e.stdout)
 			}
 		}
 		st.Active = st.ActiveState == "active"

@@ -100,12 +100,13 @@ func fullDoc() []byte {
 		"out ipvsadm-list", "="+ipvsListOut, "cmd ipvsadm-list rc=0",
 		"out ipvsadm-stats", "cmd ipvsadm-stats rc=0",
 		"out iptables-nat", "="+natOut, "cmd iptables-nat rc=0",
-		"file /etc/keepalived/keepalived.conf exists=1", "=global_defs\n",
+		"file /etc/keepalived/keepalived.conf regular",
 		"file /etc/sysctl.d/90-clusterctl.conf exists=0",
 		"manifest present", "=file /etc/keepalived/keepalived.conf\n\nipvs -t 192.168.47.128:80",
 		"services keepalived nginx",
 		"out services", "=LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n\nLoadState=loaded\nActiveState=inactive\nUnitFileState=disabled\n", "cmd services rc=0",
 		"out stat", "=640 root root 12 /etc/keepalived/keepalived.conf\n", "cmd stat rc=0",
+		"content /etc/keepalived/keepalived.conf", "=global_defs\n",
 		"lock absent",
 		"some-future-section with args", "=ignored\n",
 		"proc keepalived 3", "proc nginx 0",
@@ -199,8 +200,9 @@ func TestParseStatuses(t *testing.T) {
 }
 
 func TestParseHexEncoding(t *testing.T) {
-	// "\n<token> file /etc/x exists=1\nab\n\n<token> end\n" as od -An -v -tx1 prints it.
-	stream := "\n" + testToken + " file /etc/x exists=1\nab\n\n" + testToken + " end\n"
+	// "\n<token> file /etc/x regular\n\n<token> content /etc/x\nab\n\n<token> end\n"
+	// as od -An -v -tx1 prints it.
+	stream := "\n" + testToken + " file /etc/x regular\n\n" + testToken + " content /etc/x\nab\n\n" + testToken + " end\n"
 	var od strings.Builder
 	for i := 0; i < len(stream); i++ {
 		fmt.Fprintf(&od, " %02x", stream[i])
@@ -281,9 +283,16 @@ func TestParseServices(t *testing.T) {
 			}, false},
 		{"no systemctl", factstest.New(testToken).Section("services a b", "").Missing("services").Bytes(),
 			map[string]ServiceState{"a": {}, "b": {}}, false},
-		{"systemd not running", factstest.New(testToken).Section("services a", "").
-			Cmd("services", 1, "", "System has not been booted with systemd as init system (PID 1). Can't operate.\n").Bytes(),
-			map[string]ServiceState{"a": {Known: true}}, false},
+		{"systemd not running: is-active and is-enabled", factstest.New(testToken).Section("services a b", "").
+			Cmd("services", 1, "", "System has not been booted with systemd as init system (PID 1). Can't operate.\n").
+			Cmd("svc-active:a", 3, "", "System has not been booted with systemd as init system (PID 1). Can't operate.\n").
+			Cmd("svc-enabled:a", 0, "enabled\n", "").
+			Cmd("svc-active:b", 3, "inactive\n", "").
+			Cmd("svc-enabled:b", 1, "disabled\n", "").Bytes(),
+			map[string]ServiceState{
+				"a": {Known: true, Enabled: true, EnabledState: "enabled"},
+				"b": {Known: true, ActiveState: "inactive", EnabledState: "disabled"},
+			}, false},
 		{"block missing", factstest.New(testToken).Section("services a b", "").
 			Cmd("services", 0, "LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n", "").Bytes(), nil, true},
 	}
@@ -308,19 +317,22 @@ func TestParseServices(t *testing.T) {
 }
 
 func TestParseFileMetadata(t *testing.T) {
-	big := strings.Repeat("a", MaxFileSize+1)
 	h, err := Parse(factstest.New(testToken).
-		File("/big", 0o644, big).
-		Section("file /unread exists=1", "partial").
-		Section("file /dir exists=1", "").
+		Section("file /big regular", "").
+		Section("file /unread regular", "").
+		Section("file /gone regular", "").
+		Section("file /changed regular", "").
+		Cmd("stat", 0, fmt.Sprintf("644 root root %d /big\n600 root root 5 /unread\n644 root root 3 /changed\n", MaxFileSize+1), "").
+		Section("content /changed", "abcd").
 		Bytes(), testToken)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]FileFact{
-		"/big":    {Exists: true, Mode: 0o644, Owner: "root", Group: "root", Size: MaxFileSize + 1, TooLarge: true},
-		"/unread": {Exists: true, Error: true},
-		"/dir":    {Exists: true, Error: true},
+		"/big":     {Exists: true, Mode: 0o644, Owner: "root", Group: "root", Size: MaxFileSize + 1, TooLarge: true},
+		"/unread":  {Exists: true, Error: true},
+		"/gone":    {Exists: true, Error: true},
+		"/changed": {Exists: true, Error: true},
 	}
 	if d := cmp.Diff(want, h.Files); d != "" {
 		t.Errorf("files (-want +got):\n%s", d)
@@ -484,7 +496,7 @@ func FuzzParse(f *testing.F) {
 // FuzzParseStream fuzzes the decoded stream of sections: FuzzParse mostly
 // meets base64 errors before it reaches the sections.
 func FuzzParseStream(f *testing.F) {
-	f.Add([]byte("\n" + testToken + " begin\n\n" + testToken + " file /etc/x exists=1\nabc\n" + testToken + " out stat\n644 root root 3 /etc/x\n\n" + testToken + " cmd stat rc=0\n\n" + testToken + " end\n"))
+	f.Add([]byte("\n" + testToken + " begin\n\n" + testToken + " file /etc/x regular\n\n" + testToken + " out stat\n644 root root 3 /etc/x\n\n" + testToken + " cmd stat rc=0\n\n" + testToken + " content /etc/x\nabc\n" + testToken + " end\n"))
 	f.Add([]byte("\n" + testToken + " services a b\n\n" + testToken + " out services\nActiveState=active\n\nLoadState=not-found\n\n" + testToken + " cmd services rc=0\n\n" + testToken + " end\n"))
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		h, err := Parse(factstest.Encode(testToken, stream), testToken)

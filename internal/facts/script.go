@@ -3,7 +3,6 @@ package facts
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -16,13 +15,13 @@ import (
 // parser drops exactly that one newline). run runs a command with stdin
 // from /dev/null (the script itself arrives on stdin): its stdout goes
 // straight into the stream as section "out NAME"; section "cmd NAME rc=N"
-// follows with its stderr (captured by the command substitution, which
-// costs no extra process: the shell execs the command in the forked
-// child). rd copies a small text file with shell builtins only; rf
-// reports such a file the way run reports a command. f reports one
-// regular file: its content (up to MAXSIZE+1 bytes, so the parser can
-// tell a file that is too large) and, once, at the end, the metadata of
-// all of them from a single stat.
+// follows with its stderr (captured by the command substitution, which in
+// dash and busybox sh costs no extra process: the shell execs the command
+// in the forked child; bash forks once more). rd copies a small text file
+// with shell builtins only; rf reports such a file the way run reports a
+// command. f notes one path: what is there, and for a regular file a
+// "regular" header; the files' metadata and contents come later (see
+// Script). sc reads one sysctl's value (its first line).
 const scriptHead = `set -f
 LC_ALL=C
 export LC_ALL
@@ -42,6 +41,7 @@ run() {
 	shift
 	if ! command -v "$1" >/dev/null 2>&1; then
 		h cmd "$_n" missing
+		_rc=127
 		return
 	fi
 	h out "$_n"
@@ -56,13 +56,13 @@ rd() {
 	done <"$1"
 }
 rf() {
-	if [ -r "$2" ]; then
+	if [ -f "$2" ]; then
 		h out "$1"
-		rd "$2"
-		h cmd "$1" rc=0
+		rd "$2" 2>/dev/null
+		h cmd "$1" "rc=$?"
 	else
 		h cmd "$1" rc=1
-		printf '%s: cannot read\n' "$2"
+		printf '%s: not a regular file\n' "$2"
 	fi
 }
 SEEN=
@@ -78,13 +78,14 @@ f() {
 		h file "$1" type=other
 		return
 	fi
-	h file "$1" exists=1
-	head -c MAXSIZE1 "$1" 2>/dev/null </dev/null && FL="$FL $1"
+	h file "$1" regular
+	FL="$FL $1"
 }
 sc() {
-	if [ -r "$2" ]; then
+	_v=
+	if [ -f "$2" ] && { IFS= read -r _v <"$2" || [ -n "$_v" ]; } 2>/dev/null; then
 		h sysctl "$1" ok
-		rd "$2"
+		printf '%s\n' "$_v"
 	else
 		h sysctl "$1" missing
 	fi
@@ -148,7 +149,7 @@ func Script(req Request, token string) (string, error) {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("# clusterctl facts script v2 (generated)\nB=%s\n", token)
-	b.WriteString(strings.Replace(scriptHead, "MAXSIZE1", strconv.Itoa(MaxFileSize+1), 1))
+	b.WriteString(scriptHead)
 	// The outer document: a header naming the encoding, the encoded
 	// stream, and a trailer, so that a stream cut short is told apart
 	// from noise.
@@ -244,13 +245,42 @@ fi
 `, MaxFileSize, maxManifestFiles)
 	// One systemctl call for all services; "services" names them in the
 	// order of systemctl's blocks. SV holds only checked names: unquoted,
-	// it splits into one argument per service (set -f is on).
+	// it splits into one argument per service (set -f is on). Where
+	// systemd does not run (a container, a chroot) show fails, while
+	// is-active and is-enabled still answer from the unit files: they are
+	// then asked service by service.
 	b.WriteString(`h services $SV
 set -- $SV
-[ $# -eq 0 ] || run services systemctl show -p LoadState -p ActiveState -p UnitFileState "$@"
-set -- $FL
-[ $# -eq 0 ] || run stat stat -L -c '%a %U %G %s %n' "$@"
+if [ $# -gt 0 ]; then
+	run services systemctl show -p LoadState -p ActiveState -p UnitFileState "$@"
+	if [ "$_rc" != 0 ] && [ "$_rc" != 127 ]; then
+		for _s in "$@"; do
+			run "svc-active:$_s" systemctl is-active "$_s"
+			run "svc-enabled:$_s" systemctl is-enabled "$_s"
+		done
+	fi
+fi
 `)
+	// The regular files: one stat for all of them, then the content of
+	// each that is not too large. FL and the stat output hold checked
+	// paths only (no whitespace), so both split into words.
+	w(`set -- $FL
+if [ $# -gt 0 ]; then
+	h out stat
+	_st=$(stat -L -c '%%a %%U %%G %%s %%n' "$@" 2>/dev/null </dev/null)
+	_rc=$?
+	printf '%%s\n' "$_st"
+	h cmd stat "rc=$_rc"
+	set -- $_st
+	while [ $# -ge 5 ]; do
+		if [ "$4" -le %d ] 2>/dev/null; then
+			h content "$5"
+			head -c %d "$5" 2>/dev/null </dev/null
+		fi
+		shift 5
+	done
+fi
+`, MaxFileSize, MaxFileSize+1)
 	w("L=%s\n", shQuote(lock))
 	b.WriteString(`if [ -f "$L" ]; then
 	h lock present

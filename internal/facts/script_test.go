@@ -135,7 +135,7 @@ func TestScriptRunsForReal(t *testing.T) {
 
 	req := Request{
 		Files:        []string{conf, hostile, empty, big, sub, missing},
-		Sysctls:      []string{"net.ipv4.ip_forward", "net.ipv4.no_such_key_clusterctl"},
+		Sysctls:      []string{"net.ipv4.ip_forward", "net.ipv4.no_such_key_clusterctl", "net.ipv4.conf"},
 		Services:     []string{"keepalived"},
 		Packages:     []string{"keepalived", "no-such-package-clusterctl", "dpkg"},
 		Processes:    []string{"go"},
@@ -207,8 +207,15 @@ func TestScriptRunsForReal(t *testing.T) {
 			if h.Lock != "holder=alice pid=42\n" || !h.LockPresent {
 				t.Errorf("lock = %q", h.Lock)
 			}
-			if !h.MissingSysctls["net.ipv4.no_such_key_clusterctl"] {
-				t.Errorf("missing sysctl not reported: %v", h.MissingSysctls)
+			if !h.MissingSysctls["net.ipv4.no_such_key_clusterctl"] || !h.MissingSysctls["net.ipv4.conf"] {
+				t.Errorf("missing sysctl (or a directory) not reported missing: %v", h.MissingSysctls)
+			}
+			// Whether or not systemd runs here (show, or is-active and
+			// is-enabled), the state is systemctl's.
+			if want, err := exec.Command("systemctl", "is-enabled", "keepalived").Output(); err == nil || len(want) > 0 {
+				if got := h.Services["keepalived"].EnabledState; got != strings.TrimSpace(string(want)) {
+					t.Errorf("keepalived enabled state = %q, systemctl is-enabled says %q", got, want)
+				}
 			}
 			if v, ok := h.Sysctls["net.ipv4.ip_forward"]; ok == h.MissingSysctls["net.ipv4.ip_forward"] || ok && v != "0" && v != "1" {
 				t.Errorf("ip_forward = %q (present %v), missing %v", v, ok, h.MissingSysctls)

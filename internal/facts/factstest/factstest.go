@@ -16,7 +16,12 @@ import (
 type Doc struct {
 	token string
 	inner bytes.Buffer
-	stat  []string
+	files []file
+}
+
+type file struct {
+	path, content string
+	mode          uint32
 }
 
 // New starts a document for boundary token (see facts.NewToken).
@@ -45,11 +50,11 @@ func (d *Doc) Missing(name string) *Doc {
 }
 
 // File adds a regular file owned by root:root with the given permission
-// bits and content; its metadata is reported by the one stat command that
-// Bytes adds.
+// bits and content; Bytes reports its metadata in the one stat command
+// and then its content, as the script does.
 func (d *Doc) File(path string, mode uint32, content string) *Doc {
-	d.Section("file "+path+" exists=1", content)
-	d.stat = append(d.stat, fmt.Sprintf("%o root root %d %s\n", mode, len(content), path))
+	d.Section("file "+path+" regular", "")
+	d.files = append(d.files, file{path: path, content: content, mode: mode})
 	return d
 }
 
@@ -80,12 +85,20 @@ func (d *Doc) Services(svcs ...Service) *Doc {
 	return d
 }
 
-// Bytes ends the document (the stat of the files added with File, then
-// the end section) and returns it encoded, as the script prints it.
+// Bytes ends the document (the stat and the contents of the files added
+// with File, then the end section) and returns it encoded, as the script
+// prints it.
 func (d *Doc) Bytes() []byte {
-	if len(d.stat) > 0 {
-		d.Cmd("stat", 0, strings.Join(d.stat, ""), "")
-		d.stat = nil
+	if len(d.files) > 0 {
+		var stat strings.Builder
+		for _, f := range d.files {
+			fmt.Fprintf(&stat, "%o root root %d %s\n", f.mode, len(f.content), f.path)
+		}
+		d.Cmd("stat", 0, stat.String(), "")
+		for _, f := range d.files {
+			d.Section("content "+f.path, f.content)
+		}
+		d.files = nil
 	}
 	d.Section("end", "")
 	return Encode(d.token, d.inner.Bytes())
