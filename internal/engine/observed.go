@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/state"
@@ -22,7 +24,14 @@ func Observed(f *facts.Host) *plan.Observed {
 		o.Packages[p] = true
 	}
 	for path, ff := range f.Files {
-		o.Files[path] = plan.ObservedFile{Exists: ff.Exists && !ff.Other, Content: ff.Content, Mode: ff.Mode & 0o7777, Owner: ff.Owner, Group: ff.Group}
+		of := plan.ObservedFile{Exists: ff.Exists && !ff.Other, Content: ff.Content, Mode: ff.Mode & 0o7777, Owner: ff.Owner, Group: ff.Group, Size: ff.Size}
+		switch {
+		case ff.TooLarge:
+			of.Unread = fmt.Sprintf("larger than %d bytes", facts.MaxFileSize)
+		case ff.Error:
+			of.Unread, of.NoMetadata = "could not be read", true
+		}
+		o.Files[path] = of
 	}
 	for name, s := range f.Services {
 		o.Services[name] = plan.ServiceState{Active: s.Active, Enabled: s.Enabled}

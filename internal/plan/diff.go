@@ -46,6 +46,12 @@ type ObservedFile struct {
 	Mode    uint32
 	Owner   string
 	Group   string
+	Size    int64
+	// Unread says why Content is not known ("" when it is): the file is
+	// too large to gather, or could not be read. NoMetadata is true when
+	// Mode, Owner, Group and Size are not known either.
+	Unread     string
+	NoMetadata bool
 }
 
 // ServiceState is a service's live state.
@@ -210,11 +216,13 @@ func (d *differ) files() {
 			continue
 		}
 		var details []string
-		contentChanged := !bytes.Equal(have.Content, f.Content)
-		if have.Mode != f.Mode {
+		contentChanged := have.Unread != "" || !bytes.Equal(have.Content, f.Content)
+		if have.NoMetadata {
+			details = append(details, "mode and owner not known; set to "+config.FormatMode(f.Mode)+", "+f.Owner+":"+f.Group)
+		} else if have.Mode != f.Mode {
 			details = append(details, fmt.Sprintf("mode %s → %s", config.FormatMode(have.Mode), config.FormatMode(f.Mode)))
 		}
-		if have.Owner != f.Owner || have.Group != f.Group {
+		if !have.NoMetadata && (have.Owner != f.Owner || have.Group != f.Group) {
 			details = append(details, fmt.Sprintf("owner %s:%s → %s:%s", have.Owner, have.Group, f.Owner, f.Group))
 		}
 		if !contentChanged && len(details) == 0 {
@@ -223,6 +231,10 @@ func (d *differ) files() {
 		c := Change{Kind: KindFile, Key: f.Path, Action: Update, File: &f, Sensitive: f.Sensitive}
 		if contentChanged {
 			switch {
+			case have.Unread != "":
+				// No diff can be shown; the plan says so rather than
+				// diffing against an empty file.
+				details = append(details, "current content not known ("+have.Unread+"); replaced with "+fmt.Sprintf("%d bytes", len(f.Content)))
 			case f.HideContent:
 				details = append(details, "content changed; not shown: built from a sensitive value")
 			default:
@@ -247,8 +259,14 @@ func (d *differ) files() {
 			continue
 		}
 		if have, ok := d.have.Files[p]; ok && have.Exists {
-			d.add(Change{Kind: KindFile, Key: p, Action: Delete, Before: fmt.Sprintf("%d bytes", len(have.Content)),
-				File: &state.File{Path: p}})
+			before := fmt.Sprintf("%d bytes", len(have.Content))
+			switch {
+			case have.NoMetadata:
+				before = "size not known: " + have.Unread
+			case have.Unread != "":
+				before = fmt.Sprintf("%d bytes", have.Size)
+			}
+			d.add(Change{Kind: KindFile, Key: p, Action: Delete, Before: before, File: &state.File{Path: p}})
 		}
 	}
 }

@@ -346,6 +346,41 @@ func TestDiffFilePayloadsAndDiffs(t *testing.T) {
 	}
 }
 
+// TestDiffUnreadFiles: a file whose content could not be gathered is
+// planned as replaced, saying why, never diffed against an empty file; an
+// unreadable one claims no mode or owner.
+func TestDiffUnreadFiles(t *testing.T) {
+	desired := &state.Host{Name: "h", Files: []state.File{file("/etc/big", "small now\n", 0o644), file("/etc/unread", "x\n", 0o600)}}
+	big := have("", 0o644)
+	big.Content, big.Size, big.Unread = nil, 2<<20, "larger than 1048576 bytes"
+	obs := &Observed{
+		Files: map[string]ObservedFile{
+			"/etc/big":    big,
+			"/etc/unread": {Exists: true, Unread: "could not be read", NoMetadata: true},
+			"/etc/old":    {Exists: true, Unread: "could not be read", NoMetadata: true},
+			"/etc/old2":   big,
+		},
+		Manifest: []state.ManifestEntry{{Kind: state.ManifestFile, Key: "/etc/old"}, {Kind: state.ManifestFile, Key: "/etc/old2"}},
+	}
+	hp := Diff(desired, obs, secret.Masker{})
+	want := []string{
+		"~ file /etc/big (current content not known (larger than 1048576 bytes); replaced with 10 bytes)",
+		"~ file /etc/unread (mode and owner not known; set to 0600, root:root; current content not known (could not be read); replaced with 2 bytes)",
+		"- file /etc/old [size not known: could not be read => ]",
+		"- file /etc/old2 [2097152 bytes => ]",
+	}
+	var got []string
+	for _, c := range hp.Changes {
+		got = append(got, line(c))
+		if c.Diff != "" {
+			t.Errorf("%s: diff shown for a file whose content is not known:\n%s", c.Key, c.Diff)
+		}
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("changes (-want +got):\n%s", d)
+	}
+}
+
 func TestDiffSensitiveFile(t *testing.T) {
 	const conf = "/etc/keepalived/keepalived.conf"
 	const oldSecret, newSecret = "aminglin", "s3cr3t-n"
