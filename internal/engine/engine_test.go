@@ -167,7 +167,7 @@ func TestObserved(t *testing.T) {
 		Routes:    f.Routes,
 		Files: map[string]plan.ObservedFile{
 			"/usr/local/sbin/check": {Exists: true, Mode: 0o4755, Owner: "root", Group: "root", Content: []byte("x")},
-			"/etc/dir":              {},
+			"/etc/dir":              {NotRegular: true},
 			"/etc/missing":          {},
 			"/etc/big":              {Exists: true, Mode: 0o644, Owner: "root", Group: "adm", Size: 5 << 20, Unread: "larger than 1048576 bytes"},
 			"/etc/unread":           {Exists: true, Unread: "could not be read", NoMetadata: true},

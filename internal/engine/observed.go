@@ -24,7 +24,7 @@ func Observed(f *facts.Host) *plan.Observed {
 		o.Packages[p] = true
 	}
 	for path, ff := range f.Files {
-		of := plan.ObservedFile{Exists: ff.Exists && !ff.Other, Content: ff.Content, Mode: ff.Mode & 0o7777, Owner: ff.Owner, Group: ff.Group, Size: ff.Size}
+		of := plan.ObservedFile{Exists: ff.Exists && !ff.Other, NotRegular: ff.Other, Content: ff.Content, Mode: ff.Mode & 0o7777, Owner: ff.Owner, Group: ff.Group, Size: ff.Size}
 		switch {
 		case ff.TooLarge:
 			of.Unread = fmt.Sprintf("larger than %d bytes", facts.MaxFileSize)

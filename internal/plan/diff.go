@@ -52,6 +52,9 @@ type ObservedFile struct {
 	// Mode, Owner, Group and Size are not known either.
 	Unread     string
 	NoMetadata bool
+	// NotRegular is true when something other than a regular file (a
+	// directory, a device) is at the path; Exists is then false.
+	NotRegular bool
 }
 
 // ServiceState is a service's live state.
@@ -205,6 +208,9 @@ func (d *differ) files() {
 		want[f.Path] = true
 		have, ok := d.have.Files[f.Path]
 		if !ok || !have.Exists {
+			if have.NotRegular {
+				d.note("%s is not a regular file on this host (a directory?); creating the file will fail until it is removed", f.Path)
+			}
 			c := Change{Kind: KindFile, Key: f.Path, Action: Create, File: &f, Sensitive: f.Sensitive,
 				After: fmt.Sprintf("%d bytes, mode %s, %s:%s", len(f.Content), config.FormatMode(f.Mode), f.Owner, f.Group),
 				Diff:  d.unified(nil, f.Content, f.Path, false)}

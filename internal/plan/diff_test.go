@@ -348,9 +348,9 @@ func TestDiffFilePayloadsAndDiffs(t *testing.T) {
 
 // TestDiffUnreadFiles: a file whose content could not be gathered is
 // planned as replaced, saying why, never diffed against an empty file; an
-// unreadable one claims no mode or owner.
+// unreadable one claims no mode or owner; a directory in the way is noted.
 func TestDiffUnreadFiles(t *testing.T) {
-	desired := &state.Host{Name: "h", Files: []state.File{file("/etc/big", "small now\n", 0o644), file("/etc/unread", "x\n", 0o600)}}
+	desired := &state.Host{Name: "h", Files: []state.File{file("/etc/big", "small now\n", 0o644), file("/etc/unread", "x\n", 0o600), file("/etc/dir", "y\n", 0o644)}}
 	big := have("", 0o644)
 	big.Content, big.Size, big.Unread = nil, 2<<20, "larger than 1048576 bytes"
 	obs := &Observed{
@@ -359,6 +359,7 @@ func TestDiffUnreadFiles(t *testing.T) {
 			"/etc/unread": {Exists: true, Unread: "could not be read", NoMetadata: true},
 			"/etc/old":    {Exists: true, Unread: "could not be read", NoMetadata: true},
 			"/etc/old2":   big,
+			"/etc/dir":    {NotRegular: true},
 		},
 		Manifest: []state.ManifestEntry{{Kind: state.ManifestFile, Key: "/etc/old"}, {Kind: state.ManifestFile, Key: "/etc/old2"}},
 	}
@@ -366,13 +367,17 @@ func TestDiffUnreadFiles(t *testing.T) {
 	want := []string{
 		"~ file /etc/big (current content not known (larger than 1048576 bytes); replaced with 10 bytes)",
 		"~ file /etc/unread (mode and owner not known; set to 0600, root:root; current content not known (could not be read); replaced with 2 bytes)",
+		"+ file /etc/dir [ => 2 bytes, mode 0644, root:root]",
 		"- file /etc/old [size not known: could not be read => ]",
 		"- file /etc/old2 [2097152 bytes => ]",
+	}
+	if len(hp.Notes) != 1 || !strings.Contains(hp.Notes[0], "/etc/dir is not a regular file") {
+		t.Errorf("notes = %q, want one about /etc/dir", hp.Notes)
 	}
 	var got []string
 	for _, c := range hp.Changes {
 		got = append(got, line(c))
-		if c.Diff != "" {
+		if c.Diff != "" && c.Key != "/etc/dir" {
 			t.Errorf("%s: diff shown for a file whose content is not known:\n%s", c.Key, c.Diff)
 		}
 	}
