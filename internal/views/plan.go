@@ -42,6 +42,13 @@ func PlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 		}
 		s := p.Summary()
 		fmt.Fprintf(&b, "\n%sPlan:%s %d to add, %d to change, %d to destroy.\n", c.bold, c.reset, s.Add, s.Change, s.Destroy)
+		if n := len(p.Errors); n > 0 {
+			hosts := "hosts"
+			if n == 1 {
+				hosts = "host"
+			}
+			fmt.Fprintf(&b, "%sThis plan is incomplete:%s %d %s could not be planned (see below), and it cannot be applied.\n", c.red+c.bold, c.reset, n, hosts)
+		}
 	}
 	for _, e := range p.Errors {
 		fmt.Fprintf(&b, "\n%sError:%s %s: %s\n", c.red+c.bold, c.reset, e.Host, e.Error)
