@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"golang.org/x/crypto/argon2"
 
@@ -103,6 +104,10 @@ func Build(steps []Step, inputs map[string]Input, masker secret.Masker, salt []b
 			continue
 		}
 		hp := Diff(in.Desired, in.Observed, masker)
+		if len(hp.Blockers) > 0 {
+			p.Errors = append(p.Errors, HostError{Host: s.Host, Error: masker.String(strings.Join(hp.Blockers, "; "))})
+			continue
+		}
 		hp.Role = s.Role
 		hp.Fingerprint = in.Fingerprint
 		p.Hosts = append(p.Hosts, hp)

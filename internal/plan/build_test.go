@@ -117,6 +117,26 @@ func TestBuildHostError(t *testing.T) {
 	}
 }
 
+// TestBuildBlockers: a directory where a managed file goes makes the host
+// an error (apply could only fail there, half-way), not a change.
+func TestBuildBlockers(t *testing.T) {
+	in := map[string]Input{
+		"x": {Desired: &state.Host{Name: "x", Files: []state.File{{Path: "/etc/app.conf", Content: []byte("a\n"), Mode: 0o644, Owner: "root", Group: "root"}}},
+			Observed: &Observed{Files: map[string]ObservedFile{"/etc/app.conf": {NotRegular: true}}}},
+		"y": {Desired: &state.Host{Name: "y"}, Observed: &Observed{}},
+	}
+	p, err := Build([]Step{{Host: "x"}, {Host: "y"}}, in, secret.Masker{}, testSalt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Applyable() || len(p.Errors) != 1 || p.Errors[0].Host != "x" || !strings.Contains(p.Errors[0].Error, "/etc/app.conf is not a regular file") {
+		t.Errorf("errors = %+v, want one for x about /etc/app.conf", p.Errors)
+	}
+	if p.Host("x") != nil || p.Host("y") == nil {
+		t.Errorf("planned hosts: %+v", p.Hosts)
+	}
+}
+
 func TestSummary(t *testing.T) {
 	p := &Plan{Hosts: []HostPlan{
 		{Host: "a", Changes: []Change{{Action: Create}, {Action: Create}, {Action: Update}}},

@@ -209,7 +209,7 @@ func (d *differ) files() {
 		have, ok := d.have.Files[f.Path]
 		if !ok || !have.Exists {
 			if have.NotRegular {
-				d.note("%s is not a regular file on this host (a directory?); creating the file will fail until it is removed", f.Path)
+				d.hp.Blockers = append(d.hp.Blockers, fmt.Sprintf("%s is not a regular file on this host (a directory?); remove it, or manage another path", f.Path))
 			}
 			c := Change{Kind: KindFile, Key: f.Path, Action: Create, File: &f, Sensitive: f.Sensitive,
 				After: fmt.Sprintf("%d bytes, mode %s, %s:%s", len(f.Content), config.FormatMode(f.Mode), f.Owner, f.Group),

@@ -348,7 +348,8 @@ func TestDiffFilePayloadsAndDiffs(t *testing.T) {
 
 // TestDiffUnreadFiles: a file whose content could not be gathered is
 // planned as replaced, saying why, never diffed against an empty file; an
-// unreadable one claims no mode or owner; a directory in the way is noted.
+// unreadable one claims no mode or owner; a directory in the way blocks
+// the host (see TestBuildBlockers).
 func TestDiffUnreadFiles(t *testing.T) {
 	desired := &state.Host{Name: "h", Files: []state.File{file("/etc/big", "small now\n", 0o644), file("/etc/unread", "x\n", 0o600), file("/etc/dir", "y\n", 0o644)}}
 	big := have("", 0o644)
@@ -371,8 +372,8 @@ func TestDiffUnreadFiles(t *testing.T) {
 		"- file /etc/old [size not known: could not be read => ]",
 		"- file /etc/old2 [2097152 bytes => ]",
 	}
-	if len(hp.Notes) != 1 || !strings.Contains(hp.Notes[0], "/etc/dir is not a regular file") {
-		t.Errorf("notes = %q, want one about /etc/dir", hp.Notes)
+	if len(hp.Blockers) != 1 || !strings.Contains(hp.Blockers[0], "/etc/dir is not a regular file") {
+		t.Errorf("blockers = %q, want one about /etc/dir", hp.Blockers)
 	}
 	var got []string
 	for _, c := range hp.Changes {

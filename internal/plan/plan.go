@@ -126,6 +126,10 @@ type HostPlan struct {
 	// Notes are things a person should know that are not changes, e.g. an
 	// IPVS service clusterctl does not manage and leaves alone.
 	Notes []string `json:"notes,omitempty"`
+	// Blockers are conflicts on the host that apply could not resolve
+	// (a directory where a managed file goes); Build turns them into the
+	// host's error, so the plan is not applyable and nothing is changed.
+	Blockers []string `json:"-"`
 }
 
 // Plan is the plan for a cluster, hosts in apply order.
