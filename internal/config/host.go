@@ -135,6 +135,11 @@ func (d *decoder) decodeHost(blk *hcl.Block, defaults Connection) *Host {
 	return h
 }
 
+// MaxFileSize is the largest managed file: the size up to which facts
+// gathering reads a file back (facts.MaxFileSize), so that a plan can
+// compare it.
+const MaxFileSize = 1 << 20
+
 func (d *decoder) decodeFile(blk *hcl.Block) *File {
 	f := &File{Path: blk.Labels[0], DeclRange: blk.DefRange, Mode: 0o644, Owner: "root", Group: "root"}
 	if !validPath(f.Path) {
@@ -143,6 +148,9 @@ func (d *decoder) decodeFile(blk *hcl.Block) *File {
 	r := d.reader(blk.Body, fileSchema)
 	f.Ranges = r.ranges
 	f.Content = r.str("content", "")
+	if len(f.Content) > MaxFileSize {
+		r.errorf(r.ranges["content"], "File too large", "The content of %s is %d bytes; clusterctl manages files of at most %d bytes (it could not read a larger one back to compare).", f.Path, len(f.Content), MaxFileSize)
+	}
 	f.Sensitive = r.usedSensitive["content"]
 	if m := r.str("mode", ""); m != "" {
 		v, err := strconv.ParseUint(m, 8, 32)

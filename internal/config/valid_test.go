@@ -650,6 +650,30 @@ host "web1" {
 	}
 }
 
+// TestFileTooLarge: a managed file larger than facts can read back (so a
+// plan could never find it converged) is an error at its content.
+func TestFileTooLarge(t *testing.T) {
+	dir := writeConfig(t, map[string]string{
+		"one.hcl": `
+host "web1" {
+  address = "192.168.19.101"
+  file "/etc/ok" {
+    content = file("ok.txt")
+  }
+  file "/etc/big" {
+    content = file("big.txt")
+  }
+}
+`,
+		"ok.txt":  strings.Repeat("a", MaxFileSize),
+		"big.txt": strings.Repeat("a", MaxFileSize+1),
+	})
+	_, diags := NewLoader().Load(filepath.Join(dir, "one.hcl"), LoadOptions{})
+	if len(diags) != 1 || diags[0].Summary != "File too large" || diags[0].Subject == nil || diags[0].Subject.Start.Line != 8 {
+		t.Errorf("diags = %s, want one \"File too large\" at line 8", formatDiags(diags))
+	}
+}
+
 func TestLoadPathErrors(t *testing.T) {
 	empty := t.TempDir()
 	for _, path := range []string{filepath.Join(empty, "missing"), empty} {

@@ -331,3 +331,11 @@ func TestProgressfMasks(t *testing.T) {
 		t.Errorf("progress = %q", b.String())
 	}
 }
+
+// TestFileSizeLimitsAgree: the configuration accepts no managed file that
+// facts gathering could not read back in full.
+func TestFileSizeLimitsAgree(t *testing.T) {
+	if config.MaxFileSize > facts.MaxFileSize {
+		t.Errorf("config.MaxFileSize %d > facts.MaxFileSize %d: a managed file could never be found converged", config.MaxFileSize, facts.MaxFileSize)
+	}
+}

@@ -145,8 +145,9 @@ type Plan struct {
 	ConfigSalt string     `json:"config_salt"`
 	Targets    []string   `json:"targets,omitempty"` // -target hosts; empty = all
 	Hosts      []HostPlan `json:"hosts"`
-	// Errors are hosts that could not be planned (unreachable, bad facts);
-	// a plan with errors is not applyable.
+	// Errors are hosts that could not be planned (unreachable, bad facts,
+	// a conflict apply could not resolve: HostPlan.Blockers); a plan with
+	// errors is not applyable.
 	Errors []HostError `json:"errors,omitempty"`
 }
 

@@ -42,13 +42,16 @@ func PlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 		}
 		s := p.Summary()
 		fmt.Fprintf(&b, "\n%sPlan:%s %d to add, %d to change, %d to destroy.\n", c.bold, c.reset, s.Add, s.Change, s.Destroy)
-		if n := len(p.Errors); n > 0 {
-			hosts := "hosts"
-			if n == 1 {
-				hosts = "host"
-			}
-			fmt.Fprintf(&b, "%sThis plan is incomplete:%s %d %s could not be planned (see below), and it cannot be applied.\n", c.red+c.bold, c.reset, n, hosts)
+	}
+	if n := len(p.Errors); n > 0 {
+		hosts := "hosts"
+		if n == 1 {
+			hosts = "host"
 		}
+		if p.Empty() && len(p.Hosts) > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "%sThis plan is incomplete:%s %d %s could not be planned (see below), and it cannot be applied.\n", c.red+c.bold, c.reset, n, hosts)
 	}
 	for _, e := range p.Errors {
 		fmt.Fprintf(&b, "\n%sError:%s %s: %s\n", c.red+c.bold, c.reset, e.Host, e.Error)
@@ -145,11 +148,13 @@ type PlanJSON struct {
 	*plan.Plan
 	Summary plan.Summary `json:"summary"`
 	Empty   bool         `json:"no_changes"`
+	// Applyable is false when some host could not be planned (errors).
+	Applyable bool `json:"applyable"`
 }
 
 // PlanMachine prints the plan as one JSON document.
 func PlanMachine(w io.Writer, p *plan.Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(PlanJSON{Plan: p, Summary: p.Summary(), Empty: p.Empty()})
+	return enc.Encode(PlanJSON{Plan: p, Summary: p.Summary(), Empty: p.Empty(), Applyable: p.Applyable()})
 }

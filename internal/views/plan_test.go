@@ -108,6 +108,7 @@ func TestPlanGolden(t *testing.T) {
 		{"target.golden", human(t, targeted, false)},
 		{"host_errors.golden", human(t, withErrors, false)},
 		{"only_errors.golden", human(t, onlyErrors, false)},
+		{"only_errors.json.golden", machine(t, onlyErrors)},
 		{"mixed.golden", human(t, mixed, false)},
 		{"mixed.json.golden", machine(t, mixed)},
 	}
