@@ -7,7 +7,7 @@
 # table (scenario, result, seconds, proof) and exits non-zero when a scenario
 # fails, the guest crashes or the time runs out. See test/vm/README.md.
 #
-#   test/vm/run.sh [--scenarios nat,dr,tun,fullnat,ha-lvs] [--timeout SECS]
+#   test/vm/run.sh [--scenarios nat,dr,tun,fullnat,ha-lvs|batch] [--timeout SECS]
 #                  [--cache DIR] [--rebuild] [--verbose]
 #
 # Needs root on Debian 12 (x86_64) with apt sources and Go; installs

@@ -7,7 +7,8 @@
 #   CLUSTERCTL-VM-RESULT <scenario> PASS|FAIL <seconds> <proof...>
 #   CLUSTERCTL-VM-DONE <passed> <failed>
 # Scenarios: nat dr tun fullnat ha-lvs (kernel command line
-# clusterctl.scenarios=a,b limits them; default all).
+# clusterctl.scenarios=a,b limits them; default all), and batch, a
+# measurement run only when named.
 # shellcheck disable=SC2317 # check functions are called through waitfor
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -344,6 +345,65 @@ scenario_ha-lvs() {
 	proof "responses via lb2: $s"
 	only RS2 "$s" || fail "requests not served by rs2 through lb2" || return 1
 	dump lb2
+}
+
+# now prints the time in seconds with nanoseconds; took T0 prints the
+# seconds since T0.
+now() { date +%s.%N; }
+took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+# batch: what batching IPVS edits saves, on a real IPVS kernel (a
+# measurement for docs/benchmarks.md, not in the default run: run.sh
+# --scenarios batch). The same table of 20 services x 10 real servers is
+# loaded four ways into the director's IPVS (emptied before each): one
+# `ipvsadm -R` over one SSH session (what apply does past 8 edits); one SSH
+# session per rule on one multiplexed connection (what applying rule by
+# rule would cost); and, inside the machine without SSH, one ipvsadm -R
+# and one ipvsadm process per rule. Each way must give the same table.
+scenario_batch() {
+	local ex=$EX/lvs-nat rules=/tmp/vm-batch.rules s d
+	up vm-batch "$ex" || return 1
+	: >"$rules"
+	for ((s = 1; s <= 20; s++)); do
+		echo "-A -t 10.99.0.$s:80 -s rr" >>"$rules"
+		for ((d = 1; d <= 10; d++)); do
+			echo "-a -t 10.99.0.$s:80 -r 10.98.$s.$d:80 -m -w 1" >>"$rules"
+		done
+	done
+	local n
+	n=$(wc -l <"$rules")
+	on dir modprobe ip_vs || fail "modprobe ip_vs" || return 1
+	local mux=(-F "$SD/ssh_config" -o ControlMaster=auto -o "ControlPath=/tmp/vm-batch-%C" -o ControlPersist=600)
+	op ssh "${mux[@]}" dir true </dev/null || fail "ssh to dir" || return 1
+	local t0 t_batch t_each t_local t_procs want got line
+	on dir ipvsadm -C
+	t0=$(now)
+	op ssh "${mux[@]}" dir 'ipvsadm -R' <"$rules" || fail "ipvsadm -R over ssh" || return 1
+	t_batch=$(took "$t0")
+	want=$(on dir ipvsadm -S -n | sort)
+	[ "$(grep -c . <<<"$want")" -eq "$n" ] || fail "ipvsadm -R loaded $(grep -c . <<<"$want") rules, want $n" || return 1
+	on dir ipvsadm -C
+	t0=$(now)
+	while IFS= read -r line; do
+		op ssh "${mux[@]}" dir "ipvsadm $line" </dev/null || fail "ipvsadm $line over ssh" || return 1
+	done <"$rules"
+	t_each=$(took "$t0")
+	got=$(on dir ipvsadm -S -n | sort)
+	[ "$got" = "$want" ] || fail "one session per rule gave another table" || return 1
+	on dir ipvsadm -C
+	t0=$(now)
+	on dir ipvsadm -R <"$rules" || fail "ipvsadm -R in the machine" || return 1
+	t_local=$(took "$t0")
+	on dir ipvsadm -C
+	t0=$(now)
+	on dir sh -c 'while IFS= read -r l; do ipvsadm $l || exit 1; done' <"$rules" || fail "ipvsadm per rule in the machine" || return 1
+	t_procs=$(took "$t0")
+	got=$(on dir ipvsadm -S -n | sort)
+	[ "$got" = "$want" ] || fail "one process per rule gave another table" || return 1
+	on dir ipvsadm -C
+	op ssh "${mux[@]}" -O exit dir 2>/dev/null
+	proof "$n rules: one ipvsadm -R over one ssh session ${t_batch}s, one ssh session per rule ${t_each}s ($(awk -v a="$t_each" -v b="$t_batch" 'BEGIN { printf "%.0f", a / b }')x)"
+	proof "in the machine: one ipvsadm -R ${t_local}s, one ipvsadm per rule ${t_procs}s ($(awk -v a="$t_procs" -v b="$t_local" 'BEGIN { printf "%.0f", a / b }')x)"
 }
 
 want=$ALL
