@@ -8,6 +8,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/secret"
+	"github.com/clusterctl/clusterctl/internal/shell"
 )
 
 // ErrCommandFailed wraps a remote command that exited non-zero.
@@ -22,7 +23,7 @@ type runner struct {
 
 // run runs argv (each word quoted) as root.
 func (r runner) run(ctx context.Context, argv ...string) (string, error) {
-	return r.sh(ctx, nil, quoteArgv(argv))
+	return r.sh(ctx, nil, shell.Join(argv...))
 }
 
 // sh runs a shell command line as root with stdin.
@@ -39,34 +40,6 @@ func (r runner) sh(ctx context.Context, stdin []byte, command string) (string, e
 		return string(res.Stdout), fmt.Errorf("%s: %w (exit %d): %s", r.mask.String(shortCommand(command)), ErrCommandFailed, res.ExitCode, r.mask.String(msg))
 	}
 	return string(res.Stdout), nil
-}
-
-func quoteArgv(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		if safeWord(a) {
-			q[i] = a
-		} else {
-			q[i] = remote.Quote(a)
-		}
-	}
-	return strings.Join(q, " ")
-}
-
-// safeWord reports whether a word needs no shell quoting.
-func safeWord(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.ContainsRune("-_./:=,+@%", c):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // shortCommand trims a command for error messages.

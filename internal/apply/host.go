@@ -19,6 +19,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/shell"
 	"github.com/clusterctl/clusterctl/internal/state"
 )
 
@@ -128,10 +129,10 @@ func (h *hostApplier) packages(ctx context.Context, changes []plan.Change) error
 	var install string
 	switch h.observed.PackageManager {
 	case "apt":
-		install = "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends " + quoteArgv(names) +
-			" || { DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends " + quoteArgv(names) + "; }"
+		install = "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends " + shell.Join(names...) +
+			" || { DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends " + shell.Join(names...) + "; }"
 	case "dnf", "yum":
-		install = h.observed.PackageManager + " install -y " + quoteArgv(names)
+		install = h.observed.PackageManager + " install -y " + shell.Join(names...)
 	default:
 		return fmt.Errorf("cannot install %s: no supported package manager (apt, dnf, yum) found", strings.Join(names, ", "))
 	}
@@ -179,7 +180,7 @@ func (h *hostApplier) network(ctx context.Context, changes []plan.Change) error 
 		case c.Kind == plan.KindAddress && c.Action == plan.Delete:
 			_, err = h.run.run(ctx, "ip", "addr", "del", c.Address.Prefix.String(), "dev", c.Address.Dev)
 		case c.Kind == plan.KindAddress:
-			cmd := quoteArgv([]string{"ip", "addr", "replace", c.Address.Prefix.String(), "dev", c.Address.Dev})
+			cmd := shell.Join("ip", "addr", "replace", c.Address.Prefix.String(), "dev", c.Address.Dev)
 			if c.Address.Dev == "tunl0" {
 				cmd = "ip link set tunl0 up && " + cmd
 			}
@@ -301,7 +302,7 @@ func (h *hostApplier) cleanup(ctx context.Context, tmp string) {
 	_, _ = h.run.run(ctx, "rm", "-f", tmp)
 }
 
-func q(s string) string { return quoteArgv([]string{s}) }
+func q(s string) string { return shell.Quote(s) }
 
 func randomSuffix() string {
 	b := make([]byte, 6)
@@ -334,7 +335,7 @@ func (h *hostApplier) nat(ctx context.Context, changes []plan.Change) error {
 		}
 		if c.Action != plan.Delete {
 			check, insert := netfilter.JumpArgs("nat", "POSTROUTING", state.NATChain)
-			if _, err := h.run.sh(ctx, nil, "iptables "+quoteArgv(check)+" 2>/dev/null || iptables "+quoteArgv(insert)); err != nil {
+			if _, err := h.run.sh(ctx, nil, "iptables "+shell.Join(check...)+" 2>/dev/null || iptables "+shell.Join(insert...)); err != nil {
 				return err
 			}
 		}

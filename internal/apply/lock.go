@@ -11,6 +11,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/shell"
 )
 
 // LockPath is the apply lock on each host. /run is a tmpfs, so a reboot
@@ -88,7 +89,7 @@ func Lock(ctx context.Context, s *engine.Session, info LockInfo) (unlock func(co
 				return err
 			}
 			// Remove the lock only if it is still ours.
-			cmd := fmt.Sprintf("grep -q %s %s 2>/dev/null && rm -f %s; true", remote.Quote("id="+info.ID+" "), LockPath, LockPath)
+			cmd := fmt.Sprintf("grep -q %s %s 2>/dev/null && rm -f %s; true", shell.Quote("id="+info.ID+" "), LockPath, LockPath)
 			_, err = conn.Run(ctx, remote.Cmd{Command: cmd, Sudo: true})
 			return err
 		})

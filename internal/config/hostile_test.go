@@ -15,8 +15,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/render"
+	"github.com/clusterctl/clusterctl/internal/shell"
 )
 
 // hostileValues are put, one at a time, into every string attribute of
@@ -196,9 +196,9 @@ func TestHostileStrings(t *testing.T) {
 		if strings.ContainsRune(v, 0) || v == "" {
 			continue
 		}
-		out, err := exec.Command("sh", "-c", `printf '%s' `+remote.Quote(v)).Output()
+		out, err := exec.Command("sh", "-c", `printf '%s' `+shell.Quote(v)).Output()
 		if err != nil || string(out) != v {
-			t.Errorf("remote.Quote(%q) does not round-trip through sh: %q, %v", v, out, err)
+			t.Errorf("shell.Quote(%q) does not round-trip through sh: %q, %v", v, out, err)
 		}
 	}
 	t.Logf("hostile inputs: %d variants tried (%d values × every string attribute of %v), %d rejected with file:line, %d accepted and rendered safely", tried, len(hostileValues), hostileConfigs, rejected, accepted)
@@ -236,7 +236,7 @@ func hostileCheckRendered(t *testing.T, what string, cfg *config.Config, value s
 				if strings.HasPrefix(value, "-") && regexp.MustCompile(`(systemctl \w+|ps -C|pidof) '?`+regexp.QuoteMeta(value)).MatchString(content) {
 					t.Errorf("%s: %s %s: value passed as a command's option", what, hn, f.Path)
 				}
-				if strings.ContainsAny(value, ";|&$`<>\n\"' ") && !strings.Contains(content, remote.Quote(value)) {
+				if strings.ContainsAny(value, ";|&$`<>\n\"' ") && !strings.Contains(content, shell.Quote(value)) {
 					t.Errorf("%s: %s %s: value not single-quoted in the script", what, hn, f.Path)
 				}
 			}

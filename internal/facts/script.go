@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/shell"
 )
 
 // scriptHead defines the helpers every facts script uses. B is the
@@ -166,7 +168,7 @@ h pkgmgr "$PM"
 `)
 	// keepalived is always asked for: its version comes from the package.
 	pkgList := appendUnique([]string{"keepalived"}, req.Packages...)
-	pkgs := quoteAll(pkgList)
+	pkgs := shell.Join(pkgList...)
 	// dpkg-query parses the whole status database: 7 ms on a host with
 	// 800 packages. awk picks the asked-for stanzas out of the status
 	// file in a quarter of that and prints what dpkg-query would. Pending
@@ -185,12 +187,12 @@ h pkgmgr "$PM"
 	else
 		run pkg-dpkg dpkg-query -W -f '${Package}\t${Version}\t${db:Status-Abbrev}\n' %s
 	fi
-`, shQuote("pkgs="+strings.Join(pkgList, " ")), dpkgStatusAWK, pkgs)
+`, shell.Quote("pkgs="+strings.Join(pkgList, " ")), dpkgStatusAWK, pkgs)
 	w("elif command -v rpm >/dev/null 2>&1; then\n\trun pkg-rpm rpm -q --qf '%%{NAME}\\t%%{VERSION}-%%{RELEASE}\\n' %s\nfi\n", pkgs)
 	b.WriteString("run ip-addr ip -o addr show\nrun ip-link ip -o link show\n")
 	b.WriteString("run ip-route ip route show table main\nrun ip6-route ip -6 route show table main\n")
 	for _, k := range req.Sysctls {
-		w("sc %s %s\n", k, shQuote(sysctlPath(k)))
+		w("sc %s %s\n", k, shell.Quote(sysctlPath(k)))
 	}
 	// /sys/module lists every loaded module (and the built-in ones that
 	// have parameters): a glob, not a process.
@@ -214,13 +216,13 @@ fi
 run iptables-nat iptables-save -t nat
 `)
 	for _, p := range req.Files {
-		w("f %s\n", shQuote(p))
+		w("f %s\n", shell.Quote(p))
 	}
 	// SV: the services to ask systemctl about: the requested ones, then
 	// those the manifest lists (clusterctl manages or managed them), each
 	// once.
-	w("SV=%s\n", shQuote(" "+strings.Join(req.Services, " ")+" "))
-	w("M=%s\n", shQuote(manifest))
+	w("SV=%s\n", shell.Quote(" "+strings.Join(req.Services, " ")+" "))
+	w("M=%s\n", shell.Quote(manifest))
 	w(`if [ -f "$M" ]; then
 	h manifest present
 	head -c %d "$M" 2>/dev/null </dev/null
@@ -281,7 +283,7 @@ if [ $# -gt 0 ]; then
 	done
 fi
 `, MaxFileSize, MaxFileSize+1)
-	w("L=%s\n", shQuote(lock))
+	w("L=%s\n", shell.Quote(lock))
 	b.WriteString(`if [ -f "$L" ]; then
 	h lock present
 	head -c 65536 "$L" 2>/dev/null </dev/null
@@ -294,7 +296,7 @@ fi
 	}
 	b.WriteString("set +f\nfor _f in /proc/[0-9]*/comm; do\n\tIFS= read -r _c 2>/dev/null <\"$_f\" || continue\n\tcase \"$_c\" in\n")
 	for i, p := range procs {
-		w("\t%s) P%d=$((P%d + 1)) ;;\n", shQuote(p), i, i)
+		w("\t%s) P%d=$((P%d + 1)) ;;\n", shell.Quote(p), i, i)
 	}
 	b.WriteString("\tesac\ndone\nset -f\n")
 	for i, p := range procs {
@@ -302,18 +304,4 @@ fi
 	}
 	b.WriteString("h end\n} | enc\nprintf '%s done\\n' \"$B\"\n")
 	return b.String(), nil
-}
-
-// shQuote quotes s for sh. Every value is validated before it gets here;
-// quoting is a second line of defence.
-func shQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func quoteAll(items []string) string {
-	q := make([]string, len(items))
-	for i, s := range items {
-		q[i] = shQuote(s)
-	}
-	return strings.Join(q, " ")
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/clusterctl/clusterctl/internal/shell"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -105,7 +106,7 @@ func (h *hostKeys) unknownError(hostport string, key ssh.PublicKey) error {
 	if port != "22" {
 		keyscan += " -p " + port
 	}
-	keyscan += " " + Quote(host) + " >> " + Quote(file)
+	keyscan += " " + shell.Quote(host) + " >> " + shell.Quote(file)
 	return fmt.Errorf("%w: %s presented %s key %s; verify that fingerprint out of band, then run `%s` or rerun with --trust-new-host-keys",
 		ErrUnknownHost, knownhosts.Normalize(hostport), key.Type(), ssh.FingerprintSHA256(key), keyscan)
 }
@@ -119,7 +120,7 @@ func mismatchError(hostport string, key ssh.PublicKey, want []knownhosts.KnownKe
 		"but known_hosts holds %s. Someone may be intercepting the connection, or the host was reinstalled. "+
 		"Nothing was sent. If the change is expected, remove the old key with `ssh-keygen -R %s -f %s` and verify the new fingerprint",
 		ErrHostKeyMismatch, knownhosts.Normalize(hostport), key.Type(), ssh.FingerprintSHA256(key),
-		strings.Join(old, ", "), Quote(knownhosts.Normalize(hostport)), Quote(want[0].Filename))
+		strings.Join(old, ", "), shell.Quote(knownhosts.Normalize(hostport)), shell.Quote(want[0].Filename))
 }
 
 // record appends key for hostport to the first known_hosts file. The file

@@ -9,11 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/shell"
 )
 
 // sudoCommand wraps a command line for a non-root login.
 func sudoCommand(line string) string {
-	return "sudo -n sh -c " + Quote(line)
+	return "sudo -n sh -c " + shell.Quote(line)
 }
 
 // sudoExec runs line as root through `sudo -n`, turning sudo's refusal to
@@ -52,24 +54,24 @@ const notExistStatus = 44
 // The sudo file operations. Each is one command, run as root; their exact
 // strings are asserted by tests.
 func sudoReadScript(p string) string {
-	q := Quote(p)
+	q := shell.Quote(p)
 	return fmt.Sprintf("[ -e %s ] || exit %d; exec cat -- %s", q, notExistStatus, q)
 }
 
 // sudoWriteScript sets the mode before writing, so that a secret never sits
 // in a file with looser permissions than asked for, then flushes the file.
 func sudoWriteScript(p string, mode fs.FileMode) string {
-	q := Quote(p)
+	q := shell.Quote(p)
 	return fmt.Sprintf("umask 077 && : > %s && chmod %04o %s && cat > %s && { sync -- %s 2>/dev/null || sync; }",
 		q, uint32(mode.Perm()), q, q, q)
 }
 
 func sudoRenameScript(oldpath, newpath string) string {
-	return "mv -f -- " + Quote(oldpath) + " " + Quote(newpath)
+	return "mv -f -- " + shell.Quote(oldpath) + " " + shell.Quote(newpath)
 }
 
 func sudoStatScript(p string) string {
-	q := Quote(p)
+	q := shell.Quote(p)
 	return fmt.Sprintf("[ -e %s ] || exit %d; exec stat -L -c '%%f %%s %%Y' -- %s", q, notExistStatus, q)
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/shell"
 )
 
 // checkScriptView is what check.sh.tmpl renders. The *Q fields are already
@@ -37,17 +38,17 @@ func (b *hostBuilder) addCheckScript(hc *config.HealthCheck) error {
 		VRRPName:       hc.VRRPScriptName(),
 		Process:        hc.Process,
 		Service:        service,
-		ProcessQ:       shQuote(hc.Process),
-		ServiceQ:       shQuote(service),
+		ProcessQ:       shell.Quote(hc.Process),
+		ServiceQ:       shell.Quote(service),
 		Restart:        hc.Restart,
 		StopKeepalived: hc.StopKeepalived,
-		MessageQ:       shQuote(hc.Process + " down,keepalived will stop"),
+		MessageQ:       shell.Quote(hc.Process + " down,keepalived will stop"),
 	}
 	if !hc.StopKeepalived {
-		view.MessageQ = shQuote(hc.Process + " down")
+		view.MessageQ = shell.Quote(hc.Process + " down")
 	}
 	if hc.LogFile != "" {
-		view.LogFileQ = shQuote(hc.LogFile)
+		view.LogFileQ = shell.Quote(hc.LogFile)
 	}
 	content, err := b.execute("check.sh.tmpl", view)
 	if err != nil {

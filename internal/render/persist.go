@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/shell"
 	"github.com/clusterctl/clusterctl/internal/state"
 )
 
@@ -76,7 +77,7 @@ func (b *hostBuilder) addPersistence() error {
 			if err != nil {
 				return err
 			}
-			selectors = append(selectors, sel[0]+" "+shQuote(sel[1]))
+			selectors = append(selectors, sel[0]+" "+shell.Quote(sel[1]))
 		}
 	}
 	if len(sysctls) == 0 && len(b.addresses) == 0 && len(b.routes) == 0 && len(b.natRules) == 0 && len(table.Services) == 0 {
@@ -89,7 +90,7 @@ func (b *hostBuilder) addPersistence() error {
 	addrs := append([]state.Address(nil), b.addresses...)
 	sort.Slice(addrs, func(i, j int) bool { return state.AddressLess(addrs[i], addrs[j]) })
 	for _, a := range addrs {
-		view.Addresses = append(view.Addresses, a.Prefix.String()+" dev "+shQuote(a.Dev))
+		view.Addresses = append(view.Addresses, a.Prefix.String()+" dev "+shell.Quote(a.Dev))
 		view.TunnelUp = view.TunnelUp || a.Dev == tunnelDev
 	}
 	routes := append([]state.Route(nil), b.routes...)
@@ -133,7 +134,7 @@ func routeArgs(r state.Route) string {
 		s += " via " + r.Via.String()
 	}
 	if r.Dev != "" {
-		s += " dev " + shQuote(r.Dev)
+		s += " dev " + shell.Quote(r.Dev)
 	}
 	return s
 }

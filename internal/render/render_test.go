@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/clusterctl/clusterctl/internal/golden"
+	"github.com/clusterctl/clusterctl/internal/shell"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -487,8 +488,8 @@ func TestShQuote(t *testing.T) {
 		"nginx down,keepalived will stop": "'nginx down,keepalived will stop'",
 	}
 	for in, want := range tests {
-		if got := shQuote(in); got != want {
-			t.Errorf("shQuote(%q) = %s, want %s", in, got, want)
+		if got := shell.Quote(in); got != want {
+			t.Errorf("shell.Quote(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/shell"
 	"github.com/clusterctl/clusterctl/internal/state"
 )
 
@@ -53,7 +54,7 @@ func stubBin(t *testing.T, log string, stubs map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, body := range stubs {
-		writeExec(t, filepath.Join(dir, name), "#!/bin/sh\necho \""+name+" $*\" >> "+shQuote(log)+"\n"+body+"\n")
+		writeExec(t, filepath.Join(dir, name), "#!/bin/sh\necho \""+name+" $*\" >> "+shell.Quote(log)+"\n"+body+"\n")
 	}
 	return dir
 }
@@ -113,10 +114,10 @@ func TestCheckScriptBehaviour(t *testing.T) {
 			}
 			start := ""
 			if tt.startWorks {
-				start = `[ "$1" = start ] && : > ` + shQuote(up)
+				start = `[ "$1" = start ] && : > ` + shell.Quote(up)
 			}
 			bin := stubBin(t, calls, map[string]string{
-				"ps":        "[ -e " + shQuote(up) + " ] && echo ' 123 ?        00:00:00 nginx'; exit 0",
+				"ps":        "[ -e " + shell.Quote(up) + " ] && echo ' 123 ?        00:00:00 nginx'; exit 0",
 				"systemctl": start,
 				"sleep":     "",
 				"date":      "echo 20240102_03:04:05",
@@ -171,7 +172,7 @@ func TestRestoreScriptBehaviour(t *testing.T) {
 		"iptables-restore": "",
 		"iptables":         `[ "$3" = -C ] && exit 1; exit 0`, // jump missing
 		// ipvsadm: only the :22 service exists; -R records its input.
-		"ipvsadm":         `case "$*" in "-L -n -t 192.168.47.128:22") exit 0;; "-R") cat >> ` + shQuote(restored) + `; exit 0;; esac; exit 1`,
+		"ipvsadm":         `case "$*" in "-L -n -t 192.168.47.128:22") exit 0;; "-R") cat >> ` + shell.Quote(restored) + `; exit 0;; esac; exit 1`,
 		"ipvsadm-restore": "exit 1",
 	})
 	if rc, out := runScript(t, script, bin); rc != 0 {
@@ -220,9 +221,9 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 		}
 		setup := ""
 		for i, name := range ifaces {
-			setup += "ip link add " + shQuote(name) + " type veth peer name cc-peer" + string(rune('0'+i)) + " && "
+			setup += "ip link add " + shell.Quote(name) + " type veth peer name cc-peer" + string(rune('0'+i)) + " && "
 		}
-		cmd := exec.Command(unshare, "--net", "sh", "-c", setup+"exec "+shQuote(keepalived)+" -t -f "+shQuote(p))
+		cmd := exec.Command(unshare, "--net", "sh", "-c", setup+"exec "+shell.Quote(keepalived)+" -t -f "+shell.Quote(p))
 		out, err := cmd.CombinedOutput()
 		if ee, ok := err.(*exec.ExitError); ok {
 			return ee.ExitCode(), string(out)
@@ -301,7 +302,7 @@ func TestNATRulesRoundTrip(t *testing.T) {
 				if err := os.WriteFile(p, f.Content, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				load := "iptables-restore --noflush < " + shQuote(p)
+				load := "iptables-restore --noflush < " + shell.Quote(p)
 				cmd := exec.Command(unshare, "--net", "sh", "-c", load+" && "+load+" && iptables-save -t nat")
 				out, err := cmd.CombinedOutput()
 				if err != nil {

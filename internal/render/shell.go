@@ -5,16 +5,6 @@ import (
 	"strings"
 )
 
-// shQuote quotes s for a POSIX shell. Words made only of characters that
-// are never special to the shell are left bare, so that generated scripts
-// stay readable; everything else is single-quoted.
-func shQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@%+=,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // keepalivedQuote renders s as a double-quoted keepalived string. keepalived
 // has no escape sequences, so a value containing a double quote or a line
 // break cannot be rendered.

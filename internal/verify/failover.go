@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/shell"
 )
 
 // Bounds, in time units (seconds), derived from keepalived's timers. A
@@ -185,7 +185,7 @@ func (r *runner) healthCheckStep(ctx context.Context, inst *config.VRRPInstance,
 			later(r.ensureProcess(master, hc.Process, service))
 			bound := r.seconds(3*hc.Interval + restartSlack)
 			start := time.Now()
-			if err := r.exec(ctx, master, "systemctl stop "+remote.Quote(service)); err != nil {
+			if err := r.exec(ctx, master, "systemctl stop "+shell.Quote(service)); err != nil {
 				return err
 			}
 			var last map[string]probe
@@ -226,7 +226,7 @@ func (r *runner) ensureProcess(host, proc, service string) cleanup {
 			if obs[host].Procs[proc] > 0 {
 				return false, nil
 			}
-			if err := r.exec(ctx, host, "systemctl start "+remote.Quote(service)); err != nil {
+			if err := r.exec(ctx, host, "systemctl start "+shell.Quote(service)); err != nil {
 				return true, err
 			}
 			st.detailf("%s was not running on %s: started it", proc, host)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/shell"
 )
 
 // maxBody bounds how much of a response body is read.
@@ -66,7 +67,7 @@ func (r *runner) hostFetcher(host string) fetcher {
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", host, err)
 		}
-		cmd := fmt.Sprintf("curl -s -m %d %s", secs, remote.Quote("http://"+addr.String()+"/"))
+		cmd := fmt.Sprintf("curl -s -m %d %s", secs, shell.Quote("http://"+addr.String()+"/"))
 		res, err := conn.Run(ctx, remote.Cmd{Command: cmd})
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", host, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/shell"
 	"github.com/clusterctl/clusterctl/internal/state"
 	"github.com/clusterctl/clusterctl/internal/status"
 )
@@ -60,7 +61,7 @@ func probeCommand(procs []string) (string, error) {
 	}
 	b.WriteString(`for f in /proc/[0-9]*/comm; do IFS= read -r c <"$f" 2>/dev/null || continue; case "$c" in `)
 	for i, n := range names {
-		fmt.Fprintf(&b, "%s) n%d=$((n%d+1)) ;; ", remote.Quote(n), i, i)
+		fmt.Fprintf(&b, "%s) n%d=$((n%d+1)) ;; ", shell.Quote(n), i, i)
 	}
 	b.WriteString("esac; done; ")
 	for i, n := range names {

@@ -1,4 +1,4 @@
-package remote
+package shell
 
 import (
 	"os/exec"
@@ -45,5 +45,13 @@ func TestQuoteRoundTrip(t *testing.T) {
 		if string(out) != in {
 			t.Errorf("round trip of %q gave %q", in, out)
 		}
+	}
+}
+
+func TestJoin(t *testing.T) {
+	got := Join("ip", "addr", "replace", "192.168.19.100/32", "dev", "lo", "a b", "")
+	want := "ip addr replace 192.168.19.100/32 dev lo 'a b' ''"
+	if got != want {
+		t.Errorf("Join = %s, want %s", got, want)
 	}
 }
