@@ -18,8 +18,8 @@ import (
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/secret"
-	"github.com/clusterctl/clusterctl/internal/state"
 )
 
 // The director of the IPVS-at-scale benchmarks: 1,000 virtual services
@@ -79,7 +79,7 @@ func factsOutput(t ipvs.Table) []byte {
 
 // planIPVS is the planner's path for one director: parse the facts,
 // convert them to what the planner compares, diff against desired.
-func planIPVS(tb testing.TB, out []byte, desired *state.Host) plan.HostPlan {
+func planIPVS(tb testing.TB, out []byte, desired *resource.Host) plan.HostPlan {
 	f, err := facts.Parse(out, factsToken)
 	if err != nil {
 		tb.Fatal(err)
@@ -128,7 +128,7 @@ func TestOneDestinationOneEdit(t *testing.T) {
 			want := withChangedWeights(live, 0)
 			tt.edit(&want)
 			want.Normalize()
-			got := ipvsChanges(planIPVS(t, out, &state.Host{Name: "dir", IPVS: want}))
+			got := ipvsChanges(planIPVS(t, out, &resource.Host{Name: "dir", IPVS: want}))
 			if len(got) != 1 {
 				t.Fatalf("%d IPVS changes, want exactly 1: %v", len(got), got)
 			}
@@ -138,7 +138,7 @@ func TestOneDestinationOneEdit(t *testing.T) {
 		})
 	}
 	t.Run("unchanged", func(t *testing.T) {
-		if got := ipvsChanges(planIPVS(t, out, &state.Host{Name: "dir", IPVS: live})); len(got) != 0 {
+		if got := ipvsChanges(planIPVS(t, out, &resource.Host{Name: "dir", IPVS: live})); len(got) != 0 {
 			t.Errorf("%d IPVS changes for an identical table, want 0", len(got))
 		}
 	})
@@ -149,7 +149,7 @@ func TestChangedDestinationsCount(t *testing.T) {
 	live := directorTable(scaleServices, scaleDests)
 	out := factsOutput(live)
 	for _, k := range []int{1, 100, scaleServices * scaleDests} {
-		got := ipvsChanges(planIPVS(t, out, &state.Host{Name: "dir", IPVS: withChangedWeights(live, k)}))
+		got := ipvsChanges(planIPVS(t, out, &resource.Host{Name: "dir", IPVS: withChangedWeights(live, k)}))
 		if len(got) != k {
 			t.Errorf("%d changed destinations: %d IPVS changes", k, len(got))
 		}
@@ -169,7 +169,7 @@ func BenchmarkPlanIPVS10k(b *testing.B) {
 	}
 	observed := engine.Observed(f)
 	for _, k := range []int{1, 100, scaleServices * scaleDests} {
-		desired := &state.Host{Name: "dir", IPVS: withChangedWeights(live, k)}
+		desired := &resource.Host{Name: "dir", IPVS: withChangedWeights(live, k)}
 		b.Run(fmt.Sprintf("parse+diff/changed=%d", k), func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(out)))

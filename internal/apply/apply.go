@@ -14,8 +14,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
-	"github.com/clusterctl/clusterctl/internal/state"
-	"github.com/clusterctl/clusterctl/internal/status"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // Options tune an apply.
@@ -279,7 +278,7 @@ func (a *applier) checkGate(ctx context.Context, host string, runsKeepalived boo
 				return fmt.Errorf("read addresses of %s: %w", m.Host, err)
 			}
 			for _, vip := range inst.VirtualIPs {
-				if status.HoldsVIP(addrs, inst, vip.Addr()) {
+				if resource.HoldsVIP(addrs, inst.Interface, vip.Addr()) {
 					holders[vip.Addr()] = append(holders[vip.Addr()], m.Host)
 				}
 			}
@@ -304,8 +303,8 @@ func (a *applier) checkGate(ctx context.Context, host string, runsKeepalived boo
 
 // addresses returns the addresses configured on host (`ip -o addr show`),
 // read the way facts reads them; who holds a VIP is decided by
-// status.HoldsVIP, as status and verify decide it.
-func (a *applier) addresses(ctx context.Context, host string) ([]state.Address, error) {
+// resource.HoldsVIP, as status and verify decide it.
+func (a *applier) addresses(ctx context.Context, host string) ([]resource.Address, error) {
 	conn, err := a.s.Conn(ctx, host)
 	if err != nil {
 		return nil, err

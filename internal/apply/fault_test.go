@@ -33,7 +33,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // faultHost is the simulated state of one machine beyond its files, which
@@ -227,20 +227,20 @@ func (s *faultSim) handle(h *faultHost, cmd remote.Cmd) (remote.Result, error) {
 		}
 		return faultOK(s.facts(h, string(m[1])))
 	case strings.HasPrefix(c, "mkdir -p /run/lock && ( set -C"):
-		if ff, ok := h.fake.File(apply.LockPath); ok {
+		if ff, ok := h.fake.File(resource.LockPath); ok {
 			return remote.Result{ExitCode: 75, Stdout: ff.Data}, nil
 		}
-		h.fake.SetFile(apply.LockPath, cmd.Stdin, 0o600)
+		h.fake.SetFile(resource.LockPath, cmd.Stdin, 0o600)
 		return faultOK("")
 	case strings.HasPrefix(c, "grep -q "):
 		w := faultWords(c)
-		if ff, ok := h.fake.File(apply.LockPath); ok && bytes.Contains(ff.Data, []byte(w[2])) {
-			h.fake.RemoveFile(apply.LockPath)
+		if ff, ok := h.fake.File(resource.LockPath); ok && bytes.Contains(ff.Data, []byte(w[2])) {
+			h.fake.RemoveFile(resource.LockPath)
 		}
 		return faultOK("")
-	case strings.HasPrefix(c, "cat "+apply.LockPath):
-		ff, _ := h.fake.File(apply.LockPath)
-		h.fake.RemoveFile(apply.LockPath)
+	case strings.HasPrefix(c, "cat "+resource.LockPath):
+		ff, _ := h.fake.File(resource.LockPath)
+		h.fake.RemoveFile(resource.LockPath)
 		return faultOK(string(ff.Data))
 	case c == "ip -o addr show":
 		return faultOK(s.ipAddr(h))
@@ -464,7 +464,7 @@ func (h *faultHost) hasUnit(name string) bool {
 }
 
 func (s *faultSim) iptablesRestore(h *faultHost, in string) (remote.Result, error) {
-	chain := state.NATChain
+	chain := resource.NATChain
 	var rules []string
 	remove := false
 	for _, line := range strings.Split(in, "\n") {
@@ -575,21 +575,21 @@ func (s *faultSim) facts(h *faultHost, token string) string {
 	}
 	nat := "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
 	if h.natChain {
-		nat += ":" + state.NATChain + " - [0:0]\n"
+		nat += ":" + resource.NATChain + " - [0:0]\n"
 	}
 	for _, r := range h.foreignNAT {
 		nat += r + "\n"
 	}
 	if h.natJump {
-		nat += "-A POSTROUTING -j " + state.NATChain + "\n"
+		nat += "-A POSTROUTING -j " + resource.NATChain + "\n"
 	}
 	for _, r := range h.natRules {
-		nat += "-A " + state.NATChain + " " + r + "\n"
+		nat += "-A " + resource.NATChain + " " + r + "\n"
 	}
 	d.Cmd("iptables-nat", 0, nat+"COMMIT\n", "")
 	paths := slices.Clone(req.Files)
 	services := slices.Clone(req.Services)
-	man, hasManifest := h.fake.File(state.ManifestPath)
+	man, hasManifest := h.fake.File(resource.ManifestPath)
 	if hasManifest {
 		for _, line := range strings.Split(string(man.Data), "\n") {
 			if p, ok := strings.CutPrefix(line, "file "); ok {
@@ -633,7 +633,7 @@ func (s *faultSim) facts(h *faultHost, token string) string {
 		units = append(units, u)
 	}
 	d.Services(units...)
-	if l, ok := h.fake.File(apply.LockPath); ok {
+	if l, ok := h.fake.File(resource.LockPath); ok {
 		d.Section("lock present", string(l.Data))
 	} else {
 		d.Section("lock absent", "")
@@ -658,7 +658,7 @@ func faultDefaultSysctl(k string) string {
 
 // renderedFor returns the desired state of host (rendered once per call;
 // the sim is small).
-func renderedFor(t *testing.T, cfg *config.Config, host string) *state.Host {
+func renderedFor(t *testing.T, cfg *config.Config, host string) *resource.Host {
 	s, err := engine.NewSession(cfg, engine.Options{Dial: func(context.Context, remote.Target, remote.Options) (remote.Conn, error) {
 		return nil, errors.New("unused")
 	}})
@@ -914,7 +914,7 @@ func faultOne(t *testing.T, cfg *config.Config, fp faultPoint, final faultSnapsh
 			if strings.HasSuffix(path, ".tmp") {
 				target := faultTarget(path)
 				want := fs.FileMode(0o600)
-				if target == state.ManifestPath {
+				if target == resource.ManifestPath {
 					want = 0o644
 				}
 				for _, df := range desired.Files {
@@ -994,7 +994,7 @@ func faultTarget(tmp string) string {
 func faultSameFiles(a, b faultSnapshot) bool {
 	for hn := range b {
 		for p, d := range b[hn] {
-			if strings.HasPrefix(p, apply.BackupDir) || p == apply.LockPath {
+			if strings.HasPrefix(p, resource.BackupDir) || p == resource.LockPath {
 				continue
 			}
 			if !bytes.Equal(a[hn][p], d) {
@@ -1201,7 +1201,7 @@ func TestConcurrentLocksExactlyOne(t *testing.T) {
 		winner = b.ID
 	}
 	for hn, h := range s.hosts {
-		ff, ok := h.fake.File(apply.LockPath)
+		ff, ok := h.fake.File(resource.LockPath)
 		if !ok || !bytes.Contains(ff.Data, []byte("id="+winner)) {
 			t.Errorf("%s: lock = %q, want the winner's", hn, ff.Data)
 		}

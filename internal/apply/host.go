@@ -19,13 +19,9 @@ import (
 	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/shell"
-	"github.com/clusterctl/clusterctl/internal/state"
 )
-
-// BackupDir is where the previous version of every replaced or deleted
-// managed file is kept, under its absolute path plus a timestamp suffix.
-const BackupDir = "/var/lib/clusterctl/backup"
 
 // ipvsBatchThreshold is the number of IPVS edits above which they are sent
 // as one `ipvsadm -R` stream instead of one command each.
@@ -37,7 +33,7 @@ type hostApplier struct {
 	host     string
 	run      runner
 	hp       *plan.HostPlan
-	desired  *state.Host
+	desired  *resource.Host
 	observed *facts.Host
 	// counts of what was done, for the final summary.
 	done plan.Summary
@@ -212,7 +208,7 @@ func routeDst(s string, bits int) string {
 
 // files replaces each file atomically: upload to a temporary file in the
 // same directory, set owner and mode, validate it on the host, keep the
-// old version under BackupDir, then rename over the target. A failed
+// old version under resource.BackupDir, then rename over the target. A failed
 // validation removes the temporary file and leaves the old one in place.
 func (h *hostApplier) files(ctx context.Context, changes []plan.Change) error {
 	// Files a validator checks go last: keepalived -t checks that the
@@ -236,7 +232,7 @@ func (h *hostApplier) files(ctx context.Context, changes []plan.Change) error {
 
 func (h *hostApplier) file(ctx context.Context, c plan.Change) error {
 	p := c.Key
-	backup := BackupDir + p + "." + h.a.now().UTC().Format("20060102T150405Z")
+	backup := resource.BackupDir + p + "." + h.a.now().UTC().Format("20060102T150405Z")
 	backupCmd := fmt.Sprintf("if [ -e %[1]s ]; then mkdir -p %[2]s && cp -p %[1]s %[3]s; fi", q(p), q(path.Dir(backup)), q(backup))
 	if c.Action == plan.Delete {
 		_, err := h.run.sh(ctx, nil, backupCmd+" && rm -f "+q(p))
@@ -258,7 +254,7 @@ func (h *hostApplier) file(ctx context.Context, c plan.Change) error {
 		h.cleanup(ctx, tmp)
 		return err
 	}
-	if f.Validate == state.ValidateKeepalived {
+	if f.Validate == resource.ValidateKeepalived {
 		if err := h.validateKeepalived(ctx, tmp); err != nil {
 			h.cleanup(ctx, tmp)
 			return err
@@ -313,7 +309,7 @@ func randomSuffix() string {
 func (h *hostApplier) nat(ctx context.Context, changes []plan.Change) error {
 	hasJump := false
 	if h.observed.NATStatus.State == facts.StatusOK {
-		hasJump = h.observed.NAT.Jumps("POSTROUTING", state.NATChain)
+		hasJump = h.observed.NAT.Jumps("POSTROUTING", resource.NATChain)
 	}
 	for _, c := range changes {
 		var input string
@@ -323,9 +319,9 @@ func (h *hostApplier) nat(ctx context.Context, changes []plan.Change) error {
 			if hasJump {
 				from = "POSTROUTING"
 			}
-			input, err = netfilter.RemoveChain("nat", state.NATChain, from)
+			input, err = netfilter.RemoveChain("nat", resource.NATChain, from)
 		} else {
-			input, err = netfilter.RestoreChain("nat", state.NATChain, c.NAT, "")
+			input, err = netfilter.RestoreChain("nat", resource.NATChain, c.NAT, "")
 		}
 		if err != nil {
 			return err
@@ -334,7 +330,7 @@ func (h *hostApplier) nat(ctx context.Context, changes []plan.Change) error {
 			return err
 		}
 		if c.Action != plan.Delete {
-			check, insert := netfilter.JumpArgs("nat", "POSTROUTING", state.NATChain)
+			check, insert := netfilter.JumpArgs("nat", "POSTROUTING", resource.NATChain)
 			if _, err := h.run.sh(ctx, nil, "iptables "+shell.Join(check...)+" 2>/dev/null || iptables "+shell.Join(insert...)); err != nil {
 				return err
 			}
@@ -480,23 +476,23 @@ func (h *hostApplier) unitFilesChanged() bool {
 
 // manifest records what clusterctl manages on the host when that changed.
 func (h *hostApplier) manifest(ctx context.Context) error {
-	want := state.FormatManifest(state.Manifest(h.desired))
-	var have []state.ManifestEntry
+	want := resource.FormatManifest(resource.Manifest(h.desired))
+	var have []resource.ManifestEntry
 	for _, e := range h.observed.Manifest {
-		have = append(have, state.ManifestEntry{Kind: e.Kind, Key: e.Key})
+		have = append(have, resource.ManifestEntry{Kind: e.Kind, Key: e.Key})
 	}
-	if bytes.Equal(state.FormatManifest(have), want) && len(h.hp.Changes) == 0 {
+	if bytes.Equal(resource.FormatManifest(have), want) && len(h.hp.Changes) == 0 {
 		return nil
 	}
-	dir := path.Dir(state.ManifestPath)
-	tmp := state.ManifestPath + "." + randomSuffix() + ".tmp"
+	dir := path.Dir(resource.ManifestPath)
+	tmp := resource.ManifestPath + "." + randomSuffix() + ".tmp"
 	if _, err := h.run.run(ctx, "mkdir", "-p", dir); err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
 	if err := h.run.conn.WriteFile(ctx, tmp, want, 0o644); err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
-	if err := h.run.conn.Rename(ctx, tmp, state.ManifestPath); err != nil {
+	if err := h.run.conn.Rename(ctx, tmp, resource.ManifestPath); err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
 	return nil
@@ -508,17 +504,17 @@ func (h *hostApplier) manifest(ctx context.Context) error {
 // later (a dropped connection, a kill) thus never leaves a resource it
 // created unrecorded; the final manifest write trims the list.
 func (h *hostApplier) recordIntent(ctx context.Context) error {
-	have := map[state.ManifestEntry]bool{}
-	var union []state.ManifestEntry
+	have := map[resource.ManifestEntry]bool{}
+	var union []resource.ManifestEntry
 	for _, e := range h.observed.Manifest {
-		me := state.ManifestEntry{Kind: e.Kind, Key: e.Key}
+		me := resource.ManifestEntry{Kind: e.Kind, Key: e.Key}
 		if !have[me] {
 			have[me] = true
 			union = append(union, me)
 		}
 	}
 	missing := false
-	for _, e := range state.Manifest(h.desired) {
+	for _, e := range resource.Manifest(h.desired) {
 		if !have[e] {
 			have[e] = true
 			missing = true
@@ -535,10 +531,10 @@ func (h *hostApplier) recordIntent(ctx context.Context) error {
 		return union[i].Key < union[j].Key
 	})
 	// One round trip; mv within the directory is a rename(2).
-	dir := path.Dir(state.ManifestPath)
-	tmp := state.ManifestPath + "." + randomSuffix() + ".tmp"
-	cmd := fmt.Sprintf("mkdir -p %s && ( umask 022; cat > %s ) && mv -f %s %s", q(dir), q(tmp), q(tmp), q(state.ManifestPath))
-	if _, err := h.run.sh(ctx, state.FormatManifest(union), cmd); err != nil {
+	dir := path.Dir(resource.ManifestPath)
+	tmp := resource.ManifestPath + "." + randomSuffix() + ".tmp"
+	cmd := fmt.Sprintf("mkdir -p %s && ( umask 022; cat > %s ) && mv -f %s %s", q(dir), q(tmp), q(tmp), q(resource.ManifestPath))
+	if _, err := h.run.sh(ctx, resource.FormatManifest(union), cmd); err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
 	return nil

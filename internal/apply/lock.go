@@ -11,12 +11,9 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/shell"
 )
-
-// LockPath is the apply lock on each host. /run is a tmpfs, so a reboot
-// clears a lock left by a crashed apply.
-const LockPath = "/run/lock/clusterctl.lock"
 
 // ErrLockHeld is returned when another apply holds the lock of a host.
 var ErrLockHeld = errors.New("cluster is locked by another apply")
@@ -61,7 +58,7 @@ func Lock(ctx context.Context, s *engine.Session, info LockInfo) (unlock func(co
 		if err != nil {
 			return err
 		}
-		cmd := fmt.Sprintf("mkdir -p /run/lock && ( set -C; umask 077; cat > %s ) 2>/dev/null || { cat %s; exit 75; }", LockPath, LockPath)
+		cmd := fmt.Sprintf("mkdir -p /run/lock && ( set -C; umask 077; cat > %s ) 2>/dev/null || { cat %s; exit 75; }", resource.LockPath, resource.LockPath)
 		res, err := conn.Run(ctx, remote.Cmd{Command: cmd, Stdin: []byte(content), Sudo: true})
 		if err != nil {
 			return err
@@ -89,7 +86,7 @@ func Lock(ctx context.Context, s *engine.Session, info LockInfo) (unlock func(co
 				return err
 			}
 			// Remove the lock only if it is still ours.
-			cmd := fmt.Sprintf("grep -q %s %s 2>/dev/null && rm -f %s; true", shell.Quote("id="+info.ID+" "), LockPath, LockPath)
+			cmd := fmt.Sprintf("grep -q %s %s 2>/dev/null && rm -f %s; true", shell.Quote("id="+info.ID+" "), resource.LockPath, resource.LockPath)
 			_, err = conn.Run(ctx, remote.Cmd{Command: cmd, Sudo: true})
 			return err
 		})
@@ -124,7 +121,7 @@ func ForceUnlock(ctx context.Context, s *engine.Session) (map[string]string, err
 		if err != nil {
 			return err
 		}
-		res, err := conn.Run(ctx, remote.Cmd{Command: fmt.Sprintf("cat %s 2>/dev/null; rm -f %s", LockPath, LockPath), Sudo: true})
+		res, err := conn.Run(ctx, remote.Cmd{Command: fmt.Sprintf("cat %s 2>/dev/null; rm -f %s", resource.LockPath, resource.LockPath), Sudo: true})
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -15,23 +16,23 @@ import (
 // command would.
 func lockBehaviour(f *remote.Fake) {
 	f.Handle("mkdir -p /run/lock && ( set -C;", func(cmd remote.Cmd) (remote.Result, error) {
-		if held, ok := f.File(LockPath); ok {
+		if held, ok := f.File(resource.LockPath); ok {
 			return remote.Result{Stdout: held.Data, ExitCode: 75}, nil
 		}
-		f.SetFile(LockPath, cmd.Stdin, 0o600)
+		f.SetFile(resource.LockPath, cmd.Stdin, 0o600)
 		return remote.Result{}, nil
 	})
 	f.Handle("grep -q ", func(cmd remote.Cmd) (remote.Result, error) {
-		held, ok := f.File(LockPath)
+		held, ok := f.File(resource.LockPath)
 		id := strings.SplitN(cmd.Command, "'", 3)[1]
 		if ok && strings.Contains(string(held.Data), id) {
-			f.RemoveFile(LockPath)
+			f.RemoveFile(resource.LockPath)
 		}
 		return remote.Result{}, nil
 	})
-	f.Handle("cat "+LockPath+" 2>/dev/null; rm -f", func(remote.Cmd) (remote.Result, error) {
-		held, _ := f.File(LockPath)
-		f.RemoveFile(LockPath)
+	f.Handle("cat "+resource.LockPath+" 2>/dev/null; rm -f", func(remote.Cmd) (remote.Result, error) {
+		held, _ := f.File(resource.LockPath)
+		f.RemoveFile(resource.LockPath)
 		return remote.Result{Stdout: held.Data}, nil
 	})
 }
@@ -47,7 +48,7 @@ func TestLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, f := range c.fakes {
-		held, ok := f.File(LockPath)
+		held, ok := f.File(resource.LockPath)
 		if !ok || string(held.Data) != "id=abc123 owner=alice@laptop pid=42 started=2024-01-02T03:04:05Z\n" {
 			t.Errorf("%s: lock = %q, %v", name, held.Data, ok)
 		}
@@ -60,7 +61,7 @@ func TestLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, f := range c.fakes {
-		if _, ok := f.File(LockPath); ok {
+		if _, ok := f.File(resource.LockPath); ok {
 			t.Errorf("%s still locked", name)
 		}
 	}
@@ -76,7 +77,7 @@ func TestLockHeldReleasesOthers(t *testing.T) {
 		lockBehaviour(f)
 	}
 	holder := "id=old owner=bob@ci pid=7 started=2024-01-01T00:00:00Z\n"
-	c.fakes["web1"].SetFile(LockPath, []byte(holder), 0o600)
+	c.fakes["web1"].SetFile(resource.LockPath, []byte(holder), 0o600)
 	unlock, err := Lock(context.Background(), c.s, LockInfo{ID: "mine", Owner: "alice@laptop"})
 	if !errors.Is(err, ErrLockHeld) || unlock != nil {
 		t.Fatalf("err = %v", err)
@@ -86,13 +87,13 @@ func TestLockHeldReleasesOthers(t *testing.T) {
 			t.Errorf("error lacks %q: %v", w, err)
 		}
 	}
-	if _, ok := c.fakes["web2"].File(LockPath); ok {
+	if _, ok := c.fakes["web2"].File(resource.LockPath); ok {
 		t.Error("the lock taken on web2 was not released")
 	}
 	if !containsCommand(c.fakes["web2"], "grep -q 'id=mine '") {
 		t.Errorf("no release on web2:\n%s", c.fakes["web2"].Transcript())
 	}
-	if held, _ := c.fakes["web1"].File(LockPath); string(held.Data) != holder {
+	if held, _ := c.fakes["web1"].File(resource.LockPath); string(held.Data) != holder {
 		t.Errorf("bob's lock on web1 changed: %q", held.Data)
 	}
 	if containsCommand(c.fakes["web1"], "grep -q") {
@@ -105,7 +106,7 @@ func TestForceUnlock(t *testing.T) {
 	for _, f := range c.fakes {
 		lockBehaviour(f)
 	}
-	c.fakes["web1"].SetFile(LockPath, []byte("id=old owner=bob@ci pid=7 started=2024-01-01T00:00:00Z\n"), 0o600)
+	c.fakes["web1"].SetFile(resource.LockPath, []byte("id=old owner=bob@ci pid=7 started=2024-01-01T00:00:00Z\n"), 0o600)
 	held, err := ForceUnlock(context.Background(), c.s)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +114,7 @@ func TestForceUnlock(t *testing.T) {
 	if d := cmp.Diff(map[string]string{"web1": "id=old owner=bob@ci pid=7 started=2024-01-01T00:00:00Z"}, held); d != "" {
 		t.Errorf("held (-want +got):\n%s", d)
 	}
-	if _, ok := c.fakes["web1"].File(LockPath); ok {
+	if _, ok := c.fakes["web1"].File(resource.LockPath); ok {
 		t.Error("lock not removed")
 	}
 }

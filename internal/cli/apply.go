@@ -18,7 +18,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/plan"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/views"
 )
 
@@ -233,7 +233,7 @@ func (a *app) forceUnlockCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "force-unlock [PATH]",
 		Short: "Remove a stale apply lock from every host",
-		Long: `Remove the apply lock (` + apply.LockPath + `) from every host of the
+		Long: `Remove the apply lock (` + resource.LockPath + `) from every host of the
 cluster, whoever holds it. Use it only when the apply that took the lock is
 dead (its holder, pid and start time are printed). Asks for confirmation
 unless -force is given.`,
@@ -278,7 +278,7 @@ unless -force is given.`,
 // checkSavedConfig compares the saved plan's configuration digest with
 // the configuration as loaded now (with this run's -var values).
 func checkSavedConfig(s *engine.Session, saved *plan.Plan, salt []byte) error {
-	desired := map[string]*state.Host{}
+	desired := map[string]*resource.Host{}
 	for _, h := range s.Hosts() {
 		desired[h] = s.Desired[h]
 	}

@@ -1,9 +1,12 @@
 package config
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 
+	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -284,6 +287,38 @@ type VirtualServer struct {
 
 	DeclRange hcl.Range
 	Ranges    Ranges
+}
+
+// IPVSKey returns the key of vs's service in the IPVS table, as ipvsadm
+// lists it: fwmark with the mark, else tcp or udp with the address. It is
+// the one place that derives it (render, status and verify all ask here).
+// An error means validation let through a virtual server with neither an
+// address nor a mark, or an unknown protocol.
+func (vs *VirtualServer) IPVSKey() (ipvs.ServiceKey, error) {
+	switch {
+	case vs.FWMark != 0:
+		return ipvs.ServiceKey{Protocol: ipvs.FWMark, Mark: vs.FWMark}, nil
+	case !vs.Address.IsValid():
+		return ipvs.ServiceKey{}, fmt.Errorf("virtual_server %s: neither address nor fwmark is set", vs.Name)
+	case vs.Protocol == "tcp" || vs.Protocol == "":
+		return ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: vs.Address}, nil
+	case vs.Protocol == "udp":
+		return ipvs.ServiceKey{Protocol: ipvs.UDP, Addr: vs.Address}, nil
+	}
+	return ipvs.ServiceKey{}, fmt.Errorf("virtual_server %s: unknown protocol %q", vs.Name, vs.Protocol)
+}
+
+// AddressString returns how vs's address is shown to people:
+// "tcp 192.168.47.128:80" or "fwmark 1".
+func (vs *VirtualServer) AddressString() string {
+	if vs.FWMark != 0 {
+		return "fwmark " + strconv.FormatUint(uint64(vs.FWMark), 10)
+	}
+	p := vs.Protocol
+	if p == "" {
+		p = "tcp"
+	}
+	return p + " " + vs.Address.String()
 }
 
 // RealServer is a destination of a virtual server.

@@ -683,3 +683,28 @@ func TestLoadPathErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestVirtualServerIPVSKey(t *testing.T) {
+	tests := []struct {
+		vs   VirtualServer
+		want string
+		err  bool
+	}{
+		{VirtualServer{Name: "a", Address: netip.MustParseAddrPort("192.168.47.128:80")}, "-t 192.168.47.128:80", false},
+		{VirtualServer{Name: "b", Address: netip.MustParseAddrPort("192.168.47.128:53"), Protocol: "udp"}, "-u 192.168.47.128:53", false},
+		{VirtualServer{Name: "c", FWMark: 7, Protocol: "tcp"}, "-f 7", false},
+		{VirtualServer{Name: "d", Address: netip.MustParseAddrPort("[2001:db8::1]:80"), Protocol: "tcp"}, "-t [2001:db8::1]:80", false},
+		{VirtualServer{Name: "e"}, "", true},
+		{VirtualServer{Name: "f", Address: netip.MustParseAddrPort("192.168.47.128:80"), Protocol: "sctp"}, "", true},
+	}
+	for _, tt := range tests {
+		k, err := tt.vs.IPVSKey()
+		if (err != nil) != tt.err {
+			t.Errorf("%s: err = %v, want error %v", tt.vs.Name, err, tt.err)
+			continue
+		}
+		if err == nil && k.String() != tt.want {
+			t.Errorf("%s: key = %s, want %s", tt.vs.Name, k, tt.want)
+		}
+	}
+}

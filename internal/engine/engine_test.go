@@ -19,7 +19,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -143,10 +143,10 @@ func TestObserved(t *testing.T) {
 		Services: map[string]facts.ServiceState{"keepalived": {Known: true, Active: true, ActiveState: "active", Enabled: true}, "nginx": {Known: true, EnabledState: "disabled"}},
 		Sysctls:  map[string]string{"net.ipv4.ip_forward": "1"},
 		Modules:  map[string]bool{"ip_vs": true},
-		Addresses: []state.Address{
+		Addresses: []resource.Address{
 			{Dev: "ens33", Prefix: netip.MustParsePrefix("192.168.19.101/24")},
 		},
-		Routes: []state.Route{{Dst: netip.MustParsePrefix("0.0.0.0/0"), Via: netip.MustParseAddr("192.168.19.1"), Dev: "ens33"}},
+		Routes: []resource.Route{{Dst: netip.MustParsePrefix("0.0.0.0/0"), Via: netip.MustParseAddr("192.168.19.1"), Dev: "ens33"}},
 		Files: map[string]facts.FileFact{
 			"/usr/local/sbin/check": {Exists: true, Mode: 0o4755, Owner: "root", Group: "root", Content: []byte("x")},
 			"/etc/dir":              {Exists: true, Other: true},
@@ -156,7 +156,7 @@ func TestObserved(t *testing.T) {
 		},
 		IPVS: table, IPVSStatus: facts.Status{State: facts.StatusOK},
 		NAT: nat[0], NATStatus: facts.Status{State: facts.StatusOK},
-		Manifest: []facts.ManifestEntry{{Kind: "file", Key: "/etc/dir"}},
+		Manifest: []resource.ManifestEntry{{Kind: "file", Key: "/etc/dir"}},
 	}
 	got := Observed(f)
 	want := &plan.Observed{
@@ -175,7 +175,7 @@ func TestObserved(t *testing.T) {
 		NATChainExists: true, NATJump: true, NATRules: []string{"-s 192.168.19.0/24 -j MASQUERADE"},
 		IPVS:     table,
 		Services: map[string]plan.ServiceState{"keepalived": {Active: true, Enabled: true}, "nginx": {}},
-		Manifest: []state.ManifestEntry{{Kind: "file", Key: "/etc/dir"}},
+		Manifest: []resource.ManifestEntry{{Kind: "file", Key: "/etc/dir"}},
 	}
 	opts := cmp.Options{cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }), cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
 		cmp.Comparer(func(a, b netip.AddrPort) bool { return a == b }), cmpopts.EquateEmpty()}

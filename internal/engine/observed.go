@@ -5,7 +5,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/plan"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // Observed converts a host's facts into what the planner compares.
@@ -46,18 +46,18 @@ func Observed(f *facts.Host) *plan.Observed {
 	}
 	if f.NATStatus.State == facts.StatusOK {
 		nat := &f.NAT
-		o.NATChainExists = nat.Exists(state.NATChain)
-		o.NATRules = nat.Chain(state.NATChain)
-		o.NATJump = nat.Jumps("POSTROUTING", state.NATChain)
+		o.NATChainExists = nat.Exists(resource.NATChain)
+		o.NATRules = nat.Chain(resource.NATChain)
+		o.NATJump = nat.Jumps("POSTROUTING", resource.NATChain)
 	}
 	for _, e := range f.Manifest {
-		o.Manifest = append(o.Manifest, state.ManifestEntry{Kind: e.Kind, Key: e.Key})
+		o.Manifest = append(o.Manifest, resource.ManifestEntry{Kind: e.Kind, Key: e.Key})
 	}
 	return o
 }
 
 // Request says which facts to gather for a host's desired state.
-func Request(h *state.Host) facts.Request {
+func Request(h *resource.Host) facts.Request {
 	req := facts.Request{Processes: []string{"keepalived", "nginx"}}
 	for _, f := range h.Files {
 		req.Files = append(req.Files, f.Path)

@@ -13,8 +13,8 @@ import (
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/render"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/secret"
-	"github.com/clusterctl/clusterctl/internal/state"
 )
 
 // DialFunc opens a connection to a host; remote.Dial in production, a
@@ -40,7 +40,7 @@ type Options struct {
 // Session is one run of clusterctl against a cluster.
 type Session struct {
 	Config  *config.Config
-	Desired map[string]*state.Host
+	Desired map[string]*resource.Host
 	Steps   []plan.Step // hosts in apply order, filtered by Targets
 	Masker  secret.Masker
 	opts    Options

@@ -8,14 +8,14 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // Fingerprint returns a stable SHA-256 (hex) over the observed state the
 // planner uses: OS, hostname, package manager and packages, keepalived
 // version, service states (Known/Active/Enabled), addresses, links (name,
 // up), routes, sysctls and missing sysctls, modules, the IPVS table and its
-// status, the rules of state.NATChain with whether POSTROUTING jumps to it
+// status, the rules of resource.NATChain with whether POSTROUTING jumps to it
 // and the NAT status, files (existence, mode, owner, group, size, content
 // hash, too-large) and the manifest. A saved plan whose fingerprint no
 // longer matches is stale.
@@ -47,8 +47,8 @@ func Fingerprint(h *Host) string {
 		s := h.Services[k]
 		w("service", k, s.Known, s.Active, s.Enabled)
 	}
-	addrs := append([]state.Address(nil), h.Addresses...)
-	sort.Slice(addrs, func(i, j int) bool { return state.AddressLess(addrs[i], addrs[j]) })
+	addrs := append([]resource.Address(nil), h.Addresses...)
+	sort.Slice(addrs, func(i, j int) bool { return resource.AddressLess(addrs[i], addrs[j]) })
 	for _, a := range addrs {
 		w("address", a.Dev, a.Prefix)
 	}
@@ -57,7 +57,7 @@ func Fingerprint(h *Host) string {
 	for _, l := range links {
 		w("link", l.Name, l.Up)
 	}
-	routes := append([]state.Route(nil), h.Routes...)
+	routes := append([]resource.Route(nil), h.Routes...)
 	sortRoutes(routes)
 	for _, r := range routes {
 		w("route", r.Dst, r.Via, r.Dev)
@@ -72,8 +72,8 @@ func Fingerprint(h *Host) string {
 		w("module", k, h.Modules[k])
 	}
 	w("ipvs", h.IPVSStatus.State, h.IPVS.Save())
-	w("nat", h.NATStatus.State, h.NAT.Exists(state.NATChain), h.NAT.Jumps("POSTROUTING", state.NATChain))
-	for _, r := range h.NAT.Chain(state.NATChain) {
+	w("nat", h.NATStatus.State, h.NAT.Exists(resource.NATChain), h.NAT.Jumps("POSTROUTING", resource.NATChain))
+	for _, r := range h.NAT.Chain(resource.NATChain) {
 		w("nat-rule", r)
 	}
 	for _, k := range sortedKeys(h.Files) {

@@ -3,7 +3,7 @@ package facts
 import (
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/netfilter"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // Host is the observed state of one machine, as gathered by Script.
@@ -27,14 +27,14 @@ type Host struct {
 	// Addresses are the addresses of all interfaces (ip -o addr), sorted.
 	// IPv6 link-local addresses (fe80::/10) are left out: clusterctl never
 	// manages them and they differ on every host.
-	Addresses []state.Address
+	Addresses []resource.Address
 	// Links are the interfaces (ip -o link), sorted by name.
 	Links []Link
 	// Routes are the unicast routes of the main table, IPv4 and IPv6,
 	// sorted; the default route has Dst 0.0.0.0/0 (::/0). Routes of other
 	// types (local, broadcast, blackhole, ...), IPv6 link-local routes
 	// (fe80::/64) and multipath next hops are left out.
-	Routes []state.Route
+	Routes []resource.Route
 	// Sysctls maps each requested key that could be read to its value,
 	// whitespace-normalised; MissingSysctls holds the keys that could not.
 	Sysctls        map[string]string
@@ -59,7 +59,7 @@ type Host struct {
 	Files map[string]FileFact
 	// Manifest is the host's clusterctl manifest, in file order; nil when
 	// the host has none.
-	Manifest []ManifestEntry
+	Manifest []resource.ManifestEntry
 	// Lock is the raw content of the apply lock file, "" when absent.
 	Lock string
 	// LockPresent reports whether the lock file exists.
@@ -127,10 +127,4 @@ type FileFact struct {
 	// TooLarge is true when the file is larger than MaxFileSize; Content
 	// is then nil.
 	TooLarge bool
-}
-
-// ManifestEntry is one line of the manifest: what clusterctl manages.
-type ManifestEntry struct {
-	Kind string // e.g. "file", "sysctl", "ipvs"
-	Key  string // e.g. "/etc/keepalived/keepalived.conf"
 }

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // linkLocal6 is fe80::/10.
@@ -29,10 +29,10 @@ func devName(s string) string {
 // full-length prefix. IPv6 link-local addresses are skipped.
 // ParseAddrs parses `ip -o addr show` output (untrusted) into addresses,
 // as the facts script's address section is parsed.
-func ParseAddrs(b []byte) ([]state.Address, error) { return parseAddrs(b) }
+func ParseAddrs(b []byte) ([]resource.Address, error) { return parseAddrs(b) }
 
-func parseAddrs(b []byte) ([]state.Address, error) {
-	var out []state.Address
+func parseAddrs(b []byte) ([]resource.Address, error) {
+	var out []resource.Address
 	for i, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 {
@@ -42,7 +42,7 @@ func parseAddrs(b []byte) ([]state.Address, error) {
 			return &ParseError{Section: "cmd ip-addr", Line: i + 1, Msg: fmt.Sprintf(format, a...)}
 		}
 		if len(f) < 4 || !strings.HasSuffix(f[0], ":") {
-			return nil, fail("malformed line %q", truncate(line))
+			return nil, fail("malformed line %.80q", line)
 		}
 		if f[2] != "inet" && f[2] != "inet6" {
 			continue
@@ -51,7 +51,7 @@ func parseAddrs(b []byte) ([]state.Address, error) {
 		if err != nil {
 			a, aerr := netip.ParseAddr(f[3])
 			if aerr != nil {
-				return nil, fail("invalid address %q", truncate(f[3]))
+				return nil, fail("invalid address %.80q", f[3])
 			}
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
@@ -61,9 +61,9 @@ func parseAddrs(b []byte) ([]state.Address, error) {
 		if linkLocal6.Contains(p.Addr()) {
 			continue
 		}
-		out = append(out, state.Address{Dev: devName(f[1]), Prefix: p})
+		out = append(out, resource.Address{Dev: devName(f[1]), Prefix: p})
 	}
-	sort.Slice(out, func(i, j int) bool { return state.AddressLess(out[i], out[j]) })
+	sort.Slice(out, func(i, j int) bool { return resource.AddressLess(out[i], out[j]) })
 	return out, nil
 }
 
@@ -78,7 +78,7 @@ func parseLinks(b []byte) ([]Link, error) {
 			continue
 		}
 		if len(f) < 3 || !strings.HasSuffix(f[0], ":") || !strings.HasPrefix(f[2], "<") || !strings.HasSuffix(f[2], ">") {
-			return nil, &ParseError{Section: "cmd ip-link", Line: i + 1, Msg: fmt.Sprintf("malformed line %q", truncate(line))}
+			return nil, &ParseError{Section: "cmd ip-link", Line: i + 1, Msg: fmt.Sprintf("malformed line %.80q", line)}
 		}
 		l := Link{Name: devName(f[1])}
 		for _, flag := range strings.Split(strings.Trim(f[2], "<>"), ",") {
@@ -115,8 +115,8 @@ var routeTypes = map[string]bool{
 //
 // keeping destination, gateway and device. Multipath next-hop lines and
 // non-unicast routes are skipped, as are IPv6 link-local routes.
-func parseRoutes(section string, b []byte, ipv6 bool) ([]state.Route, error) {
-	var out []state.Route
+func parseRoutes(section string, b []byte, ipv6 bool) ([]resource.Route, error) {
+	var out []resource.Route
 	for i, line := range strings.Split(string(b), "\n") {
 		if line == "" || line[0] == ' ' || line[0] == '\t' {
 			continue // blank or a multipath "nexthop" continuation
@@ -131,7 +131,7 @@ func parseRoutes(section string, b []byte, ipv6 bool) ([]state.Route, error) {
 		if len(f) == 0 || routeTypes[f[0]] {
 			continue
 		}
-		var r state.Route
+		var r resource.Route
 		switch {
 		case f[0] == "default" && ipv6:
 			r.Dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
@@ -142,7 +142,7 @@ func parseRoutes(section string, b []byte, ipv6 bool) ([]state.Route, error) {
 			if err != nil {
 				a, aerr := netip.ParseAddr(f[0])
 				if aerr != nil {
-					return nil, fail("invalid destination %q", truncate(f[0]))
+					return nil, fail("invalid destination %.80q", f[0])
 				}
 				p = netip.PrefixFrom(a, a.BitLen())
 			}
@@ -164,7 +164,7 @@ func parseRoutes(section string, b []byte, ipv6 bool) ([]state.Route, error) {
 				}
 				a, err := netip.ParseAddr(v)
 				if err != nil {
-					return nil, fail("invalid gateway %q", truncate(v))
+					return nil, fail("invalid gateway %.80q", v)
 				}
 				r.Via = a
 				j++
@@ -178,6 +178,6 @@ func parseRoutes(section string, b []byte, ipv6 bool) ([]state.Route, error) {
 	return out, nil
 }
 
-func sortRoutes(r []state.Route) {
-	sort.Slice(r, func(i, j int) bool { return state.RouteLess(r[i], r[j]) })
+func sortRoutes(r []resource.Route) {
+	sort.Slice(r, func(i, j int) bool { return resource.RouteLess(r[i], r[j]) })
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/netfilter"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // Limits on the untrusted script output.
@@ -184,9 +185,11 @@ func Parse(out []byte, token string) (*Host, error) {
 			contents[s.args[0]] = s.body
 		case "manifest":
 			if len(s.args) == 1 && s.args[0] == "present" {
-				m, err := parseManifest(s.body)
+				m, err := resource.ParseManifest(s.body)
 				if err != nil {
-					return nil, err
+					var me *resource.ManifestError
+					errors.As(err, &me)
+					return nil, &ParseError{Section: "manifest", Line: me.Line, Msg: fmt.Sprintf("want KIND KEY, got %.80q", me.Text)}
 				}
 				h.Manifest = m
 			}
@@ -380,7 +383,7 @@ func fileMetadata(h *Host, c *command, contents map[string][]byte) error {
 			}
 			f := strings.Fields(line)
 			if len(f) != 5 || !validPath(f[4]) {
-				return fail("want MODE OWNER GROUP SIZE PATH, got %q", truncate(line))
+				return fail("want MODE OWNER GROUP SIZE PATH, got %.80q", line)
 			}
 			mode, err := strconv.ParseUint(f[0], 8, 32)
 			if err != nil || mode > 0o7777 {
@@ -467,35 +470,6 @@ func interpretServices(h *Host, hdr *section, cmds map[string]*command) error {
 		h.Services[name] = st
 	}
 	return nil
-}
-
-// parseManifest reads "KIND KEY" lines; blank lines and # comments are
-// skipped.
-func parseManifest(b []byte) ([]ManifestEntry, error) {
-	var m []ManifestEntry
-	for i, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		kind, key, ok := strings.Cut(line, " ")
-		key = strings.TrimSpace(key)
-		if !ok || kind == "" || key == "" {
-			return nil, &ParseError{Section: "manifest", Line: i + 1, Msg: fmt.Sprintf("want KIND KEY, got %q", truncate(line))}
-		}
-		m = append(m, ManifestEntry{Kind: kind, Key: key})
-	}
-	if m == nil {
-		m = []ManifestEntry{}
-	}
-	return m, nil
-}
-
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
 }
 
 // interpret turns command outputs into typed facts.
@@ -604,7 +578,10 @@ func interpretIPVS(h *Host, cmds map[string]*command, hdr *section) error {
 		if strings.Contains(msg, "Can't initialize ipvs") || strings.Contains(msg, "Protocol not available") {
 			state = StatusNoKernelSupport
 		}
-		h.IPVSStatus = Status{State: state, Message: truncate(msg)}
+		if len(msg) > 80 {
+			msg = msg[:80] + "..."
+		}
+		h.IPVSStatus = Status{State: state, Message: msg}
 		return nil
 	}
 	t, err := ipvs.ParseSave(c.stdout)

@@ -13,7 +13,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/golden"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/netfilter"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -130,7 +130,7 @@ func TestParse(t *testing.T) {
 			"keepalived": {Known: true, Active: true, ActiveState: "active", Enabled: true, EnabledState: "enabled"},
 			"nginx":      {Known: true, ActiveState: "inactive", EnabledState: "disabled"},
 		},
-		Addresses: []state.Address{
+		Addresses: []resource.Address{
 			{Dev: "ens33", Prefix: pfx("192.168.19.100/24")},
 			{Dev: "ens33", Prefix: pfx("192.168.19.101/24")},
 			{Dev: "lo", Prefix: pfx("127.0.0.1/8")},
@@ -142,7 +142,7 @@ func TestParse(t *testing.T) {
 			{Name: "lo", Up: true, LowerUp: true, OperState: "UNKNOWN"},
 			{Name: "tunl0", OperState: "DOWN"},
 		},
-		Routes: []state.Route{
+		Routes: []resource.Route{
 			{Dst: pfx("0.0.0.0/0")},
 			{Dst: pfx("0.0.0.0/0"), Via: netip.MustParseAddr("192.168.19.101"), Dev: "ens33"},
 			{Dst: pfx("10.1.1.1/32"), Via: netip.MustParseAddr("fe80::1"), Dev: "ens33"},
@@ -158,7 +158,7 @@ func TestParse(t *testing.T) {
 			"/etc/keepalived/keepalived.conf":  {Exists: true, Mode: 0o640, Owner: "root", Group: "root", Size: 12, Content: []byte("global_defs\n")},
 			"/etc/sysctl.d/90-clusterctl.conf": {},
 		},
-		Manifest:  []ManifestEntry{{"file", "/etc/keepalived/keepalived.conf"}, {"ipvs", "-t 192.168.47.128:80"}},
+		Manifest:  []resource.ManifestEntry{{Kind: "file", Key: "/etc/keepalived/keepalived.conf"}, {Kind: "ipvs", Key: "-t 192.168.47.128:80"}},
 		Processes: map[string]int{"keepalived": 3, "nginx": 0},
 	}
 	if d := cmp.Diff(want, h, cmpOpts); d != "" {

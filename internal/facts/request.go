@@ -8,13 +8,7 @@ import (
 	"strings"
 )
 
-// Default locations of clusterctl's own bookkeeping on a host.
 const (
-	// DefaultManifestPath lists what clusterctl manages on the host, one
-	// "KIND KEY" per line, e.g. "file /etc/keepalived/keepalived.conf".
-	DefaultManifestPath = "/var/lib/clusterctl/manifest"
-	// DefaultLockPath is the apply lock.
-	DefaultLockPath = "/run/lock/clusterctl.lock"
 	// MaxFileSize is the largest file whose content is gathered; larger
 	// files are reported TooLarge without content.
 	MaxFileSize = 1 << 20
@@ -39,8 +33,8 @@ type Request struct {
 	// Processes are process names (at most 15 characters, as in
 	// /proc/PID/comm) to count; keepalived and nginx are always counted.
 	Processes []string
-	// ManifestPath and LockPath override DefaultManifestPath and
-	// DefaultLockPath (tests).
+	// ManifestPath and LockPath override resource.ManifestPath and
+	// resource.LockPath (tests).
 	ManifestPath string
 	LockPath     string
 }

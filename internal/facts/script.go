@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/shell"
 )
 
@@ -143,10 +144,10 @@ func Script(req Request, token string) (string, error) {
 	}
 	manifest, lock := req.ManifestPath, req.LockPath
 	if manifest == "" {
-		manifest = DefaultManifestPath
+		manifest = resource.ManifestPath
 	}
 	if lock == "" {
-		lock = DefaultLockPath
+		lock = resource.LockPath
 	}
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/clusterctl/clusterctl/internal/golden"
+	"github.com/clusterctl/clusterctl/internal/resource"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -196,11 +197,11 @@ func TestScriptRunsForReal(t *testing.T) {
 			if len(h.Files) != 7 {
 				t.Errorf("files gathered: %d, want 7 (the forged /etc/shadow must not appear): %v", len(h.Files), keys(h.Files))
 			}
-			wantManifest := []ManifestEntry{{"file", managed}, {"file", conf}, {"file", "/bad path"}, {"file", "../rel"}, {"sysctl", "net.ipv4.ip_forward"},
-				{"service", "old-svc-clusterctl"}, {"service", "$(reboot)"}, {"service", "-rf"},
+			wantManifest := []resource.ManifestEntry{{Kind: "file", Key: managed}, {Kind: "file", Key: conf}, {Kind: "file", Key: "/bad path"}, {Kind: "file", Key: "../rel"}, {Kind: "sysctl", Key: "net.ipv4.ip_forward"},
+				{Kind: "service", Key: "old-svc-clusterctl"}, {Kind: "service", Key: "$(reboot)"}, {Kind: "service", Key: "-rf"},
 				// Listed again, or also requested: read once (a section
 				// may appear only once; the parser rejects duplicates).
-				{"service", "keepalived"}, {"service", "old-svc-clusterctl"}}
+				{Kind: "service", Key: "keepalived"}, {Kind: "service", Key: "old-svc-clusterctl"}}
 			if d := cmp.Diff(wantManifest, h.Manifest); d != "" {
 				t.Errorf("manifest (-want +got):\n%s", d)
 			}

@@ -40,7 +40,7 @@ type Edit struct {
 // the complete desired settings (no -p means persistence off), and EditDest
 // always states -x and -y.
 func (e Edit) Args() []string {
-	a := append([]string{string(e.Op)}, e.Service.Key.args()...)
+	a := append([]string{string(e.Op)}, e.Service.Key.Args()...)
 	switch e.Op {
 	case AddService, EditService:
 		a = append(a, serviceArgs(e.Service)...)

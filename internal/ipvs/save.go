@@ -324,10 +324,11 @@ func parseNetmask(s string, ipv6 bool) (netip.Addr, error) {
 
 // String formats a key as ipvsadm names it on the command line, e.g.
 // "-t 192.168.47.128:80" or "-f 1 -6".
-func (k ServiceKey) String() string { return strings.Join(k.args(), " ") }
+func (k ServiceKey) String() string { return strings.Join(k.Args(), " ") }
 
-// args returns the service-selecting arguments of k.
-func (k ServiceKey) args() []string {
+// Args returns the arguments that select k on ipvsadm's command line:
+// ["-t", "192.168.47.128:80"], ["-u", ...], ["-f", "1"] or ["-f", "1", "-6"].
+func (k ServiceKey) Args() []string {
 	switch k.Protocol {
 	case TCP:
 		return []string{"-t", k.Addr.String()}
@@ -392,7 +393,7 @@ func (t Table) Save() string {
 	c.Normalize()
 	var b strings.Builder
 	for _, s := range c.Services {
-		k := s.Key.args()
+		k := s.Key.Args()
 		b.WriteString("-A " + strings.Join(k, " ") + " " + strings.Join(serviceArgs(s), " ") + "\n")
 		for _, d := range s.Destinations {
 			b.WriteString("-a " + strings.Join(k, " ") + " " + strings.Join(destArgs(d, false), " ") + "\n")

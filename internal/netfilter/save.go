@@ -147,11 +147,11 @@ func ParseSave(data []byte) (Tables, error) {
 			}
 			cur = nil
 		case cur == nil:
-			return fail("%q outside a table", truncate(line))
+			return fail("%.80q outside a table", line)
 		case line[0] == ':':
 			f := strings.Fields(line[1:])
 			if len(f) < 2 || len(f) > 3 || !validName(f[0]) {
-				return fail("invalid chain declaration %q", truncate(line))
+				return fail("invalid chain declaration %.80q", line)
 			}
 			if cur.Exists(f[0]) {
 				return fail("duplicate chain %s", f[0])
@@ -162,18 +162,18 @@ func ParseSave(data []byte) (Tables, error) {
 			if spec[0] == '[' {
 				end := strings.IndexByte(spec, ']')
 				if end < 0 {
-					return fail("unterminated counter in %q", truncate(line))
+					return fail("unterminated counter in %.80q", line)
 				}
 				spec = strings.TrimSpace(spec[end+1:])
 			}
 			name, rest, ok := strings.Cut(spec, " ")
 			if name != "-A" && name != "--append" || !ok {
-				return fail("unexpected line %q", truncate(line))
+				return fail("unexpected line %.80q", line)
 			}
 			chain, rule, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
 			c := cur.chain(chain)
 			if c == nil {
-				return fail("rule for undeclared chain %q", truncate(chain))
+				return fail("rule for undeclared chain %.80q", chain)
 			}
 			c.Rules = append(c.Rules, strings.TrimSpace(rule))
 		}
@@ -182,13 +182,6 @@ func ParseSave(data []byte) (Tables, error) {
 		return nil, &ParseError{Line: lineNo, Msg: fmt.Sprintf("table %s has no COMMIT", cur.Name)}
 	}
 	return ts, nil
-}
-
-func truncate(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
 }
 
 // validName reports whether s is a valid table or chain name: 1 to 28

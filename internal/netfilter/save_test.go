@@ -7,7 +7,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/golden"
 
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -44,18 +44,18 @@ func TestParseSave(t *testing.T) {
 		"-m ipvs --vaddr 192.168.47.128/32 --vport 80 -j SNAT --to-source 192.168.19.101",
 		`-m comment --comment "two  spaces" -j MASQUERADE`,
 	}
-	if d := cmp.Diff(want, nat.Chain(state.NATChain)); d != "" {
-		t.Errorf("Chain(%s) (-want +got):\n%s", state.NATChain, d)
+	if d := cmp.Diff(want, nat.Chain(resource.NATChain)); d != "" {
+		t.Errorf("Chain(%s) (-want +got):\n%s", resource.NATChain, d)
 	}
 	checks := []struct {
 		name string
 		got  bool
 		want bool
 	}{
-		{"Exists NATChain", nat.Exists(state.NATChain), true},
+		{"Exists NATChain", nat.Exists(resource.NATChain), true},
 		{"Exists missing", nat.Exists("NOPE"), false},
-		{"Jumps POSTROUTING->NATChain", nat.Jumps("POSTROUTING", state.NATChain), true},
-		{"Jumps PREROUTING->NATChain", nat.Jumps("PREROUTING", state.NATChain), false},
+		{"Jumps POSTROUTING->NATChain", nat.Jumps("POSTROUTING", resource.NATChain), true},
+		{"Jumps PREROUTING->NATChain", nat.Jumps("PREROUTING", resource.NATChain), false},
 		{"Jumps PREROUTING->DOCKER", nat.Jumps("PREROUTING", "DOCKER"), true},
 		{"Jumps to MASQUERADE target is not a chain check", nat.Jumps("POSTROUTING", "docker0"), false},
 		{"nil table", ts.Get("filter").Exists("INPUT"), false},
@@ -122,15 +122,15 @@ func TestRestoreChainGolden(t *testing.T) {
 		"-m ipvs --vaddr 192.168.47.128/32 --vport 80 -j SNAT --to-source 192.168.19.101",
 		"-s 192.168.19.0/24 -o ens33 -j MASQUERADE",
 	}
-	withJump, err := RestoreChain("nat", state.NATChain, rules, "POSTROUTING")
+	withJump, err := RestoreChain("nat", resource.NATChain, rules, "POSTROUTING")
 	if err != nil {
 		t.Fatal(err)
 	}
-	noJump, err := RestoreChain("nat", state.NATChain, nil, "")
+	noJump, err := RestoreChain("nat", resource.NATChain, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	remove, err := RemoveChain("nat", state.NATChain, "POSTROUTING")
+	remove, err := RemoveChain("nat", resource.NATChain, "POSTROUTING")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,11 +138,11 @@ func TestRestoreChainGolden(t *testing.T) {
 	golden.Check(t, "restore.golden", got)
 	// The rendered stream must itself be valid iptables-save syntax for the
 	// chain it owns, so reading it back gives the rules.
-	ts, err := ParseSave([]byte(strings.ReplaceAll(withJump, "-F "+state.NATChain+"\n", ":POSTROUTING ACCEPT [0:0]\n")))
+	ts, err := ParseSave([]byte(strings.ReplaceAll(withJump, "-F "+resource.NATChain+"\n", ":POSTROUTING ACCEPT [0:0]\n")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(rules, ts.Get("nat").Chain(state.NATChain)); d != "" || !ts.Get("nat").Jumps("POSTROUTING", state.NATChain) {
+	if d := cmp.Diff(rules, ts.Get("nat").Chain(resource.NATChain)); d != "" || !ts.Get("nat").Jumps("POSTROUTING", resource.NATChain) {
 		t.Errorf("restore text does not read back: %s", d)
 	}
 }
@@ -153,12 +153,12 @@ func TestRestoreChainRejectsInjection(t *testing.T) {
 		rules        []string
 		jump         string
 	}{
-		{"nat", state.NATChain, []string{"-j MASQUERADE\nCOMMIT\n*filter\n-F INPUT"}, ""},
-		{"nat", state.NATChain, []string{"-j X\r"}, ""},
-		{"nat", state.NATChain, []string{"  "}, ""},
-		{"nat\n*filter", state.NATChain, nil, ""},
+		{"nat", resource.NATChain, []string{"-j MASQUERADE\nCOMMIT\n*filter\n-F INPUT"}, ""},
+		{"nat", resource.NATChain, []string{"-j X\r"}, ""},
+		{"nat", resource.NATChain, []string{"  "}, ""},
+		{"nat\n*filter", resource.NATChain, nil, ""},
 		{"nat", "A B", nil, ""},
-		{"nat", state.NATChain, nil, "POST ROUTING"},
+		{"nat", resource.NATChain, nil, "POST ROUTING"},
 	} {
 		if out, err := RestoreChain(tc.table, tc.chain, tc.rules, tc.jump); err == nil {
 			t.Errorf("RestoreChain(%q, %q, %q, %q) = %q, want error", tc.table, tc.chain, tc.rules, tc.jump, out)
@@ -167,11 +167,11 @@ func TestRestoreChainRejectsInjection(t *testing.T) {
 }
 
 func TestJumpArgs(t *testing.T) {
-	check, insert := JumpArgs("nat", "POSTROUTING", state.NATChain)
-	if d := cmp.Diff([]string{"-t", "nat", "-C", "POSTROUTING", "-j", state.NATChain}, check); d != "" {
+	check, insert := JumpArgs("nat", "POSTROUTING", resource.NATChain)
+	if d := cmp.Diff([]string{"-t", "nat", "-C", "POSTROUTING", "-j", resource.NATChain}, check); d != "" {
 		t.Error(d)
 	}
-	if d := cmp.Diff([]string{"-t", "nat", "-I", "POSTROUTING", "1", "-j", state.NATChain}, insert); d != "" {
+	if d := cmp.Diff([]string{"-t", "nat", "-I", "POSTROUTING", "1", "-j", resource.NATChain}, insert); d != "" {
 		t.Error(d)
 	}
 }

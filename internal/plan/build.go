@@ -12,8 +12,8 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/secret"
-	"github.com/clusterctl/clusterctl/internal/state"
 )
 
 // Roles of hosts in the rollout.
@@ -79,7 +79,7 @@ func Order(cfg *config.Config) []Step {
 
 // Input is everything Build needs for one host.
 type Input struct {
-	Desired  *state.Host
+	Desired  *resource.Host
 	Observed *Observed
 	// Fingerprint of the facts Observed came from.
 	Fingerprint string
@@ -92,7 +92,7 @@ type Input struct {
 // makes ConfigDigest unguessable; pass random bytes (tests pass fixed ones).
 func Build(steps []Step, inputs map[string]Input, masker secret.Masker, salt []byte) (*Plan, error) {
 	p := &Plan{FormatVersion: FormatVersion, ConfigSalt: hex.EncodeToString(salt)}
-	desired := map[string]*state.Host{}
+	desired := map[string]*resource.Host{}
 	for _, s := range steps {
 		in, ok := inputs[s.Host]
 		if !ok {
@@ -126,7 +126,7 @@ func Build(steps []Step, inputs map[string]Input, masker secret.Masker, salt []b
 // digest and its salt; argon2id's cost (about 15 ms and 12 MiB per
 // digest) keeps someone holding a plan file from testing password guesses
 // at SHA-256 speed.
-func ConfigDigest(desired map[string]*state.Host, salt []byte) (string, error) {
+func ConfigDigest(desired map[string]*resource.Host, salt []byte) (string, error) {
 	names := make([]string, 0, len(desired))
 	for n := range desired {
 		names = append(names, n)

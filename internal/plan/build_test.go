@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/secret"
-	"github.com/clusterctl/clusterctl/internal/state"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -46,7 +46,7 @@ func TestOrder(t *testing.T) {
 }
 
 // buildExample plans an example against empty hosts.
-func buildExample(t *testing.T, example string, errs map[string]error) (*Plan, map[string]*state.Host) {
+func buildExample(t *testing.T, example string, errs map[string]error) (*Plan, map[string]*resource.Host) {
 	t.Helper()
 	cfg, desired := loadExample(t, example)
 	var secrets []string
@@ -105,7 +105,7 @@ func TestBuildHostError(t *testing.T) {
 		t.Errorf("planned hosts: %+v", p.Hosts)
 	}
 	// Errors are masked with the configuration's secrets.
-	masked, err := Build([]Step{{Host: "x"}}, map[string]Input{"x": {Desired: &state.Host{Name: "x"}, Err: errors.New("bad pass s3cret")}}, secret.New("s3cret"), testSalt)
+	masked, err := Build([]Step{{Host: "x"}}, map[string]Input{"x": {Desired: &resource.Host{Name: "x"}, Err: errors.New("bad pass s3cret")}}, secret.New("s3cret"), testSalt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,9 +121,9 @@ func TestBuildHostError(t *testing.T) {
 // an error (apply could only fail there, half-way), not a change.
 func TestBuildBlockers(t *testing.T) {
 	in := map[string]Input{
-		"x": {Desired: &state.Host{Name: "x", Files: []state.File{{Path: "/etc/app.conf", Content: []byte("a\n"), Mode: 0o644, Owner: "root", Group: "root"}}},
+		"x": {Desired: &resource.Host{Name: "x", Files: []resource.File{{Path: "/etc/app.conf", Content: []byte("a\n"), Mode: 0o644, Owner: "root", Group: "root"}}},
 			Observed: &Observed{Files: map[string]ObservedFile{"/etc/app.conf": {NotRegular: true}}}},
-		"y": {Desired: &state.Host{Name: "y"}, Observed: &Observed{}},
+		"y": {Desired: &resource.Host{Name: "y"}, Observed: &Observed{}},
 	}
 	p, err := Build([]Step{{Host: "x"}, {Host: "y"}}, in, secret.Masker{}, testSalt)
 	if err != nil {
@@ -176,7 +176,7 @@ func TestCheckFresh(t *testing.T) {
 	// The configuration changed.
 	changed := *desired["rs1"]
 	changed.Packages = append([]string{"curl"}, changed.Packages...)
-	d2 := map[string]*state.Host{}
+	d2 := map[string]*resource.Host{}
 	for k, v := range desired {
 		d2[k] = v
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/secret"
-	"github.com/clusterctl/clusterctl/internal/state"
 )
 
 // Observed is the live state of a host as far as the planner needs it.
@@ -24,8 +24,8 @@ type Observed struct {
 	Modules map[string]bool
 	// Sysctls by key; a key absent from the map does not exist.
 	Sysctls   map[string]string
-	Addresses []state.Address
-	Routes    []state.Route
+	Addresses []resource.Address
+	Routes    []resource.Route
 	Files     map[string]ObservedFile
 	// NAT is the state of clusterctl's nat chain.
 	NATChainExists bool
@@ -36,7 +36,7 @@ type Observed struct {
 	IPVS      ipvs.Table
 	IPVSError string
 	Services  map[string]ServiceState
-	Manifest  []state.ManifestEntry
+	Manifest  []resource.ManifestEntry
 }
 
 // ObservedFile is a file as it is on the host.
@@ -67,7 +67,7 @@ type ServiceState struct {
 // returns the changes that make the host match, in apply order. It is
 // pure: the same inputs always give the same plan. Secret values known to
 // masker never appear in the plan's strings.
-func Diff(desired *state.Host, observed *Observed, masker secret.Masker) HostPlan {
+func Diff(desired *resource.Host, observed *Observed, masker secret.Masker) HostPlan {
 	d := &differ{want: desired, have: observed, mask: masker, hp: HostPlan{Host: desired.Name}}
 	d.packages()
 	d.modules()
@@ -82,7 +82,7 @@ func Diff(desired *state.Host, observed *Observed, masker secret.Masker) HostPla
 }
 
 type differ struct {
-	want *state.Host
+	want *resource.Host
 	have *Observed
 	mask secret.Masker
 	hp   HostPlan
@@ -96,7 +96,7 @@ func (d *differ) note(format string, args ...any) {
 	d.hp.Notes = append(d.hp.Notes, fmt.Sprintf(format, args...))
 }
 
-func (d *differ) managed(kind string) map[string]bool {
+func (d *differ) managed(kind resource.ManifestKind) map[string]bool {
 	out := map[string]bool{}
 	for _, e := range d.have.Manifest {
 		if e.Kind == kind {
@@ -141,7 +141,7 @@ func (d *differ) sysctls() {
 // with tabs.
 func normaliseSysctl(v string) string { return strings.Join(strings.Fields(v), " ") }
 
-func addressKey(a state.Address) string { return a.Dev + " " + a.Prefix.String() }
+func addressKey(a resource.Address) string { return a.Dev + " " + a.Prefix.String() }
 
 func (d *differ) addresses() {
 	have := map[string]bool{}
@@ -158,14 +158,14 @@ func (d *differ) addresses() {
 	}
 	for _, a := range d.have.Addresses {
 		k := addressKey(a)
-		if d.managed(state.ManifestAddress)[k] && !want[k] {
+		if d.managed(resource.ManifestAddress)[k] && !want[k] {
 			a := a
 			d.add(Change{Kind: KindAddress, Key: k, Action: Delete, Before: a.Prefix.String() + " dev " + a.Dev, Address: &a})
 		}
 	}
 }
 
-func routeString(r state.Route) string {
+func routeString(r resource.Route) string {
 	s := r.Dst.String()
 	if r.Dst.Bits() == 0 {
 		s = "default"
@@ -182,8 +182,8 @@ func routeString(r state.Route) string {
 func (d *differ) routes() {
 	for i := range d.want.Routes {
 		r := d.want.Routes[i]
-		key := routeString(state.Route{Dst: r.Dst})
-		var found *state.Route
+		key := routeString(resource.Route{Dst: r.Dst})
+		var found *resource.Route
 		for j := range d.have.Routes {
 			if d.have.Routes[j].Dst == r.Dst {
 				found = &d.have.Routes[j]
@@ -254,7 +254,7 @@ func (d *differ) files() {
 		c.Detail = strings.Join(details, "; ")
 		d.add(c)
 	}
-	managed := d.managed(state.ManifestFile)
+	managed := d.managed(resource.ManifestFile)
 	paths := make([]string, 0, len(managed))
 	for p := range managed {
 		paths = append(paths, p)
@@ -272,7 +272,7 @@ func (d *differ) files() {
 			case have.Unread != "":
 				before = fmt.Sprintf("%d bytes", have.Size)
 			}
-			d.add(Change{Kind: KindFile, Key: p, Action: Delete, Before: before, File: &state.File{Path: p}})
+			d.add(Change{Kind: KindFile, Key: p, Action: Delete, Before: before, File: &resource.File{Path: p}})
 		}
 	}
 }
@@ -337,10 +337,10 @@ func (d *differ) nat() {
 	if equal && (len(want) > 0) == d.have.NATChainExists {
 		return
 	}
-	key := "nat " + state.NATChain
+	key := "nat " + resource.NATChain
 	switch {
 	case len(want) == 0 && d.have.NATChainExists:
-		if d.managed(state.ManifestNAT)[state.NATChain] {
+		if d.managed(resource.ManifestNAT)[resource.NATChain] {
 			d.add(Change{Kind: KindNAT, Key: key, Action: Delete, Before: strings.Join(have, "\n")})
 		}
 	case len(want) == 0:
@@ -359,7 +359,7 @@ func (d *differ) ipvs() {
 	if len(d.want.IPVS.Services) > 0 && d.have.IPVSError != "" {
 		d.note("IPVS is not usable on this host (%s); the IPVS changes in this plan will fail until it is", d.have.IPVSError)
 	}
-	owned := d.managed(state.ManifestIPVS)
+	owned := d.managed(resource.ManifestIPVS)
 	for _, s := range d.want.IPVS.Services {
 		owned[s.Key.String()] = true
 	}
@@ -416,7 +416,7 @@ func (d *differ) services() {
 	for _, s := range d.want.Services {
 		wanted[s.Name] = true
 	}
-	managed := d.managed(state.ManifestService)
+	managed := d.managed(resource.ManifestService)
 	names := make([]string, 0, len(managed))
 	for n := range managed {
 		if !wanted[n] {

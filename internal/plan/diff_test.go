@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/secret"
-	"github.com/clusterctl/clusterctl/internal/state"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -57,8 +57,8 @@ func dest(a string, w int) ipvs.Destination {
 	return ipvs.Destination{Addr: ap(a), Forward: ipvs.Masq, Weight: w}
 }
 
-func file(path, content string, mode uint32) state.File {
-	return state.File{Path: path, Content: []byte(content), Mode: mode, Owner: "root", Group: "root"}
+func file(path, content string, mode uint32) resource.File {
+	return resource.File{Path: path, Content: []byte(content), Mode: mode, Owner: "root", Group: "root"}
 }
 
 func have(content string, mode uint32) ObservedFile {
@@ -70,25 +70,25 @@ func TestDiffPerKind(t *testing.T) {
 	masq := "-s 192.168.19.0/24 -j MASQUERADE"
 	tests := []struct {
 		name     string
-		desired  state.Host
+		desired  resource.Host
 		observed Observed
 		want     []string
 	}{
 		{
 			name:     "packages: only the missing ones",
-			desired:  state.Host{Packages: []string{"ipvsadm", "keepalived"}},
+			desired:  resource.Host{Packages: []string{"ipvsadm", "keepalived"}},
 			observed: Observed{Packages: map[string]bool{"keepalived": true}},
 			want:     []string{"+ package ipvsadm [ => installed]"},
 		},
 		{
 			name:     "modules: only the unloaded ones",
-			desired:  state.Host{Modules: []string{"ip_vs", "ip_vs_wlc"}},
+			desired:  resource.Host{Modules: []string{"ip_vs", "ip_vs_wlc"}},
 			observed: Observed{Modules: map[string]bool{"ip_vs": true}},
 			want:     []string{"+ module ip_vs_wlc [ => loaded]"},
 		},
 		{
 			name: "sysctls: whitespace normalised, absent keys shown",
-			desired: state.Host{Sysctls: []state.Sysctl{
+			desired: resource.Host{Sysctls: []resource.Sysctl{
 				{Key: "net.ipv4.conf.all.rp_filter", Value: "0"},
 				{Key: "net.ipv4.ip_forward", Value: "1"},
 				{Key: "net.ipv4.ip_local_port_range", Value: "32768 60999"},
@@ -106,14 +106,14 @@ func TestDiffPerKind(t *testing.T) {
 		},
 		{
 			name:    "addresses: create missing, delete only what the manifest lists",
-			desired: state.Host{Addresses: []state.Address{{Dev: "lo", Prefix: pfx("192.168.19.100/32")}}},
+			desired: resource.Host{Addresses: []resource.Address{{Dev: "lo", Prefix: pfx("192.168.19.100/32")}}},
 			observed: Observed{
-				Addresses: []state.Address{
+				Addresses: []resource.Address{
 					{Dev: "lo", Prefix: pfx("127.0.0.1/8")},
 					{Dev: "lo", Prefix: pfx("192.168.19.99/32")},
 					{Dev: "ens33", Prefix: pfx("192.168.19.102/24")},
 				},
-				Manifest: []state.ManifestEntry{{Kind: state.ManifestAddress, Key: "lo 192.168.19.99/32"}},
+				Manifest: []resource.ManifestEntry{{Kind: resource.ManifestAddress, Key: "lo 192.168.19.99/32"}},
 			},
 			want: []string{
 				"+ address lo 192.168.19.100/32 [ => 192.168.19.100/32 dev lo]",
@@ -122,13 +122,13 @@ func TestDiffPerKind(t *testing.T) {
 		},
 		{
 			name: "routes: create and update; an equal route or an unset device is no change",
-			desired: state.Host{Routes: []state.Route{
+			desired: resource.Host{Routes: []resource.Route{
 				{Dst: pfx("0.0.0.0/0"), Via: addr("192.168.19.101"), Dev: "ens33"},
 				{Dst: pfx("10.0.0.0/8"), Via: addr("192.168.19.1")},
 				{Dst: pfx("10.9.0.0/16"), Via: addr("192.168.19.9")},
 				{Dst: pfx("172.16.0.0/12"), Dev: "ens37"},
 			}},
-			observed: Observed{Routes: []state.Route{
+			observed: Observed{Routes: []resource.Route{
 				{Dst: pfx("0.0.0.0/0"), Via: addr("192.168.19.2"), Dev: "ens33"},
 				{Dst: pfx("10.0.0.0/8"), Via: addr("192.168.19.1"), Dev: "ens33"},
 				{Dst: pfx("172.16.0.0/12"), Dev: "ens33"},
@@ -141,7 +141,7 @@ func TestDiffPerKind(t *testing.T) {
 		},
 		{
 			name: "files: create, content, mode, owner; delete only managed ones",
-			desired: state.Host{Files: []state.File{
+			desired: resource.Host{Files: []resource.File{
 				file("/etc/a", "a\n", 0o644),
 				file("/etc/b", "b2\n", 0o644),
 				file("/etc/c", "c\n", 0o600),
@@ -158,10 +158,10 @@ func TestDiffPerKind(t *testing.T) {
 					"/etc/old":       have("old\n", 0o644),
 					"/etc/unmanaged": have("keep\n", 0o644),
 				},
-				Manifest: []state.ManifestEntry{
-					{Kind: state.ManifestFile, Key: "/etc/old"},
-					{Kind: state.ManifestFile, Key: "/etc/gone"},
-					{Kind: state.ManifestFile, Key: "/etc/same"},
+				Manifest: []resource.ManifestEntry{
+					{Kind: resource.ManifestFile, Key: "/etc/old"},
+					{Kind: resource.ManifestFile, Key: "/etc/gone"},
+					{Kind: resource.ManifestFile, Key: "/etc/same"},
 				},
 			},
 			want: []string{
@@ -174,47 +174,47 @@ func TestDiffPerKind(t *testing.T) {
 		},
 		{
 			name:     "nat: chain missing is created",
-			desired:  state.Host{NATRules: []string{masq}},
+			desired:  resource.Host{NATRules: []string{masq}},
 			observed: Observed{},
 			want:     []string{"+ iptables nat CLUSTERCTL-POSTROUTING [ => " + masq + "]"},
 		},
 		{
 			name:     "nat: equal chain with jump is no change",
-			desired:  state.Host{NATRules: []string{masq}},
+			desired:  resource.Host{NATRules: []string{masq}},
 			observed: Observed{NATChainExists: true, NATJump: true, NATRules: []string{masq}},
 		},
 		{
 			name:     "nat: different rules are updated",
-			desired:  state.Host{NATRules: []string{masq}},
+			desired:  resource.Host{NATRules: []string{masq}},
 			observed: Observed{NATChainExists: true, NATJump: true, NATRules: []string{"-s 10.0.0.0/8 -j MASQUERADE"}},
 			want:     []string{"~ iptables nat CLUSTERCTL-POSTROUTING [-s 10.0.0.0/8 -j MASQUERADE => " + masq + "]"},
 		},
 		{
 			name:     "nat: a missing jump is an update",
-			desired:  state.Host{NATRules: []string{masq}},
+			desired:  resource.Host{NATRules: []string{masq}},
 			observed: Observed{NATChainExists: true, NATRules: []string{masq}},
 			want:     []string{"~ iptables nat CLUSTERCTL-POSTROUTING [" + masq + "\n(no jump from POSTROUTING) => " + masq + "]"},
 		},
 		{
 			name:    "nat: a managed chain no longer wanted is deleted",
-			desired: state.Host{},
+			desired: resource.Host{},
 			observed: Observed{NATChainExists: true, NATJump: true, NATRules: []string{masq},
-				Manifest: []state.ManifestEntry{{Kind: state.ManifestNAT, Key: state.NATChain}}},
+				Manifest: []resource.ManifestEntry{{Kind: resource.ManifestNAT, Key: resource.NATChain}}},
 			want: []string{"- iptables nat CLUSTERCTL-POSTROUTING [" + masq + " => ]"},
 		},
 		{
 			name:     "nat: an unmanaged chain of the same name is left alone",
-			desired:  state.Host{},
+			desired:  resource.Host{},
 			observed: Observed{NATChainExists: true, NATJump: true, NATRules: []string{masq}},
 		},
 		{
 			name:    "ipvs: owned services are edited, unmanaged ones left alone with a note",
-			desired: state.Host{IPVS: ipvs.Table{Services: []ipvs.Service{webService("wlc", dest("192.168.19.102:80", 1), dest("192.168.19.103:80", 1))}}},
+			desired: resource.Host{IPVS: ipvs.Table{Services: []ipvs.Service{webService("wlc", dest("192.168.19.102:80", 1), dest("192.168.19.103:80", 1))}}},
 			observed: Observed{IPVS: ipvs.Table{Services: []ipvs.Service{
 				webService("rr", dest("192.168.19.102:80", 2), dest("192.168.19.104:80", 1)),
 				{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: ap("10.0.0.1:443")}, Scheduler: "rr"},
 				{Key: ipvs.ServiceKey{Protocol: ipvs.UDP, Addr: ap("10.0.0.2:53")}, Scheduler: "rr"},
-			}}, Manifest: []state.ManifestEntry{{Kind: state.ManifestIPVS, Key: "-u 10.0.0.2:53"}}},
+			}}, Manifest: []resource.ManifestEntry{{Kind: resource.ManifestIPVS, Key: "-u 10.0.0.2:53"}}},
 			want: []string{
 				"~ ipvs -t 192.168.47.128:80 [-A -t 192.168.47.128:80 -s rr -p 3 => -A -t 192.168.47.128:80 -s wlc -p 3]",
 				"~ ipvs -t 192.168.47.128:80 -> 192.168.19.102:80 [-a -t 192.168.47.128:80 -r 192.168.19.102:80 -m -w 2 => -e -t 192.168.47.128:80 -r 192.168.19.102:80 -m -w 1 -x 0 -y 0]",
@@ -226,12 +226,12 @@ func TestDiffPerKind(t *testing.T) {
 		},
 		{
 			name:     "ipvs: normalised defaults are no change",
-			desired:  state.Host{IPVS: ipvs.Table{Services: []ipvs.Service{{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: ap("10.0.0.1:80")}, Persistent: true, Destinations: []ipvs.Destination{{Addr: ap("10.0.1.1:80"), Weight: 1}}}}}},
+			desired:  resource.Host{IPVS: ipvs.Table{Services: []ipvs.Service{{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: ap("10.0.0.1:80")}, Persistent: true, Destinations: []ipvs.Destination{{Addr: ap("10.0.1.1:80"), Weight: 1}}}}}},
 			observed: Observed{IPVS: ipvs.Table{Services: []ipvs.Service{{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: ap("10.0.0.1:80")}, Scheduler: "wlc", Persistent: true, Timeout: 300, Netmask: addr("255.255.255.255"), Destinations: []ipvs.Destination{{Addr: ap("10.0.1.1:80"), Forward: ipvs.Route, Weight: 1}}}}}},
 		},
 		{
 			name:     "ipvs: an unusable IPVS is a note",
-			desired:  state.Host{IPVS: ipvs.Table{Services: []ipvs.Service{webService("wlc")}}},
+			desired:  resource.Host{IPVS: ipvs.Table{Services: []ipvs.Service{webService("wlc")}}},
 			observed: Observed{IPVSError: "no-kernel-support: no /proc/net/ip_vs"},
 			want: []string{
 				"+ ipvs -t 192.168.47.128:80 [ => -A -t 192.168.47.128:80 -s wlc -p 3]",
@@ -240,7 +240,7 @@ func TestDiffPerKind(t *testing.T) {
 		},
 		{
 			name: "services: enable and start, start only, enable-only",
-			desired: state.Host{Services: []state.Service{
+			desired: resource.Host{Services: []resource.Service{
 				{Name: "clusterctl-restore", EnableOnly: true},
 				{Name: "keepalived"},
 				{Name: "nginx"},
@@ -258,9 +258,9 @@ func TestDiffPerKind(t *testing.T) {
 		},
 		{
 			name: "effects: reload on a config change, restart wins, none when starting",
-			desired: state.Host{
-				Files: []state.File{file(conf, "new\n", 0o640), file("/etc/nginx/x.conf", "x2\n", 0o644), file("/etc/y.conf", "y2\n", 0o644)},
-				Services: []state.Service{
+			desired: resource.Host{
+				Files: []resource.File{file(conf, "new\n", 0o640), file("/etc/nginx/x.conf", "x2\n", 0o644), file("/etc/y.conf", "y2\n", 0o644)},
+				Services: []resource.Service{
 					{Name: "keepalived", ReloadOn: []string{conf}},
 					{Name: "nginx", ReloadOn: []string{"/etc/y.conf"}, RestartOn: []string{"/etc/nginx/x.conf"}},
 					{Name: "other", ReloadOn: []string{"/etc/y.conf"}},
@@ -284,7 +284,7 @@ func TestDiffPerKind(t *testing.T) {
 		},
 		{
 			name:     "effects: a mode-only change reloads nothing",
-			desired:  state.Host{Files: []state.File{file(conf, "same\n", 0o640)}, Services: []state.Service{{Name: "keepalived", ReloadOn: []string{conf}}}},
+			desired:  resource.Host{Files: []resource.File{file(conf, "same\n", 0o640)}, Services: []resource.Service{{Name: "keepalived", ReloadOn: []string{conf}}}},
 			observed: Observed{Files: map[string]ObservedFile{conf: have("same\n", 0o600)}, Services: map[string]ServiceState{"keepalived": {Active: true, Enabled: true}}},
 			want:     []string{"~ file /etc/keepalived/keepalived.conf (mode 0600 → 0640)"},
 		},
@@ -328,7 +328,7 @@ func kindIndex(k Kind) int {
 }
 
 func TestDiffFilePayloadsAndDiffs(t *testing.T) {
-	desired := &state.Host{Name: "h", Files: []state.File{file("/etc/a", "one\ntwo\n", 0o644), file("/etc/b", "x\n", 0o644)}}
+	desired := &resource.Host{Name: "h", Files: []resource.File{file("/etc/a", "one\ntwo\n", 0o644), file("/etc/b", "x\n", 0o644)}}
 	obs := &Observed{Files: map[string]ObservedFile{"/etc/b": have("y\n", 0o644)}}
 	hp := Diff(desired, obs, secret.Masker{})
 	if len(hp.Changes) != 2 {
@@ -351,7 +351,7 @@ func TestDiffFilePayloadsAndDiffs(t *testing.T) {
 // unreadable one claims no mode or owner; a directory in the way blocks
 // the host (see TestBuildBlockers).
 func TestDiffUnreadFiles(t *testing.T) {
-	desired := &state.Host{Name: "h", Files: []state.File{file("/etc/big", "small now\n", 0o644), file("/etc/unread", "x\n", 0o600), file("/etc/dir", "y\n", 0o644)}}
+	desired := &resource.Host{Name: "h", Files: []resource.File{file("/etc/big", "small now\n", 0o644), file("/etc/unread", "x\n", 0o600), file("/etc/dir", "y\n", 0o644)}}
 	big := have("", 0o644)
 	big.Content, big.Size, big.Unread = nil, 2<<20, "larger than 1048576 bytes"
 	obs := &Observed{
@@ -362,7 +362,7 @@ func TestDiffUnreadFiles(t *testing.T) {
 			"/etc/old2":   big,
 			"/etc/dir":    {NotRegular: true},
 		},
-		Manifest: []state.ManifestEntry{{Kind: state.ManifestFile, Key: "/etc/old"}, {Kind: state.ManifestFile, Key: "/etc/old2"}},
+		Manifest: []resource.ManifestEntry{{Kind: resource.ManifestFile, Key: "/etc/old"}, {Kind: resource.ManifestFile, Key: "/etc/old2"}},
 	}
 	hp := Diff(desired, obs, secret.Masker{})
 	want := []string{
@@ -416,7 +416,7 @@ func TestDiffSensitiveFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			desired := &state.Host{Name: "h", Files: []state.File{{Path: conf, Content: []byte(tt.after), Mode: 0o640, Owner: "root", Group: "root", Sensitive: true}}}
+			desired := &resource.Host{Name: "h", Files: []resource.File{{Path: conf, Content: []byte(tt.after), Mode: 0o640, Owner: "root", Group: "root", Sensitive: true}}}
 			obs := &Observed{Files: map[string]ObservedFile{}}
 			if tt.before != "" {
 				obs.Files[conf] = have(tt.before, 0o640)
@@ -454,7 +454,7 @@ func TestDiffSensitiveFile(t *testing.T) {
 // stopped being a VRRP member) is stopped and disabled; one it never
 // managed is left alone, and so is a managed one already stopped.
 func TestDiffStopsServicesNoLongerManaged(t *testing.T) {
-	desired := &state.Host{Name: "web2", Services: []state.Service{{Name: "nginx"}}}
+	desired := &resource.Host{Name: "web2", Services: []resource.Service{{Name: "nginx"}}}
 	observed := &Observed{
 		Services: map[string]ServiceState{
 			"nginx":      {Active: true, Enabled: true},
@@ -462,10 +462,10 @@ func TestDiffStopsServicesNoLongerManaged(t *testing.T) {
 			"postfix":    {Active: true, Enabled: true},
 			"old":        {},
 		},
-		Manifest: []state.ManifestEntry{
-			{Kind: state.ManifestService, Key: "keepalived"},
-			{Kind: state.ManifestService, Key: "nginx"},
-			{Kind: state.ManifestService, Key: "old"},
+		Manifest: []resource.ManifestEntry{
+			{Kind: resource.ManifestService, Key: "keepalived"},
+			{Kind: resource.ManifestService, Key: "nginx"},
+			{Kind: resource.ManifestService, Key: "old"},
 		},
 	}
 	hp := Diff(desired, observed, secret.Masker{})
@@ -477,7 +477,7 @@ func TestDiffStopsServicesNoLongerManaged(t *testing.T) {
 		c.Service == nil || !c.Service.Stop || !c.Service.Disable || c.Service.Start || c.Service.Enable {
 		t.Errorf("change = %+v (service %+v), want keepalived stopped and disabled", c, c.Service)
 	}
-	if got := state.Manifest(desired); len(got) != 1 || got[0] != (state.ManifestEntry{Kind: state.ManifestService, Key: "nginx"}) {
+	if got := resource.Manifest(desired); len(got) != 1 || got[0] != (resource.ManifestEntry{Kind: resource.ManifestService, Key: "nginx"}) {
 		t.Errorf("Manifest = %v, want the nginx service", got)
 	}
 }

@@ -2,7 +2,7 @@ package plan
 
 import (
 	"github.com/clusterctl/clusterctl/internal/ipvs"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // FormatVersion is the version of the saved plan and JSON formats.
@@ -78,16 +78,16 @@ type Change struct {
 	Sensitive bool   `json:"sensitive,omitempty"`
 
 	// Payloads for apply (desired values; Delete uses the live ones).
-	Package  string         `json:"-"`
-	Module   string         `json:"-"`
-	Sysctl   *state.Sysctl  `json:"-"`
-	Address  *state.Address `json:"-"`
-	Route    *state.Route   `json:"-"`
-	OldRoute *state.Route   `json:"-"`
-	File     *state.File    `json:"-"`
-	NAT      []string       `json:"-"` // the whole desired chain
-	IPVS     *ipvs.Edit     `json:"-"`
-	Service  *ServiceChange `json:"-"`
+	Package  string            `json:"-"`
+	Module   string            `json:"-"`
+	Sysctl   *resource.Sysctl  `json:"-"`
+	Address  *resource.Address `json:"-"`
+	Route    *resource.Route   `json:"-"`
+	OldRoute *resource.Route   `json:"-"`
+	File     *resource.File    `json:"-"`
+	NAT      []string          `json:"-"` // the whole desired chain
+	IPVS     *ipvs.Edit        `json:"-"`
+	Service  *ServiceChange    `json:"-"`
 }
 
 // Ref returns "host: kind key", the change's address in the plan.

@@ -8,13 +8,13 @@ import (
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/render"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/secret"
-	"github.com/clusterctl/clusterctl/internal/state"
 	"github.com/google/go-cmp/cmp"
 )
 
 // loadExample loads and renders an example of examples/lab-19.x.
-func loadExample(t *testing.T, name string) (*config.Config, map[string]*state.Host) {
+func loadExample(t *testing.T, name string) (*config.Config, map[string]*resource.Host) {
 	t.Helper()
 	cfg, diags := config.NewLoader().Load("../../examples/lab-19.x/"+name, config.LoadOptions{})
 	if diags.HasErrors() {
@@ -29,7 +29,7 @@ func loadExample(t *testing.T, name string) (*config.Config, map[string]*state.H
 
 // simulate applies a host plan to o the way apply would change the host,
 // including the manifest apply writes at the end.
-func simulate(t *testing.T, o *Observed, desired *state.Host, hp HostPlan) {
+func simulate(t *testing.T, o *Observed, desired *resource.Host, hp HostPlan) {
 	t.Helper()
 	if o.Packages == nil {
 		o.Packages, o.Modules, o.Sysctls = map[string]bool{}, map[string]bool{}, map[string]string{}
@@ -44,12 +44,12 @@ func simulate(t *testing.T, o *Observed, desired *state.Host, hp HostPlan) {
 		case KindSysctl:
 			o.Sysctls[c.Sysctl.Key] = c.Sysctl.Value
 		case KindAddress:
-			o.Addresses = slices.DeleteFunc(o.Addresses, func(a state.Address) bool { return a == *c.Address })
+			o.Addresses = slices.DeleteFunc(o.Addresses, func(a resource.Address) bool { return a == *c.Address })
 			if c.Action != Delete {
 				o.Addresses = append(o.Addresses, *c.Address)
 			}
 		case KindRoute:
-			o.Routes = slices.DeleteFunc(o.Routes, func(r state.Route) bool { return r.Dst == c.Route.Dst })
+			o.Routes = slices.DeleteFunc(o.Routes, func(r resource.Route) bool { return r.Dst == c.Route.Dst })
 			o.Routes = append(o.Routes, *c.Route)
 		case KindFile:
 			if c.Action == Delete {
@@ -73,7 +73,7 @@ func simulate(t *testing.T, o *Observed, desired *state.Host, hp HostPlan) {
 			o.Services[c.Service.Name] = s
 		}
 	}
-	o.Manifest = state.Manifest(desired)
+	o.Manifest = resource.Manifest(desired)
 }
 
 // applyEdit executes one IPVS edit as ipvsadm would.
@@ -116,7 +116,7 @@ func TestDiffStepsConverge(t *testing.T) {
 	_, rendered := loadExample(t, "lvs-nat")
 	base := rendered["dir"]
 	masker := secret.Masker{}
-	clone := func(h *state.Host) *state.Host {
+	clone := func(h *resource.Host) *resource.Host {
 		c := *h
 		c.IPVS = ipvs.Table{}
 		for _, s := range h.IPVS.Services {
@@ -129,13 +129,13 @@ func TestDiffStepsConverge(t *testing.T) {
 	}
 	steps := []struct {
 		name   string
-		mutate func(h *state.Host)
+		mutate func(h *resource.Host)
 		want   []string // changes of the step (effects and notes included)
 	}{
-		{name: "fresh host", mutate: func(*state.Host) {}, want: nil /* checked by count below */},
+		{name: "fresh host", mutate: func(*resource.Host) {}, want: nil /* checked by count below */},
 		{
 			name: "scheduler rr and a heavier rs1",
-			mutate: func(h *state.Host) {
+			mutate: func(h *resource.Host) {
 				h.IPVS.Services[0].Scheduler = "rr"
 				h.IPVS.Services[0].Destinations[0].Weight = 3
 			},
@@ -146,7 +146,7 @@ func TestDiffStepsConverge(t *testing.T) {
 		},
 		{
 			name: "rs2 replaced by rs3, NAT network widened",
-			mutate: func(h *state.Host) {
+			mutate: func(h *resource.Host) {
 				h.IPVS.Services[0].Scheduler = "rr"
 				h.IPVS.Services[0].Destinations[0].Weight = 3
 				h.IPVS.Services[0].Destinations[1].Addr = ap("192.168.19.104:80")
@@ -160,10 +160,10 @@ func TestDiffStepsConverge(t *testing.T) {
 		},
 		{
 			name: "virtual service and NAT removed",
-			mutate: func(h *state.Host) {
+			mutate: func(h *resource.Host) {
 				h.IPVS = ipvs.Table{}
 				h.NATRules = nil
-				h.Files = slices.DeleteFunc(h.Files, func(f state.File) bool {
+				h.Files = slices.DeleteFunc(h.Files, func(f resource.File) bool {
 					return f.Path == render.IPVSRulesPath || f.Path == render.NATRulesPath
 				})
 			},

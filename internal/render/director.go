@@ -8,7 +8,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // hostMask is the persistence granularity IPVS uses when none is given.
@@ -99,7 +99,7 @@ func (b *hostBuilder) addDirectorVIP(vs *config.VirtualServer) error {
 	if !ok {
 		return fmt.Errorf("virtual address %s is on no interface subnet of the director and no VRRP instance of it holds it", vip)
 	}
-	b.addAddress(state.Address{Dev: iface.Name, Prefix: netip.PrefixFrom(vip, vip.BitLen())})
+	b.addAddress(resource.Address{Dev: iface.Name, Prefix: netip.PrefixFrom(vip, vip.BitLen())})
 	return nil
 }
 
@@ -183,21 +183,11 @@ func fullNATRule(vs *config.VirtualServer) (string, error) {
 // ipvsService is the IPVS service clusterctl keeps on a director of vs.
 func ipvsService(vs *config.VirtualServer) (ipvs.Service, error) {
 	svc := ipvs.Service{Scheduler: vs.Scheduler}
-	switch {
-	case vs.FWMark != 0:
-		svc.Key = ipvs.ServiceKey{Protocol: ipvs.FWMark, Mark: vs.FWMark}
-	case vs.Address.IsValid():
-		switch vs.Protocol {
-		case "tcp", "":
-			svc.Key = ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: vs.Address}
-		case "udp":
-			svc.Key = ipvs.ServiceKey{Protocol: ipvs.UDP, Addr: vs.Address}
-		default:
-			return svc, fmt.Errorf("unknown protocol %q", vs.Protocol)
-		}
-	default:
-		return svc, fmt.Errorf("neither address nor fwmark is set")
+	key, err := vs.IPVSKey()
+	if err != nil {
+		return svc, err
 	}
+	svc.Key = key
 	if vs.Persistence > 0 {
 		svc.Persistent = true
 		svc.Timeout = vs.Persistence

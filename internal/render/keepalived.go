@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // keepalivedView is what keepalived.conf.tmpl renders. Every string is
@@ -191,7 +191,7 @@ func (b *hostBuilder) addKeepalived() error {
 	}
 	f := rootFile(KeepalivedConfPath, 0o640, content)
 	f.Sensitive = sensitive
-	f.Validate = state.ValidateKeepalived
+	f.Validate = resource.ValidateKeepalived
 	if err := b.addFile(f); err != nil {
 		return err
 	}

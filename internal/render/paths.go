@@ -14,13 +14,13 @@ const (
 	// ipvsadm-save -n form.
 	IPVSRulesPath = "/etc/clusterctl/ipvs.rules"
 	// NATRulesPath is iptables-restore --noflush input that declares and
-	// fills state.NATChain; see the file's header for how it is loaded.
+	// fills resource.NATChain; see the file's header for how it is loaded.
 	NATRulesPath = "/etc/clusterctl/iptables-nat.rules"
 	// RestoreScriptPath re-creates addresses, routes, NAT rules and IPVS
 	// services at boot.
 	RestoreScriptPath = "/usr/local/sbin/clusterctl-restore"
 	// RestoreUnitPath is the systemd unit running RestoreScriptPath.
 	RestoreUnitPath = "/etc/systemd/system/clusterctl-restore.service"
-	// RestoreServiceName is the name of that unit as a state.Service.
+	// RestoreServiceName is the name of that unit as a resource.Service.
 	RestoreServiceName = "clusterctl-restore"
 )

@@ -4,8 +4,8 @@ import (
 	"sort"
 
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/shell"
-	"github.com/clusterctl/clusterctl/internal/state"
 )
 
 // natRulesView is what iptables-nat.rules.tmpl renders.
@@ -53,7 +53,7 @@ func (b *hostBuilder) addPersistence() error {
 	}
 	if len(b.natRules) > 0 {
 		b.addPackage("iptables")
-		content, err := b.execute("iptables-nat.rules.tmpl", natRulesView{Path: NATRulesPath, Chain: state.NATChain, Rules: b.natRules})
+		content, err := b.execute("iptables-nat.rules.tmpl", natRulesView{Path: NATRulesPath, Chain: resource.NATChain, Rules: b.natRules})
 		if err != nil {
 			return err
 		}
@@ -73,11 +73,7 @@ func (b *hostBuilder) addPersistence() error {
 			return err
 		}
 		for _, s := range table.Services {
-			sel, err := ipvsSelector(s.Key)
-			if err != nil {
-				return err
-			}
-			selectors = append(selectors, sel[0]+" "+shell.Quote(sel[1]))
+			selectors = append(selectors, shell.Join(s.Key.Args()...))
 		}
 	}
 	if len(sysctls) == 0 && len(b.addresses) == 0 && len(b.routes) == 0 && len(b.natRules) == 0 && len(table.Services) == 0 {
@@ -87,20 +83,20 @@ func (b *hostBuilder) addPersistence() error {
 	if len(sysctls) > 0 {
 		view.SysctlFile = SysctlDropInPath
 	}
-	addrs := append([]state.Address(nil), b.addresses...)
-	sort.Slice(addrs, func(i, j int) bool { return state.AddressLess(addrs[i], addrs[j]) })
+	addrs := append([]resource.Address(nil), b.addresses...)
+	sort.Slice(addrs, func(i, j int) bool { return resource.AddressLess(addrs[i], addrs[j]) })
 	for _, a := range addrs {
 		view.Addresses = append(view.Addresses, a.Prefix.String()+" dev "+shell.Quote(a.Dev))
 		view.TunnelUp = view.TunnelUp || a.Dev == tunnelDev
 	}
-	routes := append([]state.Route(nil), b.routes...)
-	sort.Slice(routes, func(i, j int) bool { return state.RouteLess(routes[i], routes[j]) })
+	routes := append([]resource.Route(nil), b.routes...)
+	sort.Slice(routes, func(i, j int) bool { return resource.RouteLess(routes[i], routes[j]) })
 	for _, r := range routes {
 		view.Routes = append(view.Routes, routeArgs(r))
 	}
 	if len(b.natRules) > 0 {
 		view.NATFile = NATRulesPath
-		view.NATChain = state.NATChain
+		view.NATChain = resource.NATChain
 	}
 	if len(table.Services) > 0 {
 		view.IPVSFile = IPVSRulesPath
@@ -124,7 +120,7 @@ func (b *hostBuilder) addPersistence() error {
 }
 
 // routeArgs are the `ip route replace` arguments for r.
-func routeArgs(r state.Route) string {
+func routeArgs(r resource.Route) string {
 	dst := r.Dst.String()
 	if r.Dst.Bits() == 0 && r.Dst.Addr().IsUnspecified() {
 		dst = "default"

@@ -5,15 +5,15 @@ import (
 	"net/netip"
 
 	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // Sysctls each real server mode needs. DR and TUN real servers hold the
 // VIP themselves, so they must neither answer ARP for it on the wire nor
 // announce it (arp_ignore=1, arp_announce=2); TUN real servers receive
 // packets on tunl0 whose source would fail reverse-path filtering.
-func drSysctls() []state.Sysctl {
-	return []state.Sysctl{
+func drSysctls() []resource.Sysctl {
+	return []resource.Sysctl{
 		{Key: "net.ipv4.conf.all.arp_ignore", Value: "1"},
 		{Key: "net.ipv4.conf.all.arp_announce", Value: "2"},
 		{Key: "net.ipv4.conf.lo.arp_ignore", Value: "1"},
@@ -21,8 +21,8 @@ func drSysctls() []state.Sysctl {
 	}
 }
 
-func tunSysctls() []state.Sysctl {
-	return []state.Sysctl{
+func tunSysctls() []resource.Sysctl {
+	return []resource.Sysctl{
 		{Key: "net.ipv4.conf.tunl0.rp_filter", Value: "0"},
 		{Key: "net.ipv4.conf.all.rp_filter", Value: "0"},
 		{Key: "net.ipv4.conf.all.arp_ignore", Value: "1"},
@@ -73,7 +73,7 @@ func (b *hostBuilder) addRealServerOf(vs *config.VirtualServer) error {
 	return nil
 }
 
-func (b *hostBuilder) setSysctls(list []state.Sysctl, reason string) error {
+func (b *hostBuilder) setSysctls(list []resource.Sysctl, reason string) error {
 	for _, s := range list {
 		if err := b.setSysctl(s.Key, s.Value, reason); err != nil {
 			return err
@@ -89,7 +89,7 @@ func (b *hostBuilder) addVIP(vs *config.VirtualServer, dev string) {
 		return
 	}
 	a := vs.Address.Addr()
-	b.addAddress(state.Address{Dev: dev, Prefix: netip.PrefixFrom(a, a.BitLen())})
+	b.addAddress(resource.Address{Dev: dev, Prefix: netip.PrefixFrom(a, a.BitLen())})
 }
 
 // routeViaDirector sends a NAT real server's default route through its
@@ -111,7 +111,7 @@ func (b *hostBuilder) routeViaDirector(vs *config.VirtualServer, reason string) 
 		return fmt.Errorf("director %s has no address on the subnet of %s", dir.Name, rsAddr)
 	}
 	_, dev, _ := hostAddrOn(b.host, via)
-	return b.addRoute(state.Route{Dst: defaultRoute(via), Via: via, Dev: dev}, reason)
+	return b.addRoute(resource.Route{Dst: defaultRoute(via), Via: via, Dev: dev}, reason)
 }
 
 // addGateway routes the host's default route via its declared gateway.
@@ -121,7 +121,7 @@ func (b *hostBuilder) addGateway() error {
 		return nil
 	}
 	_, dev, _ := hostAddrOn(b.host, gw)
-	return b.addRoute(state.Route{Dst: defaultRoute(gw), Via: gw, Dev: dev}, "gateway")
+	return b.addRoute(resource.Route{Dst: defaultRoute(gw), Via: gw, Dev: dev}, "gateway")
 }
 
 // defaultRoute is the default destination of the family of a.

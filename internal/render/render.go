@@ -11,7 +11,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/templates"
 )
 
@@ -25,7 +25,7 @@ var ErrConflict = errors.New("conflicting desired state")
 // server with no way to reach its director) are returned as errors.
 // Every returned Host is sorted, and rendering the same cfg twice gives
 // deep-equal results.
-func Render(cfg *config.Config) (map[string]*state.Host, error) {
+func Render(cfg *config.Config) (map[string]*resource.Host, error) {
 	if cfg == nil {
 		return nil, errors.New("render: nil configuration")
 	}
@@ -36,7 +36,7 @@ func Render(cfg *config.Config) (map[string]*state.Host, error) {
 	if err := checkReferences(cfg); err != nil {
 		return nil, err
 	}
-	out := make(map[string]*state.Host, len(cfg.Hosts))
+	out := make(map[string]*resource.Host, len(cfg.Hosts))
 	for _, name := range cfg.HostNames() {
 		h, err := renderHost(cfg, tmpl, name)
 		if err != nil {
@@ -73,7 +73,7 @@ func checkReferences(cfg *config.Config) error {
 	return nil
 }
 
-func renderHost(cfg *config.Config, tmpl *template.Template, name string) (*state.Host, error) {
+func renderHost(cfg *config.Config, tmpl *template.Template, name string) (*resource.Host, error) {
 	b := &hostBuilder{
 		cfg:      cfg,
 		tmpl:     tmpl,
@@ -81,8 +81,8 @@ func renderHost(cfg *config.Config, tmpl *template.Template, name string) (*stat
 		packages: map[string]bool{},
 		modules:  map[string]bool{},
 		sysctls:  map[string]sysctlEntry{},
-		files:    map[string]state.File{},
-		services: map[string]*state.Service{},
+		files:    map[string]resource.File{},
+		services: map[string]*resource.Service{},
 	}
 	steps := []func() error{
 		b.addUserDeclared,
@@ -111,12 +111,12 @@ type hostBuilder struct {
 	packages  map[string]bool
 	modules   map[string]bool
 	sysctls   map[string]sysctlEntry
-	addresses []state.Address
-	routes    []state.Route
-	files     map[string]state.File
+	addresses []resource.Address
+	routes    []resource.Route
+	files     map[string]resource.File
 	natRules  []string
 	ipvs      []ipvs.Service
-	services  map[string]*state.Service
+	services  map[string]*resource.Service
 }
 
 // sysctlEntry is a wanted sysctl value and the role that wants it, for
@@ -147,7 +147,7 @@ func (b *hostBuilder) setSysctl(key, value, reason string) error {
 	return nil
 }
 
-func (b *hostBuilder) addAddress(a state.Address) {
+func (b *hostBuilder) addAddress(a resource.Address) {
 	for _, x := range b.addresses {
 		if x == a {
 			return
@@ -158,7 +158,7 @@ func (b *hostBuilder) addAddress(a state.Address) {
 
 // addRoute adds r; a second route to the same destination through another
 // gateway or device is a conflict.
-func (b *hostBuilder) addRoute(r state.Route, reason string) error {
+func (b *hostBuilder) addRoute(r resource.Route, reason string) error {
 	for _, x := range b.routes {
 		if x.Dst != r.Dst {
 			continue
@@ -172,7 +172,7 @@ func (b *hostBuilder) addRoute(r state.Route, reason string) error {
 	return nil
 }
 
-func (b *hostBuilder) addFile(f state.File) error {
+func (b *hostBuilder) addFile(f resource.File) error {
 	if !strings.HasPrefix(f.Path, "/") {
 		return fmt.Errorf("file %q: path is not absolute", f.Path)
 	}
@@ -183,7 +183,7 @@ func (b *hostBuilder) addFile(f state.File) error {
 	return nil
 }
 
-// addNATRule appends a rule of state.NATChain unless it is already there.
+// addNATRule appends a rule of resource.NATChain unless it is already there.
 func (b *hostBuilder) addNATRule(rule string) {
 	for _, r := range b.natRules {
 		if r == rule {
@@ -193,10 +193,10 @@ func (b *hostBuilder) addNATRule(rule string) {
 	b.natRules = append(b.natRules, rule)
 }
 
-func (b *hostBuilder) service(name string) *state.Service {
+func (b *hostBuilder) service(name string) *resource.Service {
 	s := b.services[name]
 	if s == nil {
-		s = &state.Service{Name: name}
+		s = &resource.Service{Name: name}
 		b.services[name] = s
 	}
 	return s
@@ -212,12 +212,12 @@ func (b *hostBuilder) execute(name string, view any) ([]byte, error) {
 }
 
 // rootFile is a managed file owned by root.
-func rootFile(path string, mode uint32, content []byte) state.File {
-	return state.File{Path: path, Content: content, Mode: mode, Owner: "root", Group: "root"}
+func rootFile(path string, mode uint32, content []byte) resource.File {
+	return resource.File{Path: path, Content: content, Mode: mode, Owner: "root", Group: "root"}
 }
 
-func (b *hostBuilder) build() *state.Host {
-	h := &state.Host{Name: b.host.Name}
+func (b *hostBuilder) build() *resource.Host {
+	h := &resource.Host{Name: b.host.Name}
 	for p := range b.packages {
 		h.Packages = append(h.Packages, p)
 	}
@@ -225,7 +225,7 @@ func (b *hostBuilder) build() *state.Host {
 		h.Modules = append(h.Modules, m)
 	}
 	for k, v := range b.sysctls {
-		h.Sysctls = append(h.Sysctls, state.Sysctl{Key: k, Value: v.value})
+		h.Sysctls = append(h.Sysctls, resource.Sysctl{Key: k, Value: v.value})
 	}
 	h.Addresses = append(h.Addresses, b.addresses...)
 	h.Routes = append(h.Routes, b.routes...)
@@ -245,10 +245,10 @@ func (b *hostBuilder) build() *state.Host {
 }
 
 // sortedSysctls returns the wanted sysctls ordered by key.
-func (b *hostBuilder) sortedSysctls() []state.Sysctl {
-	out := make([]state.Sysctl, 0, len(b.sysctls))
+func (b *hostBuilder) sortedSysctls() []resource.Sysctl {
+	out := make([]resource.Sysctl, 0, len(b.sysctls))
 	for k, v := range b.sysctls {
-		out = append(out, state.Sysctl{Key: k, Value: v.value})
+		out = append(out, resource.Sysctl{Key: k, Value: v.value})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out

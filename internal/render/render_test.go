@@ -20,7 +20,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // netipOpts compares net/netip values by value.
@@ -28,7 +28,7 @@ func netipOpts() cmp.Option {
 	return cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{}, netip.Prefix{})
 }
 
-func mustRender(t *testing.T, cfg *config.Config) map[string]*state.Host {
+func mustRender(t *testing.T, cfg *config.Config) map[string]*resource.Host {
 	t.Helper()
 	hosts, err := Render(cfg)
 	if err != nil {
@@ -39,7 +39,7 @@ func mustRender(t *testing.T, cfg *config.Config) map[string]*state.Host {
 
 // summary prints the non-file state of h (and the metadata of its files),
 // one item a line, for the <host>.state.txt golden files.
-func summary(t *testing.T, h *state.Host) string {
+func summary(t *testing.T, h *resource.Host) string {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "host %s\n", h.Name)
@@ -59,7 +59,7 @@ func summary(t *testing.T, h *state.Host) string {
 		fmt.Fprintf(&b, "route %s\n", routeArgs(r))
 	}
 	for _, r := range h.NATRules {
-		fmt.Fprintf(&b, "nat -A %s %s\n", state.NATChain, r)
+		fmt.Fprintf(&b, "nat -A %s %s\n", resource.NATChain, r)
 	}
 	for _, l := range strings.Split(strings.TrimSuffix(h.IPVS.Save(), "\n"), "\n") {
 		if l != "" {
@@ -94,7 +94,7 @@ func summary(t *testing.T, h *state.Host) string {
 
 // goldenTree is every golden file of a case: <host>.state.txt and
 // <host>/<absolute path of each file>.
-func goldenTree(t *testing.T, hosts map[string]*state.Host) map[string]string {
+func goldenTree(t *testing.T, hosts map[string]*resource.Host) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for name, h := range hosts {
@@ -200,8 +200,8 @@ func TestRenderInvariants(t *testing.T) {
 				}
 				sorted := *h
 				sorted.Packages = append([]string(nil), h.Packages...)
-				sorted.Files = append([]state.File(nil), h.Files...)
-				sorted.Sysctls = append([]state.Sysctl(nil), h.Sysctls...)
+				sorted.Files = append([]resource.File(nil), h.Files...)
+				sorted.Sysctls = append([]resource.Sysctl(nil), h.Sysctls...)
 				sorted.Sort()
 				if diff := cmp.Diff(h, &sorted, netipOpts()); diff != "" {
 					t.Errorf("%s: not sorted:\n%s", hn, diff)
@@ -211,7 +211,7 @@ func TestRenderInvariants(t *testing.T) {
 	}
 }
 
-func sortedHostNames(m map[string]*state.Host) []string {
+func sortedHostNames(m map[string]*resource.Host) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
@@ -224,7 +224,7 @@ func sortedHostNames(m map[string]*state.Host) []string {
 func TestLabBDirector(t *testing.T) {
 	hosts := mustRender(t, labB())
 	dir := hosts["dir"]
-	wantSysctls := []state.Sysctl{
+	wantSysctls := []resource.Sysctl{
 		{Key: "net.ipv4.conf.all.send_redirects", Value: "0"},
 		{Key: "net.ipv4.conf.default.send_redirects", Value: "0"},
 		{Key: "net.ipv4.conf.ens33.send_redirects", Value: "0"},
@@ -266,7 +266,7 @@ func TestLabBDirector(t *testing.T) {
 	}
 	for _, rs := range []struct{ name, page string }{{"rs1", "RS1------RS1\n"}, {"rs2", "RS2------RS2\n"}} {
 		h := hosts[rs.name]
-		want := []state.Route{{Dst: pfx("0.0.0.0/0"), Via: addr("192.168.19.101"), Dev: "ens33"}}
+		want := []resource.Route{{Dst: pfx("0.0.0.0/0"), Via: addr("192.168.19.101"), Dev: "ens33"}}
 		if diff := cmp.Diff(want, h.Routes, netipOpts()); diff != "" {
 			t.Errorf("%s routes (-want +got):\n%s", rs.name, diff)
 		}
@@ -290,7 +290,7 @@ func TestHealthCheckScriptOnlyOnMembers(t *testing.T) {
 			t.Errorf("%s: check script = %+v", n, f)
 		}
 		kc := hosts[n].File(KeepalivedConfPath)
-		if kc == nil || !kc.Sensitive || kc.Validate != state.ValidateKeepalived || kc.Mode != 0o640 {
+		if kc == nil || !kc.Sensitive || kc.Validate != resource.ValidateKeepalived || kc.Mode != 0o640 {
 			t.Errorf("%s: keepalived.conf = %+v", n, kc)
 		}
 	}
@@ -306,7 +306,7 @@ func TestHealthCheckScriptOnlyOnMembers(t *testing.T) {
 
 func TestUserServiceReloadsOnOwnConfig(t *testing.T) {
 	hosts := mustRender(t, labHA())
-	var nginx *state.Service
+	var nginx *resource.Service
 	for i, s := range hosts["app2"].Services {
 		if s.Name == "nginx" {
 			nginx = &hosts["app2"].Services[i]

@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/shell"
-	"github.com/clusterctl/clusterctl/internal/state"
 )
 
 // writeExec writes an executable file.
@@ -181,8 +181,8 @@ func TestRestoreScriptBehaviour(t *testing.T) {
 	wantCalls := []string{
 		"sysctl -q -p " + SysctlDropInPath,
 		"iptables-restore --noflush",
-		"iptables -t nat -C POSTROUTING -j " + state.NATChain,
-		"iptables -t nat -I POSTROUTING 1 -j " + state.NATChain,
+		"iptables -t nat -C POSTROUTING -j " + resource.NATChain,
+		"iptables -t nat -I POSTROUTING 1 -j " + resource.NATChain,
 		"ipvsadm -L -n -t 192.168.47.128:22",
 		"ipvsadm -L -n -t 192.168.47.128:80",
 		"ipvsadm -R",
@@ -312,7 +312,7 @@ func TestNATRulesRoundTrip(t *testing.T) {
 					t.Fatalf("%s: %v\n%s", hn, err, out)
 				}
 				var got []string
-				prefix := "-A " + state.NATChain + " "
+				prefix := "-A " + resource.NATChain + " "
 				for _, line := range strings.Split(string(out), "\n") {
 					if strings.HasPrefix(line, prefix) {
 						got = append(got, strings.TrimPrefix(line, prefix))

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // Defaults for user-declared files.
@@ -28,7 +28,7 @@ func (b *hostBuilder) addUserDeclared() error {
 	sort.Strings(paths)
 	for _, p := range paths {
 		f := b.host.Files[p]
-		sf := state.File{
+		sf := resource.File{
 			Path:      p,
 			Content:   []byte(f.Content),
 			Mode:      f.Mode,

@@ -8,7 +8,7 @@
 // mail domain aminglinux.com) and tell an observer where the secret
 // occurs. A secret glued to other letters or digits is not masked; files
 // whose content is built from a secret are therefore never shown at all
-// (state.File.HideContent).
+// (resource.File.HideContent).
 package secret
 
 import (

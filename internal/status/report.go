@@ -9,6 +9,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // Report is the observed health of a cluster. Its JSON form (WriteJSON)
@@ -264,7 +265,7 @@ func (b builder) instance(inst *config.VRRPInstance, r *Report) Instance {
 		}
 		held := 0
 		for i, vip := range inst.VirtualIPs {
-			if HoldsVIP(f.Addresses, inst, vip.Addr()) {
+			if resource.HoldsVIP(f.Addresses, inst.Interface, vip.Addr()) {
 				holders[i] = append(holders[i], m.Host)
 				held++
 			}
@@ -327,8 +328,9 @@ func joinAnd(names []string) string {
 }
 
 func (b builder) virtualServer(vs *config.VirtualServer, r *Report) VirtualServer {
-	out := VirtualServer{Name: vs.Name, Service: ServiceName(vs), Mode: vs.Mode, ManagedBy: vs.ManagedBy}
-	key, keyOK := ServiceKey(vs)
+	out := VirtualServer{Name: vs.Name, Service: vs.AddressString(), Mode: vs.Mode, ManagedBy: vs.ManagedBy}
+	key, keyErr := vs.IPVSKey()
+	keyOK := keyErr == nil
 	for _, d := range vs.Directors {
 		dir := Director{Host: d}
 		f := b.observed(d)

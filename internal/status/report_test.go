@@ -14,8 +14,8 @@ import (
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/secret"
-	"github.com/clusterctl/clusterctl/internal/state"
 )
 
 // testConfig is lab A (two nginx nodes sharing a VIP) plus a director of
@@ -46,11 +46,11 @@ func testConfig() *config.Config {
 	}
 }
 
-func addrs(list ...string) []state.Address {
-	var out []state.Address
+func addrs(list ...string) []resource.Address {
+	var out []resource.Address
 	for _, s := range list {
 		dev, p, _ := strings.Cut(s, " ")
-		out = append(out, state.Address{Dev: dev, Prefix: netip.MustParsePrefix(p)})
+		out = append(out, resource.Address{Dev: dev, Prefix: netip.MustParsePrefix(p)})
 	}
 	return out
 }

@@ -11,16 +11,15 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/shell"
-	"github.com/clusterctl/clusterctl/internal/state"
-	"github.com/clusterctl/clusterctl/internal/status"
 )
 
 // probe is what one quick look at a host shows: its addresses, whether
 // keepalived runs, and process counts. It is much lighter than gathering
 // facts, so it is what the failover steps poll.
 type probe struct {
-	Addrs []state.Address
+	Addrs []resource.Address
 	// Keepalived is what `systemctl is-active keepalived` printed ("" when
 	// it printed nothing, e.g. without systemctl).
 	Keepalived string
@@ -108,7 +107,7 @@ func parseProbe(out []byte) (probe, error) {
 			if i := strings.IndexByte(dev, '@'); i > 0 {
 				dev = dev[:i]
 			}
-			p.Addrs = append(p.Addrs, state.Address{Dev: dev, Prefix: pfx})
+			p.Addrs = append(p.Addrs, resource.Address{Dev: dev, Prefix: pfx})
 		}
 	}
 	if !sawMarker {
@@ -166,7 +165,7 @@ func holders(inst *config.VRRPInstance, obs map[string]probe) [][]string {
 	out := make([][]string, len(inst.VirtualIPs))
 	for i, vip := range inst.VirtualIPs {
 		for _, m := range inst.Members {
-			if p, ok := obs[m.Host]; ok && status.HoldsVIP(p.Addrs, inst, vip.Addr()) {
+			if p, ok := obs[m.Host]; ok && resource.HoldsVIP(p.Addrs, inst.Interface, vip.Addr()) {
 				out[i] = append(out[i], m.Host)
 			}
 		}

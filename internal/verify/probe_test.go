@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/clusterctl/clusterctl/internal/state"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 func TestProbeCommandGolden(t *testing.T) {
@@ -79,7 +79,7 @@ func TestParseProbe(t *testing.T) {
 @clusterctl-verify proc nginx 2
 `,
 			want: probe{
-				Addrs: []state.Address{
+				Addrs: []resource.Address{
 					{Dev: "lo", Prefix: netip.MustParsePrefix("127.0.0.1/8")},
 					{Dev: "lo", Prefix: netip.MustParsePrefix("::1/128")},
 					{Dev: "ens33", Prefix: netip.MustParsePrefix("192.168.19.101/24")},
@@ -99,7 +99,7 @@ some noise from a login script
 @clusterctl-verify proc keepalived 0
 `,
 			want: probe{
-				Addrs: []state.Address{{Dev: "lo", Prefix: netip.MustParsePrefix("127.0.0.1/8")}},
+				Addrs: []resource.Address{{Dev: "lo", Prefix: netip.MustParsePrefix("127.0.0.1/8")}},
 				Procs: map[string]int{"keepalived": 0},
 			},
 		},

@@ -11,7 +11,6 @@ import (
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/remote"
-	"github.com/clusterctl/clusterctl/internal/status"
 )
 
 // trafficTests sends requests through every virtual server and, for
@@ -29,7 +28,7 @@ func (r *runner) trafficTests(ctx context.Context) {
 			return
 		}
 		vs := r.cfg.VirtualServers[name]
-		r.step(ctx, fmt.Sprintf("traffic %s: %s", name, status.ServiceName(vs)), func(ctx context.Context, st *Step) error {
+		r.step(ctx, fmt.Sprintf("traffic %s: %s", name, vs.AddressString()), func(ctx context.Context, st *Step) error {
 			return r.virtualServerTraffic(ctx, st, vs)
 		})
 		tested++
@@ -129,7 +128,7 @@ func (r *runner) virtualServerTraffic(ctx context.Context, st *Step, vs *config.
 		st.skip("UDP service: verify sends HTTP requests over TCP only")
 		return nil
 	}
-	key, _ := status.ServiceKey(vs)
+	key, _ := vs.IPVSKey()
 	before, usable := r.directorStats(ctx, st, vs, key)
 	if err := ctx.Err(); err != nil {
 		return err

@@ -3,7 +3,7 @@
 // parser produces the observed state in the same types; the planner diffs
 // the two. Every type here is plain data with no behaviour beyond
 // normalisation and ordering, so it can be compared with == or cmp.
-package state
+package resource
 
 import (
 	"net/netip"
@@ -52,6 +52,32 @@ type Sysctl struct {
 type Address struct {
 	Dev    string
 	Prefix netip.Prefix // address with its prefix length, e.g. 192.168.19.100/32
+}
+
+// Key identifies the address on its host: "DEV PREFIX", as the manifest
+// records it.
+func (a Address) Key() string { return a.Dev + " " + a.Prefix.String() }
+
+// HoldsVIP reports whether a host whose addresses (ip -o addr) are addrs
+// holds vip as a VRRP holder of an instance on interface iface. keepalived
+// puts an instance's VIPs on the instance's interface, so only that device
+// counts, whatever the prefix length; a DR or TUN real server's copy of a
+// VIP on lo or tunl0 is therefore not a holder. With no interface (""),
+// any device but lo counts. apply's gates, status and verify all decide
+// who holds a VIP here.
+func HoldsVIP(addrs []Address, iface string, vip netip.Addr) bool {
+	for _, a := range addrs {
+		if a.Prefix.Addr() != vip {
+			continue
+		}
+		if iface != "" && a.Dev == iface {
+			return true
+		}
+		if iface == "" && a.Dev != "lo" {
+			return true
+		}
+	}
+	return false
 }
 
 // Route is a routing table entry. The default route has Dst 0.0.0.0/0.
