@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/lab"
 	"github.com/clusterctl/clusterctl/internal/remote"
@@ -301,7 +300,7 @@ func factsScript(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return facts.Script(engine.Request(desired[hostName(0)]), token)
+	return facts.Script(facts.RequestFor(desired[hostName(0)]), token)
 }
 
 // runSize measures n hosts for runs iterations, rotating the order of the

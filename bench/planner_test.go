@@ -4,17 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/apply"
-	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/facts/factstest"
+	"github.com/clusterctl/clusterctl/internal/hostops"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
@@ -87,7 +84,7 @@ func planIPVS(tb testing.TB, out []byte, desired *resource.Host) plan.HostPlan {
 	if f.IPVSStatus.State != facts.StatusOK {
 		tb.Fatalf("IPVS status %+v", f.IPVSStatus)
 	}
-	return plan.Diff(desired, engine.Observed(f), secret.New())
+	return plan.Diff(desired, plan.FromFacts(f), secret.New())
 }
 
 func ipvsChanges(hp plan.HostPlan) []plan.Change {
@@ -132,8 +129,9 @@ func TestOneDestinationOneEdit(t *testing.T) {
 			if len(got) != 1 {
 				t.Fatalf("%d IPVS changes, want exactly 1: %v", len(got), got)
 			}
-			if got[0].IPVS.Op != tt.want || got[0].Action != tt.action {
-				t.Errorf("change = %s %s (%s), want %s %s", got[0].Action, got[0].Key, got[0].IPVS.Op, tt.action, tt.want)
+			op := got[0].Op.(*plan.IPVSOp)
+			if op.Edit.Op != tt.want || got[0].Action != tt.action {
+				t.Errorf("change = %s %s (%s), want %s %s", got[0].Action, got[0].Key, op.Edit.Op, tt.action, tt.want)
 			}
 		})
 	}
@@ -167,7 +165,7 @@ func BenchmarkPlanIPVS10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	observed := engine.Observed(f)
+	observed := plan.FromFacts(f)
 	for _, k := range []int{1, 100, scaleServices * scaleDests} {
 		desired := &resource.Host{Name: "dir", IPVS: withChangedWeights(live, k)}
 		b.Run(fmt.Sprintf("parse+diff/changed=%d", k), func(b *testing.B) {
@@ -208,38 +206,22 @@ func BenchmarkParseFacts10k(b *testing.B) {
 // the lines fed to ipvsadm -R.
 func applyIPVSEdits(t *testing.T, k int) (commands []string, restoreLines int) {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "one.hcl")
-	hcl := "host \"dir\" {\n  interface \"ens33\" {\n    addresses = [\"192.168.100.11/22\"]\n  }\n}\n"
-	if err := os.WriteFile(path, []byte(hcl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, diags := config.NewLoader().Load(path, config.LoadOptions{})
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
 	fake := remote.NewFake("dir")
 	fake.HandleDefault(func(remote.Cmd) (remote.Result, error) { return remote.Result{}, nil })
-	s, err := engine.NewSession(cfg, engine.Options{
-		Dial: func(context.Context, remote.Target, remote.Options) (remote.Conn, error) { return fake, nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	hosts := apply.HostsFunc(func(context.Context, string) (hostops.Host, error) { return hostops.New(fake), nil })
 	live := directorTable(scaleServices, scaleDests)
 	want := withChangedWeights(live, k)
 	var changes []plan.Change
 	for _, e := range ipvs.Diff(want, live) {
-		changes = append(changes, plan.Change{Kind: plan.KindIPVS, Action: plan.Update, Key: e.String(), IPVS: &e})
+		changes = append(changes, plan.Change{Kind: plan.KindIPVS, Action: plan.Update, Key: e.String(), Op: &plan.IPVSOp{Edit: e}})
 	}
 	if len(changes) != k {
 		t.Fatalf("ipvs.Diff: %d edits, want %d", len(changes), k)
 	}
 	p := &plan.Plan{FormatVersion: plan.FormatVersion, Hosts: []plan.HostPlan{{Host: "dir", Role: plan.RoleHost, Changes: changes}}}
-	gathered := map[string]engine.HostFacts{"dir": {Facts: &facts.Host{}}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := apply.Run(ctx, s, p, gathered, apply.Options{}); err != nil {
+	if _, err := apply.Run(ctx, p, hosts, apply.Options{}); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
 	for _, op := range fake.Log() {

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/golden"
+	"github.com/clusterctl/clusterctl/internal/hostops"
 
 	"github.com/clusterctl/clusterctl/internal/secret"
 
-	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
@@ -31,11 +31,11 @@ func TestApplyTranscripts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.example, func(t *testing.T) {
 			c := newCluster(t, tt.example)
-			p, gathered := c.planFresh()
+			p := c.planFresh()
 			rec := &recorder{}
 			opts := c.options()
 			opts.Reporter = rec
-			res, err := Run(context.Background(), c.s, p, gathered, opts)
+			res, err := Run(context.Background(), p, c.hosts(), opts)
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
@@ -70,11 +70,11 @@ func TestApplyTranscripts(t *testing.T) {
 // gate (keepalived running, the VIP on exactly one node), then the MASTER.
 func TestApplyLabAGates(t *testing.T) {
 	c := newCluster(t, "ha-nginx")
-	p, gathered := c.planFresh()
+	p := c.planFresh()
 	rec := &recorder{}
 	opts := c.options()
 	opts.Reporter = rec
-	if _, err := Run(context.Background(), c.s, p, gathered, opts); err != nil {
+	if _, err := Run(context.Background(), p, c.hosts(), opts); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
@@ -98,8 +98,8 @@ func TestApplyKeepalivedRejects(t *testing.T) {
 	c.fakes["web2"].Handle("test -s ", func(remote.Cmd) (remote.Result, error) {
 		return remote.Result{Stderr: []byte(msg + "\n"), ExitCode: 5}, nil
 	})
-	p, gathered := c.planFresh()
-	res, err := Run(context.Background(), c.s, p, gathered, c.options())
+	p := c.planFresh()
+	res, err := Run(context.Background(), p, c.hosts(), c.options())
 	if !errors.Is(err, ErrValidation) {
 		t.Fatalf("err = %v, want ErrValidation", err)
 	}
@@ -146,8 +146,8 @@ func TestApplyUploadFails(t *testing.T) {
 	c := newCluster(t, "ha-nginx")
 	drop := errors.New("sftp: connection lost")
 	c.fakes["web2"].FailWhen(func(op remote.Op) bool { return op.Kind == remote.OpWrite }, drop)
-	p, gathered := c.planFresh()
-	res, err := Run(context.Background(), c.s, p, gathered, c.options())
+	p := c.planFresh()
+	res, err := Run(context.Background(), p, c.hosts(), c.options())
 	if !errors.Is(err, drop) || !strings.Contains(err.Error(), "upload") {
 		t.Fatalf("err = %v", err)
 	}
@@ -168,11 +168,11 @@ func TestApplyUploadFails(t *testing.T) {
 func TestApplyGateTimeout(t *testing.T) {
 	c := newCluster(t, "ha-nginx")
 	c.vipNever = true
-	p, gathered := c.planFresh()
+	p := c.planFresh()
 	opts := c.options()
 	opts.GateTimeout = 3 * time.Second
 	start := time.Now()
-	res, err := Run(context.Background(), c.s, p, gathered, opts)
+	res, err := Run(context.Background(), p, c.hosts(), opts)
 	if !errors.Is(err, ErrGate) {
 		t.Fatalf("err = %v, want ErrGate", err)
 	}
@@ -203,8 +203,8 @@ func TestApplyGateTimeout(t *testing.T) {
 func TestApplyGateIgnoresVIPOnLo(t *testing.T) {
 	c := newCluster(t, "ha-nginx")
 	c.vipOnLo = map[string]bool{"web2": true}
-	p, gathered := c.planFresh()
-	if _, err := Run(context.Background(), c.s, p, gathered, c.options()); err != nil {
+	p := c.planFresh()
+	if _, err := Run(context.Background(), p, c.hosts(), c.options()); err != nil {
 		t.Fatalf("a VIP on lo was taken for a second holder: %v", err)
 	}
 }
@@ -219,8 +219,8 @@ func TestApplySplitBrainGate(t *testing.T) {
 	c.fakes["web2"].Handle("ip -o addr show", func(remote.Cmd) (remote.Result, error) {
 		return remote.Result{Stdout: []byte("2: ens33    inet 192.168.19.100/32 scope global ens33\n")}, nil
 	})
-	p, gathered := c.planFresh()
-	_, err := Run(context.Background(), c.s, p, gathered, c.options())
+	p := c.planFresh()
+	_, err := Run(context.Background(), p, c.hosts(), c.options())
 	if !errors.Is(err, ErrGate) || !strings.Contains(err.Error(), "split brain: VIP 192.168.19.100 is held by web1 and web2") {
 		t.Fatalf("err = %v", err)
 	}
@@ -234,8 +234,8 @@ func TestApplyCancelBetweenSteps(t *testing.T) {
 		cancel() // Ctrl-C while packages install
 		return remote.Result{}, nil
 	})
-	p, gathered := c.planFresh()
-	res, err := Run(ctx, c.s, p, gathered, c.options())
+	p := c.planFresh()
+	res, err := Run(ctx, p, c.hosts(), c.options())
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted before files") {
 		t.Fatalf("err = %v", err)
 	}
@@ -255,9 +255,9 @@ func TestApplyCancelBetweenSteps(t *testing.T) {
 
 func TestApplyRefusesPlanWithErrors(t *testing.T) {
 	c := newCluster(t, "ha-nginx")
-	p, gathered := c.planFresh()
+	p := c.planFresh()
 	p.Errors = []plan.HostError{{Host: "web1", Error: "unreachable"}}
-	if _, err := Run(context.Background(), c.s, p, gathered, c.options()); err == nil {
+	if _, err := Run(context.Background(), p, c.hosts(), c.options()); err == nil {
 		t.Fatal("a plan with errors was applied")
 	}
 	for h, f := range c.fakes {
@@ -268,14 +268,12 @@ func TestApplyRefusesPlanWithErrors(t *testing.T) {
 }
 
 // ipvsPlan is a plan for lab B's director with only the given IPVS edits.
-func ipvsPlan(c *cluster, edits ...ipvs.Edit) (*plan.Plan, map[string]engine.HostFacts) {
+func ipvsPlan(edits ...ipvs.Edit) *plan.Plan {
 	hp := plan.HostPlan{Host: "dir", Role: plan.RoleMasterDirector, Fingerprint: "f"}
-	for i := range edits {
-		e := edits[i]
-		hp.Changes = append(hp.Changes, plan.Change{Kind: plan.KindIPVS, Key: e.Service.Key.String(), Action: plan.Update, IPVS: &e})
+	for _, e := range edits {
+		hp.Changes = append(hp.Changes, plan.Change{Kind: plan.KindIPVS, Key: e.Service.Key.String(), Action: plan.Update, Op: &plan.IPVSOp{Edit: e}})
 	}
-	return &plan.Plan{FormatVersion: plan.FormatVersion, ConfigDigest: "d", Hosts: []plan.HostPlan{hp}},
-		map[string]engine.HostFacts{"dir": {Facts: freshFacts()}}
+	return &plan.Plan{FormatVersion: plan.FormatVersion, ConfigDigest: "d", Hosts: []plan.HostPlan{hp}}
 }
 
 var webKey = ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddrPort("192.168.47.128:80")}
@@ -285,15 +283,15 @@ func realServer(i int) ipvs.Destination {
 }
 
 func TestApplyIPVSBatch(t *testing.T) {
-	for _, n := range []int{ipvsBatchThreshold, ipvsBatchThreshold + 1} {
+	for _, n := range []int{hostops.IPVSBatchThreshold, hostops.IPVSBatchThreshold + 1} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			c := newCluster(t, "lvs-nat")
 			edits := []ipvs.Edit{{Op: ipvs.AddService, Service: ipvs.Service{Key: webKey, Scheduler: "wlc"}}}
 			for i := 1; i < n; i++ {
 				edits = append(edits, ipvs.Edit{Op: ipvs.AddDest, Service: ipvs.Service{Key: webKey}, Dest: realServer(i)})
 			}
-			p, gathered := ipvsPlan(c, edits...)
-			res, err := Run(context.Background(), c.s, p, gathered, c.options())
+			p := ipvsPlan(edits...)
+			res, err := Run(context.Background(), p, c.hosts(), c.options())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -310,7 +308,7 @@ func TestApplyIPVSBatch(t *testing.T) {
 			for _, e := range edits {
 				want = append(want, e.String())
 			}
-			if n <= ipvsBatchThreshold {
+			if n <= hostops.IPVSBatchThreshold {
 				var got []string
 				for _, op := range ipvsCmds {
 					got = append(got, strings.TrimPrefix(op.Cmd.Command, "ipvsadm "))
@@ -362,12 +360,12 @@ func TestApplyDrain(t *testing.T) {
 				return remote.Result{Stdout: []byte(listOut(a))}, nil
 			})
 			rs4 := realServer(4)
-			p, gathered := ipvsPlan(c, ipvs.Edit{Op: ipvs.DeleteDest, Service: ipvs.Service{Key: webKey}, Dest: rs4})
+			p := ipvsPlan(ipvs.Edit{Op: ipvs.DeleteDest, Service: ipvs.Service{Key: webKey}, Dest: rs4})
 			rec := &recorder{}
 			opts := c.options()
 			opts.DrainTimeout = tt.timeout
 			opts.Reporter = rec
-			if _, err := Run(context.Background(), c.s, p, gathered, opts); err != nil {
+			if _, err := Run(context.Background(), p, c.hosts(), opts); err != nil {
 				t.Fatal(err)
 			}
 			want := []string{"ipvsadm -e -t 192.168.47.128:80 -r 192.168.19.104:80 -m -w 0 -x 0 -y 0"}
@@ -402,8 +400,8 @@ func TestApplyDrain(t *testing.T) {
 
 func TestApplyNoDrainWithoutTimeout(t *testing.T) {
 	c := newCluster(t, "lvs-nat")
-	p, gathered := ipvsPlan(c, ipvs.Edit{Op: ipvs.DeleteDest, Service: ipvs.Service{Key: webKey}, Dest: realServer(4)})
-	if _, err := Run(context.Background(), c.s, p, gathered, c.options()); err != nil {
+	p := ipvsPlan(ipvs.Edit{Op: ipvs.DeleteDest, Service: ipvs.Service{Key: webKey}, Dest: realServer(4)})
+	if _, err := Run(context.Background(), p, c.hosts(), c.options()); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"ipvsadm -d -t 192.168.47.128:80 -r 192.168.19.104:80"}
@@ -426,8 +424,7 @@ func TestApplyEffectsOnly(t *testing.T) {
 		{Host: "web1", Role: plan.RoleMasterDirector, Fingerprint: "f"},
 	}}
 	c.running["web1"], c.running["web2"] = true, true
-	gathered := map[string]engine.HostFacts{"web1": {Facts: freshFacts()}, "web2": {Facts: freshFacts()}}
-	res, err := Run(context.Background(), c.s, p, gathered, c.options())
+	res, err := Run(context.Background(), p, c.hosts(), c.options())
 	if err != nil {
 		t.Fatal(err)
 	}

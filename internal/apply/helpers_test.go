@@ -10,10 +10,13 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/facts"
+	"github.com/clusterctl/clusterctl/internal/hostops"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/render"
+	"github.com/clusterctl/clusterctl/internal/resource"
+	"github.com/clusterctl/clusterctl/internal/secret"
 )
 
 // cluster is a set of fake hosts that behave like a keepalived cluster:
@@ -21,11 +24,11 @@ import (
 // every VRRP instance is on the running member with the highest priority
 // (unless vipNever), as `ip -o addr show` reports.
 type cluster struct {
-	t     *testing.T
-	cfg   *config.Config
-	s     *engine.Session
-	fakes map[string]*remote.Fake
-	clock *fakeClock
+	t       *testing.T
+	cfg     *config.Config
+	desired map[string]*resource.Host
+	fakes   map[string]*remote.Fake
+	clock   *fakeClock
 
 	mu       sync.Mutex
 	running  map[string]bool
@@ -72,17 +75,11 @@ func newCluster(t *testing.T, example string) *cluster {
 		})
 		c.fakes[name] = f
 	}
-	s, err := engine.NewSession(cfg, engine.Options{Dial: func(_ context.Context, tg remote.Target, _ remote.Options) (remote.Conn, error) {
-		f, ok := c.fakes[tg.Name]
-		if !ok {
-			return nil, fmt.Errorf("no fake for %s", tg.Name)
-		}
-		return f, nil
-	}})
+	desired, err := render.Render(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.s = s
+	c.desired = desired
 	t.Cleanup(func() { assertNeverFlushed(t, c.fakes) })
 	return c
 }
@@ -139,21 +136,43 @@ func freshFacts() *facts.Host {
 	}
 }
 
-// planFresh plans every host of the session from fresh facts.
-func (c *cluster) planFresh() (*plan.Plan, map[string]engine.HostFacts) {
-	c.t.Helper()
-	gathered := map[string]engine.HostFacts{}
-	inputs := map[string]plan.Input{}
-	for _, st := range c.s.Steps {
-		f := freshFacts()
-		gathered[st.Host] = engine.HostFacts{Facts: f}
-		inputs[st.Host] = plan.Input{Desired: c.s.Desired[st.Host], Observed: engine.Observed(f), Fingerprint: facts.Fingerprint(f)}
+// hosts opens each host's operations over its fake.
+func (c *cluster) hosts() Hosts {
+	return HostsFunc(func(_ context.Context, host string) (hostops.Host, error) {
+		f, ok := c.fakes[host]
+		if !ok {
+			return nil, fmt.Errorf("no fake for %s", host)
+		}
+		return hostops.New(f), nil
+	})
+}
+
+// order is every host in apply order.
+func (c *cluster) order() []string {
+	var out []string
+	for _, st := range plan.Order(c.cfg) {
+		out = append(out, st.Host)
 	}
-	p, err := plan.Build(c.s.Steps, inputs, c.s.Masker, []byte("salt"))
+	return out
+}
+
+// planFresh plans every host from the facts of a fresh host.
+func (c *cluster) planFresh() *plan.Plan {
+	c.t.Helper()
+	topo, err := plan.TopologyOf(c.cfg, nil)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return p, gathered
+	inputs := map[string]plan.Input{}
+	for _, st := range topo.Steps {
+		f := freshFacts()
+		inputs[st.Host] = plan.Input{Desired: c.desired[st.Host], Observed: plan.FromFacts(f), Fingerprint: facts.Fingerprint(f)}
+	}
+	p, err := plan.Build(topo, inputs, secret.New(c.cfg.Secrets()...), []byte("salt"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return p
 }
 
 func (c *cluster) options() Options {

@@ -1,353 +1,235 @@
 package apply
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/facts"
+	"github.com/clusterctl/clusterctl/internal/hostops"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
-	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/plan"
-	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/resource"
-	"github.com/clusterctl/clusterctl/internal/shell"
 )
 
-// ipvsBatchThreshold is the number of IPVS edits above which they are sent
-// as one `ipvsadm -R` stream instead of one command each.
-const ipvsBatchThreshold = 8
-
-// hostApplier applies one host's plan, step by step in kind order.
+// hostApplier applies one host's plan, one step per kind, in plan.Kinds
+// order.
 type hostApplier struct {
-	a        *applier
-	host     string
-	run      runner
-	hp       *plan.HostPlan
-	desired  *resource.Host
-	observed *facts.Host
-	// counts of what was done, for the final summary.
+	a   *applier
+	ops hostops.Host
+	hp  *plan.HostPlan
+	// done counts what was done, for the final summary.
 	done plan.Summary
 }
 
 // stepFunc applies the changes of one kind.
 type stepFunc func(ctx context.Context, changes []plan.Change) error
 
-// apply runs the host's steps in order: packages → modules → sysctls →
-// addresses/routes → files → iptables → IPVS → services (and the reloads
-// they cause) → manifest. Between steps it stops if ctx was cancelled; a
-// step that started runs to its end (bounded by the command timeout).
+// stepNames are the names of the per-kind steps in progress output.
+var stepNames = map[plan.Kind]string{
+	plan.KindPackage: "packages", plan.KindModule: "kernel modules", plan.KindSysctl: "sysctls",
+	plan.KindAddress: "addresses", plan.KindRoute: "routes", plan.KindFile: "files",
+	plan.KindNAT: "iptables", plan.KindIPVS: "ipvs", plan.KindService: "services",
+}
+
+// apply runs the host's steps in plan.Kinds order, then writes the
+// manifest. Between steps it stops if ctx was cancelled; a step that
+// started runs to its end (bounded by the command timeout), so a host is
+// never left between, say, an upload and its rename.
 func (h *hostApplier) apply(ctx context.Context) error {
-	steps := []struct {
-		kinds []plan.Kind
-		name  string
-		fn    stepFunc
-	}{
-		{[]plan.Kind{plan.KindPackage}, "packages", h.packages},
-		{[]plan.Kind{plan.KindModule}, "kernel modules", h.modules},
-		{[]plan.Kind{plan.KindSysctl}, "sysctls", h.sysctls},
-		{[]plan.Kind{plan.KindAddress, plan.KindRoute}, "addresses and routes", h.network},
-		{[]plan.Kind{plan.KindFile}, "files", h.files},
-		{[]plan.Kind{plan.KindNAT}, "iptables", h.nat},
-		{[]plan.Kind{plan.KindIPVS}, "ipvs", h.ipvs},
-		{[]plan.Kind{plan.KindService}, "services", h.services},
+	funcs := map[plan.Kind]stepFunc{
+		plan.KindPackage: h.packages, plan.KindModule: h.modules, plan.KindSysctl: h.sysctls,
+		plan.KindAddress: h.addresses, plan.KindRoute: h.routes, plan.KindFile: h.files,
+		plan.KindNAT: h.nat, plan.KindIPVS: h.ipvs, plan.KindService: h.services,
 	}
 	intent := false
-	for _, st := range steps {
-		changes := h.changesOf(st.kinds...)
-		if len(changes) == 0 && !(st.name == "services" && len(h.hp.Effects) > 0) {
+	for _, kind := range plan.Kinds {
+		name := stepNames[kind]
+		changes := h.changesOf(kind)
+		if len(changes) == 0 && !(kind == plan.KindService && len(h.hp.Effects) > 0) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("interrupted before %s: %w", st.name, err)
+			return fmt.Errorf("interrupted before %s: %w", name, err)
 		}
 		// Before the first step that creates something the manifest
 		// tracks, record it, so that a failure part way (a dropped
 		// connection, a kill) never leaves a created resource unrecorded.
-		if !intent && tracked(st.kinds) {
+		if !intent && tracked(kind) {
 			intent = true
 			if err := h.recordIntent(context.WithoutCancel(ctx)); err != nil {
 				return err
 			}
 		}
 		start := time.Now()
-		h.a.report(Event{Host: h.host, Step: st.name, Status: StatusStart, Count: len(changes)})
-		stepCtx := context.WithoutCancel(ctx)
-		if err := st.fn(stepCtx, changes); err != nil {
-			h.a.report(Event{Host: h.host, Step: st.name, Status: StatusFailed, Elapsed: time.Since(start), Message: err.Error()})
-			return fmt.Errorf("%s: %w", st.name, err)
+		h.a.report(Event{Host: h.hp.Host, Step: name, Status: StatusStart, Count: len(changes)})
+		if err := funcs[kind](context.WithoutCancel(ctx), changes); err != nil {
+			h.a.report(Event{Host: h.hp.Host, Step: name, Status: StatusFailed, Elapsed: time.Since(start), Message: err.Error()})
+			return fmt.Errorf("%s: %w", name, err)
 		}
-		h.a.report(Event{Host: h.host, Step: st.name, Status: StatusDone, Elapsed: time.Since(start), Count: len(changes)})
+		for _, c := range changes {
+			h.done.Count(c.Action)
+		}
+		h.a.report(Event{Host: h.hp.Host, Step: name, Status: StatusDone, Elapsed: time.Since(start), Count: len(changes)})
 	}
 	return h.manifest(context.WithoutCancel(ctx))
 }
 
-func (h *hostApplier) changesOf(kinds ...plan.Kind) []plan.Change {
+func (h *hostApplier) changesOf(kind plan.Kind) []plan.Change {
 	var out []plan.Change
 	for _, c := range h.hp.Changes {
-		for _, k := range kinds {
-			if c.Kind == k {
-				out = append(out, c)
-			}
+		if c.Kind == kind {
+			out = append(out, c)
 		}
 	}
 	return out
 }
 
-func (h *hostApplier) count(c plan.Change) {
-	switch c.Action {
-	case plan.Create:
-		h.done.Add++
-	case plan.Update:
-		h.done.Change++
-	case plan.Delete:
-		h.done.Destroy++
-	case plan.Replace:
-		h.done.Add++
-		h.done.Destroy++
+// opsOf returns the typed operations of changes; a change whose Op is
+// missing or of the wrong type (a plan read from a file) is an error.
+func opsOf[T plan.Op](changes []plan.Change) ([]T, error) {
+	out := make([]T, 0, len(changes))
+	for _, c := range changes {
+		op, ok := c.Op.(T)
+		if !ok {
+			return nil, fmt.Errorf("%s %s: the plan holds no executable change (a plan read from a file is checked against a fresh one and not executed itself)", c.Kind, c.Key)
+		}
+		out = append(out, op)
 	}
+	return out, nil
 }
 
 func (h *hostApplier) packages(ctx context.Context, changes []plan.Change) error {
-	var names []string
-	for _, c := range changes {
-		names = append(names, c.Package)
-	}
-	var install string
-	switch h.observed.PackageManager {
-	case "apt":
-		install = "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends " + shell.Join(names...) +
-			" || { DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends " + shell.Join(names...) + "; }"
-	case "dnf", "yum":
-		install = h.observed.PackageManager + " install -y " + shell.Join(names...)
-	default:
-		return fmt.Errorf("cannot install %s: no supported package manager (apt, dnf, yum) found", strings.Join(names, ", "))
-	}
-	if _, err := h.run.sh(ctx, nil, install); err != nil {
+	ops, err := opsOf[*plan.PackageOp](changes)
+	if err != nil {
 		return err
 	}
-	for _, c := range changes {
-		h.count(c)
+	var names []string
+	for _, op := range ops {
+		names = append(names, op.Name)
 	}
-	return nil
+	return h.ops.InstallPackages(ctx, hostops.PackageManager(h.hp.PackageManager), names)
 }
 
 func (h *hostApplier) modules(ctx context.Context, changes []plan.Change) error {
-	argv := []string{"modprobe", "-a"}
-	for _, c := range changes {
-		argv = append(argv, c.Module)
-	}
-	if _, err := h.run.run(ctx, argv...); err != nil {
+	ops, err := opsOf[*plan.ModuleOp](changes)
+	if err != nil {
 		return err
 	}
-	for _, c := range changes {
-		h.count(c)
+	var names []string
+	for _, op := range ops {
+		names = append(names, op.Name)
 	}
-	return nil
+	return h.ops.LoadModules(ctx, names)
 }
 
 func (h *hostApplier) sysctls(ctx context.Context, changes []plan.Change) error {
-	argv := []string{"sysctl", "-q", "-w"}
-	for _, c := range changes {
-		argv = append(argv, c.Sysctl.Key+"="+c.Sysctl.Value)
-	}
-	if _, err := h.run.run(ctx, argv...); err != nil {
+	ops, err := opsOf[*plan.SysctlOp](changes)
+	if err != nil {
 		return err
 	}
-	for _, c := range changes {
-		h.count(c)
+	var sysctls []resource.Sysctl
+	for _, op := range ops {
+		sysctls = append(sysctls, resource.Sysctl{Key: op.Key, Value: op.After})
 	}
-	return nil
+	return h.ops.SetSysctls(ctx, sysctls)
 }
 
-func (h *hostApplier) network(ctx context.Context, changes []plan.Change) error {
-	for _, c := range changes {
-		var err error
-		switch {
-		case c.Kind == plan.KindAddress && c.Action == plan.Delete:
-			_, err = h.run.run(ctx, "ip", "addr", "del", c.Address.Prefix.String(), "dev", c.Address.Dev)
-		case c.Kind == plan.KindAddress:
-			cmd := shell.Join("ip", "addr", "replace", c.Address.Prefix.String(), "dev", c.Address.Dev)
-			if c.Address.Dev == "tunl0" {
-				cmd = "ip link set tunl0 up && " + cmd
-			}
-			_, err = h.run.sh(ctx, nil, cmd)
-		case c.Kind == plan.KindRoute:
-			argv := []string{"ip", "route", "replace", routeDst(c.Route.Dst.String(), c.Route.Dst.Bits())}
-			if c.Route.Via.IsValid() {
-				argv = append(argv, "via", c.Route.Via.String())
-			}
-			if c.Route.Dev != "" {
-				argv = append(argv, "dev", c.Route.Dev)
-			}
-			_, err = h.run.run(ctx, argv...)
+func (h *hostApplier) addresses(ctx context.Context, changes []plan.Change) error {
+	ops, err := opsOf[*plan.AddressOp](changes)
+	if err != nil {
+		return err
+	}
+	for i, op := range ops {
+		if changes[i].Action == plan.Delete {
+			err = h.ops.DeleteAddress(ctx, op.Address)
+		} else {
+			err = h.ops.AddAddress(ctx, op.Address)
 		}
 		if err != nil {
 			return err
 		}
-		h.count(c)
 	}
 	return nil
 }
 
-func routeDst(s string, bits int) string {
-	if bits == 0 {
-		return "default"
-	}
-	return s
-}
-
-// files replaces each file atomically: upload to a temporary file in the
-// same directory, set owner and mode, validate it on the host, keep the
-// old version under resource.BackupDir, then rename over the target. A failed
-// validation removes the temporary file and leaves the old one in place.
-func (h *hostApplier) files(ctx context.Context, changes []plan.Change) error {
-	// Files a validator checks go last: keepalived -t checks that the
-	// scripts its configuration names exist.
-	ordered := make([]plan.Change, 0, len(changes))
-	for _, validated := range []bool{false, true} {
-		for _, c := range changes {
-			if (c.File != nil && c.File.Validate != "") == validated {
-				ordered = append(ordered, c)
-			}
-		}
-	}
-	for _, c := range ordered {
-		if err := h.file(ctx, c); err != nil {
-			return fmt.Errorf("%s: %w", c.Key, err)
-		}
-		h.count(c)
-	}
-	return nil
-}
-
-func (h *hostApplier) file(ctx context.Context, c plan.Change) error {
-	p := c.Key
-	backup := resource.BackupDir + p + "." + h.a.now().UTC().Format("20060102T150405Z")
-	backupCmd := fmt.Sprintf("if [ -e %[1]s ]; then mkdir -p %[2]s && cp -p %[1]s %[3]s; fi", q(p), q(path.Dir(backup)), q(backup))
-	if c.Action == plan.Delete {
-		_, err := h.run.sh(ctx, nil, backupCmd+" && rm -f "+q(p))
+func (h *hostApplier) routes(ctx context.Context, changes []plan.Change) error {
+	ops, err := opsOf[*plan.RouteOp](changes)
+	if err != nil {
 		return err
 	}
-	f := c.File
-	dir := path.Dir(p)
-	tmp := path.Join(dir, ".clusterctl-"+path.Base(p)+"."+randomSuffix()+".tmp")
-	if _, err := h.run.run(ctx, "mkdir", "-p", dir); err != nil {
-		return err
-	}
-	// Secrets never sit in a world-readable temporary file: upload with
-	// 0600, and set the final mode only after chown.
-	if err := h.run.conn.WriteFile(ctx, tmp, f.Content, fs.FileMode(0o600)); err != nil {
-		h.cleanup(ctx, tmp)
-		return fmt.Errorf("upload: %w", err)
-	}
-	if _, err := h.run.sh(ctx, nil, fmt.Sprintf("chown %s:%s %s && chmod %s %s", q(f.Owner), q(f.Group), q(tmp), config.FormatMode(f.Mode), q(tmp))); err != nil {
-		h.cleanup(ctx, tmp)
-		return err
-	}
-	if f.Validate == resource.ValidateKeepalived {
-		if err := h.validateKeepalived(ctx, tmp); err != nil {
-			h.cleanup(ctx, tmp)
+	for _, op := range ops {
+		if err := h.ops.ReplaceRoute(ctx, op.After); err != nil {
 			return err
 		}
 	}
-	if _, err := h.run.sh(ctx, nil, backupCmd+" && { sync "+q(tmp)+" 2>/dev/null || sync; }"); err != nil {
-		h.cleanup(ctx, tmp)
+	return nil
+}
+
+// files replaces each file atomically (hostops.Host.WriteFile) or removes
+// it, keeping the old version as a backup. Files a validator checks go
+// last: keepalived -t checks that the scripts its configuration names
+// exist.
+func (h *hostApplier) files(ctx context.Context, changes []plan.Change) error {
+	ops, err := opsOf[*plan.FileOp](changes)
+	if err != nil {
 		return err
 	}
-	if err := h.run.conn.Rename(ctx, tmp, p); err != nil {
-		h.cleanup(ctx, tmp)
-		return fmt.Errorf("rename into place: %w", err)
-	}
-	return nil
-}
-
-// ErrValidation is returned when a host-side validator rejects a file.
-var ErrValidation = errors.New("rejected by validation on the host")
-
-// validateKeepalived runs keepalived's own check on the uploaded file.
-// keepalived 2.2.7 exits 0 for a missing file, so existence is checked
-// first; it checks that interfaces and scripts exist, so it must run on
-// the host itself.
-func (h *hostApplier) validateKeepalived(ctx context.Context, tmp string) error {
-	res, err := h.run.conn.Run(ctx, remote.Cmd{Command: "test -s " + q(tmp) + " && keepalived -t -f " + q(tmp), Sudo: true})
-	if err != nil {
-		return fmt.Errorf("keepalived -t: %w", err)
-	}
-	if res.ExitCode != 0 {
-		msg := strings.TrimSpace(string(res.Stderr) + "\n" + string(res.Stdout))
-		if msg == "" {
-			msg = fmt.Sprintf("exit %d", res.ExitCode)
+	validated := func(op *plan.FileOp) bool { return op.After != nil && op.After.Validate != "" }
+	ordered := slices.Clone(ops)
+	slices.SortStableFunc(ordered, func(x, y *plan.FileOp) int {
+		switch {
+		case validated(x) == validated(y):
+			return 0
+		case validated(x):
+			return 1
 		}
-		return fmt.Errorf("%w: keepalived -t -f (new keepalived.conf) exited %d; the old file and the running keepalived are untouched:\n%s",
-			ErrValidation, res.ExitCode, h.run.mask.String(msg))
+		return -1
+	})
+	for _, op := range ordered {
+		suffix := h.a.now().UTC().Format("20060102T150405Z")
+		if op.After == nil {
+			err = h.ops.RemoveFile(ctx, op.Path, suffix)
+		} else {
+			err = h.ops.WriteFile(ctx, *op.After, suffix)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", op.Path, err)
+		}
 	}
 	return nil
-}
-
-func (h *hostApplier) cleanup(ctx context.Context, tmp string) {
-	_, _ = h.run.run(ctx, "rm", "-f", tmp)
-}
-
-func q(s string) string { return shell.Quote(s) }
-
-func randomSuffix() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func (h *hostApplier) nat(ctx context.Context, changes []plan.Change) error {
-	hasJump := false
-	if h.observed.NATStatus.State == facts.StatusOK {
-		hasJump = h.observed.NAT.Jumps("POSTROUTING", resource.NATChain)
+	ops, err := opsOf[*plan.NATOp](changes)
+	if err != nil {
+		return err
 	}
-	for _, c := range changes {
-		var input string
-		var err error
-		if c.Action == plan.Delete {
-			from := ""
-			if hasJump {
-				from = "POSTROUTING"
-			}
-			input, err = netfilter.RemoveChain("nat", resource.NATChain, from)
+	for i, op := range ops {
+		if changes[i].Action == plan.Delete {
+			err = h.ops.RemoveNATChain(ctx, op.Chain, op.Jumped)
 		} else {
-			input, err = netfilter.RestoreChain("nat", resource.NATChain, c.NAT, "")
+			err = h.ops.RestoreNATChain(ctx, op.Chain, op.After)
 		}
 		if err != nil {
 			return err
 		}
-		if _, err := h.run.sh(ctx, []byte(input), "iptables-restore --noflush"); err != nil {
-			return err
-		}
-		if c.Action != plan.Delete {
-			check, insert := netfilter.JumpArgs("nat", "POSTROUTING", resource.NATChain)
-			if _, err := h.run.sh(ctx, nil, "iptables "+shell.Join(check...)+" 2>/dev/null || iptables "+shell.Join(insert...)); err != nil {
-				return err
-			}
-		}
-		h.count(c)
 	}
 	return nil
 }
 
-// ipvs applies the minimal IPVS edits: one command each, or one
-// `ipvsadm -R` stream when there are many. It never flushes the table.
-// With a drain timeout, a destination to delete is first set to weight 0
-// and deleted once its active connections reach 0 (or the timeout passes).
+// ipvs applies the minimal IPVS edits; never a flush. With a drain
+// timeout, a destination to delete is first set to weight 0 and deleted
+// once its active connections reach 0 (or the timeout passes).
 func (h *hostApplier) ipvs(ctx context.Context, changes []plan.Change) error {
-	var edits []ipvs.Edit
-	for _, c := range changes {
-		edits = append(edits, *c.IPVS)
+	ops, err := opsOf[*plan.IPVSOp](changes)
+	if err != nil {
+		return err
+	}
+	edits := make([]ipvs.Edit, len(ops))
+	for i, op := range ops {
+		edits[i] = op.Edit
 	}
 	if h.a.opts.DrainTimeout > 0 {
 		for _, e := range edits {
@@ -358,41 +240,18 @@ func (h *hostApplier) ipvs(ctx context.Context, changes []plan.Change) error {
 			}
 		}
 	}
-	if len(edits) > ipvsBatchThreshold {
-		var b bytes.Buffer
-		for _, e := range edits {
-			b.WriteString(e.String())
-			b.WriteByte('\n')
-		}
-		if _, err := h.run.sh(ctx, b.Bytes(), "ipvsadm -R"); err != nil {
-			return err
-		}
-	} else {
-		for _, e := range edits {
-			if _, err := h.run.run(ctx, append([]string{"ipvsadm"}, e.Args()...)...); err != nil {
-				return err
-			}
-		}
-	}
-	for _, c := range changes {
-		h.count(c)
-	}
-	return nil
+	return h.ops.ApplyIPVS(ctx, edits)
 }
 
 func (h *hostApplier) drain(ctx context.Context, e ipvs.Edit) error {
 	zero := ipvs.Edit{Op: ipvs.EditDest, Service: e.Service, Dest: e.Dest}
 	zero.Dest.Weight = 0
-	if _, err := h.run.run(ctx, append([]string{"ipvsadm"}, zero.Args()...)...); err != nil {
+	if err := h.ops.ApplyIPVS(ctx, []ipvs.Edit{zero}); err != nil {
 		return err
 	}
 	deadline := h.a.now().Add(h.a.opts.DrainTimeout)
 	for {
-		out, err := h.run.run(ctx, "ipvsadm", "-L", "-n")
-		if err != nil {
-			return err
-		}
-		stats, err := ipvs.ParseList([]byte(out))
+		stats, err := h.ops.IPVSStats(ctx)
 		if err != nil {
 			return fmt.Errorf("drain %s: %w", e.Dest.Addr, err)
 		}
@@ -408,57 +267,54 @@ func (h *hostApplier) drain(ctx context.Context, e ipvs.Edit) error {
 			return nil
 		}
 		if !h.a.now().Before(deadline) {
-			h.a.report(Event{Host: h.host, Step: "ipvs", Status: StatusInfo, Message: fmt.Sprintf("drain of %s timed out with %d active connections; deleting", e.Dest.Addr, active)})
+			h.a.report(Event{Host: h.hp.Host, Step: stepNames[plan.KindIPVS], Status: StatusInfo, Message: fmt.Sprintf("drain of %s timed out with %d active connections; deleting", e.Dest.Addr, active)})
 			return nil
 		}
 		h.a.sleep(ctx, time.Second)
 	}
 }
 
+// services brings services to their state — keepalived last, as its
+// health checks track the others — then reloads or restarts those whose
+// configuration changed.
 func (h *hostApplier) services(ctx context.Context, changes []plan.Change) error {
-	// keepalived goes last: its health checks track the other services.
-	ordered := make([]plan.Change, 0, len(changes))
-	for _, last := range []bool{false, true} {
-		for _, c := range changes {
-			if (c.Key == "keepalived") == last {
-				ordered = append(ordered, c)
-			}
-		}
+	ops, err := opsOf[*plan.ServiceOp](changes)
+	if err != nil {
+		return err
 	}
+	ordered := slices.Clone(ops)
+	slices.SortStableFunc(ordered, func(x, y *plan.ServiceOp) int {
+		switch {
+		case (x.Name == "keepalived") == (y.Name == "keepalived"):
+			return 0
+		case x.Name == "keepalived":
+			return 1
+		}
+		return -1
+	})
 	if h.unitFilesChanged() {
-		if _, err := h.run.run(ctx, "systemctl", "daemon-reload"); err != nil {
+		if err := h.ops.DaemonReload(ctx); err != nil {
 			return err
 		}
 	}
-	for _, c := range ordered {
-		sc := c.Service
-		if sc.Stop {
-			if _, err := h.run.run(ctx, "systemctl", "stop", sc.Name); err != nil {
+	for _, op := range ordered {
+		for _, step := range []struct {
+			do     bool
+			action hostops.ServiceAction
+		}{{op.Stop, hostops.Stop}, {op.Disable, hostops.Disable}, {op.Enable, hostops.Enable}, {op.Start, hostops.Start}} {
+			if !step.do {
+				continue
+			}
+			if err := h.ops.Systemctl(ctx, step.action, op.Name); err != nil {
 				return err
 			}
 		}
-		if sc.Disable {
-			if _, err := h.run.run(ctx, "systemctl", "disable", sc.Name); err != nil {
-				return err
-			}
-		}
-		if sc.Enable {
-			if _, err := h.run.run(ctx, "systemctl", "enable", sc.Name); err != nil {
-				return err
-			}
-		}
-		if sc.Start {
-			if _, err := h.run.run(ctx, "systemctl", "start", sc.Name); err != nil {
-				return err
-			}
-		}
-		h.count(c)
 	}
 	for _, e := range h.hp.Effects {
-		if _, err := h.run.run(ctx, "systemctl", e.Action, e.Service); err != nil {
+		if err := h.ops.Systemctl(ctx, hostops.ServiceAction(e.Action), e.Service); err != nil {
 			return err
 		}
-		h.a.report(Event{Host: h.host, Step: "services", Status: StatusInfo, Message: e.Service + " " + e.Action + "ed (" + e.Reason + ")"})
+		h.a.report(Event{Host: h.hp.Host, Step: stepNames[plan.KindService], Status: StatusInfo, Message: e.Service + " " + e.Action + "ed (" + e.Reason + ")"})
 	}
 	return nil
 }
@@ -474,47 +330,31 @@ func (h *hostApplier) unitFilesChanged() bool {
 	return false
 }
 
-// manifest records what clusterctl manages on the host when that changed.
+// manifest records what clusterctl manages on the host when that changed
+// (or the host had changes).
 func (h *hostApplier) manifest(ctx context.Context) error {
-	want := resource.FormatManifest(resource.Manifest(h.desired))
-	var have []resource.ManifestEntry
-	for _, e := range h.observed.Manifest {
-		have = append(have, resource.ManifestEntry{Kind: e.Kind, Key: e.Key})
-	}
-	if bytes.Equal(resource.FormatManifest(have), want) && len(h.hp.Changes) == 0 {
+	if slices.Equal(h.hp.ManifestBefore, h.hp.Manifest) && len(h.hp.Changes) == 0 {
 		return nil
 	}
-	dir := path.Dir(resource.ManifestPath)
-	tmp := resource.ManifestPath + "." + randomSuffix() + ".tmp"
-	if _, err := h.run.run(ctx, "mkdir", "-p", dir); err != nil {
-		return fmt.Errorf("manifest: %w", err)
-	}
-	if err := h.run.conn.WriteFile(ctx, tmp, want, 0o644); err != nil {
-		return fmt.Errorf("manifest: %w", err)
-	}
-	if err := h.run.conn.Rename(ctx, tmp, resource.ManifestPath); err != nil {
-		return fmt.Errorf("manifest: %w", err)
-	}
-	return nil
+	return h.ops.WriteManifest(ctx, h.hp.Manifest)
 }
 
 // recordIntent writes, before any change, a manifest listing what the host
-// has under management now and everything the desired state adds, when
-// the observed manifest lacks some of the latter. An apply interrupted
-// later (a dropped connection, a kill) thus never leaves a resource it
-// created unrecorded; the final manifest write trims the list.
+// has under management now and everything the plan adds, when the
+// manifest as found lacks some of the latter. An apply interrupted later
+// (a dropped connection, a kill) thus never leaves a resource it created
+// unrecorded; the final manifest write trims the list.
 func (h *hostApplier) recordIntent(ctx context.Context) error {
 	have := map[resource.ManifestEntry]bool{}
 	var union []resource.ManifestEntry
-	for _, e := range h.observed.Manifest {
-		me := resource.ManifestEntry{Kind: e.Kind, Key: e.Key}
-		if !have[me] {
-			have[me] = true
-			union = append(union, me)
+	for _, e := range h.hp.ManifestBefore {
+		if !have[e] {
+			have[e] = true
+			union = append(union, e)
 		}
 	}
 	missing := false
-	for _, e := range resource.Manifest(h.desired) {
+	for _, e := range h.hp.Manifest {
 		if !have[e] {
 			have[e] = true
 			missing = true
@@ -524,29 +364,15 @@ func (h *hostApplier) recordIntent(ctx context.Context) error {
 	if !missing {
 		return nil
 	}
-	sort.Slice(union, func(i, j int) bool {
-		if union[i].Kind != union[j].Kind {
-			return union[i].Kind < union[j].Kind
-		}
-		return union[i].Key < union[j].Key
-	})
-	// One round trip; mv within the directory is a rename(2).
-	dir := path.Dir(resource.ManifestPath)
-	tmp := resource.ManifestPath + "." + randomSuffix() + ".tmp"
-	cmd := fmt.Sprintf("mkdir -p %s && ( umask 022; cat > %s ) && mv -f %s %s", q(dir), q(tmp), q(tmp), q(resource.ManifestPath))
-	if _, err := h.run.sh(ctx, resource.FormatManifest(union), cmd); err != nil {
-		return fmt.Errorf("manifest: %w", err)
-	}
-	return nil
+	resource.SortManifest(union)
+	return h.ops.WriteManifest(ctx, union)
 }
 
-// tracked reports whether kinds include one the manifest records.
-func tracked(kinds []plan.Kind) bool {
-	for _, k := range kinds {
-		switch k {
-		case plan.KindAddress, plan.KindFile, plan.KindNAT, plan.KindIPVS:
-			return true
-		}
+// tracked reports whether the manifest records resources of kind.
+func tracked(kind plan.Kind) bool {
+	switch kind {
+	case plan.KindAddress, plan.KindFile, plan.KindNAT, plan.KindIPVS:
+		return true
 	}
 	return false
 }

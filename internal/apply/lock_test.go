@@ -43,7 +43,7 @@ func TestLock(t *testing.T) {
 		lockBehaviour(f)
 	}
 	info := LockInfo{ID: "abc123", Owner: "alice@laptop", PID: 42, Started: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
-	unlock, err := Lock(context.Background(), c.s, info)
+	unlock, err := Lock(context.Background(), c.order(), c.hosts(), 0, info)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestLock(t *testing.T) {
 		}
 	}
 	// A second apply is refused.
-	if _, err := Lock(context.Background(), c.s, LockInfo{ID: "zzz", Owner: "bob@ci"}); !errors.Is(err, ErrLockHeld) {
+	if _, err := Lock(context.Background(), c.order(), c.hosts(), 0, LockInfo{ID: "zzz", Owner: "bob@ci"}); !errors.Is(err, ErrLockHeld) {
 		t.Errorf("second lock: %v", err)
 	}
 	if err := unlock(context.Background()); err != nil {
@@ -78,7 +78,7 @@ func TestLockHeldReleasesOthers(t *testing.T) {
 	}
 	holder := "id=old owner=bob@ci pid=7 started=2024-01-01T00:00:00Z\n"
 	c.fakes["web1"].SetFile(resource.LockPath, []byte(holder), 0o600)
-	unlock, err := Lock(context.Background(), c.s, LockInfo{ID: "mine", Owner: "alice@laptop"})
+	unlock, err := Lock(context.Background(), c.order(), c.hosts(), 0, LockInfo{ID: "mine", Owner: "alice@laptop"})
 	if !errors.Is(err, ErrLockHeld) || unlock != nil {
 		t.Fatalf("err = %v", err)
 	}
@@ -107,7 +107,7 @@ func TestForceUnlock(t *testing.T) {
 		lockBehaviour(f)
 	}
 	c.fakes["web1"].SetFile(resource.LockPath, []byte("id=old owner=bob@ci pid=7 started=2024-01-01T00:00:00Z\n"), 0o600)
-	held, err := ForceUnlock(context.Background(), c.s)
+	held, err := ForceUnlock(context.Background(), c.order(), c.hosts(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,6 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,7 +13,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/apply"
 	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/pipeline"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/views"
@@ -52,7 +49,7 @@ Ends with a fresh plan that must be empty: "Apply complete!".`,
   clusterctl apply -auto-approve -drain-timeout 30s`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runApply(cmd.Context(), f, configPath(args))
+			return a.runApply(cmd, f, configPath(args))
 		},
 	}
 	fl := cmd.Flags()
@@ -86,7 +83,13 @@ func savedPlan(path string) (p *plan.Plan, isPlan bool, err error) {
 	return p, true, nil
 }
 
-func (a *app) runApply(ctx context.Context, f applyFlags, path string) error {
+// applyUI is the apply pipeline's UI with the final outcome.
+type applyUI interface {
+	pipeline.ApplyUI
+	Outcome(pipeline.ApplyOutcome, error)
+}
+
+func (a *app) runApply(cmd *cobra.Command, f applyFlags, path string) error {
 	saved, isPlan, err := savedPlan(path)
 	if err != nil {
 		return err
@@ -96,131 +99,41 @@ func (a *app) runApply(ctx context.Context, f applyFlags, path string) error {
 			return errors.New("the saved plan does not say which configuration it was made from")
 		}
 		path = saved.ConfigPath
+		if len(saved.Targets) > 0 && len(f.conn.Targets) == 0 {
+			f.conn.Targets = saved.Targets
+		}
 	}
 	cfg, err := a.loadConfig(path)
 	if err != nil {
 		return err
 	}
-	a.setSecrets(cfg)
-	opts := f.conn.options(a)
-	var reporter apply.Reporter = &apply.HumanReporter{W: a.streams.Out}
+	c, err := a.openCluster(cfg, &f.conn, !f.JSON)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var ui applyUI = &views.ApplyHuman{Out: a.out, Err: a.errOut, In: a.streams.In, Color: a.color(a.out)}
 	if f.JSON {
-		reporter = &apply.JSONReporter{W: a.streams.Out}
-	} else {
-		opts.Progress = a.streams.Err
+		ui = &views.ApplyJSON{W: a.out, Err: a.errOut, Color: a.color(a.errOut)}
 	}
-	if isPlan && len(saved.Targets) > 0 && len(opts.Targets) == 0 {
-		opts.Targets = saved.Targets
+	req := pipeline.ApplyRequest{
+		Saved:       saved,
+		AutoApprove: f.AutoApprove || f.JSON,
+		Apply:       apply.Options{DrainTimeout: f.DrainTimeout, GateTimeout: f.GateTimeout},
 	}
-	s, err := engine.NewSession(cfg, opts)
-	if err != nil {
-		return err
+	out, err := pipeline.Apply(cmd.Context(), c, req, ui)
+	if out.UnlockErr != nil {
+		fmt.Fprintf(a.errOut, "Warning: could not release the lock: %s\n", out.UnlockErr)
 	}
-	defer s.Close()
-
-	var salt []byte
-	if isPlan {
-		// The configuration check needs no host: do it before locking.
-		if salt, err = hex.DecodeString(saved.ConfigSalt); err != nil || len(salt) == 0 {
-			return errors.New("the saved plan has no valid config_salt")
-		}
-		if err := checkSavedConfig(s, saved, salt); err != nil {
-			return err
-		}
-	}
-
-	unlock, err := apply.Lock(ctx, s, apply.NewLockInfo(time.Now()))
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := unlock(context.WithoutCancel(ctx)); err != nil {
-			fmt.Fprintf(a.streams.Err, "Warning: could not release the lock: %s\n", a.mask(err.Error()))
-		}
-	}()
-
-	var p *plan.Plan
-	var gathered map[string]engine.HostFacts
-	if isPlan {
-		p, gathered, err = s.PlanWithSalt(ctx, salt)
-		if err != nil {
-			return err
-		}
-	} else if p, gathered, err = s.Plan(ctx); err != nil {
-		return err
-	}
-	if !p.Applyable() {
-		_ = views.PlanHuman(a.streams.Err, p, a.color(a.streams.Err))
-		return exitError{1}
-	}
-	if isPlan {
-		if err := plan.CheckFresh(saved, p); err != nil {
-			return err
-		}
-	}
-	if !f.JSON {
-		if err := views.PlanHuman(a.streams.Out, p, a.color(a.streams.Out)); err != nil {
-			return err
-		}
-	}
-	if p.Empty() {
-		a.applyResult(f, apply.Result{}, nil)
+	switch {
+	case err == nil:
+		ui.Outcome(out, nil)
 		return nil
-	}
-	if !f.AutoApprove && !f.JSON && !isPlan {
-		fmt.Fprint(a.streams.Out, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
-		answer, _ := bufio.NewReader(a.streams.In).ReadString('\n')
-		if strings.TrimSpace(answer) != "yes" {
-			fmt.Fprintln(a.streams.Out, "\nApply cancelled.")
-			return exitError{1}
-		}
-	}
-	if !f.JSON {
-		fmt.Fprintln(a.streams.Out)
-	}
-	res, runErr := apply.Run(ctx, s, p, gathered, apply.Options{Reporter: reporter, DrainTimeout: f.DrainTimeout, GateTimeout: f.GateTimeout})
-	if runErr != nil {
-		a.applyResult(f, res, runErr)
+	case out.Ran, errors.Is(err, pipeline.ErrCancelled), errors.Is(err, pipeline.ErrUnapplyable):
+		ui.Outcome(out, err)
 		return exitError{1}
 	}
-	// Converged? A fresh plan must be empty.
-	after, _, err := s.Plan(context.WithoutCancel(ctx))
-	if err != nil {
-		return err
-	}
-	if !after.Empty() || !after.Applyable() {
-		fmt.Fprintln(a.streams.Out, "\nApply finished, but the cluster still differs from the configuration:")
-		_ = views.PlanHuman(a.streams.Out, after, a.color(a.streams.Out))
-		return exitError{1}
-	}
-	a.applyResult(f, res, nil)
-	return nil
-}
-
-func (a *app) applyResult(f applyFlags, res apply.Result, err error) {
-	if f.JSON {
-		out := map[string]any{"type": "result", "ok": err == nil, "summary": res.Summary, "done": res.Done, "failed": res.Failed, "not_started": res.NotStarted}
-		if err != nil {
-			out["error"] = a.mask(err.Error())
-		}
-		b, _ := json.Marshal(out)
-		fmt.Fprintln(a.streams.Out, string(b))
-		return
-	}
-	if err != nil {
-		fmt.Fprintf(a.streams.Err, "\nError: %s\n", a.mask(err.Error()))
-		if len(res.Done) > 0 {
-			fmt.Fprintf(a.streams.Err, "  applied:     %s\n", strings.Join(res.Done, ", "))
-		}
-		if res.Failed != "" {
-			fmt.Fprintf(a.streams.Err, "  failed:      %s (its changes up to the failing step were made; run plan to see what remains)\n", res.Failed)
-		}
-		if len(res.NotStarted) > 0 {
-			fmt.Fprintf(a.streams.Err, "  not touched: %s\n", strings.Join(res.NotStarted, ", "))
-		}
-		return
-	}
-	fmt.Fprintf(a.streams.Out, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", res.Summary.Add, res.Summary.Change, res.Summary.Destroy)
+	return err
 }
 
 type unlockFlags struct {
@@ -244,50 +157,25 @@ unless -force is given.`,
 			if err != nil {
 				return err
 			}
-			a.setSecrets(cfg)
 			if !f.Force {
-				fmt.Fprint(a.streams.Out, "Remove the apply lock from every host? Only 'yes' will be accepted: ")
+				fmt.Fprint(a.out, "Remove the apply lock from every host? Only 'yes' will be accepted: ")
 				answer, _ := bufio.NewReader(a.streams.In).ReadString('\n')
 				if strings.TrimSpace(answer) != "yes" {
-					fmt.Fprintln(a.streams.Out, "\nCancelled: no lock removed.")
+					fmt.Fprintln(a.out, "\nCancelled: no lock removed.")
 					return exitError{1}
 				}
 			}
-			s, err := engine.NewSession(cfg, f.conn.options(a))
+			c, err := a.openCluster(cfg, &f.conn, false)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			held, err := apply.ForceUnlock(cmd.Context(), s)
-			for _, h := range s.Hosts() {
-				if l, ok := held[h]; ok {
-					fmt.Fprintf(a.streams.Out, "%s: removed lock (%s)\n", h, l)
-				}
-			}
-			if len(held) == 0 && err == nil {
-				fmt.Fprintln(a.streams.Out, "No host was locked.")
-			}
+			defer c.Close()
+			held, err := pipeline.ForceUnlock(cmd.Context(), c)
+			views.Unlocked(a.out, c.AllHosts(), held, err)
 			return err
 		},
 	}
 	f.conn.register(cmd.Flags(), true)
 	cmd.Flags().BoolVar(&f.Force, "force", false, "do not ask for confirmation")
 	return cmd
-}
-
-// checkSavedConfig compares the saved plan's configuration digest with
-// the configuration as loaded now (with this run's -var values).
-func checkSavedConfig(s *engine.Session, saved *plan.Plan, salt []byte) error {
-	desired := map[string]*resource.Host{}
-	for _, h := range s.Hosts() {
-		desired[h] = s.Desired[h]
-	}
-	digest, err := plan.ConfigDigest(desired, salt)
-	if err != nil {
-		return err
-	}
-	if digest != saved.ConfigDigest {
-		return fmt.Errorf("%w: the configuration at %s, or a value given with -var, -var-file or CLUSTERCTL_VAR_*, differs from when the plan was made (variable values are not saved in plans: pass the same ones); run plan again", plan.ErrStalePlan, saved.ConfigPath)
-	}
-	return nil
 }

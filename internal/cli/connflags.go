@@ -9,8 +9,10 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/pipeline"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/views"
 )
 
 // connFlags are the flags of every command that talks to hosts.
@@ -42,12 +44,22 @@ func (f *connFlags) register(fs *pflag.FlagSet, withTarget bool) {
 	}
 }
 
-func (f *connFlags) options(a *app) engine.Options {
+// openCluster prepares a run against cfg's hosts with these flags;
+// progress, when true, prints a line per host whose facts were gathered.
+func (a *app) openCluster(cfg *config.Config, f *connFlags, progress bool) (*pipeline.Cluster, error) {
+	opts := f.options(a)
+	if progress {
+		opts.Gathered = views.GatherProgress(a.errOut)
+	}
+	return pipeline.Open(cfg, opts)
+}
+
+func (f *connFlags) options(a *app) pipeline.Options {
 	var prompt func(string) ([]byte, error)
 	if in, ok := a.streams.In.(*os.File); ok && term.IsTerminal(int(in.Fd())) {
 		prompt = a.passphrasePrompt
 	}
-	return engine.Options{
+	return pipeline.Options{
 		Remote: remote.Options{
 			KnownHostsFiles:   f.KnownHosts,
 			SSHConfigFile:     f.SSHConfig,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/render"
+	"github.com/clusterctl/clusterctl/internal/views"
 )
 
 func (a *app) validateCommand() *cobra.Command {
@@ -33,7 +34,7 @@ and column and a snippet of the source. Exit status 0 when valid, 1 when not.`,
 			if _, err := render.Render(cfg); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.streams.Out, "Success! The configuration is valid (%s).\n", plural(len(cfg.Hosts), "host"))
+			fmt.Fprintf(a.out, "Success! The configuration is valid (%s).\n", views.Count(len(cfg.Hosts), "host"))
 			return nil
 		},
 	}
@@ -87,7 +88,7 @@ with mode 0600 whatever their mode on the host.`,
 					n++
 				}
 			}
-			fmt.Fprintf(a.streams.Out, "Rendered %s for %s into %s.\n", plural(n, "file"), plural(len(cfg.Hosts), "host"), f.OutDir)
+			fmt.Fprintf(a.out, "Rendered %s for %s into %s.\n", views.Count(n, "file"), views.Count(len(cfg.Hosts), "host"), f.OutDir)
 			return nil
 		},
 	}
@@ -123,7 +124,7 @@ would change (for CI), listing those files.`,
 				}
 				_, diags := hclwrite.ParseConfig(src, path, hcl.InitialPos)
 				if diags.HasErrors() {
-					w := hcl.NewDiagnosticTextWriter(a.streams.Err, map[string]*hcl.File{path: {Bytes: src}}, 78, a.color(a.streams.Err))
+					w := hcl.NewDiagnosticTextWriter(a.errOut, map[string]*hcl.File{path: {Bytes: src}}, 78, a.color(a.errOut))
 					_ = w.WriteDiagnostics(diags)
 					return exitError{1}
 				}
@@ -132,7 +133,7 @@ would change (for CI), listing those files.`,
 					continue
 				}
 				changed++
-				fmt.Fprintln(a.streams.Out, path)
+				fmt.Fprintln(a.out, path)
 				if f.Check {
 					continue
 				}
@@ -160,7 +161,7 @@ func (a *app) versionCommand() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, args []string) {
-			fmt.Fprintf(a.streams.Out, "clusterctl %s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintf(a.out, "clusterctl %s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		},
 	}
 }
@@ -168,12 +169,4 @@ func (a *app) versionCommand() *cobra.Command {
 // addOperationalCommands adds the commands that talk to hosts.
 func (a *app) addOperationalCommands(root *cobra.Command) {
 	root.AddCommand(a.planCommand(), a.applyCommand(), a.forceUnlockCommand(), a.labCommand(), a.statusCommand(), a.verifyCommand())
-}
-
-// plural returns "1 host", "2 hosts".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/views"
 )
@@ -42,24 +41,19 @@ Exit status: 0 success; 1 error. With -detailed-exitcode: 0 no changes,
 			if err != nil {
 				return err
 			}
-			a.setSecrets(cfg)
-			opts := f.conn.options(a)
-			if !f.JSON {
-				opts.Progress = a.streams.Err
-			}
-			s, err := engine.NewSession(cfg, opts)
+			c, err := a.openCluster(cfg, &f.conn, !f.JSON)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			p, _, err := s.Plan(cmd.Context())
+			defer c.Close()
+			p, err := c.Plan(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
 			if f.JSON {
-				err = views.PlanMachine(a.streams.Out, p)
+				err = views.PlanMachine(a.out, p)
 			} else {
-				err = views.PlanHuman(a.streams.Out, p, a.color(a.streams.Out))
+				err = views.PlanHuman(a.out, p, a.color(a.out))
 			}
 			if err != nil {
 				return err
@@ -77,11 +71,7 @@ Exit status: 0 success; 1 error. With -detailed-exitcode: 0 no changes,
 					return fmt.Errorf("save plan: %w", err)
 				}
 				if !f.JSON {
-					lab := ""
-					if f.conn.Lab != "" {
-						lab = "--lab " + f.conn.Lab + " "
-					}
-					fmt.Fprintf(a.streams.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n  clusterctl apply %s%s\n", f.Out, lab, f.Out)
+					views.PlanSaved(a.out, f.Out, f.conn.Lab)
 				}
 			}
 			if f.DetailedExitCode && !p.Empty() {

@@ -10,14 +10,13 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/secret"
+	"github.com/clusterctl/clusterctl/internal/views"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
@@ -41,7 +40,10 @@ type app struct {
 	streams Streams
 	environ []string
 	global  globalFlags
-	masker  secret.Masker
+	// out and errOut are the standard output and error as every command
+	// prints to them: masked with the configuration's secrets once it is
+	// loaded (views.Out is the one masking boundary).
+	out, errOut *views.Out
 }
 
 // globalFlags are the flags every command accepts.
@@ -55,12 +57,13 @@ type globalFlags struct {
 func Main(args []string, streams Streams, environ []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a := &app{args: args, streams: streams, environ: environ}
+	a := &app{args: args, streams: streams, environ: environ,
+		out: views.NewOut(streams.Out, secret.Masker{}), errOut: views.NewOut(streams.Err, secret.Masker{})}
 	root := a.rootCommand()
 	root.SetArgs(terraformStyleFlags(args, longFlags(root)))
 	root.SetIn(streams.In)
-	root.SetOut(streams.Out)
-	root.SetErr(streams.Err)
+	root.SetOut(a.out)
+	root.SetErr(a.errOut)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
@@ -69,7 +72,7 @@ func Main(args []string, streams Streams, environ []string) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	fmt.Fprintf(streams.Err, "Error: %s\n", a.mask(err.Error()))
+	fmt.Fprintf(a.errOut, "Error: %s\n", err)
 	return 1
 }
 
@@ -164,24 +167,23 @@ func configPath(args []string) string {
 func (a *app) loadConfig(path string) (*config.Config, error) {
 	loader := config.NewLoader()
 	cfg, diags := loader.Load(path, config.LoadOptions{Vars: a.global.Vars, VarFiles: a.global.VarFile, Environ: a.environ})
-	a.printDiagnostics(loader, diags)
+	if cfg != nil {
+		m := secret.New(cfg.Secrets()...).ForJSON()
+		a.out.SetMasker(m)
+		a.errOut.SetMasker(m)
+	}
+	views.Diagnostics(a.errOut, loader.MaskedFiles(), diags, a.color(a.errOut))
 	if diags.HasErrors() {
 		return nil, exitError{1}
 	}
-	a.setSecrets(cfg)
 	return cfg, nil
-}
-
-func (a *app) printDiagnostics(loader *config.Loader, diags hcl.Diagnostics) {
-	if len(diags) == 0 {
-		return
-	}
-	w := hcl.NewDiagnosticTextWriter(a.streams.Err, loader.MaskedFiles(), 78, a.color(a.streams.Err))
-	_ = w.WriteDiagnostics(diags)
 }
 
 // color reports whether to colour output written to w.
 func (a *app) color(w io.Writer) bool {
+	if o, ok := w.(*views.Out); ok {
+		w = o.Underlying()
+	}
 	if a.global.NoColor {
 		return false
 	}
@@ -193,9 +195,3 @@ func (a *app) color(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
-
-// mask replaces the loaded configuration's secrets in s.
-func (a *app) mask(s string) string { return a.masker.String(s) }
-
-// setSecrets makes every later message mask cfg's secrets.
-func (a *app) setSecrets(cfg *config.Config) { a.masker = engine.MaskerFor(cfg) }

@@ -3,8 +3,8 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/clusterctl/clusterctl/internal/engine"
-	"github.com/clusterctl/clusterctl/internal/status"
+	"github.com/clusterctl/clusterctl/internal/pipeline"
+	"github.com/clusterctl/clusterctl/internal/views"
 )
 
 type statusFlags struct {
@@ -48,20 +48,19 @@ member holds, or an unreachable host).`,
 			if err != nil {
 				return err
 			}
-			a.setSecrets(cfg)
-			s, err := engine.NewSession(cfg, f.conn.options(a))
+			c, err := a.openCluster(cfg, &f.conn, false)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			r := status.Collect(cmd.Context(), s)
+			defer c.Close()
+			r := pipeline.Status(cmd.Context(), c)
 			if err := cmd.Context().Err(); err != nil {
 				return err
 			}
 			if f.JSON {
-				err = status.WriteJSON(a.streams.Out, r, s.Masker)
+				err = views.StatusJSON(a.out, r)
 			} else {
-				err = status.WriteHuman(a.streams.Out, r, s.Masker)
+				err = views.StatusHuman(a.out, r)
 			}
 			if err != nil {
 				return err

@@ -3,8 +3,9 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/pipeline"
 	"github.com/clusterctl/clusterctl/internal/verify"
+	"github.com/clusterctl/clusterctl/internal/views"
 )
 
 type verifyFlags struct {
@@ -66,23 +67,22 @@ error occurred.`,
 			if err != nil {
 				return err
 			}
-			a.setSecrets(cfg)
-			s, err := engine.NewSession(cfg, f.conn.options(a))
+			c, err := a.openCluster(cfg, &f.conn, false)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
+			defer c.Close()
 			var rep interface {
 				verify.Reporter
 				Finish(verify.Result)
 			}
 			if f.JSON {
-				rep = &verify.JSONReporter{W: a.streams.Out, Masker: s.Masker}
+				rep = &views.VerifyJSON{W: a.out}
 			} else {
-				rep = &verify.HumanReporter{W: a.streams.Out, Masker: s.Masker}
+				rep = &views.VerifyHuman{W: a.out}
 			}
 			opts := verify.Options{Client: f.Client, SkipFailover: f.SkipFailover, Requests: f.Requests}
-			res, err := verify.Run(cmd.Context(), cfg, s, opts, rep)
+			res, err := pipeline.Verify(cmd.Context(), c, opts, rep)
 			if len(res.Steps) > 0 {
 				rep.Finish(res)
 			}

@@ -31,6 +31,18 @@ type Config struct {
 	SensitiveValues []string // values of sensitive variables, for masking output
 }
 
+// Secrets returns every value of the configuration that must never be
+// printed: the values of sensitive variables and every VRRP password.
+func (c *Config) Secrets() []string {
+	out := append([]string{}, c.SensitiveValues...)
+	for _, name := range c.VRRPInstanceNames() {
+		if p := c.VRRPInstances[name].AuthPass; p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // HostNames returns the host names sorted.
 func (c *Config) HostNames() []string { return sortedKeys(c.Hosts) }
 

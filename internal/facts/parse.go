@@ -1,15 +1,11 @@
 package facts
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/resource"
 )
@@ -90,385 +86,158 @@ func Parse(out []byte, token string) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{
-		Packages:       map[string]string{},
-		Services:       map[string]ServiceState{},
-		Sysctls:        map[string]string{},
-		MissingSysctls: map[string]bool{},
-		Modules:        map[string]bool{},
-		Files:          map[string]FileFact{},
-		Processes:      map[string]int{},
+	r := &reader{
+		h: &Host{
+			Packages:       map[string]string{},
+			Services:       map[string]ServiceState{},
+			Sysctls:        map[string]string{},
+			MissingSysctls: map[string]bool{},
+			Modules:        map[string]bool{},
+			Files:          map[string]FileFact{},
+			Processes:      map[string]int{},
+		},
+		cmds: map[string]*command{}, stdout: map[string][]byte{}, contents: map[string][]byte{},
 	}
-	cmds := map[string]*command{}
-	stdout := map[string][]byte{}
-	contents := map[string][]byte{}
-	var ipvsHeader, servicesHeader *section
 	for i := range secs {
-		s := &secs[i]
-		fail := func(format string, a ...any) error {
-			return &ParseError{Section: s.name(), Msg: fmt.Sprintf(format, a...)}
-		}
-		switch s.kind {
-		case "out":
-			if len(s.args) != 1 {
-				return nil, fail("want NAME")
-			}
-			if _, dup := stdout[s.args[0]]; dup || cmds[s.args[0]] != nil {
-				return nil, fail("duplicate section")
-			}
-			stdout[s.args[0]] = s.body
-		case "cmd":
-			if len(s.args) != 2 {
-				return nil, fail("want NAME STATUS")
-			}
-			if cmds[s.args[0]] != nil {
-				return nil, fail("duplicate section")
-			}
-			c := &command{stderr: s.body}
-			if s.args[1] == "missing" {
-				c.missing = true
-			} else if rc, ok := strings.CutPrefix(s.args[1], "rc="); ok {
-				if c.rc, err = strconv.Atoi(rc); err != nil || c.rc < 0 || c.rc > 255 {
-					return nil, fail("invalid exit status %q", rc)
-				}
-				c.stdout = stdout[s.args[0]]
-			} else {
-				return nil, fail("invalid status %q", s.args[1])
-			}
-			cmds[s.args[0]] = c
-		case "pkgmgr":
-			if len(s.args) != 1 {
-				return nil, fail("want one value")
-			}
-			switch s.args[0] {
-			case "apt", "dnf", "yum":
-				h.PackageManager = s.args[0]
-			case "none":
-			default:
-				return nil, fail("unknown package manager %q", s.args[0])
-			}
-		case "sysctl":
-			if len(s.args) != 2 {
-				return nil, fail("want KEY STATUS")
-			}
-			switch s.args[1] {
-			case "ok":
-				h.Sysctls[s.args[0]] = strings.Join(strings.Fields(string(s.body)), " ")
-			case "missing":
-				h.MissingSysctls[s.args[0]] = true
-			default:
-				return nil, fail("invalid status %q", s.args[1])
-			}
-		case "ipvs":
-			ipvsHeader = s
-		case "services":
-			servicesHeader = s
-		case "file":
-			if len(s.args) < 2 || !validPath(s.args[0]) {
-				return nil, fail("invalid file header")
-			}
-			if _, dup := h.Files[s.args[0]]; dup {
-				return nil, fail("duplicate section")
-			}
-			ff, err := parseFile(s)
-			if err != nil {
-				return nil, fail("%v", err)
-			}
-			h.Files[s.args[0]] = ff
-		case "content":
-			if len(s.args) != 1 || !validPath(s.args[0]) {
-				return nil, fail("invalid content header")
-			}
-			if _, dup := contents[s.args[0]]; dup {
-				return nil, fail("duplicate section")
-			}
-			contents[s.args[0]] = s.body
-		case "manifest":
-			if len(s.args) == 1 && s.args[0] == "present" {
-				m, err := resource.ParseManifest(s.body)
-				if err != nil {
-					var me *resource.ManifestError
-					errors.As(err, &me)
-					return nil, &ParseError{Section: "manifest", Line: me.Line, Msg: fmt.Sprintf("want KIND KEY, got %.80q", me.Text)}
-				}
-				h.Manifest = m
-			}
-		case "lock":
-			if len(s.args) == 1 && s.args[0] == "present" {
-				h.LockPresent = true
-				h.Lock = string(s.body)
-			}
-		case "proc":
-			if len(s.args) != 2 {
-				return nil, fail("want NAME COUNT")
-			}
-			n, err := strconv.Atoi(s.args[1])
-			if err != nil || n < 0 {
-				return nil, fail("invalid count %q", s.args[1])
-			}
-			h.Processes[s.args[0]] = n
+		if err := r.read(&secs[i]); err != nil {
+			return nil, err
 		}
 	}
-	if err := fileMetadata(h, cmds["stat"], contents); err != nil {
+	if err := fileMetadata(r.h, r.cmds["stat"], r.contents); err != nil {
 		return nil, err
 	}
-	if err := interpretServices(h, servicesHeader, cmds); err != nil {
+	if err := interpretServices(r.h, r.servicesHeader, r.cmds); err != nil {
 		return nil, err
 	}
-	if err := interpret(h, cmds, ipvsHeader); err != nil {
+	if err := interpret(r.h, r.cmds, r.ipvsHeader); err != nil {
 		return nil, err
 	}
-	return h, nil
+	return r.h, nil
 }
 
-// split finds the facts header, decodes the stream up to the trailer and
-// cuts it into sections.
-func split(out []byte, token string) ([]section, error) {
-	prefix := []byte(token + " ")
-	header := func(line []byte) []string {
-		if !bytes.HasPrefix(line, prefix) {
-			return nil
-		}
-		return strings.Fields(string(line[len(prefix):]))
-	}
-	lineNo := 0
-	next := func() []byte {
-		var line []byte
-		line, out, _ = bytes.Cut(out, []byte{'\n'})
-		lineNo++
-		return line
-	}
-	var enc string
-	for enc == "" {
-		if len(out) == 0 {
-			return nil, ErrTruncated
-		}
-		line := next()
-		if len(line) > maxLine {
-			return nil, &ParseError{Section: "output", Line: lineNo, Msg: "line too long"}
-		}
-		f := header(line)
-		if f == nil {
-			continue
-		}
-		if len(f) != 3 || f[0] != "facts" || f[1] != "v=2" {
-			return nil, &ParseError{Section: f0(f), Line: lineNo, Msg: "output does not start with the facts v=2 header"}
-		}
-		enc = strings.TrimPrefix(f[2], "enc=")
-		if enc != "b64" && enc != "hex" {
-			return nil, &ParseError{Section: "facts", Line: lineNo, Msg: fmt.Sprintf("unknown encoding %q", f[2])}
-		}
-	}
-	var encoded []byte
-	for {
-		if len(out) == 0 {
-			return nil, ErrTruncated
-		}
-		line := next()
-		if len(line) > maxLine {
-			return nil, &ParseError{Section: "output", Line: lineNo, Msg: "line too long"}
-		}
-		if f := header(line); f != nil {
-			if len(f) == 1 && f[0] == "done" {
-				break
-			}
-			return nil, &ParseError{Section: f0(f), Line: lineNo, Msg: "header inside the encoded stream"}
-		}
-		encoded = append(encoded, bytes.TrimSpace(line)...)
-	}
-	stream, err := decode(encoded, enc)
-	if err != nil {
-		return nil, &ParseError{Section: "output", Msg: err.Error()}
-	}
-	return sections(stream, token)
+// reader gathers the sections of one output into a Host; what needs
+// several sections (commands and their output, file metadata and
+// contents, the IPVS and services headers) is kept until all are read.
+type reader struct {
+	h                          *Host
+	cmds                       map[string]*command
+	stdout, contents           map[string][]byte
+	ipvsHeader, servicesHeader *section
 }
 
-// f0 is the first header field, for naming a section in an error.
-func f0(f []string) string {
-	if len(f) == 0 {
-		return "output"
+// read takes one section. Unknown kinds are ignored.
+func (r *reader) read(s *section) error {
+	fail := func(format string, a ...any) error {
+		return &ParseError{Section: s.name(), Msg: fmt.Sprintf(format, a...)}
 	}
-	return f[0]
-}
-
-// sections cuts the decoded stream into sections. Every header is
-// preceded by a newline that belongs to no body, so a body ends right
-// before "\n" + token + " ".
-func sections(stream []byte, token string) ([]section, error) {
-	sep := []byte("\n" + token + " ")
-	if !bytes.HasPrefix(stream, sep) {
-		return nil, &ParseError{Section: "output", Msg: "stream does not start with a section"}
-	}
-	var secs []section
-	for rest := stream; len(rest) > 0; {
-		hdr, body, ok := bytes.Cut(rest[len(sep):], []byte{'\n'})
-		if !ok {
-			return nil, ErrTruncated
+	h := r.h
+	switch s.kind {
+	case "out":
+		if len(s.args) != 1 {
+			return fail("want NAME")
 		}
-		if len(hdr) > maxLine {
-			return nil, &ParseError{Section: "output", Msg: "header too long"}
+		if _, dup := r.stdout[s.args[0]]; dup || r.cmds[s.args[0]] != nil {
+			return fail("duplicate section")
 		}
-		f := strings.Fields(string(hdr))
-		if len(f) == 0 {
-			return nil, &ParseError{Section: "output", Msg: "empty header"}
+		r.stdout[s.args[0]] = s.body
+	case "cmd":
+		return r.command(s, fail)
+	case "pkgmgr":
+		if len(s.args) != 1 {
+			return fail("want one value")
 		}
-		rest = nil
-		if i := bytes.Index(body, sep); i >= 0 {
-			body, rest = body[:i], body[i:]
+		switch s.args[0] {
+		case "apt", "dnf", "yum":
+			h.PackageManager = s.args[0]
+		case "none":
+		default:
+			return fail("unknown package manager %q", s.args[0])
 		}
-		s := section{kind: f[0], args: f[1:], body: body}
-		if len(body) > maxSection {
-			return nil, &ParseError{Section: s.name(), Msg: "section too large"}
+	case "sysctl":
+		if len(s.args) != 2 {
+			return fail("want KEY STATUS")
 		}
-		if s.kind == "end" {
-			return secs, nil
+		switch s.args[1] {
+		case "ok":
+			h.Sysctls[s.args[0]] = strings.Join(strings.Fields(string(s.body)), " ")
+		case "missing":
+			h.MissingSysctls[s.args[0]] = true
+		default:
+			return fail("invalid status %q", s.args[1])
 		}
-		secs = append(secs, s)
-	}
-	return nil, ErrTruncated
-}
-
-// decode decodes the stream (whitespace already removed line by line).
-func decode(body []byte, enc string) ([]byte, error) {
-	if len(body) == 0 {
-		return nil, nil
-	}
-	if enc == "hex" {
-		s := strings.Join(strings.Fields(string(body)), "")
-		b, err := hex.DecodeString(s)
+	case "ipvs":
+		r.ipvsHeader = s
+	case "services":
+		r.servicesHeader = s
+	case "file":
+		if len(s.args) < 2 || !validPath(s.args[0]) {
+			return fail("invalid file header")
+		}
+		if _, dup := h.Files[s.args[0]]; dup {
+			return fail("duplicate section")
+		}
+		ff, err := parseFile(s)
 		if err != nil {
-			return nil, fmt.Errorf("bad hex stream: %v", err)
+			return fail("%v", err)
 		}
-		return b, nil
-	}
-	b := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
-	n, err := base64.StdEncoding.Decode(b, body)
-	if err != nil {
-		return nil, fmt.Errorf("bad base64 stream: %v", err)
-	}
-	return b[:n], nil
-}
-
-// parseFile reads a file header ("PATH exists=0", "PATH type=other",
-// "PATH regular"); the metadata and content of a regular file come later,
-// from fileMetadata.
-func parseFile(s *section) (FileFact, error) {
-	switch args := s.args[1:]; {
-	case len(args) == 1 && args[0] == "exists=0":
-		return FileFact{}, nil
-	case len(args) == 1 && args[0] == "type=other":
-		return FileFact{Exists: true, Other: true}, nil
-	case len(args) == 1 && args[0] == "regular":
-		// Error until fileMetadata finds its stat line and content.
-		return FileFact{Exists: true, Error: true}, nil
-	default:
-		return FileFact{}, fmt.Errorf("invalid file header %q", strings.Join(args, " "))
-	}
-}
-
-// fileMetadata completes the regular files with the stat command's "MODE
-// OWNER GROUP SIZE PATH" lines and their contents. A file larger than
-// MaxFileSize is TooLarge (its content is not read). A file without a stat
-// line, or whose content was not read in full or differs in length from
-// what stat said (it changed in between), stays Error, without content.
-func fileMetadata(h *Host, c *command, contents map[string][]byte) error {
-	meta := map[string]FileFact{}
-	if c != nil && !c.missing {
-		for i, line := range strings.Split(string(c.stdout), "\n") {
-			if line == "" {
-				continue
-			}
-			fail := func(format string, a ...any) error {
-				return &ParseError{Section: "cmd stat", Line: i + 1, Msg: fmt.Sprintf(format, a...)}
-			}
-			f := strings.Fields(line)
-			if len(f) != 5 || !validPath(f[4]) {
-				return fail("want MODE OWNER GROUP SIZE PATH, got %.80q", line)
-			}
-			mode, err := strconv.ParseUint(f[0], 8, 32)
-			if err != nil || mode > 0o7777 {
-				return fail("invalid mode %q", f[0])
-			}
-			size, err := strconv.ParseInt(f[3], 10, 64)
-			if err != nil || size < 0 {
-				return fail("invalid size %q", f[3])
-			}
-			meta[f[4]] = FileFact{Exists: true, Mode: uint32(mode), Owner: f[1], Group: f[2], Size: size}
+		h.Files[s.args[0]] = ff
+	case "content":
+		if len(s.args) != 1 || !validPath(s.args[0]) {
+			return fail("invalid content header")
 		}
-	}
-	for p, ff := range h.Files {
-		if !ff.Error {
-			continue
+		if _, dup := r.contents[s.args[0]]; dup {
+			return fail("duplicate section")
 		}
-		m, ok := meta[p]
-		content, read := contents[p]
-		switch {
-		case !ok:
-		case m.Size > MaxFileSize:
-			m.TooLarge = true
-			h.Files[p] = m
-		case read && int64(len(content)) == m.Size:
-			m.Content = content
-			if m.Content == nil {
-				m.Content = []byte{}
+		r.contents[s.args[0]] = s.body
+	case "manifest":
+		if len(s.args) == 1 && s.args[0] == "present" {
+			m, err := resource.ParseManifest(s.body)
+			var me *resource.ManifestError
+			if errors.As(err, &me) {
+				return &ParseError{Section: "manifest", Line: me.Line, Msg: fmt.Sprintf("want KIND KEY, got %.80q", me.Text)}
 			}
-			h.Files[p] = m
+			h.Manifest = m
 		}
+	case "lock":
+		if len(s.args) == 1 && s.args[0] == "present" {
+			h.LockPresent = true
+			h.Lock = string(s.body)
+		}
+	case "proc":
+		if len(s.args) != 2 {
+			return fail("want NAME COUNT")
+		}
+		n, err := strconv.Atoi(s.args[1])
+		if err != nil || n < 0 {
+			return fail("invalid count %q", s.args[1])
+		}
+		h.Processes[s.args[0]] = n
 	}
 	return nil
 }
 
-// interpretServices reads the services' states: from the blocks of the
-// one `systemctl show` call, mapped in order to the services the header
-// names, or, where show failed (no systemd running), from the per-service
-// is-active and is-enabled the script then ran. Without systemctl every
-// service is unknown.
-func interpretServices(h *Host, hdr *section, cmds map[string]*command) error {
-	if hdr == nil || len(hdr.args) == 0 {
-		return nil
+// command takes a "cmd NAME STATUS" section: the exit status and stderr
+// of a command whose stdout came in an "out NAME" section before it.
+func (r *reader) command(s *section, fail func(string, ...any) error) error {
+	if len(s.args) != 2 {
+		return fail("want NAME STATUS")
 	}
-	c := cmds["services"]
-	if c == nil || c.missing {
-		for _, name := range hdr.args {
-			h.Services[name] = ServiceState{}
-		}
-		return nil
+	if r.cmds[s.args[0]] != nil {
+		return fail("duplicate section")
 	}
-	var blocks []map[string]string
-	if c.rc == 0 {
-		for _, block := range strings.Split(strings.TrimSpace(string(c.stdout)), "\n\n") {
-			props := map[string]string{}
-			for _, line := range strings.Split(block, "\n") {
-				if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
-					props[k] = v
-				}
-			}
-			blocks = append(blocks, props)
+	c := &command{stderr: s.body}
+	if s.args[1] == "missing" {
+		c.missing = true
+	} else if rc, ok := strings.CutPrefix(s.args[1], "rc="); ok {
+		var err error
+		if c.rc, err = strconv.Atoi(rc); err != nil || c.rc < 0 || c.rc > 255 {
+			return fail("invalid exit status %q", rc)
 		}
-		if len(blocks) != len(hdr.args) {
-			return &ParseError{Section: "cmd services", Msg: fmt.Sprintf("systemctl show printed %d blocks for %d services", len(blocks), len(hdr.args))}
-		}
+		c.stdout = r.stdout[s.args[0]]
+	} else {
+		return fail("invalid status %q", s.args[1])
 	}
-	for i, name := range hdr.args {
-		var st ServiceState
-		if blocks != nil {
-			st = ServiceState{Known: true, ActiveState: blocks[i]["ActiveState"], EnabledState: blocks[i]["UnitFileState"]}
-			if blocks[i]["LoadState"] == "not-found" && st.EnabledState == "" {
-				st.EnabledState = "not-found"
-			}
-		} else if a := cmds["svc-active:"+name]; a != nil && !a.missing {
-			st = ServiceState{Known: true, ActiveState: firstLine(a.stdout)}
-			if e := cmds["svc-enabled:"+name]; e != nil && !e.missing {
-				st.EnabledState = firstLine(e.stdout)
-			}
-		}
-		st.Active = st.ActiveState == "active"
-		switch st.EnabledState {
-		case "enabled", "enabled-runtime", "static", "alias", "generated":
-			st.Enabled = true
-		}
-		h.Services[name] = st
-	}
+	r.cmds[s.args[0]] = c
 	return nil
 }
 
@@ -543,125 +312,7 @@ func interpret(h *Host, cmds map[string]*command, ipvsHeader *section) error {
 	return nil
 }
 
-// interpretIPVS classifies IPVS availability and reads the table. Kernel
-// support is judged first (nothing can be fixed by installing a package
-// there), then the ipvsadm command, then the module being loaded.
-func interpretIPVS(h *Host, cmds map[string]*command, hdr *section) error {
-	if hdr == nil {
-		h.IPVSStatus = Status{State: StatusError, Message: "no ipvs section"}
-		return nil
-	}
-	flags := map[string]string{}
-	for _, a := range hdr.args {
-		k, v, _ := strings.Cut(a, "=")
-		flags[k] = v
-	}
-	switch {
-	case flags["proc"] != "1" && flags["moddir"] != "1":
-		h.IPVSStatus = Status{State: StatusNoKernelSupport, Message: "no /proc/net/ip_vs and no ip_vs module"}
-		return nil
-	case flags["ipvsadm"] != "1":
-		h.IPVSStatus = Status{State: StatusNotInstalled, Message: "ipvsadm not found"}
-		return nil
-	case flags["proc"] != "1":
-		h.IPVSStatus = Status{State: StatusNotLoaded, Message: "ip_vs module not loaded"}
-		return nil
-	}
-	c := cmds["ipvsadm-save"]
-	switch {
-	case c == nil || c.missing:
-		h.IPVSStatus = Status{State: StatusNotInstalled, Message: "ipvsadm not found"}
-		return nil
-	case c.rc != 0:
-		msg := strings.TrimSpace(string(c.stderr))
-		state := StatusError
-		if strings.Contains(msg, "Can't initialize ipvs") || strings.Contains(msg, "Protocol not available") {
-			state = StatusNoKernelSupport
-		}
-		if len(msg) > 80 {
-			msg = msg[:80] + "..."
-		}
-		h.IPVSStatus = Status{State: state, Message: msg}
-		return nil
-	}
-	t, err := ipvs.ParseSave(c.stdout)
-	if err != nil {
-		return &ParseError{Section: "cmd ipvsadm-save", Msg: err.Error()}
-	}
-	h.IPVS = t
-	h.IPVSStatus = Status{State: StatusOK}
-	var list []byte
-	for _, name := range []string{"ipvsadm-list", "ipvsadm-stats"} {
-		if c := cmds[name]; c != nil && !c.missing && c.rc == 0 {
-			list = append(list, c.stdout...)
-		}
-	}
-	if st, err := ipvs.ParseList(list); err != nil {
-		h.IPVSStatsError = err.Error()
-	} else {
-		h.IPVSStats = st
-	}
-	return nil
-}
-
 func firstLine(b []byte) string {
 	s, _, _ := strings.Cut(string(b), "\n")
 	return strings.TrimSpace(s)
-}
-
-// parseOSRelease returns ID and VERSION_ID, unquoted.
-func parseOSRelease(b []byte) (id, version string) {
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if !ok {
-			continue
-		}
-		v = strings.Trim(v, `"'`)
-		switch k {
-		case "ID":
-			id = v
-		case "VERSION_ID":
-			version = v
-		}
-	}
-	return id, version
-}
-
-// parseDpkg reads "NAME\tVERSION\tSTATUS" lines; a package is installed
-// when the second status letter is 'i'.
-func parseDpkg(b []byte) map[string]string {
-	m := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Split(line, "\t")
-		if len(f) != 3 || len(f[2]) < 2 || f[2][1] != 'i' || f[0] == "" {
-			continue
-		}
-		m[f[0]] = f[1]
-	}
-	return m
-}
-
-// parseRPM reads "NAME\tVERSION-RELEASE" lines; "package X is not
-// installed" lines have no tab and are skipped.
-func parseRPM(b []byte) map[string]string {
-	m := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		name, ver, ok := strings.Cut(line, "\t")
-		if ok && name != "" && !strings.Contains(name, " ") {
-			m[name] = strings.TrimSpace(ver)
-		}
-	}
-	return m
-}
-
-// upstreamVersion is the upstream part of a package version: "2.2.7"
-// for dpkg's "1:2.2.7-1+b2" or rpm's "2.2.7-3.el9"; "" for "".
-func upstreamVersion(v string) string {
-	if _, after, ok := strings.Cut(v, ":"); ok {
-		v = after
-	}
-	if i := strings.LastIndex(v, "-"); i > 0 {
-		v = v[:i]
-	}
-	return v
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 const (
@@ -133,4 +135,25 @@ func contains(list []string, s string) bool {
 // sysctlPath maps a dotted sysctl key to its /proc/sys file.
 func sysctlPath(key string) string {
 	return "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+}
+
+// RequestFor says which facts to gather for a host whose desired state is
+// h: its files, sysctls, services and packages, keepalived's service and
+// the keepalived and nginx processes always.
+func RequestFor(h *resource.Host) Request {
+	req := Request{Processes: []string{"keepalived", "nginx"}}
+	for _, f := range h.Files {
+		req.Files = append(req.Files, f.Path)
+	}
+	for _, s := range h.Sysctls {
+		req.Sysctls = append(req.Sysctls, s.Key)
+	}
+	req.Services = []string{"keepalived"}
+	for _, s := range h.Services {
+		if s.Name != "keepalived" {
+			req.Services = append(req.Services, s.Name)
+		}
+	}
+	req.Packages = append(req.Packages, h.Packages...)
+	return req
 }

@@ -142,22 +142,35 @@ func Script(req Request, token string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	manifest, lock := req.ManifestPath, req.LockPath
-	if manifest == "" {
-		manifest = resource.ManifestPath
-	}
-	if lock == "" {
-		lock = resource.LockPath
-	}
-	var b strings.Builder
-	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	w("# clusterctl facts script v2 (generated)\nB=%s\n", token)
+	b := &scriptBuilder{}
+	b.printf("# clusterctl facts script v2 (generated)\nB=%s\n", token)
 	b.WriteString(scriptHead)
 	// The outer document: a header naming the encoding, the encoded
 	// stream, and a trailer, so that a stream cut short is told apart
 	// from noise.
 	b.WriteString("printf '%s facts v=2 enc=%s\\n' \"$B\" \"$ENC\"\n{\nexec 3>&1\nh begin\n")
+	b.system(req)
+	b.packages(req)
+	b.network(req)
+	b.ipvsAndNAT()
+	b.manifest(req)
+	b.services()
+	b.files()
+	b.lock(req)
+	b.processes(procs)
+	b.WriteString("h end\n} | enc\nprintf '%s done\\n' \"$B\"\n")
+	return b.String(), nil
+}
 
+// scriptBuilder writes the facts script, one part per concern, in the
+// order the parts must run (files are listed by earlier parts and read by
+// a later one).
+type scriptBuilder struct{ strings.Builder }
+
+func (b *scriptBuilder) printf(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+
+// system: the OS and the package manager.
+func (b *scriptBuilder) system(Request) {
 	b.WriteString("rf os-release /etc/os-release\n")
 	b.WriteString("rf hostname /proc/sys/kernel/hostname\n")
 	b.WriteString(`PM=none
@@ -167,6 +180,10 @@ elif command -v yum >/dev/null 2>&1; then PM=yum
 fi
 h pkgmgr "$PM"
 `)
+}
+
+// packages: the asked-for packages and their versions, from dpkg or rpm.
+func (b *scriptBuilder) packages(req Request) {
 	// keepalived is always asked for: its version comes from the package.
 	pkgList := appendUnique([]string{"keepalived"}, req.Packages...)
 	pkgs := shell.Join(pkgList...)
@@ -175,7 +192,7 @@ h pkgmgr "$PM"
 	// file in a quarter of that and prints what dpkg-query would. Pending
 	// journal entries (updates/, left by an interrupted dpkg) are only
 	// merged by dpkg-query, which is then used.
-	w(`if command -v dpkg-query >/dev/null 2>&1; then
+	b.printf(`if command -v dpkg-query >/dev/null 2>&1; then
 	DU=0
 	set +f
 	for _u in /var/lib/dpkg/updates/[0-9]*; do
@@ -189,12 +206,21 @@ h pkgmgr "$PM"
 		run pkg-dpkg dpkg-query -W -f '${Package}\t${Version}\t${db:Status-Abbrev}\n' %s
 	fi
 `, shell.Quote("pkgs="+strings.Join(pkgList, " ")), dpkgStatusAWK, pkgs)
-	w("elif command -v rpm >/dev/null 2>&1; then\n\trun pkg-rpm rpm -q --qf '%%{NAME}\\t%%{VERSION}-%%{RELEASE}\\n' %s\nfi\n", pkgs)
+	b.printf("elif command -v rpm >/dev/null 2>&1; then\n\trun pkg-rpm rpm -q --qf '%%{NAME}\\t%%{VERSION}-%%{RELEASE}\\n' %s\nfi\n", pkgs)
+}
+
+// network: addresses, links, routes and the asked-for sysctls.
+func (b *scriptBuilder) network(req Request) {
 	b.WriteString("run ip-addr ip -o addr show\nrun ip-link ip -o link show\n")
 	b.WriteString("run ip-route ip route show table main\nrun ip6-route ip -6 route show table main\n")
 	for _, k := range req.Sysctls {
-		w("sc %s %s\n", k, shell.Quote(sysctlPath(k)))
+		b.printf("sc %s %s\n", k, shell.Quote(sysctlPath(k)))
 	}
+}
+
+// ipvsAndNAT: loaded modules, the IPVS table (only when the kernel has
+// it loaded) and the nat table.
+func (b *scriptBuilder) ipvsAndNAT() {
 	// /sys/module lists every loaded module (and the built-in ones that
 	// have parameters): a glob, not a process.
 	b.WriteString(`h out sys-module
@@ -216,15 +242,24 @@ if [ $IV = 1 ] && [ $PR = 1 ]; then
 fi
 run iptables-nat iptables-save -t nat
 `)
+}
+
+// manifest: the asked-for files, then the manifest, which adds the
+// files and services it lists.
+func (b *scriptBuilder) manifest(req Request) {
+	manifest := req.ManifestPath
+	if manifest == "" {
+		manifest = resource.ManifestPath
+	}
 	for _, p := range req.Files {
-		w("f %s\n", shell.Quote(p))
+		b.printf("f %s\n", shell.Quote(p))
 	}
 	// SV: the services to ask systemctl about: the requested ones, then
 	// those the manifest lists (clusterctl manages or managed them), each
 	// once.
-	w("SV=%s\n", shell.Quote(" "+strings.Join(req.Services, " ")+" "))
-	w("M=%s\n", shell.Quote(manifest))
-	w(`if [ -f "$M" ]; then
+	b.printf("SV=%s\n", shell.Quote(" "+strings.Join(req.Services, " ")+" "))
+	b.printf("M=%s\n", shell.Quote(manifest))
+	b.printf(`if [ -f "$M" ]; then
 	h manifest present
 	head -c %d "$M" 2>/dev/null </dev/null
 	_c=0
@@ -246,6 +281,10 @@ else
 	h manifest absent
 fi
 `, MaxFileSize, maxManifestFiles)
+}
+
+// services: the state of every service named so far.
+func (b *scriptBuilder) services() {
 	// One systemctl call for all services; "services" names them in the
 	// order of systemctl's blocks. SV holds only checked names: unquoted,
 	// it splits into one argument per service (set -f is on). Where
@@ -264,10 +303,14 @@ if [ $# -gt 0 ]; then
 	fi
 fi
 `)
+}
+
+// files: metadata and content of every regular file named so far.
+func (b *scriptBuilder) files() {
 	// The regular files: one stat for all of them, then the content of
 	// each that is not too large. FL and the stat output hold checked
 	// paths only (no whitespace), so both split into words.
-	w(`set -- $FL
+	b.printf(`set -- $FL
 if [ $# -gt 0 ]; then
 	h out stat
 	_st=$(stat -L -c '%%a %%U %%G %%s %%n' "$@" 2>/dev/null </dev/null)
@@ -284,7 +327,15 @@ if [ $# -gt 0 ]; then
 	done
 fi
 `, MaxFileSize, MaxFileSize+1)
-	w("L=%s\n", shell.Quote(lock))
+}
+
+// lock: the apply lock.
+func (b *scriptBuilder) lock(req Request) {
+	lock := req.LockPath
+	if lock == "" {
+		lock = resource.LockPath
+	}
+	b.printf("L=%s\n", shell.Quote(lock))
 	b.WriteString(`if [ -f "$L" ]; then
 	h lock present
 	head -c 65536 "$L" 2>/dev/null </dev/null
@@ -292,17 +343,19 @@ else
 	h lock absent
 fi
 `)
+}
+
+// processes: how many processes of each asked-for name run.
+func (b *scriptBuilder) processes(procs []string) {
 	for i := range procs {
-		w("P%d=0\n", i)
+		b.printf("P%d=0\n", i)
 	}
 	b.WriteString("set +f\nfor _f in /proc/[0-9]*/comm; do\n\tIFS= read -r _c 2>/dev/null <\"$_f\" || continue\n\tcase \"$_c\" in\n")
 	for i, p := range procs {
-		w("\t%s) P%d=$((P%d + 1)) ;;\n", shell.Quote(p), i, i)
+		b.printf("\t%s) P%d=$((P%d + 1)) ;;\n", shell.Quote(p), i, i)
 	}
 	b.WriteString("\tesac\ndone\nset -f\n")
 	for i, p := range procs {
-		w("h proc %s \"$P%d\"\n", p, i)
+		b.printf("h proc %s \"$P%d\"\n", p, i)
 	}
-	b.WriteString("h end\n} | enc\nprintf '%s done\\n' \"$B\"\n")
-	return b.String(), nil
 }

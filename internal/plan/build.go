@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,28 +17,63 @@ import (
 	"github.com/clusterctl/clusterctl/internal/secret"
 )
 
-// Roles of hosts in the rollout.
-const (
-	RoleRealServer     = "real server"
-	RoleHost           = "host"
-	RoleBackupDirector = "backup director"
-	RoleMasterDirector = "master director"
-)
-
 // Step is one host of the rollout with its role and, for directors, the
 // highest VRRP priority it has (its place among directors).
 type Step struct {
 	Host     string
-	Role     string
+	Role     Role
 	Priority int
+}
+
+// Topology is what the rollout needs to know of the cluster besides each
+// host's changes: the planned hosts in apply order, and every VRRP
+// instance (for the gates, which look at all members, planned or not).
+type Topology struct {
+	Steps     []Step
+	Instances []Instance
+}
+
+// TopologyOf returns cfg's topology; with targets (-target), only those
+// hosts are planned. A target that is not a host is an error.
+func TopologyOf(cfg *config.Config, targets []string) (Topology, error) {
+	steps := Order(cfg)
+	if len(targets) > 0 {
+		want := map[string]bool{}
+		for _, t := range targets {
+			if _, ok := cfg.Hosts[t]; !ok {
+				return Topology{}, fmt.Errorf("-target %s: no such host in the configuration", t)
+			}
+			want[t] = true
+		}
+		steps = slices.DeleteFunc(steps, func(s Step) bool { return !want[s.Host] })
+	}
+	return Topology{Steps: steps, Instances: Instances(cfg)}, nil
+}
+
+// Instances returns cfg's VRRP instances as the gates see them, sorted by
+// name.
+func Instances(cfg *config.Config) []Instance {
+	var out []Instance
+	for _, name := range cfg.VRRPInstanceNames() {
+		v := cfg.VRRPInstances[name]
+		in := Instance{Name: name, Interface: v.Interface, Preempt: !v.Nopreempt && v.PreemptDelay == 0}
+		for _, p := range v.VirtualIPs {
+			in.VIPs = append(in.VIPs, p.Addr())
+		}
+		for _, m := range v.Members {
+			in.Members = append(in.Members, m.Host)
+		}
+		out = append(out, in)
+	}
+	return out
 }
 
 // Order returns the hosts of cfg in the order apply changes them: real
 // servers and plain hosts first (they may run in parallel), then
 // directors one at a time from the lowest VRRP priority to the highest,
-// so every BACKUP is done before the MASTER (design: "Safe apply order").
-// A director is a VRRP member or an LVS director. A director that is
-// MASTER of any instance is a master director.
+// so every BACKUP is done before the MASTER. A director is a VRRP member
+// or an LVS director. A director that is MASTER of any instance is a
+// master director.
 func Order(cfg *config.Config) []Step {
 	var first, directors []Step
 	for _, name := range cfg.HostNames() {
@@ -87,13 +123,13 @@ type Input struct {
 	Err error
 }
 
-// Build makes the plan of a cluster from per-host inputs. hosts lists the
-// planned hosts in apply order (see Order; filtered by -target). salt
-// makes ConfigDigest unguessable; pass random bytes (tests pass fixed ones).
-func Build(steps []Step, inputs map[string]Input, masker secret.Masker, salt []byte) (*Plan, error) {
-	p := &Plan{FormatVersion: FormatVersion, ConfigSalt: hex.EncodeToString(salt)}
+// Build makes the plan of a cluster from per-host inputs, one for each
+// step of topo. salt makes ConfigDigest unguessable; pass random bytes
+// (tests pass fixed ones).
+func Build(topo Topology, inputs map[string]Input, masker secret.Masker, salt []byte) (*Plan, error) {
+	p := &Plan{FormatVersion: FormatVersion, ConfigSalt: hex.EncodeToString(salt), Instances: topo.Instances}
 	desired := map[string]*resource.Host{}
-	for _, s := range steps {
+	for _, s := range topo.Steps {
 		in, ok := inputs[s.Host]
 		if !ok {
 			return nil, fmt.Errorf("no input for host %s", s.Host)

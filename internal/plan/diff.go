@@ -14,70 +14,28 @@ import (
 	"github.com/clusterctl/clusterctl/internal/secret"
 )
 
-// Observed is the live state of a host as far as the planner needs it.
-// It is built from the facts a host reported (see FromFacts); tests build
-// it directly.
-type Observed struct {
-	// Packages installed, by distribution-neutral name.
-	Packages map[string]bool
-	// Modules loaded (or built into the kernel).
-	Modules map[string]bool
-	// Sysctls by key; a key absent from the map does not exist.
-	Sysctls   map[string]string
-	Addresses []resource.Address
-	Routes    []resource.Route
-	Files     map[string]ObservedFile
-	// NAT is the state of clusterctl's nat chain.
-	NATChainExists bool
-	NATJump        bool // POSTROUTING jumps to the chain
-	NATRules       []string
-	// IPVS is the whole live table; IPVSError says why it could not be
-	// read ("" when it could).
-	IPVS      ipvs.Table
-	IPVSError string
-	Services  map[string]ServiceState
-	Manifest  []resource.ManifestEntry
-}
-
-// ObservedFile is a file as it is on the host.
-type ObservedFile struct {
-	Exists  bool
-	Content []byte
-	Mode    uint32
-	Owner   string
-	Group   string
-	Size    int64
-	// Unread says why Content is not known ("" when it is): the file is
-	// too large to gather, or could not be read. NoMetadata is true when
-	// Mode, Owner, Group and Size are not known either.
-	Unread     string
-	NoMetadata bool
-	// NotRegular is true when something other than a regular file (a
-	// directory, a device) is at the path; Exists is then false.
-	NotRegular bool
-}
-
-// ServiceState is a service's live state.
-type ServiceState struct {
-	Active  bool
-	Enabled bool
-}
-
 // Diff compares a host's desired state with its observed state and
 // returns the changes that make the host match, in apply order. It is
 // pure: the same inputs always give the same plan. Secret values known to
 // masker never appear in the plan's strings.
 func Diff(desired *resource.Host, observed *Observed, masker secret.Masker) HostPlan {
-	d := &differ{want: desired, have: observed, mask: masker, hp: HostPlan{Host: desired.Name}}
-	d.packages()
-	d.modules()
-	d.sysctls()
-	d.addresses()
-	d.routes()
-	d.files()
-	d.nat()
-	d.ipvs()
-	d.services()
+	d := &differ{want: desired, have: observed, mask: masker, hp: HostPlan{
+		Host:           desired.Name,
+		PackageManager: observed.PackageManager,
+		ManifestBefore: observed.Manifest,
+		Manifest:       resource.Manifest(desired),
+	}}
+	for _, s := range desired.Services {
+		d.hp.RunsKeepalived = d.hp.RunsKeepalived || s.Name == "keepalived"
+	}
+	steps := map[Kind]func(){
+		KindPackage: d.packages, KindModule: d.modules, KindSysctl: d.sysctls,
+		KindAddress: d.addresses, KindRoute: d.routes, KindFile: d.files,
+		KindNAT: d.nat, KindIPVS: d.ipvs, KindService: d.services,
+	}
+	for _, k := range Kinds {
+		steps[k]()
+	}
 	return d.hp
 }
 
@@ -90,7 +48,11 @@ type differ struct {
 	changedFiles map[string]bool
 }
 
-func (d *differ) add(c Change) { d.hp.Changes = append(d.hp.Changes, c) }
+// add appends a change; its kind is op's.
+func (d *differ) add(c Change, op Op) {
+	c.Kind, c.Op = op.Kind(), op
+	d.hp.Changes = append(d.hp.Changes, c)
+}
 
 func (d *differ) note(format string, args ...any) {
 	d.hp.Notes = append(d.hp.Notes, fmt.Sprintf(format, args...))
@@ -109,7 +71,7 @@ func (d *differ) managed(kind resource.ManifestKind) map[string]bool {
 func (d *differ) packages() {
 	for _, p := range d.want.Packages {
 		if !d.have.Packages[p] {
-			d.add(Change{Kind: KindPackage, Key: p, Action: Create, After: "installed", Package: p})
+			d.add(Change{Key: p, Action: Create, After: "installed"}, &PackageOp{Name: p})
 		}
 	}
 }
@@ -117,7 +79,7 @@ func (d *differ) packages() {
 func (d *differ) modules() {
 	for _, m := range d.want.Modules {
 		if !d.have.Modules[m] {
-			d.add(Change{Kind: KindModule, Key: m, Action: Create, After: "loaded", Module: m})
+			d.add(Change{Key: m, Action: Create, After: "loaded"}, &ModuleOp{Name: m})
 		}
 	}
 }
@@ -133,7 +95,7 @@ func (d *differ) sysctls() {
 		if !ok {
 			before = "(absent)"
 		}
-		d.add(Change{Kind: KindSysctl, Key: s.Key, Action: Update, Before: before, After: s.Value, Sysctl: &s})
+		d.add(Change{Key: s.Key, Action: Update, Before: before, After: s.Value}, &SysctlOp{Key: s.Key, Before: have, Present: ok, After: s.Value})
 	}
 }
 
@@ -141,26 +103,23 @@ func (d *differ) sysctls() {
 // with tabs.
 func normaliseSysctl(v string) string { return strings.Join(strings.Fields(v), " ") }
 
-func addressKey(a resource.Address) string { return a.Dev + " " + a.Prefix.String() }
-
 func (d *differ) addresses() {
 	have := map[string]bool{}
 	for _, a := range d.have.Addresses {
-		have[addressKey(a)] = true
+		have[a.Key()] = true
 	}
 	want := map[string]bool{}
 	for i := range d.want.Addresses {
 		a := d.want.Addresses[i]
-		want[addressKey(a)] = true
-		if !have[addressKey(a)] {
-			d.add(Change{Kind: KindAddress, Key: addressKey(a), Action: Create, After: a.Prefix.String() + " dev " + a.Dev, Address: &a})
+		want[a.Key()] = true
+		if !have[a.Key()] {
+			d.add(Change{Key: a.Key(), Action: Create, After: a.Prefix.String() + " dev " + a.Dev}, &AddressOp{Address: a})
 		}
 	}
 	for _, a := range d.have.Addresses {
-		k := addressKey(a)
+		k := a.Key()
 		if d.managed(resource.ManifestAddress)[k] && !want[k] {
-			a := a
-			d.add(Change{Kind: KindAddress, Key: k, Action: Delete, Before: a.Prefix.String() + " dev " + a.Dev, Address: &a})
+			d.add(Change{Key: k, Action: Delete, Before: a.Prefix.String() + " dev " + a.Dev}, &AddressOp{Address: a})
 		}
 	}
 }
@@ -192,10 +151,10 @@ func (d *differ) routes() {
 		}
 		switch {
 		case found == nil:
-			d.add(Change{Kind: KindRoute, Key: key, Action: Create, After: routeString(r), Route: &r})
+			d.add(Change{Key: key, Action: Create, After: routeString(r)}, &RouteOp{After: r})
 		case found.Via != r.Via || (r.Dev != "" && found.Dev != r.Dev):
 			old := *found
-			d.add(Change{Kind: KindRoute, Key: key, Action: Update, Before: routeString(old), After: routeString(r), Route: &r, OldRoute: &old})
+			d.add(Change{Key: key, Action: Update, Before: routeString(old), After: routeString(r)}, &RouteOp{Before: &old, After: r})
 		}
 	}
 }
@@ -211,13 +170,13 @@ func (d *differ) files() {
 			if have.NotRegular {
 				d.hp.Blockers = append(d.hp.Blockers, fmt.Sprintf("%s is not a regular file on this host (a directory?); remove it, or manage another path", f.Path))
 			}
-			c := Change{Kind: KindFile, Key: f.Path, Action: Create, File: &f, Sensitive: f.Sensitive,
+			c := Change{Key: f.Path, Action: Create, Sensitive: f.Sensitive,
 				After: fmt.Sprintf("%d bytes, mode %s, %s:%s", len(f.Content), config.FormatMode(f.Mode), f.Owner, f.Group),
 				Diff:  d.unified(nil, f.Content, f.Path, false)}
 			if f.HideContent {
 				c.Diff, c.Detail = "", "content not shown: built from a sensitive value"
 			}
-			d.add(c)
+			d.add(c, &FileOp{Path: f.Path, After: &f})
 			d.changedFiles[f.Path] = true
 			continue
 		}
@@ -234,7 +193,7 @@ func (d *differ) files() {
 		if !contentChanged && len(details) == 0 {
 			continue
 		}
-		c := Change{Kind: KindFile, Key: f.Path, Action: Update, File: &f, Sensitive: f.Sensitive}
+		c := Change{Key: f.Path, Action: Update, Sensitive: f.Sensitive}
 		if contentChanged {
 			switch {
 			case have.Unread != "":
@@ -252,7 +211,7 @@ func (d *differ) files() {
 			d.changedFiles[f.Path] = true
 		}
 		c.Detail = strings.Join(details, "; ")
-		d.add(c)
+		d.add(c, &FileOp{Path: f.Path, Before: &have, After: &f})
 	}
 	managed := d.managed(resource.ManifestFile)
 	paths := make([]string, 0, len(managed))
@@ -272,7 +231,7 @@ func (d *differ) files() {
 			case have.Unread != "":
 				before = fmt.Sprintf("%d bytes", have.Size)
 			}
-			d.add(Change{Kind: KindFile, Key: p, Action: Delete, Before: before, File: &resource.File{Path: p}})
+			d.add(Change{Key: p, Action: Delete, Before: before}, &FileOp{Path: p, Before: &have})
 		}
 	}
 }
@@ -338,20 +297,21 @@ func (d *differ) nat() {
 		return
 	}
 	key := "nat " + resource.NATChain
+	op := &NATOp{Chain: resource.NATChain, Before: have, After: want, Jumped: d.have.NATJump}
 	switch {
 	case len(want) == 0 && d.have.NATChainExists:
 		if d.managed(resource.ManifestNAT)[resource.NATChain] {
-			d.add(Change{Kind: KindNAT, Key: key, Action: Delete, Before: strings.Join(have, "\n")})
+			d.add(Change{Key: key, Action: Delete, Before: strings.Join(have, "\n")}, op)
 		}
 	case len(want) == 0:
 	case !d.have.NATChainExists:
-		d.add(Change{Kind: KindNAT, Key: key, Action: Create, After: strings.Join(want, "\n"), NAT: want})
+		d.add(Change{Key: key, Action: Create, After: strings.Join(want, "\n")}, op)
 	default:
 		before := strings.Join(have, "\n")
 		if !d.have.NATJump {
 			before += "\n(no jump from POSTROUTING)"
 		}
-		d.add(Change{Kind: KindNAT, Key: key, Action: Update, Before: strings.TrimPrefix(before, "\n"), After: strings.Join(want, "\n"), NAT: want})
+		d.add(Change{Key: key, Action: Update, Before: strings.TrimPrefix(before, "\n"), After: strings.Join(want, "\n")}, op)
 	}
 }
 
@@ -386,7 +346,7 @@ func (d *differ) ipvs() {
 	}
 	for i := range edits {
 		e := &edits[i]
-		c := Change{Kind: KindIPVS, IPVS: e}
+		c := Change{}
 		switch e.Op {
 		case ipvs.AddService:
 			c.Action, c.Key, c.After = Create, keyOf(e.Service.Key), e.String()
@@ -404,7 +364,7 @@ func (d *differ) ipvs() {
 		case ipvs.DeleteDest:
 			c.Action, c.Key, c.Before = Delete, keyOf(e.Service.Key)+" -> "+e.Dest.Addr.String(), e.String()
 		}
-		d.add(c)
+		d.add(c, &IPVSOp{Edit: *e})
 	}
 }
 
@@ -429,29 +389,28 @@ func (d *differ) services() {
 		if !ok || (!have.Active && !have.Enabled) {
 			continue
 		}
-		d.add(Change{Kind: KindService, Key: n, Action: Delete,
-			Before: serviceString(have, false), After: "inactive, disabled",
-			Service: &ServiceChange{Name: n, Stop: have.Active, Disable: have.Enabled}})
+		d.add(Change{Key: n, Action: Delete, Before: serviceString(have, false), After: "inactive, disabled"},
+			&ServiceOp{Name: n, Before: have, Stop: have.Active, Disable: have.Enabled})
 	}
 	for i := range d.want.Services {
 		s := d.want.Services[i]
 		have := d.have.Services[s.Name]
-		sc := &ServiceChange{Name: s.Name, Enable: !have.Enabled, Start: !s.EnableOnly && !have.Active}
+		sc := &ServiceOp{Name: s.Name, Before: have, Enable: !have.Enabled, Start: !s.EnableOnly && !have.Active}
 		if sc.Enable || sc.Start {
 			action := Update
 			if !have.Enabled && (s.EnableOnly || !have.Active) {
 				action = Create
 			}
-			d.add(Change{Kind: KindService, Key: s.Name, Action: action,
-				Before: serviceString(have, s.EnableOnly), After: serviceString(ServiceState{Active: true, Enabled: true}, s.EnableOnly), Service: sc})
+			d.add(Change{Key: s.Name, Action: action,
+				Before: serviceString(have, s.EnableOnly), After: serviceString(ServiceState{Active: true, Enabled: true}, s.EnableOnly)}, sc)
 		}
 		if sc.Start {
 			continue // a start reads the new configuration anyway
 		}
 		if p := d.firstChanged(s.RestartOn); p != "" {
-			d.hp.Effects = append(d.hp.Effects, Effect{Service: s.Name, Action: "restart", Reason: p + " changed"})
+			d.hp.Effects = append(d.hp.Effects, Effect{Service: s.Name, Action: EffectRestart, Reason: p + " changed"})
 		} else if p := d.firstChanged(s.ReloadOn); p != "" {
-			d.hp.Effects = append(d.hp.Effects, Effect{Service: s.Name, Action: "reload", Reason: p + " changed"})
+			d.hp.Effects = append(d.hp.Effects, Effect{Service: s.Name, Action: EffectReload, Reason: p + " changed"})
 		}
 	}
 }

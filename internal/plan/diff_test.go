@@ -319,7 +319,7 @@ func TestDiffPerKind(t *testing.T) {
 }
 
 func kindIndex(k Kind) int {
-	for i, o := range KindOrder {
+	for i, o := range Kinds {
 		if o == k {
 			return i
 		}
@@ -341,8 +341,10 @@ func TestDiffFilePayloadsAndDiffs(t *testing.T) {
 	if want := "--- a/etc/b\n+++ b/etc/b\n@@ -1 +1 @@\n-y\n+x\n"; update.Diff != want {
 		t.Errorf("update diff:\n%s\nwant:\n%s", update.Diff, want)
 	}
-	if create.File == nil || string(create.File.Content) != "one\ntwo\n" || update.File == nil || update.File.Path != "/etc/b" {
-		t.Errorf("payloads: %+v %+v", create.File, update.File)
+	cf, _ := create.Op.(*FileOp)
+	uf, _ := update.Op.(*FileOp)
+	if cf == nil || cf.Before != nil || string(cf.After.Content) != "one\ntwo\n" || uf == nil || uf.After.Path != "/etc/b" || string(uf.Before.Content) != "y\n" {
+		t.Errorf("ops: %+v %+v", create.Op, update.Op)
 	}
 }
 
@@ -474,10 +476,17 @@ func TestDiffStopsServicesNoLongerManaged(t *testing.T) {
 	}
 	c := hp.Changes[0]
 	if c.Kind != KindService || c.Key != "keepalived" || c.Action != Delete ||
-		c.Service == nil || !c.Service.Stop || !c.Service.Disable || c.Service.Start || c.Service.Enable {
-		t.Errorf("change = %+v (service %+v), want keepalived stopped and disabled", c, c.Service)
+		!isStopDisable(c.Op) {
+		t.Errorf("change = %+v (op %+v), want keepalived stopped and disabled", c, c.Op)
 	}
 	if got := resource.Manifest(desired); len(got) != 1 || got[0] != (resource.ManifestEntry{Kind: resource.ManifestService, Key: "nginx"}) {
 		t.Errorf("Manifest = %v, want the nginx service", got)
 	}
+}
+
+// isStopDisable reports whether op stops and disables a service and does
+// nothing else.
+func isStopDisable(op Op) bool {
+	s, ok := op.(*ServiceOp)
+	return ok && s.Stop && s.Disable && !s.Start && !s.Enable
 }

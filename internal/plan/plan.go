@@ -1,7 +1,8 @@
 package plan
 
 import (
-	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"net/netip"
+
 	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
@@ -11,20 +12,14 @@ const FormatVersion = 1
 // Action is what a change does to a resource.
 type Action string
 
-// Actions. For each, Before and After of a Change mean:
-//   - Create: Before is empty; After is the new value.
-//   - Update: Before is the live value; After is the desired value.
-//   - Delete: Before is the live value; After is empty.
-//   - Replace: the resource is deleted and created again (an IPVS
-//     service whose identity cannot be edited); Before and After as Update.
+// Actions. What Before and After mean for each is written on Change.
 const (
-	Create  Action = "create"
-	Update  Action = "update"
-	Delete  Action = "delete"
-	Replace Action = "replace"
+	Create Action = "create"
+	Update Action = "update"
+	Delete Action = "delete"
 )
 
-// Symbol returns the mark printed before a change: + ~ - -/+.
+// Symbol returns the mark printed before a change: + ~ -.
 func (a Action) Symbol() string {
 	switch a {
 	case Create:
@@ -33,17 +28,14 @@ func (a Action) Symbol() string {
 		return "~"
 	case Delete:
 		return "-"
-	case Replace:
-		return "-/+"
 	}
 	return "?"
 }
 
-// Kind is the type of a managed resource. The order of the constants is
-// the order in which apply handles them on a host.
+// Kind is the type of a managed resource.
 type Kind string
 
-// Resource kinds, in apply order.
+// Resource kinds.
 const (
 	KindPackage Kind = "package"
 	KindModule  Kind = "module"
@@ -56,12 +48,23 @@ const (
 	KindService Kind = "service"
 )
 
-// KindOrder lists the kinds in apply order.
-var KindOrder = []Kind{KindPackage, KindModule, KindSysctl, KindAddress, KindRoute, KindFile, KindNAT, KindIPVS, KindService}
+// Kinds lists every kind in the one order that Diff plans them, a host
+// plan lists them, views print them and apply executes them on a host:
+// packages → modules → sysctls → addresses → routes → files → iptables →
+// IPVS → services. Packages come first because later steps use what they
+// install; files before services, which read them; keepalived.conf's
+// scripts before keepalived.conf (apply orders files within their step).
+var Kinds = []Kind{KindPackage, KindModule, KindSysctl, KindAddress, KindRoute, KindFile, KindNAT, KindIPVS, KindService}
 
-// Change is one change to one resource of one host. The string fields are
-// what a person reads (sensitive values masked); the typed payloads below
-// are what apply executes and are never serialised.
+// Change is one change to one resource of one host. The string fields
+// are what a person reads, secrets masked; Op is the typed change that
+// apply executes, and is never serialised (a saved plan holds no secret).
+//
+// Before and After per action:
+//   - Create: Before is empty; After is the new value.
+//   - Update: Before is the live value; After is the desired value.
+//   - Delete: Before is the live value; After is empty (for a service,
+//     the state it is brought to: "inactive, disabled").
 type Change struct {
 	Kind   Kind   `json:"kind"`
 	Key    string `json:"key"` // stable address within the host, e.g. "/etc/keepalived/keepalived.conf"
@@ -76,33 +79,13 @@ type Change struct {
 	// sensitive value that changed).
 	Detail    string `json:"detail,omitempty"`
 	Sensitive bool   `json:"sensitive,omitempty"`
-
-	// Payloads for apply (desired values; Delete uses the live ones).
-	Package  string            `json:"-"`
-	Module   string            `json:"-"`
-	Sysctl   *resource.Sysctl  `json:"-"`
-	Address  *resource.Address `json:"-"`
-	Route    *resource.Route   `json:"-"`
-	OldRoute *resource.Route   `json:"-"`
-	File     *resource.File    `json:"-"`
-	NAT      []string          `json:"-"` // the whole desired chain
-	IPVS     *ipvs.Edit        `json:"-"`
-	Service  *ServiceChange    `json:"-"`
+	// Op is what apply executes; its type matches Kind (see Op). It is
+	// nil in a plan read from a file.
+	Op Op `json:"-"`
 }
 
 // Ref returns "host: kind key", the change's address in the plan.
 func (c Change) Ref(host string) string { return host + ": " + string(c.Kind) + " " + c.Key }
-
-// ServiceChange says what must happen to a service: for a desired one,
-// to be enabled and running; for one clusterctl managed and no longer
-// manages (Delete), to be stopped and disabled.
-type ServiceChange struct {
-	Name    string
-	Enable  bool // enable at boot
-	Start   bool // start now
-	Stop    bool // stop now (Delete)
-	Disable bool // disable at boot (Delete)
-}
 
 // Effect is a consequence of changes that is not itself a resource: a
 // service reloaded or restarted because its configuration changed.
@@ -112,12 +95,33 @@ type Effect struct {
 	Reason  string `json:"reason"`
 }
 
-// HostPlan is the plan for one host.
+// Effect actions.
+const (
+	EffectReload  = "reload"
+	EffectRestart = "restart"
+)
+
+// Role says where a host sits in the rollout.
+type Role string
+
+// Roles, in rollout order: plain hosts and real servers first (in
+// parallel), then BACKUP directors one at a time, then MASTERs.
+const (
+	RoleHost           Role = "host"
+	RoleRealServer     Role = "real server"
+	RoleBackupDirector Role = "backup director"
+	RoleMasterDirector Role = "master director"
+)
+
+// Director reports whether hosts of this role are rolled out one at a
+// time, each followed by a gate.
+func (r Role) Director() bool { return r == RoleBackupDirector || r == RoleMasterDirector }
+
+// HostPlan is the plan for one host: its changes and everything apply
+// needs to execute them (the fields that are not serialised).
 type HostPlan struct {
 	Host string `json:"host"`
-	// Role says where the host sits in the rollout: "real server",
-	// "backup director" or "master director" (or "host").
-	Role string `json:"role"`
+	Role Role   `json:"role"`
 	// Fingerprint identifies the live state the plan was made from; apply
 	// of a saved plan refuses to run when it differs.
 	Fingerprint string   `json:"fingerprint"`
@@ -130,6 +134,43 @@ type HostPlan struct {
 	// (a directory where a managed file goes); Build turns them into the
 	// host's error, so the plan is not applyable and nothing is changed.
 	Blockers []string `json:"-"`
+
+	// PackageManager is the host's ("apt", "dnf", "yum"; "" for none).
+	PackageManager string `json:"-"`
+	// ManifestBefore is the host's manifest as found (nil: none);
+	// Manifest is what it must say after the apply.
+	ManifestBefore []resource.ManifestEntry `json:"-"`
+	Manifest       []resource.ManifestEntry `json:"-"`
+	// RunsKeepalived is true when keepalived is one of the host's
+	// services: its gate checks that keepalived is active.
+	RunsKeepalived bool `json:"-"`
+}
+
+// HasWork reports whether the host has changes or effects.
+func (h *HostPlan) HasWork() bool { return len(h.Changes) > 0 || len(h.Effects) > 0 }
+
+// Instance is a VRRP instance as the rollout's gates see it.
+type Instance struct {
+	Name string
+	// Interface carries the VIPs on the holder ("" when the configuration
+	// names none; see resource.HoldsVIP).
+	Interface string
+	VIPs      []netip.Addr
+	// Members are the hosts of the instance, highest priority first.
+	Members []string
+	// Preempt is true when the highest-priority member takes the VIPs
+	// back as soon as it runs (no nopreempt, no preempt_delay).
+	Preempt bool
+}
+
+// HasMember reports whether host is a member of the instance.
+func (i Instance) HasMember(host string) bool {
+	for _, m := range i.Members {
+		if m == host {
+			return true
+		}
+	}
+	return false
 }
 
 // Plan is the plan for a cluster, hosts in apply order.
@@ -149,6 +190,9 @@ type Plan struct {
 	// a conflict apply could not resolve: HostPlan.Blockers); a plan with
 	// errors is not applyable.
 	Errors []HostError `json:"errors,omitempty"`
+	// Instances are every VRRP instance of the cluster (targeted hosts or
+	// not), for the gates.
+	Instances []Instance `json:"-"`
 }
 
 // HostError is a host that could not be planned.
@@ -157,30 +201,36 @@ type HostError struct {
 	Error string `json:"error"`
 }
 
-// Summary counts a plan's changes the way Terraform does.
+// Summary counts changes the way Terraform does.
 type Summary struct {
 	Add     int `json:"add"`
 	Change  int `json:"change"`
 	Destroy int `json:"destroy"`
 }
 
-// Summary counts the plan's changes; a replace counts as one add and one
-// destroy.
+// Count adds one change with action a.
+func (s *Summary) Count(a Action) {
+	switch a {
+	case Create:
+		s.Add++
+	case Update:
+		s.Change++
+	case Delete:
+		s.Destroy++
+	}
+}
+
+// Plus returns the sum of s and o.
+func (s Summary) Plus(o Summary) Summary {
+	return Summary{Add: s.Add + o.Add, Change: s.Change + o.Change, Destroy: s.Destroy + o.Destroy}
+}
+
+// Summary counts the plan's changes.
 func (p *Plan) Summary() Summary {
 	var s Summary
 	for _, h := range p.Hosts {
 		for _, c := range h.Changes {
-			switch c.Action {
-			case Create:
-				s.Add++
-			case Update:
-				s.Change++
-			case Delete:
-				s.Destroy++
-			case Replace:
-				s.Add++
-				s.Destroy++
-			}
+			s.Count(c.Action)
 		}
 	}
 	return s
@@ -188,8 +238,8 @@ func (p *Plan) Summary() Summary {
 
 // Empty reports whether the plan has no changes.
 func (p *Plan) Empty() bool {
-	for _, h := range p.Hosts {
-		if len(h.Changes) > 0 || len(h.Effects) > 0 {
+	for i := range p.Hosts {
+		if p.Hosts[i].HasWork() {
 			return false
 		}
 	}

@@ -36,41 +36,46 @@ func simulate(t *testing.T, o *Observed, desired *resource.Host, hp HostPlan) {
 		o.Files, o.Services = map[string]ObservedFile{}, map[string]ServiceState{}
 	}
 	for _, c := range hp.Changes {
-		switch c.Kind {
-		case KindPackage:
-			o.Packages[c.Package] = true
-		case KindModule:
-			o.Modules[c.Module] = true
-		case KindSysctl:
-			o.Sysctls[c.Sysctl.Key] = c.Sysctl.Value
-		case KindAddress:
-			o.Addresses = slices.DeleteFunc(o.Addresses, func(a resource.Address) bool { return a == *c.Address })
+		switch op := c.Op.(type) {
+		case *PackageOp:
+			o.Packages[op.Name] = true
+		case *ModuleOp:
+			o.Modules[op.Name] = true
+		case *SysctlOp:
+			o.Sysctls[op.Key] = op.After
+		case *AddressOp:
+			o.Addresses = slices.DeleteFunc(o.Addresses, func(a resource.Address) bool { return a == op.Address })
 			if c.Action != Delete {
-				o.Addresses = append(o.Addresses, *c.Address)
+				o.Addresses = append(o.Addresses, op.Address)
 			}
-		case KindRoute:
-			o.Routes = slices.DeleteFunc(o.Routes, func(r resource.Route) bool { return r.Dst == c.Route.Dst })
-			o.Routes = append(o.Routes, *c.Route)
-		case KindFile:
+		case *RouteOp:
+			o.Routes = slices.DeleteFunc(o.Routes, func(r resource.Route) bool { return r.Dst == op.After.Dst })
+			o.Routes = append(o.Routes, op.After)
+		case *FileOp:
 			if c.Action == Delete {
-				delete(o.Files, c.Key)
+				delete(o.Files, op.Path)
 				continue
 			}
-			f := c.File
+			f := op.After
 			o.Files[f.Path] = ObservedFile{Exists: true, Content: f.Content, Mode: f.Mode, Owner: f.Owner, Group: f.Group}
-		case KindNAT:
+		case *NATOp:
 			if c.Action == Delete {
 				o.NATChainExists, o.NATJump, o.NATRules = false, false, nil
 				continue
 			}
-			o.NATChainExists, o.NATJump, o.NATRules = true, true, slices.Clone(c.NAT)
-		case KindIPVS:
-			applyEdit(t, &o.IPVS, *c.IPVS)
-		case KindService:
-			s := o.Services[c.Service.Name]
-			s.Enabled = s.Enabled || c.Service.Enable
-			s.Active = s.Active || c.Service.Start
-			o.Services[c.Service.Name] = s
+			o.NATChainExists, o.NATJump, o.NATRules = true, true, slices.Clone(op.After)
+		case *IPVSOp:
+			applyEdit(t, &o.IPVS, op.Edit)
+		case *ServiceOp:
+			s := o.Services[op.Name]
+			s.Enabled = s.Enabled || op.Enable
+			s.Active = s.Active || op.Start
+			o.Services[op.Name] = s
+		default:
+			t.Fatalf("%s: op %T", c.Ref(hp.Host), c.Op)
+		}
+		if c.Op.Kind() != c.Kind {
+			t.Errorf("%s: op of kind %s", c.Ref(hp.Host), c.Op.Kind())
 		}
 	}
 	o.Manifest = resource.Manifest(desired)

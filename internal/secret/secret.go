@@ -12,6 +12,7 @@
 package secret
 
 import (
+	"encoding/json"
 	"sort"
 	"strings"
 )
@@ -46,6 +47,31 @@ func New(secrets ...string) Masker {
 		return vals[i] < vals[j]
 	})
 	return Masker{secrets: vals}
+}
+
+// With returns a Masker for m's secrets and more.
+func (m Masker) With(more ...string) Masker {
+	return New(append(append([]string{}, m.secrets...), more...)...)
+}
+
+// ForJSON returns a Masker that also knows each secret as it appears
+// inside a JSON string (quotes, backslashes and control characters
+// escaped), for masking encoded JSON documents.
+func (m Masker) ForJSON() Masker {
+	more := make([]string, 0, len(m.secrets))
+	for _, s := range m.secrets {
+		b, err := json.Marshal(s)
+		if err != nil {
+			continue
+		}
+		if e := string(b[1 : len(b)-1]); e != s {
+			more = append(more, e)
+		}
+	}
+	if len(more) == 0 {
+		return m
+	}
+	return m.With(more...)
 }
 
 // String returns s with every token occurrence of a secret replaced by

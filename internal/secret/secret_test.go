@@ -1,6 +1,10 @@
 package secret
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
 
 func TestMaskerTokens(t *testing.T) {
 	m := New("aminglin", "", "s3cret", "e", "a;b")
@@ -39,5 +43,20 @@ func TestMaskerTokens(t *testing.T) {
 	}
 	if !Appears("x aminglin y", "aminglin") || Appears("aminglinux", "aminglin") || Appears("anything", "") {
 		t.Errorf("Appears is wrong")
+	}
+}
+
+func TestForJSON(t *testing.T) {
+	m := New(`a"b\c`, "plain").ForJSON()
+	doc, _ := json.Marshal(map[string]string{"x": `pass a"b\c end`, "y": "plain"})
+	got := m.String(string(doc))
+	if strings.Contains(got, `a\"b\\c`) || strings.Contains(got, "plain") {
+		t.Errorf("JSON not masked: %s", got)
+	}
+	if !strings.Contains(got, `pass (sensitive) end`) {
+		t.Errorf("masked JSON = %s", got)
+	}
+	if w := New("x1").With("y2"); w.String("x1 y2") != "(sensitive) (sensitive)" {
+		t.Errorf("With: %q", w.String("x1 y2"))
 	}
 }

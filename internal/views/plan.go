@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/clusterctl/clusterctl/internal/plan"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // PlanHuman prints a plan the way Terraform does: per host in apply order,
@@ -74,8 +76,6 @@ func actionColor(c palette, a plan.Action) string {
 		return c.yellow
 	case plan.Delete:
 		return c.red
-	case plan.Replace:
-		return c.yellow
 	}
 	return ""
 }
@@ -157,4 +157,30 @@ func PlanMachine(w io.Writer, p *plan.Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(PlanJSON{Plan: p, Summary: p.Summary(), Empty: p.Empty(), Applyable: p.Applyable()})
+}
+
+// GatherProgress returns a callback that prints one line per host whose
+// facts were gathered: "web1: facts gathered [212ms]".
+func GatherProgress(w io.Writer) func(host string, took time.Duration) {
+	return func(host string, took time.Duration) {
+		fmt.Fprintf(w, "%s: facts gathered [%s]\n", host, took.Round(time.Millisecond))
+	}
+}
+
+// PlanSaved tells how to apply a saved plan; lab is the --lab the plan was
+// made with ("" for none).
+func PlanSaved(w io.Writer, file, lab string) {
+	if lab != "" {
+		lab = "--lab " + lab + " "
+	}
+	fmt.Fprintf(w, "\nSaved the plan to %s. To apply exactly these changes, run:\n  clusterctl apply %s%s\n", file, lab, file)
+}
+
+// Diagnostics prints configuration diagnostics with file:line:column and
+// a source snippet from files (whose secrets the loader has blanked).
+func Diagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, color bool) {
+	if len(diags) == 0 {
+		return
+	}
+	_ = hcl.NewDiagnosticTextWriter(w, files, 78, color).WriteDiagnostics(diags)
 }

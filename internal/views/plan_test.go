@@ -29,15 +29,15 @@ func examplePlan(t *testing.T, example string, errs map[string]error) *plan.Plan
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := append([]string{}, cfg.SensitiveValues...)
-	for _, v := range cfg.VRRPInstances {
-		secrets = append(secrets, v.AuthPass)
-	}
 	inputs := map[string]plan.Input{}
 	for name, h := range desired {
 		inputs[name] = plan.Input{Desired: h, Observed: &plan.Observed{}, Fingerprint: "fingerprint-of-" + name, Err: errs[name]}
 	}
-	p, err := plan.Build(plan.Order(cfg), inputs, secret.New(secrets...), []byte("fixed salt"))
+	topo, err := plan.TopologyOf(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(topo, inputs, secret.New(cfg.Secrets()...), []byte("fixed salt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestPlanGolden(t *testing.T) {
 			{Kind: plan.KindFile, Key: "/etc/keepalived/keepalived.conf", Action: plan.Update, Sensitive: true, Detail: "a sensitive value changed"},
 			{Kind: plan.KindFile, Key: "/etc/old", Action: plan.Delete, Before: "12 bytes"},
 			{Kind: plan.KindNAT, Key: "nat CLUSTERCTL-POSTROUTING", Action: plan.Update, Before: "-s 10.0.0.0/8 -j MASQUERADE\n(no jump from POSTROUTING)", After: "-s 192.168.19.0/24 -j MASQUERADE"},
-			{Kind: plan.KindIPVS, Key: "-t 192.168.47.128:80", Action: plan.Replace, Before: "-A -t 192.168.47.128:80 -s rr", After: "-A -t 192.168.47.128:80 -s wlc"},
+			{Kind: plan.KindIPVS, Key: "-t 192.168.47.128:80", Action: plan.Update, Before: "-A -t 192.168.47.128:80 -s rr", After: "-A -t 192.168.47.128:80 -s wlc"},
 			{Kind: plan.KindIPVS, Key: "-t 192.168.47.128:80 -> 192.168.19.104:80", Action: plan.Delete, Before: "-d -t 192.168.47.128:80 -r 192.168.19.104:80"},
 		},
 		Effects: []plan.Effect{{Service: "keepalived", Action: "reload", Reason: "/etc/keepalived/keepalived.conf changed"}},

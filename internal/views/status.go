@@ -1,4 +1,4 @@
-package status
+package views
 
 import (
 	"encoding/json"
@@ -7,13 +7,13 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/clusterctl/clusterctl/internal/secret"
+	"github.com/clusterctl/clusterctl/internal/status"
 )
 
-// WriteHuman prints r as aligned tables, one section per VRRP instance,
+// StatusHuman prints r as aligned tables, one section per VRRP instance,
 // per virtual server and for the hosts, then the problems, the warnings
-// and a verdict line. Every line goes through m.
-func WriteHuman(w io.Writer, r Report, m secret.Masker) error {
+// and a verdict line.
+func StatusHuman(w io.Writer, r status.Report) error {
 	var b strings.Builder
 	for _, inst := range r.Instances {
 		fmt.Fprintf(&b, "VRRP instance %s (expected master %s%s)\n", inst.Name, dash(inst.ExpectedMaster), map[bool]string{true: ", nopreempt"}[inst.Nopreempt])
@@ -100,9 +100,9 @@ func WriteHuman(w io.Writer, r Report, m secret.Masker) error {
 	if r.Healthy {
 		b.WriteString("\nStatus: healthy.\n")
 	} else {
-		fmt.Fprintf(&b, "\nStatus: DEGRADED (%d %s).\n", len(r.Problems), plural(len(r.Problems), "problem"))
+		fmt.Fprintf(&b, "\nStatus: DEGRADED (%s).\n", Count(len(r.Problems), "problem"))
 	}
-	_, err := io.WriteString(w, m.String(trimLines(b.String())))
+	_, err := io.WriteString(w, trimLines(b.String()))
 	return err
 }
 
@@ -115,55 +115,15 @@ func trimLines(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// WriteJSON prints r as one indented JSON object with the field names
-// documented on Report and its parts. Free-form text (errors, reasons,
-// problems) is masked with m before encoding.
-func WriteJSON(w io.Writer, r Report, m secret.Masker) error {
-	r = r.masked(m)
+// StatusJSON prints r as one indented JSON object with the field names
+// documented on status.Report and its parts.
+func StatusJSON(w io.Writer, r status.Report) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	data = append(m.Bytes(data), '\n')
-	_, err = w.Write(data)
+	_, err = w.Write(append(data, '\n'))
 	return err
-}
-
-// masked returns a copy of r with every free-form string passed through m.
-func (r Report) masked(m secret.Masker) Report {
-	out := r
-	out.Problems = maskAll(m, r.Problems)
-	out.Warnings = maskAll(m, r.Warnings)
-	out.Instances = append([]Instance(nil), r.Instances...)
-	for i := range out.Instances {
-		mem := append([]Member(nil), out.Instances[i].Members...)
-		for j := range mem {
-			mem[j].Note = m.String(mem[j].Note)
-		}
-		out.Instances[i].Members = mem
-	}
-	out.VirtualServers = append([]VirtualServer(nil), r.VirtualServers...)
-	for i := range out.VirtualServers {
-		ds := append([]Director(nil), out.VirtualServers[i].Directors...)
-		for j := range ds {
-			ds[j].Reason = m.String(ds[j].Reason)
-			ds[j].StatsError = m.String(ds[j].StatsError)
-		}
-		out.VirtualServers[i].Directors = ds
-	}
-	out.Hosts = append([]Host(nil), r.Hosts...)
-	for i := range out.Hosts {
-		out.Hosts[i].Error = m.String(out.Hosts[i].Error)
-	}
-	return out
-}
-
-func maskAll(m secret.Masker, in []string) []string {
-	out := make([]string, len(in))
-	for i, s := range in {
-		out[i] = m.String(s)
-	}
-	return out
 }
 
 func dash(s string) string {
@@ -173,9 +133,10 @@ func dash(s string) string {
 	return s
 }
 
-func plural(n int, word string) string {
+// Count returns "1 host", "2 hosts": n and word, plural unless n is 1.
+func Count(n int, word string) string {
 	if n == 1 {
-		return word
+		return "1 " + word
 	}
-	return word + "s"
+	return fmt.Sprintf("%d %ss", n, word)
 }

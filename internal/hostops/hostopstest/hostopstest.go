@@ -1,0 +1,508 @@
+// Package hostopstest is a typed, stateful fake of hostops.Host for tests
+// of apply and the pipelines: a Cluster of simulated machines that keep
+// their packages, modules, sysctls, addresses, routes, files, NAT chain,
+// IPVS table, services, manifest and lock, answer Facts from that state,
+// and behave like a keepalived cluster (the running member of highest
+// priority holds each instance's VIPs). Faults are injected per
+// operation: before it takes effect, after it took effect with the reply
+// lost, or as a dropped connection (every later operation fails). It
+// never parses shell text; the shell commands are tested in package
+// hostops against remote.Fake and in the lab.
+package hostopstest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/facts"
+	"github.com/clusterctl/clusterctl/internal/hostops"
+	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/netfilter"
+	"github.com/clusterctl/clusterctl/internal/resource"
+)
+
+// Op names an operation of hostops.Host, for logs and faults.
+type Op string
+
+// The operations, one per method of hostops.Host.
+const (
+	OpFacts           Op = "facts"
+	OpAddresses       Op = "addresses"
+	OpServiceActive   Op = "service-active"
+	OpIPVSStats       Op = "ipvs-stats"
+	OpInstallPackages Op = "install-packages"
+	OpLoadModules     Op = "load-modules"
+	OpSetSysctls      Op = "set-sysctls"
+	OpAddAddress      Op = "add-address"
+	OpDeleteAddress   Op = "delete-address"
+	OpReplaceRoute    Op = "replace-route"
+	OpWriteFile       Op = "write-file"
+	OpRemoveFile      Op = "remove-file"
+	OpRestoreNAT      Op = "restore-nat"
+	OpRemoveNAT       Op = "remove-nat"
+	OpApplyIPVS       Op = "apply-ipvs"
+	OpSystemctl       Op = "systemctl"
+	OpDaemonReload    Op = "daemon-reload"
+	OpWriteManifest   Op = "write-manifest"
+	OpLock            Op = "lock"
+	OpUnlock          Op = "unlock"
+	OpBreakLock       Op = "break-lock"
+)
+
+// Mutates reports whether op changes the host.
+func (o Op) Mutates() bool {
+	switch o {
+	case OpFacts, OpAddresses, OpServiceActive, OpIPVSStats:
+		return false
+	}
+	return true
+}
+
+// FaultMode is how an injected fault fails an operation.
+type FaultMode string
+
+// Fault modes.
+const (
+	// Before: the operation fails without taking effect (a timeout before
+	// the host got the command).
+	Before FaultMode = "before"
+	// After: the operation takes effect and its reply is lost.
+	After FaultMode = "after"
+	// Drop: the connection drops; this operation and every later one on
+	// the host fail without taking effect.
+	Drop FaultMode = "drop"
+)
+
+// Errors the fake returns for injected faults.
+var (
+	ErrDropped = errors.New("ssh: connection lost: EOF")
+	ErrTimeout = errors.New("command timed out after 5m0s: context deadline exceeded")
+)
+
+// File is a file on a simulated host.
+type File struct {
+	Content      []byte
+	Mode         uint32
+	Owner, Group string
+}
+
+// Service is a unit's state.
+type Service struct{ Active, Enabled bool }
+
+// LogEntry is one operation as the fake saw it.
+type LogEntry struct {
+	Op     Op
+	Detail string // e.g. the unit and verb, the path, the edits
+	Err    error
+}
+
+func (e LogEntry) String() string {
+	s := string(e.Op)
+	if e.Detail != "" {
+		s += " " + e.Detail
+	}
+	if e.Err != nil {
+		s += " => " + e.Err.Error()
+	}
+	return s
+}
+
+// Host is the state of one simulated machine. Tests may set its fields
+// before the first operation; after that, use the Cluster's methods.
+type Host struct {
+	Name       string
+	Interfaces []config.Interface
+	Packages   map[string]bool
+	Modules    map[string]bool
+	Sysctls    map[string]string
+	Addresses  []resource.Address
+	Routes     []resource.Route
+	Files      map[string]File
+	// NATChain says clusterctl's chain exists, NATJump that POSTROUTING
+	// jumps to it; NATRules are its rules; ForeignNAT are POSTROUTING
+	// rules clusterctl did not make.
+	NATChain   bool
+	NATJump    bool
+	NATRules   []string
+	ForeignNAT []string
+	IPVS       ipvs.Table
+	// ActiveConn answers IPVSStats for a destination (default 0).
+	ActiveConn map[netip.AddrPort]uint64
+	Services   map[string]Service
+	// Lock is the lock file's content ("" when absent).
+	Lock string
+
+	log       []LogEntry
+	faults    map[int]FaultMode // by 1-based operation index
+	droppedAt int               // 0, or the operation index the connection dropped at
+}
+
+// instance is a VRRP instance as the fake's keepalived sees it.
+type instance struct {
+	iface    string
+	vips     []netip.Addr
+	members  []string // highest priority first
+	priority map[string]int
+}
+
+// Cluster is a set of simulated hosts. It is safe for concurrent use.
+type Cluster struct {
+	mu        sync.Mutex
+	hosts     map[string]*Host
+	instances []instance
+	// Validate, when set, judges files with a validator (keepalived -t);
+	// an error rejects the file. By default a file validates when
+	// keepalived is installed.
+	Validate func(host string, f resource.File) error
+	// BeforeOp, when set, runs before each operation, outside the lock
+	// (to delay one host's answer).
+	BeforeOp func(host string, op Op)
+}
+
+// New returns fresh Debian-like hosts for cfg: its interfaces with their
+// addresses and connected routes, iptables installed, nothing of
+// clusterctl's configured.
+func New(cfg *config.Config) *Cluster {
+	c := &Cluster{hosts: map[string]*Host{}}
+	for _, name := range cfg.HostNames() {
+		h := &Host{
+			Name: name, Packages: map[string]bool{"iptables": true}, Modules: map[string]bool{},
+			Sysctls: map[string]string{}, Files: map[string]File{}, Services: map[string]Service{},
+			ActiveConn: map[netip.AddrPort]uint64{}, faults: map[int]FaultMode{},
+		}
+		for _, i := range cfg.Hosts[name].Interfaces {
+			h.Interfaces = append(h.Interfaces, i)
+			for _, p := range i.Addresses {
+				h.Addresses = append(h.Addresses, resource.Address{Dev: i.Name, Prefix: p})
+				h.Routes = append(h.Routes, resource.Route{Dst: p.Masked(), Dev: i.Name})
+			}
+		}
+		c.hosts[name] = h
+	}
+	for _, name := range cfg.VRRPInstanceNames() {
+		v := cfg.VRRPInstances[name]
+		in := instance{iface: v.Interface, priority: map[string]int{}}
+		for _, p := range v.VirtualIPs {
+			in.vips = append(in.vips, p.Addr())
+		}
+		for _, m := range v.Members {
+			in.members = append(in.members, m.Host)
+			in.priority[m.Host] = m.Priority
+		}
+		c.instances = append(c.instances, in)
+	}
+	return c
+}
+
+// Host returns the state of host name (nil when there is none). Read it
+// only while no operation runs.
+func (c *Cluster) Host(name string) *Host { return c.hosts[name] }
+
+// Hosts returns the host names, sorted.
+func (c *Cluster) Hosts() []string {
+	var out []string
+	for n := range c.hosts {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Open returns the operations of host (apply.Hosts, pipeline.Options.OpenHost).
+func (c *Cluster) Open(_ context.Context, host string) (hostops.Host, error) {
+	if _, ok := c.hosts[host]; !ok {
+		return nil, fmt.Errorf("no host %s", host)
+	}
+	return &conn{c: c, name: host}, nil
+}
+
+// Fail makes the n-th operation (1-based, counted from the host's first
+// operation) on host fail in mode.
+func (c *Cluster) Fail(host string, n int, mode FaultMode) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hosts[host].faults[n] = mode
+}
+
+// Heal clears every fault of every host, a dropped connection included
+// (the next run reconnects).
+func (c *Cluster) Heal() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, h := range c.hosts {
+		h.faults = map[int]FaultMode{}
+		h.droppedAt = 0
+	}
+}
+
+// Log returns host's operations so far.
+func (c *Cluster) Log(host string) []LogEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.hosts[host].log)
+}
+
+// Ops returns how many operations host has seen.
+func (c *Cluster) Ops(host string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.hosts[host].log)
+}
+
+// Mutations counts host's operations that would change it, attempted,
+// whatever their outcome.
+func (c *Cluster) Mutations(host string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, e := range c.hosts[host].log {
+		if e.Op.Mutates() {
+			n++
+		}
+	}
+	return n
+}
+
+// do runs one operation on host: the fault check, then fn under the
+// cluster's lock.
+func (c *Cluster) do(host string, op Op, detail string, fn func(h *Host) error) error {
+	if c.BeforeOp != nil {
+		c.BeforeOp(host, op)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := c.hosts[host]
+	n := len(h.log) + 1
+	mode := h.faults[n]
+	if h.droppedAt > 0 {
+		mode = Drop
+	}
+	var err error
+	switch mode {
+	case Drop:
+		if h.droppedAt == 0 {
+			h.droppedAt = n
+		}
+		err = ErrDropped
+	case Before:
+		err = ErrTimeout
+	default:
+		err = fn(h)
+		if mode == After && err == nil {
+			err = ErrTimeout
+		}
+	}
+	h.log = append(h.log, LogEntry{Op: op, Detail: detail, Err: err})
+	return err
+}
+
+// holder returns the host holding in's VIPs: the running member of
+// highest priority ("" when none runs).
+func (c *Cluster) holder(in instance) string {
+	best, prio := "", -1
+	for _, m := range in.members {
+		if c.hosts[m].Services["keepalived"].Active && in.priority[m] > prio {
+			best, prio = m, in.priority[m]
+		}
+	}
+	return best
+}
+
+// addresses are h's addresses with the VIPs it holds.
+func (c *Cluster) addresses(h *Host) []resource.Address {
+	out := slices.Clone(h.Addresses)
+	for _, in := range c.instances {
+		if c.holder(in) != h.Name {
+			continue
+		}
+		for _, v := range in.vips {
+			out = append(out, resource.Address{Dev: in.iface, Prefix: netip.PrefixFrom(v, v.BitLen())})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return resource.AddressLess(out[i], out[j]) })
+	return out
+}
+
+// hasUnit reports whether a unit exists: from its package, or a unit file.
+func (h *Host) hasUnit(name string) bool {
+	if h.Packages[name] {
+		return true
+	}
+	_, ok := h.Files["/etc/systemd/system/"+name+".service"]
+	return ok
+}
+
+// defaultSysctl is a fresh Debian host's value of key.
+func defaultSysctl(key string) string {
+	switch {
+	case strings.HasSuffix(key, "send_redirects"), strings.HasSuffix(key, "rp_filter"):
+		return "1"
+	}
+	return "0"
+}
+
+// facts answers Facts from h's state.
+func (c *Cluster) facts(h *Host, req facts.Request) *facts.Host {
+	f := &facts.Host{
+		OSID: "debian", OSVersion: "12", Hostname: h.Name, PackageManager: "apt",
+		Packages: map[string]string{}, Services: map[string]facts.ServiceState{},
+		Addresses: c.addresses(h), Sysctls: map[string]string{}, MissingSysctls: map[string]bool{},
+		Modules: map[string]bool{}, Files: map[string]facts.FileFact{}, Processes: map[string]int{},
+		Routes: slices.Clone(h.Routes), Lock: h.Lock, LockPresent: h.Lock != "",
+	}
+	sort.Slice(f.Routes, func(i, j int) bool { return resource.RouteLess(f.Routes[i], f.Routes[j]) })
+	for _, i := range h.Interfaces {
+		f.Links = append(f.Links, facts.Link{Name: i.Name, Up: true, LowerUp: true, OperState: "UP"})
+	}
+	for _, p := range append([]string{"keepalived"}, req.Packages...) {
+		if h.Packages[p] {
+			f.Packages[p] = "1.0"
+			if p == "keepalived" {
+				f.KeepalivedVersion = "1.0"
+			}
+		}
+	}
+	for _, k := range req.Sysctls {
+		v, ok := h.Sysctls[k]
+		if !ok {
+			v = defaultSysctl(k)
+		}
+		f.Sysctls[k] = v
+	}
+	for m := range h.Modules {
+		f.Modules[m] = true
+	}
+	switch {
+	case !h.Packages["ipvsadm"]:
+		f.IPVSStatus = facts.Status{State: facts.StatusNotInstalled, Message: "ipvsadm not found"}
+	case !h.Modules["ip_vs"]:
+		f.IPVSStatus = facts.Status{State: facts.StatusNotLoaded, Message: "ip_vs module not loaded"}
+	default:
+		f.IPVS = cloneTable(h.IPVS)
+		f.IPVSStatus = facts.Status{State: facts.StatusOK}
+	}
+	f.NAT = h.natTable()
+	f.NATStatus = facts.Status{State: facts.StatusOK}
+	paths := slices.Clone(req.Files)
+	services := slices.Clone(req.Services)
+	if m, ok := h.Files[resource.ManifestPath]; ok {
+		entries, err := resource.ParseManifest(m.Content)
+		if err == nil {
+			f.Manifest = entries
+		}
+		for _, e := range entries {
+			switch e.Kind {
+			case resource.ManifestFile:
+				paths = append(paths, e.Key)
+			case resource.ManifestService:
+				if !slices.Contains(services, e.Key) {
+					services = append(services, e.Key)
+				}
+			}
+		}
+	}
+	for _, p := range paths {
+		if file, ok := h.Files[p]; ok {
+			f.Files[p] = facts.FileFact{Exists: true, Mode: file.Mode, Owner: file.Owner, Group: file.Group, Size: int64(len(file.Content)), Content: slices.Clone(file.Content)}
+		} else {
+			f.Files[p] = facts.FileFact{}
+		}
+	}
+	for _, svc := range services {
+		st := facts.ServiceState{Known: true, ActiveState: "inactive", EnabledState: "not-found"}
+		if h.hasUnit(svc) {
+			s := h.Services[svc]
+			st.Active, st.Enabled = s.Active, s.Enabled
+			st.EnabledState = "disabled"
+			if s.Active {
+				st.ActiveState = "active"
+			}
+			if s.Enabled {
+				st.EnabledState = "enabled"
+			}
+		}
+		f.Services[svc] = st
+	}
+	for _, p := range append([]string{"keepalived", "nginx"}, req.Processes...) {
+		if h.Services[p].Active {
+			f.Processes[p] = 1
+		} else {
+			f.Processes[p] = 0
+		}
+	}
+	return f
+}
+
+// natTable is h's nat table as iptables-save would list it.
+func (h *Host) natTable() netfilter.Table {
+	post := netfilter.Chain{Name: "POSTROUTING", Policy: "ACCEPT", Rules: slices.Clone(h.ForeignNAT)}
+	if h.NATJump {
+		post.Rules = append([]string{"-j " + resource.NATChain}, post.Rules...)
+	}
+	t := netfilter.Table{Name: "nat", Chains: []netfilter.Chain{
+		{Name: "PREROUTING", Policy: "ACCEPT"}, {Name: "INPUT", Policy: "ACCEPT"}, {Name: "OUTPUT", Policy: "ACCEPT"}, post,
+	}}
+	if h.NATChain {
+		t.Chains = append(t.Chains, netfilter.Chain{Name: resource.NATChain, Policy: "-", Rules: slices.Clone(h.NATRules)})
+	}
+	return t
+}
+
+func cloneTable(t ipvs.Table) ipvs.Table {
+	out := ipvs.Table{}
+	for _, s := range t.Services {
+		s.Destinations = slices.Clone(s.Destinations)
+		out.Services = append(out.Services, s)
+	}
+	return out
+}
+
+// applyEdit executes one IPVS edit as ipvsadm would.
+func applyEdit(t *ipvs.Table, e ipvs.Edit) error {
+	s := t.Service(e.Service.Key)
+	if s == nil && e.Op != ipvs.AddService {
+		return fmt.Errorf("ipvsadm %s: No such service", e)
+	}
+	switch e.Op {
+	case ipvs.AddService:
+		if s != nil {
+			return fmt.Errorf("ipvsadm %s: Service already exists", e)
+		}
+		svc := e.Service
+		svc.Destinations = nil
+		t.Services = append(t.Services, svc)
+	case ipvs.EditService:
+		d := s.Destinations
+		*s = e.Service
+		s.Destinations = d
+	case ipvs.DeleteService:
+		t.Services = slices.DeleteFunc(t.Services, func(x ipvs.Service) bool { return x.Key == e.Service.Key })
+	case ipvs.AddDest:
+		for _, d := range s.Destinations {
+			if d.Addr == e.Dest.Addr {
+				return fmt.Errorf("ipvsadm %s: Destination already exists", e)
+			}
+		}
+		s.Destinations = append(s.Destinations, e.Dest)
+	case ipvs.EditDest, ipvs.DeleteDest:
+		i := slices.IndexFunc(s.Destinations, func(d ipvs.Destination) bool { return d.Addr == e.Dest.Addr })
+		if i < 0 {
+			return fmt.Errorf("ipvsadm %s: No such destination", e)
+		}
+		if e.Op == ipvs.EditDest {
+			s.Destinations[i] = e.Dest
+		} else {
+			s.Destinations = slices.Delete(s.Destinations, i, i+1)
+		}
+	}
+	t.Normalize()
+	t.Sort()
+	return nil
+}

@@ -1,0 +1,207 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/facts"
+	"github.com/clusterctl/clusterctl/internal/hostops"
+	"github.com/clusterctl/clusterctl/internal/plan"
+	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/render"
+	"github.com/clusterctl/clusterctl/internal/resource"
+	"github.com/clusterctl/clusterctl/internal/secret"
+)
+
+// Options configure a run against a cluster.
+type Options struct {
+	Remote remote.Options
+	// Dial opens connections; remote.Dial when nil (tests pass fakes).
+	Dial remote.DialFunc
+	// OpenHost, when set, replaces the host operations over the
+	// connections (tests pass typed fakes; see hostopstest).
+	OpenHost func(ctx context.Context, host string) (hostops.Host, error)
+	// Identity is the private key for hosts whose configuration names
+	// none (-i); "" leaves it to ssh_config and the default keys.
+	Identity string
+	// Parallelism is how many hosts are changed at once;
+	// remote.DefaultParallelism when 0.
+	Parallelism int
+	// GatherParallelism is how many hosts facts are gathered from at
+	// once (read-only, a few ms of client CPU per host); Parallelism when 0.
+	GatherParallelism int
+	// Targets limits planning and applying to these hosts (-target); all
+	// when empty. Locks and gates still cover the whole cluster.
+	Targets []string
+	// Gathered, when set, is told each host whose facts were gathered.
+	Gathered func(host string, took time.Duration)
+}
+
+// Cluster is one run's view of a cluster. Nothing is dialled until an
+// operation needs a host; Close closes every connection.
+type Cluster struct {
+	Config *config.Config
+	// Desired is every host's desired state, targeted or not.
+	Desired  map[string]*resource.Host
+	Topology plan.Topology
+	// Masker knows every secret of the configuration.
+	Masker secret.Masker
+
+	opts Options
+	pool *remote.Pool
+}
+
+// Open renders cfg and prepares a run. A -target that names no host is an
+// error.
+func Open(cfg *config.Config, opts Options) (*Cluster, error) {
+	desired, err := render.Render(cfg)
+	if err != nil {
+		return nil, err
+	}
+	topo, err := plan.TopologyOf(cfg, opts.Targets)
+	if err != nil {
+		return nil, err
+	}
+	targets := map[string]remote.Target{}
+	for name, h := range cfg.Hosts {
+		t := Target(h)
+		if t.IdentityFile == "" {
+			t.IdentityFile = opts.Identity
+		}
+		targets[name] = t
+	}
+	return &Cluster{
+		Config: cfg, Desired: desired, Topology: topo,
+		Masker: secret.New(cfg.Secrets()...),
+		opts:   opts, pool: remote.NewPool(targets, opts.Dial, opts.Remote),
+	}, nil
+}
+
+// Target returns how to reach host h.
+func Target(h *config.Host) remote.Target {
+	return remote.Target{
+		Name: h.Name, Address: h.Connection.Address, Port: h.Connection.Port, User: h.Connection.User,
+		IdentityFile: h.Connection.IdentityFile, Sudo: h.Connection.Sudo, Bastion: h.Connection.Bastion,
+	}
+}
+
+// Close closes every connection of the run.
+func (c *Cluster) Close() error { return c.pool.Close() }
+
+// Conn returns the run's connection to host (verify.Cluster).
+func (c *Cluster) Conn(ctx context.Context, host string) (remote.Conn, error) {
+	return c.pool.Conn(ctx, host)
+}
+
+// Open returns the operations of host over the run's connection to it
+// (apply.Hosts).
+func (c *Cluster) Open(ctx context.Context, host string) (hostops.Host, error) {
+	if c.opts.OpenHost != nil {
+		return c.opts.OpenHost(ctx, host)
+	}
+	conn, err := c.pool.Conn(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return hostops.New(conn), nil
+}
+
+// Hosts returns the planned hosts (all, or the -target ones) in apply
+// order.
+func (c *Cluster) Hosts() []string {
+	out := make([]string, len(c.Topology.Steps))
+	for i, st := range c.Topology.Steps {
+		out[i] = st.Host
+	}
+	return out
+}
+
+// AllHosts returns every host of the configuration in apply order,
+// whatever -target selected: the apply lock covers the whole cluster.
+func (c *Cluster) AllHosts() []string {
+	steps := plan.Order(c.Config)
+	out := make([]string, len(steps))
+	for i, st := range steps {
+		out[i] = st.Host
+	}
+	return out
+}
+
+// Parallelism is how many hosts are changed at once.
+func (c *Cluster) Parallelism() int { return c.opts.Parallelism }
+
+// Gathered is the outcome of gathering one host's facts.
+type Gathered struct {
+	Facts *facts.Host
+	Err   error
+	Took  time.Duration
+}
+
+// Gather collects the facts of every planned host in parallel, one
+// connection and one remote script each. It does not fail: a host that
+// could not be gathered has Err set.
+func (c *Cluster) Gather(ctx context.Context) map[string]Gathered {
+	hosts := c.Hosts()
+	out := make([]Gathered, len(hosts))
+	par := c.opts.GatherParallelism
+	if par <= 0 {
+		par = c.opts.Parallelism
+	}
+	_ = remote.ForEach(ctx, hosts, par, func(ctx context.Context, i int) error {
+		start := time.Now()
+		f, err := c.GatherHost(ctx, hosts[i])
+		out[i] = Gathered{Facts: f, Err: err, Took: time.Since(start)}
+		if err == nil && c.opts.Gathered != nil {
+			c.opts.Gathered(hosts[i], out[i].Took)
+		}
+		return err
+	})
+	m := make(map[string]Gathered, len(hosts))
+	for i, h := range hosts {
+		m[h] = out[i]
+	}
+	return m
+}
+
+// GatherHost collects one host's facts (verify.Cluster).
+func (c *Cluster) GatherHost(ctx context.Context, host string) (*facts.Host, error) {
+	ops, err := c.Open(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return ops.Facts(ctx, facts.RequestFor(c.Desired[host]))
+}
+
+// Plan gathers facts and builds the plan, with a fresh random salt for
+// its configuration digest, or with salt when it is not nil (apply of a
+// saved plan uses the saved plan's salt, so the digests compare).
+func (c *Cluster) Plan(ctx context.Context, salt []byte) (*plan.Plan, error) {
+	if salt == nil {
+		salt = make([]byte, 16)
+		if _, err := rand.Read(salt); err != nil {
+			return nil, err
+		}
+	}
+	gathered := c.Gather(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	inputs := map[string]plan.Input{}
+	for _, h := range c.Hosts() {
+		g := gathered[h]
+		in := plan.Input{Desired: c.Desired[h], Err: g.Err}
+		if g.Err == nil {
+			in.Observed = plan.FromFacts(g.Facts)
+			in.Fingerprint = facts.Fingerprint(g.Facts)
+		}
+		inputs[h] = in
+	}
+	p, err := plan.Build(c.Topology, inputs, c.Masker, salt)
+	if err != nil {
+		return nil, err
+	}
+	p.Targets = c.opts.Targets
+	return p, nil
+}

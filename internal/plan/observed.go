@@ -1,0 +1,108 @@
+package plan
+
+import (
+	"fmt"
+
+	"github.com/clusterctl/clusterctl/internal/facts"
+	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/resource"
+)
+
+// Observed is the live state of a host as far as the planner needs it.
+// FromFacts builds it from the facts a host reported; tests build it
+// directly.
+type Observed struct {
+	// PackageManager is "apt", "dnf" or "yum"; "" when none was found.
+	PackageManager string
+	// Packages installed, by distribution-neutral name.
+	Packages map[string]bool
+	// Modules loaded (or built into the kernel).
+	Modules map[string]bool
+	// Sysctls by key; a key absent from the map does not exist.
+	Sysctls   map[string]string
+	Addresses []resource.Address
+	Routes    []resource.Route
+	Files     map[string]ObservedFile
+	// NAT is the state of clusterctl's nat chain.
+	NATChainExists bool
+	NATJump        bool // POSTROUTING jumps to the chain
+	NATRules       []string
+	// IPVS is the whole live table; IPVSError says why it could not be
+	// read ("" when it could).
+	IPVS      ipvs.Table
+	IPVSError string
+	Services  map[string]ServiceState
+	// Manifest is the host's manifest; nil when it has none.
+	Manifest []resource.ManifestEntry
+}
+
+// ObservedFile is a file as it is on the host.
+type ObservedFile struct {
+	Exists  bool
+	Content []byte
+	Mode    uint32
+	Owner   string
+	Group   string
+	Size    int64
+	// Unread says why Content is not known ("" when it is): the file is
+	// too large to gather, or could not be read. NoMetadata is true when
+	// Mode, Owner, Group and Size are not known either.
+	Unread     string
+	NoMetadata bool
+	// NotRegular is true when something other than a regular file (a
+	// directory, a device) is at the path; Exists is then false.
+	NotRegular bool
+}
+
+// ServiceState is a service's live state.
+type ServiceState struct {
+	Active  bool
+	Enabled bool
+}
+
+// FromFacts converts a host's facts into what the planner compares.
+func FromFacts(f *facts.Host) *Observed {
+	o := &Observed{
+		PackageManager: f.PackageManager,
+		Packages:       map[string]bool{},
+		Modules:        f.Modules,
+		Sysctls:        f.Sysctls,
+		Addresses:      f.Addresses,
+		Routes:         f.Routes,
+		Files:          map[string]ObservedFile{},
+		Services:       map[string]ServiceState{},
+		IPVS:           f.IPVS,
+		Manifest:       f.Manifest,
+	}
+	for p := range f.Packages {
+		o.Packages[p] = true
+	}
+	for path, ff := range f.Files {
+		of := ObservedFile{Exists: ff.Exists && !ff.Other, NotRegular: ff.Other, Content: ff.Content, Mode: ff.Mode & 0o7777, Owner: ff.Owner, Group: ff.Group, Size: ff.Size}
+		switch {
+		case ff.TooLarge:
+			of.Unread = fmt.Sprintf("larger than %d bytes", facts.MaxFileSize)
+		case ff.Error:
+			of.Unread, of.NoMetadata = "could not be read", true
+		}
+		o.Files[path] = of
+	}
+	for name, s := range f.Services {
+		o.Services[name] = ServiceState{Active: s.Active, Enabled: s.Enabled}
+	}
+	switch f.IPVSStatus.State {
+	case facts.StatusOK, facts.StatusNotLoaded:
+	default:
+		o.IPVSError = string(f.IPVSStatus.State)
+		if f.IPVSStatus.Message != "" {
+			o.IPVSError += ": " + f.IPVSStatus.Message
+		}
+	}
+	if f.NATStatus.State == facts.StatusOK {
+		nat := &f.NAT
+		o.NATChainExists = nat.Exists(resource.NATChain)
+		o.NATRules = nat.Chain(resource.NATChain)
+		o.NATJump = nat.Jumps("POSTROUTING", resource.NATChain)
+	}
+	return o
+}
