@@ -40,10 +40,8 @@ type Loader struct {
 // NewLoader returns a Loader with an empty source cache.
 func NewLoader() *Loader { return &Loader{parser: hclparse.NewParser()} }
 
-// Files returns every source file parsed so far, for diagnostic printing.
-func (l *Loader) Files() map[string]*hcl.File { return l.parser.Files() }
-
-// MaskedFiles is Files with every secret the last Load saw (sensitive
+// MaskedFiles returns every source file parsed so far, for diagnostic
+// printing, with every secret the last Load saw (sensitive
 // variable values, auth_pass values) overwritten by asterisks of the same
 // length, so that source snippets in diagnostics never show a secret while
 // byte offsets stay valid.

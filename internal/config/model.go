@@ -2,8 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/clusterctl/clusterctl/internal/ipvs"
@@ -44,25 +45,16 @@ func (c *Config) Secrets() []string {
 }
 
 // HostNames returns the host names sorted.
-func (c *Config) HostNames() []string { return sortedKeys(c.Hosts) }
+func (c *Config) HostNames() []string { return slices.Sorted(maps.Keys(c.Hosts)) }
 
 // VRRPInstanceNames returns the VRRP instance names sorted.
-func (c *Config) VRRPInstanceNames() []string { return sortedKeys(c.VRRPInstances) }
+func (c *Config) VRRPInstanceNames() []string { return slices.Sorted(maps.Keys(c.VRRPInstances)) }
 
 // HealthCheckNames returns the health check names sorted.
-func (c *Config) HealthCheckNames() []string { return sortedKeys(c.HealthChecks) }
+func (c *Config) HealthCheckNames() []string { return slices.Sorted(maps.Keys(c.HealthChecks)) }
 
 // VirtualServerNames returns the virtual server names sorted.
-func (c *Config) VirtualServerNames() []string { return sortedKeys(c.VirtualServers) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func (c *Config) VirtualServerNames() []string { return slices.Sorted(maps.Keys(c.VirtualServers)) }
 
 // Ranges maps an attribute name to where it was written, so checks that
 // span several blocks can point at the exact attribute.

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -89,7 +91,7 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 	}
 	vs.Scheduler = r.str("scheduler", "wlc")
 	if _, ok := Schedulers[vs.Scheduler]; !ok {
-		r.errorf(r.ranges["scheduler"], "Unknown scheduler", "%q is not an IPVS scheduler. Known: rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf twos.%s", vs.Scheduler, suggest(vs.Scheduler, sortedKeys(Schedulers)))
+		r.errorf(r.ranges["scheduler"], "Unknown scheduler", "%q is not an IPVS scheduler. Known: rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf twos.%s", vs.Scheduler, suggest(vs.Scheduler, slices.Sorted(maps.Keys(Schedulers))))
 	}
 	vs.Persistence = r.integer("persistence", 0, 0, 31536000)
 	vs.PersistenceNetmask = r.addr("persistence_netmask")
@@ -151,7 +153,7 @@ func (d *decoder) decodeRealServer(blk *hcl.Block, vs *VirtualServer, hosts map[
 		rs.Address = a
 	} else if !r.has("address") {
 		d.errorf(blk.LabelRanges[0].Ptr(), "Reference to undeclared host",
-			"real_server %q is neither a declared host nor an IP address; declare host %q or set address.%s", label, label, suggest(label, sortedKeys(hosts)))
+			"real_server %q is neither a declared host nor an IP address; declare host %q or set address.%s", label, label, suggest(label, slices.Sorted(maps.Keys(hosts))))
 	}
 	if a := r.addr("address"); a.IsValid() {
 		rs.Address = a

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -40,10 +42,10 @@ func Fingerprint(h *Host) string {
 	}
 	w("fingerprint", 1)
 	w("os", h.OSID, h.OSVersion, h.Hostname, h.PackageManager, h.KeepalivedVersion)
-	for _, k := range sortedKeys(h.Packages) {
+	for _, k := range slices.Sorted(maps.Keys(h.Packages)) {
 		w("package", k, h.Packages[k])
 	}
-	for _, k := range sortedKeys(h.Services) {
+	for _, k := range slices.Sorted(maps.Keys(h.Services)) {
 		s := h.Services[k]
 		w("service", k, s.Known, s.Active, s.Enabled)
 	}
@@ -62,13 +64,13 @@ func Fingerprint(h *Host) string {
 	for _, r := range routes {
 		w("route", r.Dst, r.Via, r.Dev)
 	}
-	for _, k := range sortedKeys(h.Sysctls) {
+	for _, k := range slices.Sorted(maps.Keys(h.Sysctls)) {
 		w("sysctl", k, h.Sysctls[k])
 	}
-	for _, k := range sortedKeys(h.MissingSysctls) {
+	for _, k := range slices.Sorted(maps.Keys(h.MissingSysctls)) {
 		w("sysctl-missing", k, h.MissingSysctls[k])
 	}
-	for _, k := range sortedKeys(h.Modules) {
+	for _, k := range slices.Sorted(maps.Keys(h.Modules)) {
 		w("module", k, h.Modules[k])
 	}
 	w("ipvs", h.IPVSStatus.State, h.IPVS.Save())
@@ -76,7 +78,7 @@ func Fingerprint(h *Host) string {
 	for _, r := range h.NAT.Chain(resource.NATChain) {
 		w("nat-rule", r)
 	}
-	for _, k := range sortedKeys(h.Files) {
+	for _, k := range slices.Sorted(maps.Keys(h.Files)) {
 		f := h.Files[k]
 		w("file", k, f.Exists, f.Other, f.Error, strconv.FormatUint(uint64(f.Mode), 8), f.Owner, f.Group, f.Size, f.TooLarge, f.Content != nil, sum(sha256.New(), f.Content))
 	}
@@ -90,13 +92,4 @@ func Fingerprint(h *Host) string {
 func sum(d hash.Hash, b []byte) string {
 	d.Write(b)
 	return hex.EncodeToString(d.Sum(nil))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/resource"
@@ -116,20 +117,11 @@ func (r Request) validate() ([]string, error) {
 // appendUnique appends the items of add that list lacks.
 func appendUnique(list []string, add ...string) []string {
 	for _, s := range add {
-		if !contains(list, s) {
+		if !slices.Contains(list, s) {
 			list = append(list, s)
 		}
 	}
 	return list
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // sysctlPath maps a dotted sysctl key to its /proc/sys file.

@@ -2,10 +2,12 @@ package facts
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -259,7 +261,7 @@ func groupName(t *testing.T, gid string) string {
 	return g.Name
 }
 
-func keys[V any](m map[string]V) []string { return sortedKeys(m) }
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func hasAddr(h *Host, dev, prefix string) bool {
 	for _, a := range h.Addresses {

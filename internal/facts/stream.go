@@ -124,14 +124,14 @@ func decode(body []byte, enc string) ([]byte, error) {
 		s := strings.Join(strings.Fields(string(body)), "")
 		b, err := hex.DecodeString(s)
 		if err != nil {
-			return nil, fmt.Errorf("bad hex stream: %v", err)
+			return nil, fmt.Errorf("bad hex stream: %w", err)
 		}
 		return b, nil
 	}
 	b := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
 	n, err := base64.StdEncoding.Decode(b, body)
 	if err != nil {
-		return nil, fmt.Errorf("bad base64 stream: %v", err)
+		return nil, fmt.Errorf("bad base64 stream: %w", err)
 	}
 	return b[:n], nil
 }

@@ -146,7 +146,7 @@ func parseRule(f []string) (rule, error) {
 		}
 		ap, err := parseAddrPort(v, 0, false)
 		if err != nil {
-			return fmt.Errorf("invalid service address %q: %v", v, err)
+			return fmt.Errorf("invalid service address %q: %w", v, err)
 		}
 		r.svc.Key.Addr = ap
 		return nil
@@ -236,7 +236,7 @@ func parseRule(f []string) (rule, error) {
 		}
 		ap, err := parseAddrPort(server, r.svc.Key.Addr.Port(), true)
 		if err != nil {
-			return r, fmt.Errorf("invalid real server %q: %v", server, err)
+			return r, fmt.Errorf("invalid real server %q: %w", server, err)
 		}
 		r.dest.Addr = ap
 		r.dest.Normalize()

@@ -105,7 +105,7 @@ func (a *keyAuth) failure(user string, err error) error {
 		notes.WriteString("; ")
 		notes.WriteString(n.Error())
 	}
-	return fmt.Errorf("%w as %s (tried %s): %v%s", ErrAuth, user, tried, err, notes.String())
+	return fmt.Errorf("%w as %s (tried %s): %w%s", ErrAuth, user, tried, err, notes.String())
 }
 
 // loadIdentity reads and parses a private key, asking prompt for the

@@ -260,7 +260,7 @@ func dialHop(ctx context.Context, via *ssh.Client, ep endpoint, ag agent.Agent, 
 	case strings.Contains(err.Error(), "unable to authenticate"):
 		return nil, auth.failure(ep.String(), errors.New(strings.TrimPrefix(err.Error(), "ssh: handshake failed: ")))
 	case len(algos) > 0 && strings.Contains(err.Error(), "no common algorithm for host key"):
-		return nil, fmt.Errorf("%w: %s offers none of the key types known_hosts holds for it (%s); its host key may have changed: %v",
+		return nil, fmt.Errorf("%w: %s offers none of the key types known_hosts holds for it (%s); its host key may have changed: %w",
 			ErrHostKeyMismatch, hostport, strings.Join(algos, ", "), err)
 	default:
 		return nil, fmt.Errorf("ssh %s: %w", ep, err)

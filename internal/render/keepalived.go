@@ -2,7 +2,9 @@ package render
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -118,7 +120,7 @@ func (b *hostBuilder) directed() []*config.VirtualServer {
 	var out []*config.VirtualServer
 	for _, name := range b.cfg.VirtualServerNames() {
 		vs := b.cfg.VirtualServers[name]
-		if contains(vs.Directors, b.host.Name) {
+		if slices.Contains(vs.Directors, b.host.Name) {
 			out = append(out, vs)
 		}
 	}
@@ -138,7 +140,7 @@ func (b *hostBuilder) trackedChecks(instances []*config.VRRPInstance) ([]*config
 		}
 	}
 	var out []*config.HealthCheck
-	for _, name := range sortedKeys(seen) {
+	for _, name := range slices.Sorted(maps.Keys(seen)) {
 		out = append(out, b.cfg.HealthChecks[name])
 	}
 	return out, nil

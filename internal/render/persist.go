@@ -1,6 +1,8 @@
 package render
 
 import (
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/clusterctl/clusterctl/internal/ipvs"
@@ -43,7 +45,7 @@ func (b *hostBuilder) addPersistence() error {
 		}
 	}
 	if len(b.modules) > 0 {
-		content, err := b.execute("modules-load.conf.tmpl", sortedKeys(b.modules))
+		content, err := b.execute("modules-load.conf.tmpl", slices.Sorted(maps.Keys(b.modules)))
 		if err != nil {
 			return err
 		}

@@ -254,16 +254,6 @@ func (b *hostBuilder) sortedSysctls() []resource.Sysctl {
 	return out
 }
 
-// sortedKeys returns the keys of a set, sorted.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // hostAddrOn returns the address of h on the subnet that contains a.
 func hostAddrOn(h *config.Host, a netip.Addr) (netip.Addr, string, bool) {
 	iface, p, ok := h.InterfaceFor(a)

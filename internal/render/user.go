@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -65,21 +66,12 @@ func (b *hostBuilder) addServiceReloads() error {
 		s := b.service(name)
 		prefix := "/etc/" + name + "/"
 		for p := range b.files {
-			if strings.HasPrefix(p, prefix) && !contains(s.ReloadOn, p) && !contains(s.RestartOn, p) {
+			if strings.HasPrefix(p, prefix) && !slices.Contains(s.ReloadOn, p) && !slices.Contains(s.RestartOn, p) {
 				s.ReloadOn = append(s.ReloadOn, p)
 			}
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func errFilePathMismatch(key, path string) error {

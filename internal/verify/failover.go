@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/shell"
+	"github.com/clusterctl/clusterctl/internal/hostops"
 )
 
 // Bounds, in time units (seconds), derived from keepalived's timers. A
@@ -185,7 +185,7 @@ func (r *runner) healthCheckStep(ctx context.Context, inst *config.VRRPInstance,
 			later(r.ensureProcess(master, hc.Process, service))
 			bound := r.seconds(3*hc.Interval + restartSlack)
 			start := time.Now()
-			if err := r.exec(ctx, master, "systemctl stop "+shell.Quote(service)); err != nil {
+			if err := r.systemctl(ctx, master, hostops.Stop, service); err != nil {
 				return err
 			}
 			var last map[string]probe
@@ -226,7 +226,7 @@ func (r *runner) ensureProcess(host, proc, service string) cleanup {
 			if obs[host].Procs[proc] > 0 {
 				return false, nil
 			}
-			if err := r.exec(ctx, host, "systemctl start "+shell.Quote(service)); err != nil {
+			if err := r.systemctl(ctx, host, hostops.Start, service); err != nil {
 				return true, err
 			}
 			st.detailf("%s was not running on %s: started it", proc, host)
@@ -257,7 +257,7 @@ func (r *runner) keepalivedSteps(ctx context.Context, inst *config.VRRPInstance)
 			later(r.ensureKeepalived(ctx, inst, master))
 			bound := r.seconds(3*advert + takeoverSlack)
 			start := time.Now()
-			if err := r.exec(ctx, master, "systemctl stop keepalived"); err != nil {
+			if err := r.systemctl(ctx, master, hostops.Stop, "keepalived"); err != nil {
 				return err
 			}
 			var hs [][]string
@@ -298,7 +298,7 @@ func (r *runner) keepalivedSteps(ctx context.Context, inst *config.VRRPInstance)
 			}
 			bound := r.seconds(3*advert + returnSlack + inst.PreemptDelay)
 			begin := time.Now()
-			if err := r.exec(ctx, master, "systemctl start keepalived"); err != nil {
+			if err := r.systemctl(ctx, master, hostops.Start, "keepalived"); err != nil {
 				return err
 			}
 			var hs [][]string
@@ -330,7 +330,7 @@ func (r *runner) keepalivedSteps(ctx context.Context, inst *config.VRRPInstance)
 func (r *runner) stayStep(ctx context.Context, st *Step, inst *config.VRRPInstance, master, holder string, advert int) error {
 	window := r.seconds(3*advert + returnSlack + inst.PreemptDelay)
 	begin := time.Now()
-	if err := r.exec(ctx, master, "systemctl start keepalived"); err != nil {
+	if err := r.systemctl(ctx, master, hostops.Start, "keepalived"); err != nil {
 		return err
 	}
 	var last map[string]probe
@@ -407,7 +407,7 @@ func (r *runner) ensureKeepalived(runCtx context.Context, inst *config.VRRPInsta
 			if obs[host].keepalivedRunning() {
 				return false, nil
 			}
-			if err := r.exec(ctx, host, "systemctl start keepalived"); err != nil {
+			if err := r.systemctl(ctx, host, hostops.Start, "keepalived"); err != nil {
 				return true, err
 			}
 			st.detailf("keepalived was not running on %s: started it", host)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -136,7 +137,8 @@ func (r *runner) observe(ctx context.Context, hosts []string, procs ...string) (
 			return err
 		}
 		if res.ExitCode != 0 {
-			return fmt.Errorf("probe exited %d: %s", res.ExitCode, firstLine(res.Stderr))
+			line, _, _ := strings.Cut(string(res.Stderr), "\n")
+			return fmt.Errorf("probe exited %d: %s", res.ExitCode, line)
 		}
 		out[i], err = parseProbe(res.Stdout)
 		return err
@@ -178,7 +180,7 @@ func holders(inst *config.VRRPInstance, obs map[string]probe) [][]string {
 // that member is in want.
 func allHeldBy(hs [][]string, want ...string) bool {
 	for _, h := range hs {
-		if len(h) != 1 || !contains(want, h[0]) {
+		if len(h) != 1 || !slices.Contains(want, h[0]) {
 			return false
 		}
 	}
@@ -197,13 +199,4 @@ func describeHolders(inst *config.VRRPInstance, hs [][]string) string {
 		parts[i] = fmt.Sprintf("%s held by %s", inst.VirtualIPs[i].Addr(), who)
 	}
 	return strings.Join(parts, ", ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

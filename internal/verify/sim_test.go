@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/facts"
+	"github.com/clusterctl/clusterctl/internal/hostops"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -121,7 +123,7 @@ func (s *sim) probe(h string) remote.Result {
 
 func (s *sim) stopKeepalived(h string) remote.Result {
 	s.keepalived[h] = false
-	if !s.moveOnStop || !contains(s.holders, h) {
+	if !s.moveOnStop || !slices.Contains(s.holders, h) {
 		return remote.Result{}
 	}
 	s.holders = nil
@@ -160,6 +162,15 @@ func (s *sim) Conn(_ context.Context, host string) (remote.Conn, error) {
 		return nil, fmt.Errorf("no host %s", host)
 	}
 	return f, nil
+}
+
+// Open implements Cluster.
+func (s *sim) Open(ctx context.Context, host string) (hostops.Host, error) {
+	c, err := s.Conn(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return hostops.New(c), nil
 }
 
 // GatherHost implements Cluster.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -63,7 +64,7 @@ func mentionsNginx(cfg *config.Config, inst *config.VRRPInstance) bool {
 		}
 	}
 	for _, m := range inst.Members {
-		if h := cfg.Hosts[m.Host]; h != nil && contains(h.Services, "nginx") {
+		if h := cfg.Hosts[m.Host]; h != nil && slices.Contains(h.Services, "nginx") {
 			return true
 		}
 	}
@@ -103,7 +104,7 @@ func (r *runner) vipTraffic(ctx context.Context, st *Step, inst *config.VRRPInst
 	}
 	st.detailf("%d of %d requests from %s answered", len(bodies), r.opts.Requests, r.opts.Client)
 	if len(errs) > 0 {
-		return fmt.Errorf("%d requests failed; first: %v", len(errs), errs[0])
+		return fmt.Errorf("%d requests failed; first: %w", len(errs), errs[0])
 	}
 	for _, b := range distinct(bodies) {
 		st.detailf("response %s", shortBody(b))
@@ -142,7 +143,7 @@ func (r *runner) virtualServerTraffic(ctx context.Context, st *Step, vs *config.
 	}
 	st.detailf("%d of %d requests from %s answered", len(bodies), r.opts.Requests, r.opts.Client)
 	if len(errs) > 0 {
-		return fmt.Errorf("%d requests failed; first: %v", len(errs), errs[0])
+		return fmt.Errorf("%d requests failed; first: %w", len(errs), errs[0])
 	}
 	weighted := map[netip.AddrPort]string{} // real servers with weight > 0 → label
 	for _, rs := range vs.RealServers {

@@ -8,13 +8,18 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/facts"
+	"github.com/clusterctl/clusterctl/internal/hostops"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
 // Cluster is what verify needs from a session: one reusable connection per
 // host and a host's facts. *engine.Session implements it.
 type Cluster interface {
+	// Conn is the run's connection to host, for the read-only probe and
+	// curl.
 	Conn(ctx context.Context, host string) (remote.Conn, error)
+	// Open gives host's operations, for stopping and starting services.
+	Open(ctx context.Context, host string) (hostops.Host, error)
 	GatherHost(ctx context.Context, host string) (*facts.Host, error)
 }
 
@@ -269,29 +274,16 @@ func (r *runner) poll(ctx context.Context, start time.Time, bound time.Duration,
 // seconds is n of the run's time units.
 func (r *runner) seconds(n int) time.Duration { return time.Duration(n) * r.opts.TimeUnit }
 
-// exec runs a command that must succeed on host, with privilege.
-func (r *runner) exec(ctx context.Context, host, command string) error {
-	conn, err := r.cl.Conn(ctx, host)
+// systemctl runs one systemctl action on host's unit; it must succeed.
+func (r *runner) systemctl(ctx context.Context, host string, action hostops.ServiceAction, unit string) error {
+	ops, err := r.cl.Open(ctx, host)
 	if err != nil {
 		return fmt.Errorf("%s: %w", host, err)
 	}
-	res, err := conn.Run(ctx, remote.Cmd{Command: command, Sudo: true})
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", host, command, err)
-	}
-	if res.ExitCode != 0 {
-		return fmt.Errorf("%s: %s: exit status %d: %s", host, command, res.ExitCode, firstLine(res.Stderr))
+	if err := ops.Systemctl(ctx, action, unit); err != nil {
+		return fmt.Errorf("%s: %w", host, err)
 	}
 	return nil
-}
-
-func firstLine(b []byte) string {
-	for i, c := range b {
-		if c == '\n' {
-			return string(b[:i])
-		}
-	}
-	return string(b)
 }
 
 // secs formats d as seconds with one decimal, e.g. "1.1s".

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,7 +137,7 @@ func TestRunCleanupAfterMidStepFailure(t *testing.T) {
 	if d := strings.Join(res.Steps[2].Details, "\n"); !strings.Contains(d, "connection lost") {
 		t.Errorf("details = %q, want the probe error", d)
 	}
-	if !s.keepalived["web1"] || !contains(s.holders, "web1") {
+	if !s.keepalived["web1"] || !slices.Contains(s.holders, "web1") {
 		t.Errorf("after cleanup: keepalived on web1 %v, holders %v", s.keepalived["web1"], s.holders)
 	}
 }
