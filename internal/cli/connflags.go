@@ -48,6 +48,7 @@ func (f *connFlags) register(fs *pflag.FlagSet, withTarget bool) {
 // progress, when true, prints a line per host whose facts were gathered.
 func (a *app) openCluster(cfg *config.Config, f *connFlags, progress bool) (*pipeline.Cluster, error) {
 	opts := f.options(a)
+	opts.OpenHost = a.openHost
 	if progress {
 		opts.Gathered = views.GatherProgress(a.errOut)
 	}

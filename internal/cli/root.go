@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/hostops"
 	"github.com/clusterctl/clusterctl/internal/secret"
 	"github.com/clusterctl/clusterctl/internal/views"
 )
@@ -44,6 +45,9 @@ type app struct {
 	// prints to them: masked with the configuration's secrets once it is
 	// loaded (views.Out is the one masking boundary).
 	out, errOut *views.Out
+	// openHost, when set, replaces the SSH connections to hosts (tests
+	// run commands against typed fakes).
+	openHost func(ctx context.Context, host string) (hostops.Host, error)
 }
 
 // globalFlags are the flags every command accepts.
@@ -55,10 +59,15 @@ type globalFlags struct {
 
 // Main runs clusterctl with args and returns the process exit code.
 func Main(args []string, streams Streams, environ []string) int {
+	return run(&app{args: args, streams: streams, environ: environ})
+}
+
+// run runs the command line of a.
+func run(a *app) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a := &app{args: args, streams: streams, environ: environ,
-		out: views.NewOut(streams.Out, secret.Masker{}), errOut: views.NewOut(streams.Err, secret.Masker{})}
+	args, streams := a.args, a.streams
+	a.out, a.errOut = views.NewOut(streams.Out, secret.Masker{}), views.NewOut(streams.Err, secret.Masker{})
 	root := a.rootCommand()
 	root.SetArgs(terraformStyleFlags(args, longFlags(root)))
 	root.SetIn(streams.In)

@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/hostops/hostopstest"
+	"github.com/clusterctl/clusterctl/internal/resource"
+	"github.com/clusterctl/clusterctl/internal/secret"
+)
+
+// The operational commands, run in-process against typed fakes of the
+// hosts (the lab tests in e2e run the same commands against real sshd,
+// keepalived and nginx).
+
+const labA = "../../examples/lab-19.x/ha-nginx"
+
+// labASecret is lab A's default auth_pass (its variable's default).
+const labASecret = "aminglin"
+
+// fakeCluster is a simulated lab A.
+func fakeCluster(t *testing.T) *hostopstest.Cluster {
+	t.Helper()
+	cfg, diags := config.NewLoader().Load(labA, config.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return hostopstest.New(cfg)
+}
+
+// runOn runs clusterctl against sim with stdin and returns the exit code,
+// stdout and stderr. No output may carry the secret.
+func runOn(t *testing.T, sim *hostopstest.Cluster, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	a := &app{args: args, streams: Streams{In: strings.NewReader(stdin), Out: &out, Err: &errOut}, environ: []string{"NO_COLOR=1"}, openHost: sim.Open}
+	code := run(a)
+	for _, s := range []string{out.String(), errOut.String()} {
+		if secret.Appears(s, labASecret) {
+			t.Errorf("clusterctl %s printed the secret:\n%s", strings.Join(args, " "), s)
+		}
+	}
+	return code, out.String(), errOut.String()
+}
+
+func TestPlanAndApplyCommands(t *testing.T) {
+	sim := fakeCluster(t)
+	code, out, errOut := runOn(t, sim, "", "plan", labA)
+	if code != 0 || !strings.Contains(out, "Plan: ") || !strings.Contains(out, "# web2 (backup director)") {
+		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "web1: facts gathered [") {
+		t.Errorf("plan progress on stderr: %q", errOut)
+	}
+	if code, _, _ := runOn(t, sim, "", "plan", "-detailed-exitcode", labA); code != 2 {
+		t.Errorf("plan -detailed-exitcode with changes: exit %d, want 2", code)
+	}
+	code, out, _ = runOn(t, sim, "", "plan", "-json", labA)
+	var doc struct {
+		Applyable bool `json:"applyable"`
+		NoChanges bool `json:"no_changes"`
+		Hosts     []struct{ Host, Role string }
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != 0 || !doc.Applyable || doc.NoChanges || len(doc.Hosts) != 2 {
+		t.Fatalf("plan -json: exit %d, %v: %+v\n%s", code, err, doc, out)
+	}
+
+	// apply asks; anything but "yes" cancels and changes nothing.
+	code, out, _ = runOn(t, sim, "no\n", "apply", labA)
+	if code != 1 || !strings.Contains(out, "Apply cancelled.") {
+		t.Fatalf("apply answered no: exit %d\n%s", code, out)
+	}
+	if sim.Host("web1").Packages["keepalived"] {
+		t.Fatal("a cancelled apply installed packages")
+	}
+	code, out, errOut = runOn(t, sim, "yes\n", "apply", labA)
+	if code != 0 || !strings.Contains(out, "Apply complete! Resources: ") || !strings.Contains(out, "web2: keepalived running, each VIP held by one node") {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runOn(t, sim, "", "plan", "-detailed-exitcode", labA)
+	if code != 0 || !strings.Contains(out, "No changes.") {
+		t.Errorf("plan after apply: exit %d\n%s", code, out)
+	}
+	code, out, _ = runOn(t, sim, "", "status", labA)
+	if code != 0 || !strings.Contains(out, "Status: healthy.") {
+		t.Errorf("status after apply: exit %d\n%s", code, out)
+	}
+}
+
+func TestApplyJSON(t *testing.T) {
+	sim := fakeCluster(t)
+	code, out, errOut := runOn(t, sim, "", "apply", "-json", labA)
+	if code != 0 {
+		t.Fatalf("apply -json: exit %d\n%s%s", code, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var last map[string]any
+	for i, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %d is not JSON: %q", i+1, l)
+		}
+		last = m
+	}
+	if last["type"] != "result" || last["ok"] != true || len(lines) < 5 {
+		t.Errorf("last line %v of %d", last, len(lines))
+	}
+	if strings.Contains(errOut, "facts gathered") {
+		t.Errorf("-json printed progress for people on stderr: %q", errOut)
+	}
+}
+
+func TestApplySavedPlan(t *testing.T) {
+	sim := fakeCluster(t)
+	file := filepath.Join(t.TempDir(), "cluster.plan")
+	if code, out, errOut := runOn(t, sim, "", "plan", "-out", file, labA); code != 0 || !strings.Contains(out, "clusterctl apply "+file) {
+		t.Fatalf("plan -out: exit %d\n%s%s", code, out, errOut)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil || secret.Appears(string(data), labASecret) {
+		t.Fatalf("plan file: %v (or it holds the secret)", err)
+	}
+	// The live state changes: the saved plan is refused.
+	sim.Host("web1").Sysctls["net.ipv4.ip_nonlocal_bind"] = "0"
+	sim.Host("web1").Packages["nginx"] = true
+	code, out, errOut := runOn(t, sim, "", "apply", file)
+	if code != 1 || !strings.Contains(errOut, "saved plan is stale") || !strings.Contains(errOut, "web1") {
+		t.Fatalf("stale plan: exit %d\n%s%s", code, out, errOut)
+	}
+	// A fresh one is applied without a question.
+	if code, out, errOut := runOn(t, sim, "", "plan", "-out", file, labA); code != 0 {
+		t.Fatalf("plan -out: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runOn(t, sim, "", "apply", file); code != 0 || !strings.Contains(out, "Apply complete!") {
+		t.Fatalf("apply PLANFILE: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestApplyLockedAndForceUnlock(t *testing.T) {
+	sim := fakeCluster(t)
+	sim.Host("web2").Lock = "id=old owner=bob@ci pid=7 started=2024-01-01T00:00:00Z\n"
+	code, _, errOut := runOn(t, sim, "", "apply", "-auto-approve", labA)
+	if code != 1 || !strings.Contains(errOut, "Error: web2: cluster is locked by another apply: id=old owner=bob@ci") || !strings.Contains(errOut, "force-unlock") {
+		t.Fatalf("locked: exit %d\n%s", code, errOut)
+	}
+	if code, out, _ := runOn(t, sim, "no\n", "force-unlock", labA); code != 1 || !strings.Contains(out, "no lock removed") {
+		t.Errorf("force-unlock answered no: exit %d\n%s", code, out)
+	}
+	code, out, errOut := runOn(t, sim, "", "force-unlock", "-force", labA)
+	if code != 0 || !strings.Contains(out, "web2: removed lock (id=old owner=bob@ci") {
+		t.Fatalf("force-unlock: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runOn(t, sim, "", "force-unlock", "-force", labA); code != 0 || !strings.Contains(out, "No host was locked.") {
+		t.Errorf("second force-unlock: exit %d\n%s", code, out)
+	}
+}
+
+// TestApplyFailureReport: a host that rejects its keepalived.conf fails
+// the apply with keepalived's message, the host, and which hosts were not
+// touched.
+func TestApplyFailureReport(t *testing.T) {
+	sim := fakeCluster(t)
+	sim.Validate = func(host string, f resource.File) error {
+		return errors.New("(VI_1) number '351' outside range [1, 255] near auth_pass " + labASecret)
+	}
+	code, out, errOut := runOn(t, sim, "", "apply", "-auto-approve", labA)
+	if code != 1 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"Error: web2: files: /etc/keepalived/keepalived.conf: rejected by validation on the host", "outside range", "failed:      web2", "not touched: web1"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if !strings.Contains(out, "web2: files FAILED") {
+		t.Errorf("progress lacks the failed step:\n%s", out)
+	}
+}
+
+func TestStatusDegradedAndTargets(t *testing.T) {
+	sim := fakeCluster(t)
+	if code, out, _ := runOn(t, sim, "", "status", labA); code != 2 || !strings.Contains(out, "Status: DEGRADED") {
+		t.Errorf("status of a fresh cluster: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runOn(t, sim, "", "plan", "-target", "nope", labA); code != 1 || !strings.Contains(errOut, "-target nope: no such host") {
+		t.Errorf("plan -target nope: exit %d\n%s", code, errOut)
+	}
+	code, out, errOut := runOn(t, sim, "", "plan", "-target", "web1", labA)
+	if code != 0 || !strings.Contains(out, "resource targeting is in effect") || strings.Contains(out, "# web2") || strings.Contains(errOut, "web2:") {
+		t.Errorf("plan -target web1: exit %d\n%s%s", code, out, errOut)
+	}
+}
