@@ -49,6 +49,10 @@ func (f *connFlags) register(fs *pflag.FlagSet, withTarget bool) {
 func (a *app) openCluster(cfg *config.Config, f *connFlags, progress bool) (*pipeline.Cluster, error) {
 	opts := f.options(a)
 	opts.OpenHost = a.openHost
+	opts.FoundSecrets = func(found []string) {
+		a.out.AddSecrets(found...)
+		a.errOut.AddSecrets(found...)
+	}
 	if progress {
 		opts.Gathered = views.GatherProgress(a.errOut)
 	}

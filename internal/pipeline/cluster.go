@@ -37,6 +37,10 @@ type Options struct {
 	Targets []string
 	// Gathered, when set, is told each host whose facts were gathered.
 	Gathered func(host string, took time.Duration)
+	// FoundSecrets, when set, is told the secrets a plan found on the
+	// hosts that the configuration may not hold (an old auth_pass in a
+	// live keepalived.conf), so that output masks them too.
+	FoundSecrets func(secrets []string)
 }
 
 // Cluster is one run's view of a cluster. Nothing is dialled until an
@@ -203,5 +207,12 @@ func (c *Cluster) Plan(ctx context.Context, salt []byte) (*plan.Plan, error) {
 		return nil, err
 	}
 	p.Targets = c.opts.Targets
+	if c.opts.FoundSecrets != nil {
+		var found []string
+		for _, hp := range p.Hosts {
+			found = append(found, hp.Secrets...)
+		}
+		c.opts.FoundSecrets(found)
+	}
 	return p, nil
 }

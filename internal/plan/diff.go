@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -19,7 +20,9 @@ import (
 // pure: the same inputs always give the same plan. Secret values known to
 // masker never appear in the plan's strings.
 func Diff(desired *resource.Host, observed *Observed, masker secret.Masker) HostPlan {
-	d := &differ{want: desired, have: observed, mask: masker, hp: HostPlan{
+	live := LiveSecrets(observed)
+	d := &differ{want: desired, have: observed, mask: masker.With(live...), hp: HostPlan{
+		Secrets:        live,
 		Host:           desired.Name,
 		PackageManager: observed.PackageManager,
 		ManifestBefore: observed.Manifest,
@@ -37,6 +40,26 @@ func Diff(desired *resource.Host, observed *Observed, masker secret.Masker) Host
 		steps[k]()
 	}
 	return d.hp
+}
+
+// authPassRE finds keepalived's VRRP passwords, quoted or not.
+var authPassRE = regexp.MustCompile(`(?m)^[ \t]*auth_pass[ \t]+"?([^\s"]+)"?`)
+
+// LiveSecrets returns the secrets found in the host's files as they are:
+// the auth_pass of every keepalived configuration among them. The
+// configuration may no longer hold them (authentication removed, or the
+// password changed), so a masker built from it alone would print them.
+func LiveSecrets(o *Observed) []string {
+	var out []string
+	paths := slices.Sorted(maps.Keys(o.Files))
+	for _, p := range paths {
+		for _, m := range authPassRE.FindAllSubmatch(o.Files[p].Content, -1) {
+			if v := string(m[1]); !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 type differ struct {
@@ -161,6 +184,7 @@ func (d *differ) routes() {
 
 func (d *differ) files() {
 	d.changedFiles = map[string]bool{}
+	secretFiles := d.managed(resource.ManifestSecretFile)
 	want := map[string]bool{}
 	for i := range d.want.Files {
 		f := d.want.Files[i]
@@ -202,9 +226,13 @@ func (d *differ) files() {
 				details = append(details, "current content not known ("+have.Unread+"); replaced with "+fmt.Sprintf("%d bytes", len(f.Content)))
 			case f.HideContent:
 				details = append(details, "content changed; not shown: built from a sensitive value")
+			case secretFiles[f.Path]:
+				details = append(details, fmt.Sprintf("content changed; the current content is not shown: it was built from a sensitive value; now %d bytes", len(f.Content)))
 			default:
 				c.Diff = d.unified(have.Content, f.Content, f.Path, f.Sensitive)
-				if c.Diff == "" {
+				// A changed secret masks alike on both sides: say so, also
+				// when other lines changed too.
+				if !slices.Equal(d.mask.Found(string(have.Content)), d.mask.Found(string(f.Content))) {
 					details = append(details, "a sensitive value changed")
 				}
 			}

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -402,13 +403,21 @@ func TestDiffSensitiveFile(t *testing.T) {
 		after      string
 		wantDetail string
 		wantDiff   []string // lines the diff must contain
+		noDiff     bool
 	}{
 		{
 			name: "only the secret changed", before: body(oldSecret, "LVS_DEVEL"), after: body(newSecret, "LVS_DEVEL"),
-			wantDetail: "a sensitive value changed",
+			wantDetail: "a sensitive value changed", noDiff: true,
 		},
 		{
+			// Issue 13: the change of password was hidden next to another
+			// change.
 			name: "secret and another line changed", before: body(oldSecret, "LVS_DEVEL"), after: body(newSecret, "LVS_PROD"),
+			wantDetail: "a sensitive value changed",
+			wantDiff:   []string{"-    router_id LVS_DEVEL", "+    router_id LVS_PROD"},
+		},
+		{
+			name: "another line changed, same secret", before: body(newSecret, "LVS_DEVEL"), after: body(newSecret, "LVS_PROD"),
 			wantDiff: []string{"-    router_id LVS_DEVEL", "+    router_id LVS_PROD"},
 		},
 		{
@@ -435,7 +444,7 @@ func TestDiffSensitiveFile(t *testing.T) {
 			if c.Detail != tt.wantDetail {
 				t.Errorf("Detail = %q, want %q", c.Detail, tt.wantDetail)
 			}
-			if tt.wantDetail != "" && c.Diff != "" {
+			if tt.noDiff && c.Diff != "" {
 				t.Errorf("a secret-only change has a diff:\n%s", c.Diff)
 			}
 			for _, w := range tt.wantDiff {
@@ -489,4 +498,64 @@ func TestDiffStopsServicesNoLongerManaged(t *testing.T) {
 func isStopDisable(op Op) bool {
 	s, ok := op.(*ServiceOp)
 	return ok && s.Stop && s.Disable && !s.Start && !s.Enable
+}
+
+// TestDiffLiveSecrets (issue 13): a password the live keepalived.conf
+// holds but the configuration no longer does — authentication removed, or
+// a password changed in a file the configuration does not mark sensitive —
+// never shows, in any string of the plan; and the host plan reports it so
+// output layers mask it too.
+func TestDiffLiveSecrets(t *testing.T) {
+	const conf = "/etc/keepalived/keepalived.conf"
+	const live = "Zq7xK9pw"
+	before := "vrrp_instance VI_1 {\n    priority 100\n    authentication {\n        auth_type PASS\n        auth_pass " + live + "\n    }\n}\n"
+	for name, after := range map[string]string{
+		"authentication removed": "vrrp_instance VI_1 {\n    priority 90\n}\n",
+		"quoted and changed":     "vrrp_instance VI_1 {\n    priority 90\n    authentication {\n        auth_type PASS\n        auth_pass \"n3wpass\"\n    }\n}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			desired := &resource.Host{Name: "h", Files: []resource.File{{Path: conf, Content: []byte(after), Mode: 0o640, Owner: "root", Group: "root"}}}
+			obs := &Observed{Files: map[string]ObservedFile{conf: have(before, 0o640)}}
+			hp := Diff(desired, obs, secret.New("n3wpass"))
+			if len(hp.Changes) != 1 || hp.Changes[0].Diff == "" {
+				t.Fatalf("changes: %v", lines(hp))
+			}
+			c := hp.Changes[0]
+			for _, s := range []string{c.Before, c.After, c.Diff, c.Detail} {
+				if secret.Appears(s, live) || secret.Appears(s, "n3wpass") {
+					t.Errorf("a password shows in the plan:\n%s", s)
+				}
+			}
+			if !strings.Contains(c.Diff, "-        auth_pass (sensitive)") || c.Detail != "a sensitive value changed" {
+				t.Errorf("diff or detail does not say the password changed: %q\n%s", c.Detail, c.Diff)
+			}
+			if !slices.Contains(hp.Secrets, live) {
+				t.Errorf("Secrets = %q, want the live password", hp.Secrets)
+			}
+		})
+	}
+}
+
+// TestDiffSecretFileLiveContent: a managed file the manifest records as
+// built from a sensitive value never shows its live content, even once
+// the configuration no longer makes it sensitive.
+func TestDiffSecretFileLiveContent(t *testing.T) {
+	desired := &resource.Host{Name: "h", Files: []resource.File{file("/etc/app/token", "public now\n", 0o600)}}
+	obs := &Observed{
+		Files:    map[string]ObservedFile{"/etc/app/token": have("tok-3xq9\n", 0o600)},
+		Manifest: []resource.ManifestEntry{{Kind: resource.ManifestFile, Key: "/etc/app/token"}, {Kind: resource.ManifestSecretFile, Key: "/etc/app/token"}},
+	}
+	hp := Diff(desired, obs, secret.Masker{})
+	if len(hp.Changes) != 1 {
+		t.Fatalf("changes: %v", lines(hp))
+	}
+	c := hp.Changes[0]
+	if c.Diff != "" || strings.Contains(c.Detail+c.Before+c.After, "tok-3xq9") || !strings.Contains(c.Detail, "not shown") {
+		t.Errorf("change = %+v", c)
+	}
+	// The manifest records the secret file while it is one.
+	m := resource.Manifest(&resource.Host{Files: []resource.File{{Path: "/etc/app/token", HideContent: true}}})
+	if !slices.Contains(m, resource.ManifestEntry{Kind: resource.ManifestSecretFile, Key: "/etc/app/token"}) {
+		t.Errorf("manifest = %v", m)
+	}
 }

@@ -144,6 +144,10 @@ type HostPlan struct {
 	// RunsKeepalived is true when keepalived is one of the host's
 	// services: its gate checks that keepalived is active.
 	RunsKeepalived bool `json:"-"`
+	// Secrets are secrets found on the host that the configuration may
+	// not hold (LiveSecrets); the plan's strings are masked with them,
+	// and output layers mask them too.
+	Secrets []string `json:"-"`
 }
 
 // HasWork reports whether the host has changes or effects.

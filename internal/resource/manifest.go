@@ -32,6 +32,10 @@ const (
 	ManifestIPVS    ManifestKind = "ipvs"    // key: ServiceKey.String(), e.g. "-t 192.168.47.128:80"
 	ManifestNAT     ManifestKind = "nat"     // key: chain name
 	ManifestService ManifestKind = "service" // key: service name
+	// ManifestSecretFile marks a managed file whose content is built from
+	// a sensitive value (File.HideContent): a later plan never shows its
+	// live content, even when the configuration no longer makes it secret.
+	ManifestSecretFile ManifestKind = "secret-file" // key: absolute path
 )
 
 // ManifestEntry is one managed resource: a kind and a key. Entries of a
@@ -47,6 +51,9 @@ func Manifest(h *Host) []ManifestEntry {
 	var out []ManifestEntry
 	for _, f := range h.Files {
 		out = append(out, ManifestEntry{ManifestFile, f.Path})
+		if f.HideContent {
+			out = append(out, ManifestEntry{ManifestSecretFile, f.Path})
+		}
 	}
 	for _, a := range h.Addresses {
 		out = append(out, ManifestEntry{ManifestAddress, a.Key()})

@@ -101,6 +101,42 @@ func (m Masker) Blank(s string) string {
 	return s
 }
 
+// Found returns the secrets that stand as tokens in s, in the order they
+// occur (a secret inside a longer one that occurs there is not counted
+// again). Two texts whose Found lists differ differ in a secret, even when
+// they mask alike.
+func (m Masker) Found(s string) []string {
+	type hit struct {
+		at  int
+		sec string
+	}
+	var hits []hit
+	taken := make([]bool, len(s))
+	for _, sec := range m.secrets { // longest first
+		for i := 0; i+len(sec) <= len(s); {
+			j := strings.Index(s[i:], sec)
+			if j < 0 {
+				break
+			}
+			j += i
+			end := j + len(sec)
+			if bounded(s, j, end, sec) && !taken[j] {
+				hits = append(hits, hit{j, sec})
+				for k := j; k < end; k++ {
+					taken[k] = true
+				}
+			}
+			i = j + 1
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool { return hits[i].at < hits[j].at })
+	out := make([]string, len(hits))
+	for i, h := range hits {
+		out[i] = h.sec
+	}
+	return out
+}
+
 // Appears reports whether secret stands as a token in text: what String
 // masks. Tests use it to prove that no output shows a secret.
 func Appears(text, secret string) bool {
@@ -112,6 +148,13 @@ func Appears(text, secret string) bool {
 
 func isWord(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// bounded reports whether sec at s[j:end] is not glued to a letter or
+// digit on either side.
+func bounded(s string, j, end int, sec string) bool {
+	return (j == 0 || !isWord(s[j-1]) || !isWord(sec[0])) &&
+		(end == len(s) || !isWord(s[end]) || !isWord(sec[len(sec)-1]))
 }
 
 // replaceTokens replaces the occurrences of sec in s that are not glued
@@ -130,9 +173,7 @@ func replaceTokens(s, sec, with string) string {
 		}
 		j += i
 		end := j + len(sec)
-		bounded := (j == 0 || !isWord(s[j-1]) || !isWord(sec[0])) &&
-			(end == len(s) || !isWord(s[end]) || !isWord(sec[len(sec)-1]))
-		if bounded {
+		if bounded(s, j, end, sec) {
 			b.WriteString(s[i:j])
 			b.WriteString(with)
 			i = end

@@ -60,3 +60,21 @@ func TestForJSON(t *testing.T) {
 		t.Errorf("With: %q", w.String("x1 y2"))
 	}
 }
+
+func TestFound(t *testing.T) {
+	m := New("pw1", "pw12", "other")
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"auth_pass pw1\nx other pw12", []string{"pw1", "other", "pw12"}},
+		{"xpw1 pw1x", nil},
+		{"nothing", nil},
+		{"pw12 pw1", []string{"pw12", "pw1"}},
+	}
+	for _, tt := range tests {
+		if got := m.Found(tt.in); strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("Found(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

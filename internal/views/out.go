@@ -31,6 +31,17 @@ func (o *Out) SetMasker(m secret.Masker) {
 	o.m = m
 }
 
+// AddSecrets makes the stream mask more values too, as they appear in
+// text and inside JSON strings (secrets found on live hosts).
+func (o *Out) AddSecrets(more ...string) {
+	if len(more) == 0 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.m = o.m.With(more...).ForJSON()
+}
+
 // Write masks p and writes it. It reports len(p) written on success, as
 // io.Writer requires, whatever masking did to the length.
 func (o *Out) Write(p []byte) (int, error) {
