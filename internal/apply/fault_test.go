@@ -14,6 +14,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -486,5 +488,80 @@ func TestFaultAfterIsNotRepeated(t *testing.T) {
 		if c.Kind == plan.KindPackage {
 			t.Errorf("the install that took effect is planned again: %s %s", c.Action, c.Key)
 		}
+	}
+}
+
+// threeNodes is lab A with a third member; members is its member list.
+func threeNodes(members string) string {
+	return `
+host "web1" {
+  interface "ens33" { addresses = ["192.168.19.101/24"] }
+}
+host "web2" {
+  interface "ens33" { addresses = ["192.168.19.102/24"] }
+}
+host "web3" {
+  interface "ens33" { addresses = ["192.168.19.103/24"] }
+}
+vrrp_instance "VI_1" {
+  interface         = "ens33"
+  virtual_router_id = 51
+  virtual_ips       = ["192.168.19.100"]
+` + members + `
+}
+`
+}
+
+func loadHCL(t *testing.T, src string) *config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "cluster.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := config.NewLoader().Load(dir, config.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return cfg
+}
+
+// TestRemoveMemberStopsBeforeDelete (issue 18): a member dropped from an
+// instance has keepalived stopped before its keepalived.conf is removed —
+// Debian's init script stops nothing once the file is gone — and apply
+// checks that it stopped.
+func TestRemoveMemberStopsBeforeDelete(t *testing.T) {
+	three := `  member "web1" { priority = 100 }
+  member "web2" { priority = 90 }
+  member "web3" { priority = 80 }`
+	s := newSim(t, loadHCL(t, threeNodes(three)))
+	if _, _, err, uerr := s.apply(nil); err != nil || uerr != nil {
+		t.Fatalf("first apply: %v / %v", err, uerr)
+	}
+	web3 := s.cl.Host("web3")
+	web3.StopNeeds["keepalived"] = "/etc/keepalived/keepalived.conf"
+	if !web3.Services["keepalived"].Active {
+		t.Fatal("keepalived does not run on web3")
+	}
+	s.cfg = loadHCL(t, threeNodes(`  member "web1" { priority = 100 }
+  member "web2" { priority = 90 }`))
+	p, _, err, uerr := s.apply(nil)
+	if err != nil || uerr != nil {
+		t.Fatalf("apply without web3: %v / %v", err, uerr)
+	}
+	var steps []string
+	for _, c := range p.Host("web3").Changes {
+		steps = append(steps, string(c.Step())+": "+string(c.Action)+" "+c.Key)
+	}
+	if len(steps) < 2 || steps[0] != "stop services: delete keepalived" {
+		t.Errorf("web3's plan does not stop keepalived first: %q", steps)
+	}
+	if svc := web3.Services["keepalived"]; svc.Active || svc.Enabled {
+		t.Errorf("keepalived on web3: %+v, want stopped and disabled", svc)
+	}
+	if _, ok := web3.Files["/etc/keepalived/keepalived.conf"]; ok {
+		t.Error("web3's keepalived.conf is still there")
+	}
+	if p := s.plan(); !p.Empty() {
+		t.Errorf("not converged: %v", changes(p))
 	}
 }

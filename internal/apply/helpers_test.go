@@ -164,7 +164,7 @@ func (c *cluster) planFresh() *plan.Plan {
 		c.t.Fatal(err)
 	}
 	inputs := map[string]plan.Input{}
-	for _, st := range topo.Steps {
+	for _, st := range topo.Hosts {
 		f := freshFacts()
 		inputs[st.Host] = plan.Input{Desired: c.desired[st.Host], Observed: plan.FromFacts(f), Fingerprint: facts.Fingerprint(f)}
 	}

@@ -11,8 +11,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
-// hostApplier applies one host's plan, one step per kind, in plan.Kinds
-// order.
+// hostApplier applies one host's plan, step by step in plan.Steps order.
 type hostApplier struct {
 	a   *applier
 	ops hostops.Host
@@ -21,31 +20,24 @@ type hostApplier struct {
 	done plan.Summary
 }
 
-// stepFunc applies the changes of one kind.
+// stepFunc applies the changes of one step.
 type stepFunc func(ctx context.Context, changes []plan.Change) error
 
-// stepNames are the names of the per-kind steps in progress output.
-var stepNames = map[plan.Kind]string{
-	plan.KindPackage: "packages", plan.KindModule: "kernel modules", plan.KindSysctl: "sysctls",
-	plan.KindAddress: "addresses", plan.KindRoute: "routes", plan.KindFile: "files",
-	plan.KindNAT: "iptables", plan.KindIPVS: "ipvs", plan.KindService: "services",
-}
-
-// apply runs the host's steps in plan.Kinds order, then writes the
+// apply runs the host's steps in plan.Steps order, then writes the
 // manifest. Between steps it stops if ctx was cancelled; a step that
 // started runs to its end (bounded by the command timeout), so a host is
 // never left between, say, an upload and its rename.
 func (h *hostApplier) apply(ctx context.Context) error {
-	funcs := map[plan.Kind]stepFunc{
-		plan.KindPackage: h.packages, plan.KindModule: h.modules, plan.KindSysctl: h.sysctls,
-		plan.KindAddress: h.addresses, plan.KindRoute: h.routes, plan.KindFile: h.files,
-		plan.KindNAT: h.nat, plan.KindIPVS: h.ipvs, plan.KindService: h.services,
+	funcs := map[plan.Step]stepFunc{
+		plan.StepPackages: h.packages, plan.StepModules: h.modules, plan.StepSysctls: h.sysctls,
+		plan.StepAddresses: h.addresses, plan.StepRoutes: h.routes, plan.StepStopServices: h.stopServices,
+		plan.StepFiles: h.files, plan.StepNAT: h.nat, plan.StepIPVS: h.ipvs, plan.StepServices: h.services,
 	}
 	intent := false
-	for _, kind := range plan.Kinds {
-		name := stepNames[kind]
-		changes := h.changesOf(kind)
-		if len(changes) == 0 && !(kind == plan.KindService && len(h.hp.Effects) > 0) {
+	for _, step := range plan.Steps {
+		name := string(step)
+		changes := h.changesOf(step)
+		if len(changes) == 0 && !(step == plan.StepServices && len(h.hp.Effects) > 0) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -54,7 +46,7 @@ func (h *hostApplier) apply(ctx context.Context) error {
 		// Before the first step that creates something the manifest
 		// tracks, record it, so that a failure part way (a dropped
 		// connection, a kill) never leaves a created resource unrecorded.
-		if !intent && tracked(kind) {
+		if !intent && tracked(step) {
 			intent = true
 			if err := h.recordIntent(context.WithoutCancel(ctx)); err != nil {
 				return err
@@ -62,7 +54,7 @@ func (h *hostApplier) apply(ctx context.Context) error {
 		}
 		start := time.Now()
 		h.a.report(Event{Host: h.hp.Host, Step: name, Status: StatusStart, Count: len(changes)})
-		if err := funcs[kind](context.WithoutCancel(ctx), changes); err != nil {
+		if err := funcs[step](context.WithoutCancel(ctx), changes); err != nil {
 			h.a.report(Event{Host: h.hp.Host, Step: name, Status: StatusFailed, Elapsed: time.Since(start), Message: err.Error()})
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -74,10 +66,10 @@ func (h *hostApplier) apply(ctx context.Context) error {
 	return h.manifest(context.WithoutCancel(ctx))
 }
 
-func (h *hostApplier) changesOf(kind plan.Kind) []plan.Change {
+func (h *hostApplier) changesOf(step plan.Step) []plan.Change {
 	var out []plan.Change
 	for _, c := range h.hp.Changes {
-		if c.Kind == kind {
+		if c.Step() == step {
 			out = append(out, c)
 		}
 	}
@@ -122,10 +114,10 @@ func (h *hostApplier) recordIntent(ctx context.Context) error {
 	return h.ops.WriteManifest(ctx, union)
 }
 
-// tracked reports whether the manifest records resources of kind.
-func tracked(kind plan.Kind) bool {
-	switch kind {
-	case plan.KindAddress, plan.KindFile, plan.KindNAT, plan.KindIPVS:
+// tracked reports whether step creates resources the manifest records.
+func tracked(step plan.Step) bool {
+	switch step {
+	case plan.StepAddresses, plan.StepFiles, plan.StepNAT, plan.StepIPVS:
 		return true
 	}
 	return false

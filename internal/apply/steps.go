@@ -194,16 +194,32 @@ func (h *hostApplier) drain(ctx context.Context, e ipvs.Edit) error {
 			return nil
 		}
 		if !h.a.now().Before(deadline) {
-			h.a.report(Event{Host: h.hp.Host, Step: stepNames[plan.KindIPVS], Status: StatusInfo, Message: fmt.Sprintf("drain of %s timed out with %d active connections; deleting", e.Dest.Addr, active)})
+			h.a.report(Event{Host: h.hp.Host, Step: string(plan.StepIPVS), Status: StatusInfo, Message: fmt.Sprintf("drain of %s timed out with %d active connections; deleting", e.Dest.Addr, active)})
 			return nil
 		}
 		h.a.sleep(ctx, time.Second)
 	}
 }
 
+// stopServices stops and disables the services clusterctl no longer
+// manages (a host that left a VRRP instance), before the files step
+// removes their configuration; hostops checks that each stopped.
+func (h *hostApplier) stopServices(ctx context.Context, changes []plan.Change) error {
+	ops, err := opsOf[*plan.ServiceOp](changes)
+	if err != nil {
+		return err
+	}
+	for _, op := range ops {
+		if err := h.serviceSteps(ctx, op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // services brings services to their state — keepalived last, as its
 // health checks track the others — then reloads or restarts those whose
-// configuration changed.
+// configuration changed. hostops checks that each reached its state.
 func (h *hostApplier) services(ctx context.Context, changes []plan.Change) error {
 	ops, err := opsOf[*plan.ServiceOp](changes)
 	if err != nil {
@@ -225,23 +241,31 @@ func (h *hostApplier) services(ctx context.Context, changes []plan.Change) error
 		}
 	}
 	for _, op := range ordered {
-		for _, step := range []struct {
-			do     bool
-			action hostops.ServiceAction
-		}{{op.Stop, hostops.Stop}, {op.Disable, hostops.Disable}, {op.Enable, hostops.Enable}, {op.Start, hostops.Start}} {
-			if !step.do {
-				continue
-			}
-			if err := h.ops.Systemctl(ctx, step.action, op.Name); err != nil {
-				return err
-			}
+		if err := h.serviceSteps(ctx, op); err != nil {
+			return err
 		}
 	}
 	for _, e := range h.hp.Effects {
 		if err := h.ops.Systemctl(ctx, hostops.ServiceAction(e.Action), e.Service); err != nil {
 			return err
 		}
-		h.a.report(Event{Host: h.hp.Host, Step: stepNames[plan.KindService], Status: StatusInfo, Message: e.Service + " " + e.Action + "ed (" + e.Reason + ")"})
+		h.a.report(Event{Host: h.hp.Host, Step: string(plan.StepServices), Status: StatusInfo, Message: e.Service + " " + e.Action + "ed (" + e.Reason + ")"})
+	}
+	return nil
+}
+
+// serviceSteps runs the systemctl verbs of op in order.
+func (h *hostApplier) serviceSteps(ctx context.Context, op *plan.ServiceOp) error {
+	for _, step := range []struct {
+		do     bool
+		action hostops.ServiceAction
+	}{{op.Stop, hostops.Stop}, {op.Disable, hostops.Disable}, {op.Enable, hostops.Enable}, {op.Start, hostops.Start}} {
+		if !step.do {
+			continue
+		}
+		if err := h.ops.Systemctl(ctx, step.action, op.Name); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -181,7 +184,9 @@ func TestCommands(t *testing.T) {
 			return s.ApplyIPVS(context.Background(), []ipvs.Edit{{Op: ipvs.AddService, Service: ipvs.Service{Key: key, Scheduler: "wlc"}}, {Op: ipvs.AddDest, Service: ipvs.Service{Key: key}, Dest: dest}})
 		}, []string{"ipvsadm -A -t 192.168.47.128:80 -s wlc", "ipvsadm -a -t 192.168.47.128:80 -r 192.168.19.102:80 -m -w 1"}},
 		{"systemctl", func(s *Shell) error { return s.Systemctl(context.Background(), Reload, "keepalived") },
-			[]string{"systemctl reload keepalived"}},
+			[]string{"systemctl reload keepalived && { systemctl is-active --quiet keepalived || { echo 'keepalived is not active after systemctl reload' >&2; exit 1; }; }"}},
+		{"enable", func(s *Shell) error { return s.Systemctl(context.Background(), Enable, "nginx") },
+			[]string{"systemctl enable nginx"}},
 		{"lock", func(s *Shell) error { return s.Lock(context.Background(), "id=x\n") },
 			[]string{"mkdir -p /run/lock && ( set -C; umask 077; cat > /run/lock/clusterctl.lock ) 2>/dev/null || { cat /run/lock/clusterctl.lock; exit 75; }"}},
 		{"unlock", func(s *Shell) error { return s.Unlock(context.Background(), "abc") },
@@ -226,5 +231,56 @@ func TestLockHeld(t *testing.T) {
 	err := New(f).Lock(context.Background(), "id=new\n")
 	if !errors.Is(err, ErrLockHeld) || !strings.Contains(err.Error(), "owner=bob@ci") || !strings.Contains(err.Error(), "force-unlock") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestSystemctlChecksOutcome runs Systemctl's commands in a real shell
+// against a systemctl stub whose verbs may do nothing (as Debian's
+// keepalived init script does for stop once keepalived.conf is gone).
+func TestSystemctlChecksOutcome(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "active")
+	stub := "#!/bin/sh\n" +
+		"case \"$1\" in\n" +
+		"start) [ -e " + dir + "/broken ] || : > " + state + " ;;\n" +
+		"stop) [ -e " + dir + "/noop ] || rm -f " + state + " ;;\n" +
+		"is-active) [ -e " + state + " ] ;;\n" +
+		"esac\n"
+	if err := os.WriteFile(filepath.Join(dir, "systemctl"), []byte(stub), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := remote.NewFake("h")
+	f.HandleDefault(func(cmd remote.Cmd) (remote.Result, error) {
+		c := exec.Command("/bin/sh", "-c", cmd.Command)
+		c.Env = []string{"PATH=" + dir + ":/usr/bin:/bin"}
+		var stderr strings.Builder
+		c.Stderr = &stderr
+		err := c.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return remote.Result{ExitCode: ee.ExitCode(), Stderr: []byte(stderr.String())}, nil
+		}
+		return remote.Result{}, err
+	})
+	s := New(f)
+	ctx := context.Background()
+	if err := s.Systemctl(ctx, Start, "keepalived"); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "noop"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Systemctl(ctx, Stop, "keepalived"); !errors.Is(err, ErrCommandFailed) || !strings.Contains(err.Error(), "keepalived is still active after systemctl stop") {
+		t.Errorf("stop that did nothing: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "noop"))
+	if err := s.Systemctl(ctx, Stop, "keepalived"); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "broken"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Systemctl(ctx, Start, "keepalived"); !errors.Is(err, ErrCommandFailed) || !strings.Contains(err.Error(), "keepalived is not active after systemctl start") {
+		t.Errorf("start that did nothing: %v", err)
 	}
 }

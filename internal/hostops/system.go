@@ -80,9 +80,21 @@ func (s *Shell) ReplaceRoute(ctx context.Context, r resource.Route) error {
 	return err
 }
 
-// Systemctl implements Host.
+// Systemctl implements Host in one command that also checks the outcome:
+// after start, restart or reload the unit must be active, after stop it
+// must not be (a SysV init script whose configuration file is gone stops
+// nothing and exits 0; so does a start that systemd skips for a failed
+// condition).
 func (s *Shell) Systemctl(ctx context.Context, action ServiceAction, unit string) error {
-	_, err := s.run(ctx, "systemctl", string(action), unit)
+	cmd := shell.Join("systemctl", string(action), unit)
+	u := shell.Quote(unit)
+	switch action {
+	case Start, Restart, Reload:
+		cmd += " && { systemctl is-active --quiet " + u + " || { echo " + shell.Quote(unit+" is not active after systemctl "+string(action)) + " >&2; exit 1; }; }"
+	case Stop:
+		cmd += " && { ! systemctl is-active --quiet " + u + " || { echo " + shell.Quote(unit+" is still active after systemctl stop") + " >&2; exit 1; }; }"
+	}
+	_, err := s.sh(ctx, nil, cmd)
 	return err
 }
 

@@ -115,8 +115,8 @@ func (c *Cluster) Open(ctx context.Context, host string) (hostops.Host, error) {
 // Hosts returns the planned hosts (all, or the -target ones) in apply
 // order.
 func (c *Cluster) Hosts() []string {
-	out := make([]string, len(c.Topology.Steps))
-	for i, st := range c.Topology.Steps {
+	out := make([]string, len(c.Topology.Hosts))
+	for i, st := range c.Topology.Hosts {
 		out[i] = st.Host
 	}
 	return out

@@ -17,9 +17,9 @@ import (
 	"github.com/clusterctl/clusterctl/internal/secret"
 )
 
-// Step is one host of the rollout with its role and, for directors, the
+// RolloutHost is one host of the rollout with its role and, for directors, the
 // highest VRRP priority it has (its place among directors).
-type Step struct {
+type RolloutHost struct {
 	Host     string
 	Role     Role
 	Priority int
@@ -29,14 +29,14 @@ type Step struct {
 // host's changes: the planned hosts in apply order, and every VRRP
 // instance (for the gates, which look at all members, planned or not).
 type Topology struct {
-	Steps     []Step
+	Hosts     []RolloutHost
 	Instances []Instance
 }
 
 // TopologyOf returns cfg's topology; with targets (-target), only those
 // hosts are planned. A target that is not a host is an error.
 func TopologyOf(cfg *config.Config, targets []string) (Topology, error) {
-	steps := Order(cfg)
+	hosts := Order(cfg)
 	if len(targets) > 0 {
 		want := map[string]bool{}
 		for _, t := range targets {
@@ -45,9 +45,9 @@ func TopologyOf(cfg *config.Config, targets []string) (Topology, error) {
 			}
 			want[t] = true
 		}
-		steps = slices.DeleteFunc(steps, func(s Step) bool { return !want[s.Host] })
+		hosts = slices.DeleteFunc(hosts, func(s RolloutHost) bool { return !want[s.Host] })
 	}
-	return Topology{Steps: steps, Instances: Instances(cfg)}, nil
+	return Topology{Hosts: hosts, Instances: Instances(cfg)}, nil
 }
 
 // Instances returns cfg's VRRP instances as the gates see them, sorted by
@@ -74,8 +74,8 @@ func Instances(cfg *config.Config) []Instance {
 // so every BACKUP is done before the MASTER. A director is a VRRP member
 // or an LVS director. A director that is MASTER of any instance is a
 // master director.
-func Order(cfg *config.Config) []Step {
-	var first, directors []Step
+func Order(cfg *config.Config) []RolloutHost {
+	var first, directors []RolloutHost
 	for _, name := range cfg.HostNames() {
 		isVRRP := cfg.VRRPMember(name)
 		if !isVRRP && !cfg.IsDirector(name) {
@@ -83,10 +83,10 @@ func Order(cfg *config.Config) []Step {
 			if len(cfg.RealServerOf(name)) > 0 {
 				role = RoleRealServer
 			}
-			first = append(first, Step{Host: name, Role: role})
+			first = append(first, RolloutHost{Host: name, Role: role})
 			continue
 		}
-		s := Step{Host: name, Role: RoleBackupDirector}
+		s := RolloutHost{Host: name, Role: RoleBackupDirector}
 		for _, in := range cfg.VRRPInstanceNames() {
 			m := cfg.VRRPInstances[in].MemberFor(name)
 			if m == nil {
@@ -129,7 +129,7 @@ type Input struct {
 func Build(topo Topology, inputs map[string]Input, masker secret.Masker, salt []byte) (*Plan, error) {
 	p := &Plan{FormatVersion: FormatVersion, ConfigSalt: hex.EncodeToString(salt), Instances: topo.Instances}
 	desired := map[string]*resource.Host{}
-	for _, s := range topo.Steps {
+	for _, s := range topo.Hosts {
 		in, ok := inputs[s.Host]
 		if !ok {
 			return nil, fmt.Errorf("no input for host %s", s.Host)

@@ -17,18 +17,18 @@ var testSalt = []byte("0123456789abcdef")
 func TestOrder(t *testing.T) {
 	tests := []struct {
 		example string
-		want    []Step
+		want    []RolloutHost
 	}{
-		{"ha-nginx", []Step{
+		{"ha-nginx", []RolloutHost{
 			{Host: "web2", Role: RoleBackupDirector, Priority: 90},
 			{Host: "web1", Role: RoleMasterDirector, Priority: 100},
 		}},
-		{"lvs-nat", []Step{
+		{"lvs-nat", []RolloutHost{
 			{Host: "rs1", Role: RoleRealServer},
 			{Host: "rs2", Role: RoleRealServer},
 			{Host: "dir", Role: RoleMasterDirector},
 		}},
-		{"ha-lvs", []Step{
+		{"ha-lvs", []RolloutHost{
 			{Host: "rs1", Role: RoleRealServer},
 			{Host: "rs2", Role: RoleRealServer},
 			{Host: "lb2", Role: RoleBackupDirector, Priority: 90},
@@ -58,7 +58,7 @@ func buildExample(t *testing.T, example string, errs map[string]error) (*Plan, m
 	for name, h := range desired {
 		inputs[name] = Input{Desired: h, Observed: &Observed{}, Fingerprint: "fp-" + name, Err: errs[name]}
 	}
-	p, err := Build(Topology{Steps: Order(cfg), Instances: Instances(cfg)}, inputs, secret.New(secrets...), testSalt)
+	p, err := Build(Topology{Hosts: Order(cfg), Instances: Instances(cfg)}, inputs, secret.New(secrets...), testSalt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,14 +105,14 @@ func TestBuildHostError(t *testing.T) {
 		t.Errorf("planned hosts: %+v", p.Hosts)
 	}
 	// Errors are masked with the configuration's secrets.
-	masked, err := Build(Topology{Steps: []Step{{Host: "x"}}}, map[string]Input{"x": {Desired: &resource.Host{Name: "x"}, Err: errors.New("bad pass s3cret")}}, secret.New("s3cret"), testSalt)
+	masked, err := Build(Topology{Hosts: []RolloutHost{{Host: "x"}}}, map[string]Input{"x": {Desired: &resource.Host{Name: "x"}, Err: errors.New("bad pass s3cret")}}, secret.New("s3cret"), testSalt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := masked.Errors[0].Error; got != "bad pass (sensitive)" {
 		t.Errorf("error not masked: %q", got)
 	}
-	if _, err := Build(Topology{Steps: []Step{{Host: "nobody"}}}, map[string]Input{}, secret.Masker{}, testSalt); err == nil {
+	if _, err := Build(Topology{Hosts: []RolloutHost{{Host: "nobody"}}}, map[string]Input{}, secret.Masker{}, testSalt); err == nil {
 		t.Error("Build without an input for a step succeeded")
 	}
 }
@@ -125,7 +125,7 @@ func TestBuildBlockers(t *testing.T) {
 			Observed: &Observed{Files: map[string]ObservedFile{"/etc/app.conf": {NotRegular: true}}}},
 		"y": {Desired: &resource.Host{Name: "y"}, Observed: &Observed{}},
 	}
-	p, err := Build(Topology{Steps: []Step{{Host: "x"}, {Host: "y"}}}, in, secret.Masker{}, testSalt)
+	p, err := Build(Topology{Hosts: []RolloutHost{{Host: "x"}, {Host: "y"}}}, in, secret.Masker{}, testSalt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // Diff compares a host's desired state with its observed state and
-// returns the changes that make the host match, in apply order. It is
+// returns the changes that make the host match, in apply order (Steps). It is
 // pure: the same inputs always give the same plan. Secret values known to
 // masker never appear in the plan's strings.
 func Diff(desired *resource.Host, observed *Observed, masker secret.Masker) HostPlan {
@@ -39,6 +39,11 @@ func Diff(desired *resource.Host, observed *Observed, masker secret.Masker) Host
 	for _, k := range Kinds {
 		steps[k]()
 	}
+	order := map[Step]int{}
+	for i, st := range Steps {
+		order[st] = i
+	}
+	slices.SortStableFunc(d.hp.Changes, func(a, b Change) int { return order[a.Step()] - order[b.Step()] })
 	return d.hp
 }
 

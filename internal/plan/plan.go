@@ -48,13 +48,66 @@ const (
 	KindService Kind = "service"
 )
 
-// Kinds lists every kind in the one order that Diff plans them, a host
-// plan lists them, views print them and apply executes them on a host:
-// packages → modules → sysctls → addresses → routes → files → iptables →
-// IPVS → services. Packages come first because later steps use what they
-// install; files before services, which read them; keepalived.conf's
-// scripts before keepalived.conf (apply orders files within their step).
+// Kinds lists every kind, in the order Diff compares them.
 var Kinds = []Kind{KindPackage, KindModule, KindSysctl, KindAddress, KindRoute, KindFile, KindNAT, KindIPVS, KindService}
+
+// Step is one step of a host's apply; its value is how progress names it.
+type Step string
+
+// The steps of a host's apply.
+const (
+	StepPackages  Step = "packages"
+	StepModules   Step = "kernel modules"
+	StepSysctls   Step = "sysctls"
+	StepAddresses Step = "addresses"
+	StepRoutes    Step = "routes"
+	// StepStopServices stops and disables the services clusterctl no
+	// longer manages, before the files step removes what their stop may
+	// need (Debian's keepalived init script silently does nothing without
+	// its configuration file).
+	StepStopServices Step = "stop services"
+	StepFiles        Step = "files"
+	StepNAT          Step = "iptables"
+	StepIPVS         Step = "ipvs"
+	StepServices     Step = "services"
+)
+
+// Steps lists the steps in the one order in which a host plan lists its
+// changes, views print them and apply executes them: packages → modules →
+// sysctls → addresses → routes → stopping services no longer managed →
+// files → iptables → IPVS → services (and the reloads files cause).
+// Packages come first because later steps use what they install; files
+// before services, which read them; keepalived.conf's scripts before
+// keepalived.conf (apply orders files within their step).
+var Steps = []Step{StepPackages, StepModules, StepSysctls, StepAddresses, StepRoutes, StepStopServices, StepFiles, StepNAT, StepIPVS, StepServices}
+
+// Step returns the step of a host's apply that makes the change.
+func (c Change) Step() Step {
+	switch c.Kind {
+	case KindPackage:
+		return StepPackages
+	case KindModule:
+		return StepModules
+	case KindSysctl:
+		return StepSysctls
+	case KindAddress:
+		return StepAddresses
+	case KindRoute:
+		return StepRoutes
+	case KindFile:
+		return StepFiles
+	case KindNAT:
+		return StepNAT
+	case KindIPVS:
+		return StepIPVS
+	case KindService:
+		if c.Action == Delete {
+			return StepStopServices
+		}
+		return StepServices
+	}
+	return ""
+}
 
 // Change is one change to one resource of one host. The string fields
 // are what a person reads, secrets masked; Op is the typed change that

@@ -37,7 +37,8 @@ type sim struct {
 	// the health check starts nginx again; 0 never.
 	nginxRestartAfter int
 	nginxPending      map[string]int
-	// onCommand, when set, is called with each command before it runs.
+	// onCommand, when set, is called with each command before it runs
+	// (without the check of its outcome hostops adds).
 	onCommand func(host, cmd string)
 	// bodies answer curl: called with the request count so far.
 	bodies   func(n int) string
@@ -88,7 +89,8 @@ func newSim(inst *config.VRRPInstance, hosts map[string]string) *sim {
 func (s *sim) wrap(host string, fn func(host string) remote.Result) remote.Handler {
 	return func(cmd remote.Cmd) (remote.Result, error) {
 		if s.onCommand != nil {
-			s.onCommand(host, cmd.Command)
+			c, _, _ := strings.Cut(cmd.Command, " && ")
+			s.onCommand(host, c)
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -144,11 +146,13 @@ func (s *sim) startKeepalived(h string) remote.Result {
 	return remote.Result{}
 }
 
-// mutations returns the commands run on host other than probes.
+// mutations returns the commands run on host other than probes, each
+// without the check of its outcome hostops adds ("systemctl stop nginx").
 func (s *sim) mutations(host string) []string {
 	var out []string
 	for _, c := range s.fakes[host].Commands() {
 		if !strings.HasPrefix(c, "ip -o addr show") {
+			c, _, _ = strings.Cut(c, " && ")
 			out = append(out, c)
 		}
 	}

@@ -136,6 +136,11 @@ type Host struct {
 	// ActiveConn answers IPVSStats for a destination (default 0).
 	ActiveConn map[netip.AddrPort]uint64
 	Services   map[string]Service
+	// StopNeeds maps a unit to a file its stop needs: without it, stop
+	// does nothing (Debian's keepalived init script exits 0 when
+	// keepalived.conf is gone), and Systemctl reports the unit still
+	// active, as hostops.Shell's check does.
+	StopNeeds map[string]string
 	// Lock is the lock file's content ("" when absent).
 	Lock string
 
@@ -174,7 +179,7 @@ func New(cfg *config.Config) *Cluster {
 	for _, name := range cfg.HostNames() {
 		h := &Host{
 			Name: name, Packages: map[string]bool{"iptables": true}, Modules: map[string]bool{},
-			Sysctls: map[string]string{}, Files: map[string]File{}, Services: map[string]Service{},
+			Sysctls: map[string]string{}, Files: map[string]File{}, Services: map[string]Service{}, StopNeeds: map[string]string{},
 			ActiveConn: map[netip.AddrPort]uint64{}, faults: map[int]FaultMode{},
 		}
 		for _, i := range cfg.Hosts[name].Interfaces {

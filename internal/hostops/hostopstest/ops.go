@@ -232,6 +232,11 @@ func (o *conn) Systemctl(_ context.Context, action hostops.ServiceAction, unit s
 		case hostops.Start, hostops.Restart:
 			s.Active = true
 		case hostops.Stop:
+			if need, ok := h.StopNeeds[unit]; ok && s.Active {
+				if _, there := h.Files[need]; !there {
+					return fmt.Errorf("systemctl stop %s: %w (exit 1): %s is still active after systemctl stop", unit, hostops.ErrCommandFailed, unit)
+				}
+			}
 			s.Active = false
 		case hostops.Reload:
 			if !s.Active {
