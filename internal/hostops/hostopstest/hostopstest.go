@@ -395,45 +395,12 @@ func (c *Cluster) facts(h *Host, req facts.Request) *facts.Host {
 	}
 	f.NAT = h.natTable()
 	f.NATStatus = facts.Status{State: facts.StatusOK}
-	paths := slices.Clone(req.Files)
-	services := slices.Clone(req.Services)
-	if m, ok := h.Files[resource.ManifestPath]; ok {
-		entries, err := resource.ParseManifest(m.Content)
-		if err == nil {
-			f.Manifest = entries
-		}
-		for _, e := range entries {
-			switch e.Kind {
-			case resource.ManifestFile:
-				paths = append(paths, e.Key)
-			case resource.ManifestService:
-				if !slices.Contains(services, e.Key) {
-					services = append(services, e.Key)
-				}
-			}
-		}
-	}
+	paths, services := h.manifestListed(f, req)
 	for _, p := range paths {
-		if file, ok := h.Files[p]; ok {
-			f.Files[p] = facts.FileFact{Exists: true, Mode: file.Mode, Owner: file.Owner, Group: file.Group, Size: int64(len(file.Content)), Content: slices.Clone(file.Content)}
-		} else {
-			f.Files[p] = facts.FileFact{}
-		}
+		f.Files[p] = h.fileFact(p)
 	}
 	for _, svc := range services {
-		st := facts.ServiceState{Known: true, ActiveState: "inactive", EnabledState: "not-found"}
-		if h.hasUnit(svc) {
-			s := h.Services[svc]
-			st.Active, st.Enabled = s.Active, s.Enabled
-			st.EnabledState = "disabled"
-			if s.Active {
-				st.ActiveState = "active"
-			}
-			if s.Enabled {
-				st.EnabledState = "enabled"
-			}
-		}
-		f.Services[svc] = st
+		f.Services[svc] = h.serviceFact(svc)
 	}
 	for _, p := range append([]string{"keepalived", "nginx"}, req.Processes...) {
 		if h.Services[p].Active {
@@ -443,6 +410,59 @@ func (c *Cluster) facts(h *Host, req facts.Request) *facts.Host {
 		}
 	}
 	return f
+}
+
+// manifestListed reads h's manifest into f and returns the files and
+// services to report: the requested ones and those the manifest lists.
+func (h *Host) manifestListed(f *facts.Host, req facts.Request) (paths, services []string) {
+	paths = slices.Clone(req.Files)
+	services = slices.Clone(req.Services)
+	m, ok := h.Files[resource.ManifestPath]
+	if !ok {
+		return paths, services
+	}
+	entries, err := resource.ParseManifest(m.Content)
+	if err == nil {
+		f.Manifest = entries
+	}
+	for _, e := range entries {
+		switch e.Kind {
+		case resource.ManifestFile:
+			paths = append(paths, e.Key)
+		case resource.ManifestService:
+			if !slices.Contains(services, e.Key) {
+				services = append(services, e.Key)
+			}
+		}
+	}
+	return paths, services
+}
+
+// fileFact is what the facts script reports for path.
+func (h *Host) fileFact(path string) facts.FileFact {
+	file, ok := h.Files[path]
+	if !ok {
+		return facts.FileFact{}
+	}
+	return facts.FileFact{Exists: true, Mode: file.Mode, Owner: file.Owner, Group: file.Group, Size: int64(len(file.Content)), Content: slices.Clone(file.Content)}
+}
+
+// serviceFact is what systemctl reports for a unit.
+func (h *Host) serviceFact(unit string) facts.ServiceState {
+	st := facts.ServiceState{Known: true, ActiveState: "inactive", EnabledState: "not-found"}
+	if !h.hasUnit(unit) {
+		return st
+	}
+	s := h.Services[unit]
+	st.Active, st.Enabled = s.Active, s.Enabled
+	st.EnabledState = "disabled"
+	if s.Active {
+		st.ActiveState = "active"
+	}
+	if s.Enabled {
+		st.EnabledState = "enabled"
+	}
+	return st
 }
 
 // natTable is h's nat table as iptables-save would list it.
