@@ -148,6 +148,10 @@ func Build(topo Topology, inputs map[string]Input, masker secret.Masker, salt []
 		hp.Fingerprint = in.Fingerprint
 		p.Hosts = append(p.Hosts, hp)
 	}
+	classifyVRRP(p, inputs)
+	for i := range p.Hosts {
+		p.Hosts[i].Disruption = p.Hosts[i].worstImpact()
+	}
 	digest, err := ConfigDigest(desired, salt)
 	if err != nil {
 		return nil, err

@@ -79,6 +79,7 @@ type differ struct {
 // add appends a change; its kind is op's.
 func (d *differ) add(c Change, op Op) {
 	c.Kind, c.Op = op.Kind(), op
+	c.Impact = baseImpact(c)
 	d.hp.Changes = append(d.hp.Changes, c)
 }
 
@@ -440,11 +441,16 @@ func (d *differ) services() {
 		if sc.Start {
 			continue // a start reads the new configuration anyway
 		}
+		var e Effect
 		if p := d.firstChanged(s.RestartOn); p != "" {
-			d.hp.Effects = append(d.hp.Effects, Effect{Service: s.Name, Action: EffectRestart, Reason: p + " changed"})
+			e = Effect{Service: s.Name, Action: EffectRestart, Reason: p + " changed"}
 		} else if p := d.firstChanged(s.ReloadOn); p != "" {
-			d.hp.Effects = append(d.hp.Effects, Effect{Service: s.Name, Action: EffectReload, Reason: p + " changed"})
+			e = Effect{Service: s.Name, Action: EffectReload, Reason: p + " changed"}
+		} else {
+			continue
 		}
+		e.Impact = effectImpact(e)
+		d.hp.Effects = append(d.hp.Effects, e)
 	}
 }
 

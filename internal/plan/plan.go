@@ -132,6 +132,8 @@ type Change struct {
 	// sensitive value that changed).
 	Detail    string `json:"detail,omitempty"`
 	Sensitive bool   `json:"sensitive,omitempty"`
+	// Impact is what the change does to clients while it is applied.
+	Impact Impact `json:"disruption"`
 	// Op is what apply executes; its type matches Kind (see Op). It is
 	// nil in a plan read from a file.
 	Op Op `json:"-"`
@@ -146,6 +148,7 @@ type Effect struct {
 	Service string `json:"service"`
 	Action  string `json:"action"` // "reload" or "restart"
 	Reason  string `json:"reason"`
+	Impact  Impact `json:"disruption"`
 }
 
 // Effect actions.
@@ -180,6 +183,8 @@ type HostPlan struct {
 	Fingerprint string   `json:"fingerprint"`
 	Changes     []Change `json:"changes"`
 	Effects     []Effect `json:"effects,omitempty"`
+	// Disruption is the worst impact of the host's changes and effects.
+	Disruption Impact `json:"disruption"`
 	// Notes are things a person should know that are not changes, e.g. an
 	// IPVS service clusterctl does not manage and leaves alone.
 	Notes []string `json:"notes,omitempty"`

@@ -1,11 +1,13 @@
 package render
 
+import "github.com/clusterctl/clusterctl/internal/resource"
+
 // Paths of the files the renderer manages on hosts, and the boot unit that
 // re-creates runtime state. The applier and the facts script use the same
 // paths.
 const (
 	// KeepalivedConfPath is keepalived's configuration file.
-	KeepalivedConfPath = "/etc/keepalived/keepalived.conf"
+	KeepalivedConfPath = resource.KeepalivedConfPath
 	// SysctlDropInPath persists the host's managed sysctls.
 	SysctlDropInPath = "/etc/sysctl.d/90-clusterctl.conf"
 	// ModulesLoadPath lists the kernel modules loaded at boot.

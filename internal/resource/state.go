@@ -109,6 +109,9 @@ type File struct {
 // ValidateKeepalived runs `keepalived -t -f FILE` on the host.
 const ValidateKeepalived = "keepalived"
 
+// KeepalivedConfPath is keepalived's configuration file.
+const KeepalivedConfPath = "/etc/keepalived/keepalived.conf"
+
 // Service is a system service clusterctl keeps enabled and running.
 type Service struct {
 	Name string
