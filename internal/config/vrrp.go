@@ -83,9 +83,18 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 			*n.dst = s
 		}
 	}
-	for _, ti := range r.strings("track_interface") {
-		if !reInterface.MatchString(ti) {
-			r.errorf(r.ranges["track_interface"], "Invalid interface name", "%q is not a valid Linux interface name.", ti)
+	tracked := r.strings("track_interface")
+	trackedAt := r.elementRanges("track_interface", len(tracked))
+	for i, ti := range tracked {
+		switch {
+		case !reInterface.MatchString(ti):
+			r.errorf(trackedAt[i], "Invalid interface name", "%q is not a valid Linux interface name.", ti)
+			continue
+		case ti == v.Interface:
+			// keepalived 2.2.7 logs "(VI_1) Ignoring track_interface ens33
+			// since own interface" and keepalived -t exits 5.
+			r.errorf(trackedAt[i], "track_interface lists the instance's own interface",
+				"vrrp_instance %q runs on %q, and keepalived always tracks an instance's own interface: it ignores %q in track_interface and `keepalived -t` rejects the file. Remove it from track_interface.", v.Name, ti, ti)
 			continue
 		}
 		v.TrackInterfaces = append(v.TrackInterfaces, ti)
