@@ -18,6 +18,7 @@ func Validate(cfg *Config) hcl.Diagnostics {
 	v.vrrp()
 	v.virtualServers()
 	v.unusedHealthChecks()
+	v.scriptSecurity()
 	return v.diags
 }
 
@@ -167,7 +168,10 @@ func (v *validator) vrrp() {
 				"preempt_delay delays preemption, which nopreempt disables; keep one of them.")
 		}
 		if inst.Unicast && len(inst.Members) < 2 {
-			v.warnf(inst.Ranges.At("unicast", inst.DeclRange), "Unicast without peers", "unicast needs at least two members.")
+			// keepalived 2.2.7: "A unicast keyword has been specified
+			// without any unicast peers. Defaulting to multicast."
+			v.errorf(inst.Ranges.At("unicast", inst.DeclRange), "Unicast without peers",
+				"unicast sends adverts to the other members, and %q has none; keepalived 2.2.7 falls back to multicast and `keepalived -t` rejects the file. Add members or remove unicast.", name)
 		}
 	}
 }
@@ -331,5 +335,48 @@ func (v *validator) unusedHealthChecks() {
 			hc := v.cfg.HealthChecks[name]
 			v.warnf(hc.DeclRange, "Unused health check", "health_check %q is tracked by no vrrp_instance and will not be rendered.", name)
 		}
+	}
+}
+
+// scriptSecurity checks the keepalived block against the scripts
+// keepalived will run: notify scripts, tracked health checks and misc
+// checks. keepalived 2.2.7's `keepalived -t` exits 6 ("SECURITY
+// VIOLATION - scripts are being executed but script_security not
+// enabled") when scripts run as root without script security, and kills
+// itself (SIGTERM, exit 143) when it checks a script as any user other
+// than root.
+func (v *validator) scriptSecurity() {
+	script := ""
+	for _, name := range v.cfg.VRRPInstanceNames() {
+		inst := v.cfg.VRRPInstances[name]
+		switch {
+		case inst.NotifyMaster != "" || inst.NotifyBackup != "" || inst.NotifyFault != "":
+			script = fmt.Sprintf("vrrp_instance %q runs notify scripts", name)
+		case len(inst.TrackScripts) > 0:
+			script = fmt.Sprintf("vrrp_instance %q tracks health_check %q", name, inst.TrackScripts[0])
+		}
+		if script != "" {
+			break
+		}
+	}
+	for _, name := range v.cfg.VirtualServerNames() {
+		vs := v.cfg.VirtualServers[name]
+		for _, rs := range vs.RealServers {
+			if script == "" && vs.ManagedBy == ManagedByKeepalived && rs.Check != nil && rs.Check.Type == CheckMisc {
+				script = fmt.Sprintf("virtual_server %q has a misc check", name)
+			}
+		}
+	}
+	if script == "" {
+		return
+	}
+	k := v.cfg.Keepalived
+	if !k.EnableScriptSecurity {
+		v.errorf(k.Ranges.At("enable_script_security", k.DeclRange), "Scripts without script security",
+			"%s, and keepalived 2.2.7 refuses to run scripts as root without enable_script_security: `keepalived -t` exits 6 (\"SECURITY VIOLATION\"). Remove enable_script_security = false.", script)
+	}
+	if k.ScriptUser != "" && k.ScriptUser != "root" {
+		v.errorf(k.Ranges.At("script_user", k.DeclRange), "Scripts as a user other than root",
+			"%s, and keepalived 2.2.7's configuration check (`keepalived -t`, which clusterctl runs before it installs keepalived.conf) kills itself when it checks a script as user %q (exit 143). Remove script_user (scripts run as root, with enable_script_security).", script, k.ScriptUser)
 	}
 }
