@@ -255,8 +255,8 @@ func (d *decoder) decodeRealServerCheck(blk *hcl.Block) *RealServerCheck {
 		c.StatusCode = 200
 	}
 	c.MiscPath = r.str("misc_path", "")
-	if c.MiscPath != "" && !reCommand.MatchString(c.MiscPath) {
-		r.errorf(r.ranges["misc_path"], "Invalid misc_path", "misc_path must be an absolute path optionally followed by simple arguments; got %q.", c.MiscPath)
+	if c.MiscPath != "" && !validCommand(c.MiscPath) {
+		r.errorf(r.ranges["misc_path"], "Invalid misc_path", "misc_path must be an absolute path (no . or .. component) optionally followed by simple arguments; got %q.", c.MiscPath)
 	}
 	if c.Type == CheckMisc && c.MiscPath == "" {
 		r.errorf(blk.DefRange, "Missing misc_path", "A misc check needs misc_path.")

@@ -108,8 +108,8 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 		dst  *string
 	}{{"notify_master", &v.NotifyMaster}, {"notify_backup", &v.NotifyBackup}, {"notify_fault", &v.NotifyFault}} {
 		if s := r.str(n.attr, ""); s != "" {
-			if !reCommand.MatchString(s) {
-				r.errorf(r.ranges[n.attr], "Invalid notify script", "%s must be an absolute path optionally followed by simple arguments (letters, digits and ._+@/=:,-); got %q.", n.attr, s)
+			if !validCommand(s) {
+				r.errorf(r.ranges[n.attr], "Invalid notify script", "%s must be an absolute path (no . or .. component) optionally followed by simple arguments (letters, digits and ._+@/=:,-); got %q.", n.attr, s)
 			}
 			*n.dst = s
 		}
