@@ -241,8 +241,8 @@ var (
 
 // lineStmts finds the statements of a file that does not parse, line by
 // line, without trusting HCL's scanner. A value runs to the end of its
-// line, or further while its brackets are open or to the end of its
-// heredoc. Lines inside a value are scanned too: that can only make more
+// line, or further while its brackets or a quoted string are open, or to
+// the end of its heredoc. Lines inside a value are scanned too: that can only make more
 // text secret.
 func lineStmts(file string, src []byte, sensitiveVar map[string]bool) []sourceStmt {
 	lines := splitLines(src)
@@ -295,19 +295,23 @@ func valueEnd(src []byte, lines []byteSpan, i int, rest []byte) int {
 		}
 		return len(lines) - 1
 	}
-	depth := bracketDepth(rest)
+	depth, quoted := bracketDepth(rest, false)
 	j := i
-	for depth > 0 && j+1 < len(lines) {
+	for (depth > 0 || quoted) && j+1 < len(lines) {
 		j++
-		depth += bracketDepth(src[lines[j].start:lines[j].end])
+		var d int
+		d, quoted = bracketDepth(src[lines[j].start:lines[j].end], quoted)
+		depth += d
 	}
 	return j
 }
 
 // bracketDepth counts the brackets a line opens minus those it closes,
-// outside double quotes.
-func bracketDepth(b []byte) int {
-	depth, quoted := 0, false
+// outside double quotes, starting inside a quoted string when quoted is
+// set (a string left open on an earlier line); it also tells whether a
+// string is still open at the end of the line.
+func bracketDepth(b []byte, quoted bool) (int, bool) {
+	depth := 0
 	for i, c := range b {
 		switch {
 		case c == '"' && (i == 0 || b[i-1] != '\\'):
@@ -319,7 +323,7 @@ func bracketDepth(b []byte) int {
 			depth--
 		}
 	}
-	return depth
+	return depth, quoted
 }
 
 // splitLines returns the byte span of each line of src, without its end

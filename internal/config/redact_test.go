@@ -192,6 +192,12 @@ func TestDiagnosticsHideSecrets(t *testing.T) {
 			shown:   []string{"Invalid auth_pass"},
 		},
 		{
+			name:    "literal auth_pass in a quoted string broken over lines",
+			files:   map[string]string{"main.hcl": redactConfig("auth_pass = \"Zq7x\nK9pw\"", "")},
+			secrets: []string{"Zq7x", "K9pw"},
+			shown:   []string{"Invalid multi-line string"},
+		},
+		{
 			name:    "literal auth_pass too long",
 			files:   map[string]string{"main.hcl": redactConfig(`auth_pass = "Zq7xK9pwLong"`, "")},
 			secrets: []string{"Zq7xK9pwLong"},
