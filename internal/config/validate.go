@@ -383,8 +383,10 @@ func (v *validator) keepalivedServer(vs *VirtualServer) {
 		}
 	}
 	if vs.SorryServer.IsValid() && vs.SorryServer.Addr().Is6() != vs.Family6() {
+		// "Address family of virtual server and sorry server ... don't
+		// match - skipping sorry server."
 		v.errorf(vs.Ranges.At("sorry_server", vs.DeclRange), "Sorry server of another address family",
-			"%s is an %s address, and virtual_server %q is an %s service (a fwmark service is IPv4); keepalived 2.2.7 rejects the file.",
+			"%s is an %s address, and virtual_server %q is an %s service (a fwmark service is IPv4); keepalived 2.2.7 skips such a sorry server and `keepalived -t` rejects the file.",
 			vs.SorryServer.Addr(), family(vs.SorryServer.Addr().Is6()), vs.Name, family(vs.Family6()))
 	}
 	total := 0

@@ -1,4 +1,5 @@
-# An IPv6 service with an IPv4 sorry server; keepalived 2.2.7 rejects it.
+# keepalived 2.2.7: "Address family of virtual server and sorry server
+# 192.168.19.110 don't match - skipping sorry server.", exit 5.
 host "dir" {
   interface "ens33" {
     addresses = ["192.168.19.101/24", "fd00:19::101/64"]
