@@ -30,8 +30,8 @@ func (d *decoder) decodeHealthCheck(blk *hcl.Block) *HealthCheck {
 	if h.Process != "" && !reProcess.MatchString(h.Process) {
 		r.errorf(r.ranges["process"], "Invalid process name", "process must be a command name of at most 15 characters (what ps -C matches); got %q.", h.Process)
 	}
-	if h.Script != "" && !reCommand.MatchString(h.Script) {
-		r.errorf(r.ranges["script"], "Invalid script", "script must be an absolute path optionally followed by simple arguments (letters, digits and ._+@/=:,-); got %q.", h.Script)
+	if h.Script != "" && !validCommand(h.Script) {
+		r.errorf(r.ranges["script"], "Invalid script", "script must be an absolute path (no . or .. component) optionally followed by simple arguments (letters, digits and ._+@/=:,-); got %q.", h.Script)
 	}
 	generated := h.Process != ""
 	h.Service = r.str("service", h.Process)

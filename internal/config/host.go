@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/netip"
 	"sort"
 	"strconv"
 
@@ -206,8 +207,18 @@ func (d *decoder) decodeKeepalived(blocks []*hcl.Block) Keepalived {
 		r.errorf(r.ranges["notification_email_from"], "Invalid e-mail address", "%q is not a plain e-mail address.", e)
 	}
 	k.SMTPServer = r.str("smtp_server", "")
-	if s := k.SMTPServer; s != "" && !reHostname.MatchString(s) {
-		r.errorf(r.ranges["smtp_server"], "Invalid SMTP server", "smtp_server must be an IP address or host name; got %q.", s)
+	if s := k.SMTPServer; s != "" {
+		_, err := netip.ParseAddr(s)
+		switch {
+		case err == nil:
+		case !reHostname.MatchString(s):
+			r.errorf(r.ranges["smtp_server"], "Invalid SMTP server", "smtp_server must be an IP address; got %q.", s)
+		default:
+			// keepalived 2.2.7: "Invalid smtp server mail 25" (exit 5)
+			// when the name does not resolve as it loads the file.
+			r.errorf(r.ranges["smtp_server"], "SMTP server is not an IP address",
+				"keepalived 2.2.7 resolves a host name in smtp_server each time it loads its configuration, and where it does not resolve (no DNS at boot, a typo) `keepalived -t` rejects the file. Use the server's IP address (127.0.0.1 for this host); got %q.", s)
+		}
 	}
 	k.SMTPConnectTimeout = r.integer("smtp_connect_timeout", 0, 1, 3600)
 	// keepalived 2.x refuses (keepalived -t exits 6) to run scripts as

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/clusterctl/clusterctl/internal/secret"
@@ -32,24 +33,38 @@ type LoadOptions struct {
 // diagnostics can be printed with source snippets even when loading fails.
 type Loader struct {
 	parser *hclparse.Parser
-	// secrets are the secret values seen by the last Load, even a failed
-	// one, so that diagnostics can mask them in source snippets.
-	secrets []string
+	// shown is, per parsed file, the text a diagnostic may show of it
+	// (see redact.go), as of the last Load, even a failed one.
+	shown map[string][]byte
+	// varFiles are the variable files of the last Load.
+	varFiles map[string]bool
 }
 
 // NewLoader returns a Loader with an empty source cache.
 func NewLoader() *Loader { return &Loader{parser: hclparse.NewParser()} }
 
-// MaskedFiles returns every source file parsed so far, for diagnostic
-// printing, with every secret the last Load saw (sensitive
-// variable values, auth_pass values) overwritten by asterisks of the same
-// length, so that source snippets in diagnostics never show a secret while
-// byte offsets stay valid.
+// MaskedFiles returns every source file parsed so far as diagnostics may
+// show them: variable files with only their variable names left (every
+// value blanked), configuration files with every secret the last Load saw
+// or could suspect overwritten by asterisks (auth_pass expressions,
+// sensitive defaults and what they are built from, sensitive values
+// wherever they stand). Lengths and line breaks are kept, so byte offsets
+// stay valid. A file the last Load did not read is left out (its snippets
+// are not shown).
 func (l *Loader) MaskedFiles() map[string]*hcl.File {
-	m := secret.New(l.secrets...)
 	out := map[string]*hcl.File{}
 	for name, f := range l.parser.Files() {
-		out[name] = &hcl.File{Body: f.Body, Bytes: []byte(m.Blank(string(f.Bytes))), Nav: f.Nav}
+		b, ok := l.shown[name]
+		if !ok {
+			continue
+		}
+		mf := &hcl.File{Body: f.Body, Bytes: b, Nav: f.Nav}
+		if l.varFiles[name] {
+			// The navigator names the block around a diagnostic ("in
+			// NAME") from the real source.
+			mf.Nav = nil
+		}
+		out[name] = mf
 	}
 	return out
 }
@@ -94,17 +109,27 @@ func (l *Loader) Load(path string, opts LoadOptions) (*Config, hcl.Diagnostics) 
 			Detail:   err.Error(),
 		}}
 	}
+	files = withoutVarFiles(files, opts.VarFiles)
+	if len(files) == 0 {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read configuration",
+			Detail:   fmt.Sprintf("%s is given as a -var-file; it cannot also be the configuration.", path),
+		}}
+	}
 	var diags hcl.Diagnostics
 	var bodies []hcl.Body
+	broken := map[string]bool{}
 	for _, f := range files {
 		file, d := l.parser.ParseHCLFile(f)
 		diags = append(diags, d...)
+		broken[f] = d.HasErrors()
 		if file != nil {
 			bodies = append(bodies, file.Body)
 		}
 	}
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, l.finish(files, broken, opts, nil, diags)
 	}
 	dir := path
 	if st, err := os.Stat(path); err == nil && !st.IsDir() {
@@ -112,18 +137,115 @@ func (l *Loader) Load(path string, opts LoadOptions) (*Config, hcl.Diagnostics) 
 	}
 	d := &decoder{dir: dir, opts: opts, loader: l, pendingTrack: map[string][]ref{}, pendingDirectors: map[string][]ref{}}
 	cfg := d.decode(bodies)
-	l.secrets = d.secrets
 	cfg.Dir = dir
 	cfg.Files = files
 	diags = append(diags, d.diags...)
-	if diags.HasErrors() {
-		return nil, diags
+	if !diags.HasErrors() {
+		diags = append(diags, Validate(cfg)...)
 	}
-	diags = append(diags, Validate(cfg)...)
+	diags = l.finish(files, broken, opts, d, diags)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	return cfg, diags
+}
+
+// withoutVarFiles drops from files those that are also variable files (a
+// secrets.hcl next to the configuration, given with -var-file): they are
+// read once, as variable files, whose values are never shown.
+func withoutVarFiles(files, varFiles []string) []string {
+	var out []string
+	for _, f := range files {
+		fst, err := os.Stat(f)
+		isVarFile := false
+		for _, v := range varFiles {
+			if vst, verr := os.Stat(v); err == nil && verr == nil && os.SameFile(fst, vst) {
+				isVarFile = true
+			}
+		}
+		if !isVarFile {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// finish makes the diagnostics of a Load safe to print and records what
+// snippets may show (MaskedFiles): it works out which source text and
+// which values may be secret (redact.go), masks those values in every
+// message, removes quoted source text from messages about a variable file
+// or a secret expression, and hides secret variables and locals from the
+// values HCL prints next to an expression. d is nil when the configuration
+// did not parse.
+func (l *Loader) finish(files []string, broken map[string]bool, opts LoadOptions, d *decoder, diags hcl.Diagnostics) hcl.Diagnostics {
+	parsed := l.parser.Files()
+	trees := map[string]*hclsyntax.Body{}
+	src := map[string][]byte{}
+	for _, name := range files {
+		f := parsed[name]
+		if f == nil {
+			continue
+		}
+		src[name] = f.Bytes
+		if body, ok := f.Body.(*hclsyntax.Body); ok && !broken[name] {
+			trees[name] = body
+		}
+	}
+	found := findSecretSources(trees, src)
+
+	var secrets []string
+	if d != nil {
+		secrets = d.secrets
+	}
+	given, varFiles := givenStrings(l.parser, opts)
+	for name, vals := range given {
+		if found.vars[name] {
+			secrets = append(secrets, vals...)
+		}
+	}
+	m := secret.New(secrets...)
+
+	l.shown = map[string][]byte{}
+	varFileShown := map[string][]byteSpan{}
+	l.varFiles = map[string]bool{}
+	for path, vf := range varFiles {
+		l.varFiles[path] = true
+		varFileShown[path] = varFileNames(vf.src, vf.body)
+		l.shown[path] = hiddenVarFile(vf.src, varFileShown[path])
+	}
+	for name, b := range src {
+		l.shown[name] = blankSpans([]byte(m.Blank(string(b))), found.spans[name], '*')
+	}
+
+	for _, diag := range diags {
+		diag.Summary = m.String(diag.Summary)
+		diag.Detail = m.String(diag.Detail)
+		if diag.EvalContext != nil {
+			diag.EvalContext = hideInContext(diag.EvalContext, found.vars, found.locals)
+		}
+		if diag.Subject == nil {
+			continue
+		}
+		file := diag.Subject.Filename
+		if shown, ok := varFileShown[file]; ok {
+			hidden := withoutSpans(varFiles[file].src, shown)
+			diag.Summary = redactMessage(diag.Summary, hidden)
+			diag.Detail = redactMessage(diag.Detail, hidden)
+			diag.Detail = strings.TrimSpace(diag.Detail + "\n\nAt " + position(diag.Subject) + ". Values in variable files are never shown: they may be secret.")
+			continue
+		}
+		var hidden []byte
+		for _, sp := range found.spans[file] {
+			if sp.start < diag.Subject.End.Byte && diag.Subject.Start.Byte < sp.end {
+				hidden = append(append(hidden, src[file][sp.start:sp.end]...), 0)
+			}
+		}
+		if hidden != nil {
+			diag.Summary = redactMessage(diag.Summary, hidden)
+			diag.Detail = redactMessage(diag.Detail, hidden)
+		}
+	}
+	return diags
 }
 
 // decoder carries the state of one Load.
@@ -235,12 +357,14 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	d.resolveTrackScripts(cfg)
 	d.resolveVirtualServers(cfg)
 	for _, v := range d.vars {
-		if v.Sensitive && v.Default != cty.NilVal && v.Default.Type() == cty.String && !v.Default.IsNull() {
-			d.secrets = append(d.secrets, v.Default.AsString())
+		if !v.Sensitive {
+			continue
 		}
-		if v.Sensitive && v.Value != cty.NilVal && v.Value.Type() == cty.String && !v.Value.IsNull() && v.Value.AsString() != "" {
+		// Every string in a sensitive value, also inside a list or map.
+		d.secrets = append(d.secrets, stringLeaves(v.Default)...)
+		d.secrets = append(d.secrets, stringLeaves(v.Value)...)
+		if v.Value != cty.NilVal && v.Value.Type() == cty.String && !v.Value.IsNull() && v.Value.AsString() != "" {
 			cfg.SensitiveValues = append(cfg.SensitiveValues, v.Value.AsString())
-			d.secrets = append(d.secrets, v.Value.AsString())
 		}
 	}
 	sort.Strings(cfg.SensitiveValues)

@@ -325,6 +325,11 @@ func (vs *VirtualServer) AddressString() string {
 	return p + " " + vs.Address.String()
 }
 
+// Family6 reports whether the virtual server is an IPv6 service. A
+// firewall-mark service is IPv4: clusterctl and keepalived render it
+// without an address family.
+func (vs *VirtualServer) Family6() bool { return vs.FWMark == 0 && vs.Address.Addr().Is6() }
+
 // RealServer is a destination of a virtual server.
 type RealServer struct {
 	// Host is the config host this real server is, or "" for a bare address.

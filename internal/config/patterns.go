@@ -56,6 +56,15 @@ func validPath(p string) bool {
 	return true
 }
 
+// validCommand reports whether s is a command keepalived may run: an
+// absolute path with no "." or ".." component (what you read is the file
+// that runs; "/usr/local/sbin/." would be a directory), then simple
+// arguments.
+func validCommand(s string) bool {
+	path, _, _ := strings.Cut(s, " ")
+	return reCommand.MatchString(s) && validPath(path)
+}
+
 // authPassAllowed are the characters keepalived reads as part of an
 // auth_pass word: printable ASCII except whitespace, quotes, braces,
 // keepalived's comment characters (# and !) and shell-active characters.

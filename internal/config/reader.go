@@ -142,6 +142,29 @@ func (r *blockReader) strings(name string) []string {
 	return out
 }
 
+// elementRanges returns where each of the n elements of list attribute
+// name was written, so that a diagnostic can point at the element. When
+// the list is not written out literally (a variable, concat(...)), every
+// element gets the attribute's range.
+func (r *blockReader) elementRanges(name string, n int) []hcl.Range {
+	out := make([]hcl.Range, n)
+	for i := range out {
+		out[i] = r.ranges[name]
+	}
+	a, ok := r.content.Attributes[name]
+	if !ok {
+		return out
+	}
+	exprs, diags := hcl.ExprList(a.Expr)
+	if diags.HasErrors() || len(exprs) != n {
+		return out
+	}
+	for i, e := range exprs {
+		out[i] = e.Range()
+	}
+	return out
+}
+
 // addr reads an IP address (no prefix).
 func (r *blockReader) addr(name string) netip.Addr {
 	s := r.str(name, "")

@@ -288,8 +288,9 @@ func TestVariables(t *testing.T) {
 
 func TestVariableErrors(t *testing.T) {
 	dir := writeConfig(t, map[string]string{
-		"cluster.hcl": varConfig,
-		"bad.vars":    `page = `,
+		"cluster.hcl":      varConfig,
+		"bad.vars":         `page = `,
+		"blocks/host.vars": "host \"x\" {\n}\n",
 	})
 	tests := []struct {
 		name        string
@@ -298,8 +299,9 @@ func TestVariableErrors(t *testing.T) {
 		wantDetail  string
 	}{
 		{"-var undeclared", LoadOptions{Vars: []string{"pagee=x"}}, "Value for undeclared variable", `"pagee" by -var pagee`},
-		{"-var-file undeclared", LoadOptions{VarFiles: []string{filepath.Join(dir, "cluster.hcl")}}, "Unexpected", ""},
-		{"-var without =", LoadOptions{Vars: []string{"page"}}, "Invalid -var option", `"page"`},
+		{"-var-file with a block", LoadOptions{VarFiles: []string{filepath.Join(dir, "blocks", "host.vars")}}, "Unexpected", ""},
+		{"-var-file is the configuration", LoadOptions{VarFiles: []string{filepath.Join(dir, "cluster.hcl")}}, "Cannot read configuration", "is given as a -var-file"},
+		{"-var without =", LoadOptions{Vars: []string{"page"}}, "Invalid -var option", "number 1 of 1"},
 		{"-var wrong type", LoadOptions{Vars: []string{"count=many"}}, "Invalid value for variable", `"count" by -var count`},
 		{"-var-file syntax error", LoadOptions{VarFiles: []string{filepath.Join(dir, "bad.vars")}}, "Missing expression", ""},
 		{"-var-file missing", LoadOptions{VarFiles: []string{filepath.Join(dir, "missing.vars")}}, "Failed to read file", ""},

@@ -13,11 +13,12 @@ import (
 // decoding. Load calls Validate; it is exported for configurations built
 // in code.
 func Validate(cfg *Config) hcl.Diagnostics {
-	v := &validator{cfg: cfg, owners: map[netip.Addr]string{}}
+	v := &validator{cfg: cfg, owners: map[netip.Addr]string{}, natRoutes: map[natRouteKey]natRoute{}}
 	v.hosts()
 	v.vrrp()
 	v.virtualServers()
 	v.unusedHealthChecks()
+	v.scriptSecurity()
 	return v.diags
 }
 
@@ -26,6 +27,20 @@ type validator struct {
 	diags hcl.Diagnostics
 	// owners maps every host address to its host name.
 	owners map[netip.Addr]string
+	// natRoutes records, per NAT real server host without a gateway and
+	// address family, the director address its default route goes via
+	// and the virtual server that needs it.
+	natRoutes map[natRouteKey]natRoute
+}
+
+type natRouteKey struct {
+	host string
+	six  bool
+}
+
+type natRoute struct {
+	via netip.Addr
+	vs  string
 }
 
 func (v *validator) errorf(rng hcl.Range, summary, format string, args ...any) {
@@ -167,7 +182,10 @@ func (v *validator) vrrp() {
 				"preempt_delay delays preemption, which nopreempt disables; keep one of them.")
 		}
 		if inst.Unicast && len(inst.Members) < 2 {
-			v.warnf(inst.Ranges.At("unicast", inst.DeclRange), "Unicast without peers", "unicast needs at least two members.")
+			// keepalived 2.2.7: "A unicast keyword has been specified
+			// without any unicast peers. Defaulting to multicast."
+			v.errorf(inst.Ranges.At("unicast", inst.DeclRange), "Unicast without peers",
+				"unicast sends adverts to the other members, and %q has none; keepalived 2.2.7 falls back to multicast and `keepalived -t` rejects the file. Add members or remove unicast.", name)
 		}
 	}
 }
@@ -229,6 +247,9 @@ func (v *validator) virtualServers() {
 				}
 			}
 			v.modePrerequisites(vs, rs, rng)
+		}
+		if vs.ManagedBy == ManagedByKeepalived {
+			v.keepalivedServer(vs)
 		}
 		if vs.ManagedBy == ManagedByKeepalived && len(vs.Directors) > 1 && vs.FWMark == 0 {
 			inst := v.vipInstance(vs.Address.Addr())
@@ -296,6 +317,15 @@ func (v *validator) modePrerequisites(vs *VirtualServer, rs *RealServer, rng hcl
 			if len(vs.Directors) > 1 {
 				v.errorf(rng, "NAT real server needs a shared gateway",
 					"virtual_server %q has %d directors; set gateway on host %q to an internal VIP the directors share (a vrrp_instance virtual IP on %s's subnet).", vs.Name, len(vs.Directors), rs.Host, rs.Address)
+				return
+			}
+			// The default route goes via the director: one per family.
+			k := natRouteKey{rs.Host, dirAddr.Is6()}
+			if prev, ok := v.natRoutes[k]; ok && prev.via != dirAddr {
+				v.errorf(rng, "NAT real server of two directors",
+					"Host %q is a NAT real server of %q, so its default route must go via that director's %s, and of %q, whose director is at %s; a host has one default route. Set gateway on host %q to a VIP the directors share, or direct both virtual servers from the same host.", rs.Host, vs.Name, dirAddr, prev.vs, prev.via, rs.Host)
+			} else if !ok {
+				v.natRoutes[k] = natRoute{via: dirAddr, vs: vs.Name}
 			}
 			return
 		}
@@ -331,5 +361,85 @@ func (v *validator) unusedHealthChecks() {
 			hc := v.cfg.HealthChecks[name]
 			v.warnf(hc.DeclRange, "Unused health check", "health_check %q is tracked by no vrrp_instance and will not be rendered.", name)
 		}
+	}
+}
+
+// keepalivedServer checks what keepalived 2.2.7 requires of a virtual
+// server it manages beyond IPVS's own rules.
+func (v *validator) keepalivedServer(vs *VirtualServer) {
+	family := func(six bool) string {
+		if six {
+			return "IPv6"
+		}
+		return "IPv4"
+	}
+	for _, rs := range vs.RealServers {
+		if rs.Address.IsValid() && rs.Address.Is6() != vs.Family6() {
+			// keepalived 2.2.7: "Address family of virtual server and
+			// real server ... don't match - skipping real server."
+			v.errorf(rs.Ranges.At("address", rs.Ranges.At("name", rs.DeclRange)), "Real server of another address family",
+				"%s is an %s address, and virtual_server %q is an %s service (a fwmark service is IPv4); keepalived 2.2.7 skips such a real server and `keepalived -t` rejects the file.",
+				rs.Address, family(rs.Address.Is6()), vs.Name, family(vs.Family6()))
+		}
+	}
+	if vs.SorryServer.IsValid() && vs.SorryServer.Addr().Is6() != vs.Family6() {
+		// "Address family of virtual server and sorry server ... don't
+		// match - skipping sorry server."
+		v.errorf(vs.Ranges.At("sorry_server", vs.DeclRange), "Sorry server of another address family",
+			"%s is an %s address, and virtual_server %q is an %s service (a fwmark service is IPv4); keepalived 2.2.7 skips such a sorry server and `keepalived -t` rejects the file.",
+			vs.SorryServer.Addr(), family(vs.SorryServer.Addr().Is6()), vs.Name, family(vs.Family6()))
+	}
+	total := 0
+	for _, rs := range vs.RealServers {
+		total += rs.Weight
+	}
+	if len(vs.RealServers) > 0 && total == 0 {
+		// keepalived 2.2.7: "quorum 1 for ... exceeds total weight of
+		// real servers 0, reducing quorum to 0".
+		v.errorf(vs.DeclRange, "Every real server has weight 0",
+			"keepalived needs the real servers of virtual_server %q to weigh at least its quorum, 1; with every weight 0 keepalived 2.2.7 lowers the quorum and `keepalived -t` rejects the file. Keep one real server with a weight above 0 (to drain them all, set managed_by = \"clusterctl\" or remove the virtual server).", vs.Name)
+	}
+}
+
+// scriptSecurity checks the keepalived block against the scripts
+// keepalived will run: notify scripts, tracked health checks and misc
+// checks. keepalived 2.2.7's `keepalived -t` exits 6 ("SECURITY
+// VIOLATION - scripts are being executed but script_security not
+// enabled") when scripts run as root without script security, and kills
+// itself (SIGTERM, exit 143) when it checks a script as any user other
+// than root.
+func (v *validator) scriptSecurity() {
+	script := ""
+	for _, name := range v.cfg.VRRPInstanceNames() {
+		inst := v.cfg.VRRPInstances[name]
+		switch {
+		case inst.NotifyMaster != "" || inst.NotifyBackup != "" || inst.NotifyFault != "":
+			script = fmt.Sprintf("vrrp_instance %q runs notify scripts", name)
+		case len(inst.TrackScripts) > 0:
+			script = fmt.Sprintf("vrrp_instance %q tracks health_check %q", name, inst.TrackScripts[0])
+		}
+		if script != "" {
+			break
+		}
+	}
+	for _, name := range v.cfg.VirtualServerNames() {
+		vs := v.cfg.VirtualServers[name]
+		for _, rs := range vs.RealServers {
+			if script == "" && vs.ManagedBy == ManagedByKeepalived && rs.Check != nil && rs.Check.Type == CheckMisc {
+				script = fmt.Sprintf("virtual_server %q has a misc check", name)
+			}
+		}
+	}
+	if script == "" {
+		return
+	}
+	k := v.cfg.Keepalived
+	if !k.EnableScriptSecurity {
+		v.errorf(k.Ranges.At("enable_script_security", k.DeclRange), "Scripts without script security",
+			"%s, and keepalived 2.2.7 refuses to run scripts as root without enable_script_security: `keepalived -t` exits 6 (\"SECURITY VIOLATION\"). Remove enable_script_security = false.", script)
+	}
+	if k.ScriptUser != "" && k.ScriptUser != "root" {
+		v.errorf(k.Ranges.At("script_user", k.DeclRange), "Scripts as a user other than root",
+			"%s, and keepalived 2.2.7's configuration check (`keepalived -t`, which clusterctl runs before it installs keepalived.conf) kills itself when it checks a script as user %q (exit 143). Remove script_user (scripts run as root, with enable_script_security).", script, k.ScriptUser)
 	}
 }

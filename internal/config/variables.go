@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -134,6 +135,7 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block) {
 				Severity: hcl.DiagError,
 				Summary:  "Value for undeclared variable",
 				Detail:   fmt.Sprintf("A value was given for %q by %s, but the configuration declares no variable of that name.", n, given[n].source),
+				Subject:  given[n].nameRange,
 			})
 		}
 	}
@@ -142,6 +144,9 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block) {
 type givenValue struct {
 	val    cty.Value
 	source string
+	// nameRange is where a variable file names the variable; nil for
+	// -var and the environment.
+	nameRange *hcl.Range
 }
 
 // givenValues collects values from the environment, then -var-file, then
@@ -175,22 +180,93 @@ func (d *decoder) givenValues() map[string]givenValue {
 			if diags.HasErrors() {
 				continue
 			}
-			out[name] = givenValue{val: val, source: a.Range.String()}
+			out[name] = givenValue{val: val, source: a.Range.String(), nameRange: a.NameRange.Ptr()}
 		}
 	}
-	for _, kv := range d.opts.Vars {
+	for i, kv := range d.opts.Vars {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {
 			d.diags = append(d.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid -var option",
-				Detail:   fmt.Sprintf("The -var option %q is not of the form name=value.", kv),
+				// kv may be a password given without its name: never
+				// quote it back.
+				Detail: fmt.Sprintf("The -var option number %d of %d is not of the form name=value.", i+1, len(d.opts.Vars)),
 			})
 			continue
 		}
 		out[name] = givenValue{val: d.rawValue(name, val), source: "-var " + name}
 	}
 	return out
+}
+
+// varFile is a variable file as read: its bytes, and its syntax tree when
+// it parses (nil when it does not).
+type varFile struct {
+	src  []byte
+	body *hclsyntax.Body
+}
+
+// givenStrings returns, without looking at the configuration, every
+// string value given for each variable name by the environment
+// (CLUSTERCTL_VAR_*), -var-file and -var, including the strings inside
+// lists and maps: what must be masked once a variable turns out to be
+// secret. It also returns each variable file that could be read.
+func givenStrings(p *hclparse.Parser, opts LoadOptions) (map[string][]string, map[string]varFile) {
+	out := map[string][]string{}
+	for _, kv := range opts.Environ {
+		if name, val, ok := strings.Cut(strings.TrimPrefix(kv, EnvVarPrefix), "="); ok && strings.HasPrefix(kv, EnvVarPrefix) {
+			out[name] = append(out[name], val)
+		}
+	}
+	for _, kv := range opts.Vars {
+		if name, val, ok := strings.Cut(kv, "="); ok {
+			out[name] = append(out[name], val)
+		}
+	}
+	files := map[string]varFile{}
+	for _, path := range opts.VarFiles {
+		f, _ := p.ParseHCLFile(path)
+		if f == nil {
+			continue
+		}
+		// The parser caches files and reports a file's errors only on
+		// the first parse: parse again to know whether it is broken.
+		vf := varFile{src: f.Bytes}
+		if body, diags := hclsyntax.ParseConfig(f.Bytes, path, hcl.InitialPos); !diags.HasErrors() {
+			vf.body = body.Body.(*hclsyntax.Body)
+			for name, a := range vf.body.Attributes {
+				if v, diags := a.Expr.Value(nil); !diags.HasErrors() {
+					out[name] = append(out[name], stringLeaves(v)...)
+				}
+			}
+		}
+		files[path] = vf
+	}
+	return out, files
+}
+
+// stringLeaves returns the strings in v: v itself when it is a string,
+// the strings in its elements when it is a collection or structure.
+func stringLeaves(v cty.Value) []string {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		if s := v.AsString(); s != "" {
+			return []string{s}
+		}
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType() || ty.IsMapType() || ty.IsObjectType():
+		var out []string
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			out = append(out, stringLeaves(e)...)
+		}
+		return out
+	}
+	return nil
 }
 
 // rawValue turns a command-line or environment string into a value: a

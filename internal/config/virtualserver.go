@@ -83,6 +83,12 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 	if vs.Protocol != "tcp" && vs.Protocol != "udp" {
 		r.errorf(r.ranges["protocol"], "Invalid protocol", "protocol must be \"tcp\" or \"udp\"; got %q.", vs.Protocol)
 	}
+	if r.has("protocol") && r.has("fwmark") {
+		// keepalived 2.2.7: "Virtual server FWM 1: protocol specified for
+		// fwmark - protocol will be ignored"; ipvsadm -f takes none.
+		r.errorf(r.ranges["protocol"], "protocol with fwmark",
+			"A firewall-mark service matches packets by their mark, whatever their protocol; protocol has no effect on it (keepalived 2.2.7 ignores it and `keepalived -t` rejects the file). Remove protocol, and match the protocol in the rule that sets the mark.")
+	}
 	vs.Mode = r.str("mode", ModeNAT)
 	switch vs.Mode {
 	case ModeNAT, ModeDR, ModeTUN, ModeFullNAT:
@@ -98,9 +104,31 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 	if vs.PersistenceNetmask.IsValid() && vs.Persistence == 0 {
 		r.errorf(r.ranges["persistence_netmask"], "Netmask without persistence", "persistence_netmask needs persistence (a timeout in seconds).")
 	}
+	if m := vs.PersistenceNetmask; m.IsValid() && (m.Is6() || vs.Family6()) {
+		// keepalived 2.2.7 on an IPv6 service: "invalid number
+		// '255.255.255.255'", "Invalid IPv6 persistence_granularity".
+		r.errorf(r.ranges["persistence_netmask"], "persistence_netmask needs an IPv4 service",
+			"persistence_netmask is an IPv4 netmask such as 255.255.255.0, for an IPv4 service (or a fwmark service); an IPv6 service takes no netmask here (keepalived 2.2.7 rejects one, and clusterctl does not render prefix lengths). Remove persistence_netmask.")
+	}
 	vs.ManagedBy = r.str("managed_by", ManagedByClusterctl)
 	if vs.ManagedBy != ManagedByClusterctl && vs.ManagedBy != ManagedByKeepalived {
 		r.errorf(r.ranges["managed_by"], "Invalid managed_by", "managed_by must be \"clusterctl\" (clusterctl runs ipvsadm) or \"keepalived\" (keepalived.conf virtual_server); got %q.", vs.ManagedBy)
+	}
+	if vs.ManagedBy == ManagedByKeepalived && vs.FWMark != 0 {
+		// The renderer writes "protocol TCP" into every keepalived
+		// virtual_server block, and keepalived 2.2.7 rejects it for a
+		// fwmark service ("protocol specified for fwmark - protocol will
+		// be ignored", exit 5); the template lives outside this package.
+		r.errorf(r.ranges["managed_by"], "fwmark service managed by keepalived",
+			"clusterctl writes a protocol line into keepalived's virtual_server block, which keepalived 2.2.7 rejects for a firewall-mark service (`keepalived -t` exits 5). Until that changes, use managed_by = \"clusterctl\" for fwmark services.")
+	}
+	if vs.ManagedBy == ManagedByKeepalived && vs.Persistence > keepalivedMaxPersistence {
+		r.errorf(r.ranges["persistence"], "persistence too long for keepalived",
+			"keepalived 2.2.7 accepts a persistence_timeout of at most %d seconds (31 days) and `keepalived -t` rejects %d.", keepalivedMaxPersistence, vs.Persistence)
+	}
+	if vs.Mode == ModeFullNAT && vs.Address.Addr().Is6() {
+		r.errorf(r.ranges["address"], "fullnat needs IPv4",
+			"mode = \"fullnat\" adds an IPv4 SNAT rule for the service; use an IPv4 address or a fwmark.")
 	}
 	vs.SNATAddress = r.addr("snat_address")
 	if vs.SNATAddress.IsValid() && vs.Mode != ModeFullNAT {
@@ -112,6 +140,10 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 			r.errorf(r.ranges["sorry_server"], "Invalid sorry_server", "sorry_server must be IP:PORT; got %q.", s)
 		} else {
 			vs.SorryServer = ap
+			if samePortOnly(vs) && vs.FWMark == 0 && vs.Address.IsValid() && ap.Port() != vs.Address.Port() {
+				r.errorf(r.ranges["sorry_server"], "sorry_server port differs in "+vs.Mode+" mode",
+					"In %s mode IPVS forwards packets to the sorry server unchanged, so it is reached on the virtual port %d; keepalived 2.2.7 resets port %d to it and `keepalived -t` rejects the file. Use port %d.", vs.Mode, vs.Address.Port(), ap.Port(), vs.Address.Port())
+			}
 		}
 		if vs.ManagedBy != ManagedByKeepalived {
 			r.errorf(r.ranges["sorry_server"], "sorry_server needs keepalived", "sorry_server is a keepalived feature; set managed_by = \"keepalived\".")
@@ -164,6 +196,14 @@ func (d *decoder) decodeRealServer(blk *hcl.Block, vs *VirtualServer, hosts map[
 	}
 	if r.has("port") {
 		rs.Port = uint16(r.integer("port", defPort, 1, 65535))
+		switch {
+		case vs.ManagedBy != ManagedByKeepalived:
+		case samePortOnly(vs) && vs.FWMark == 0 && vs.Address.IsValid() && rs.Port != vs.Address.Port():
+			// "virtual server ... and real server ... ports don't match -
+			// resetting".
+			r.errorf(r.ranges["port"], "Real server port differs in "+vs.Mode+" mode",
+				"In %s mode IPVS forwards packets to the real server unchanged, so it is reached on the virtual port %d; keepalived 2.2.7 resets port %d to it and `keepalived -t` rejects the file. Remove port or use %d.", vs.Mode, vs.Address.Port(), rs.Port, vs.Address.Port())
+		}
 	} else {
 		rs.Port = uint16(defPort)
 	}
@@ -198,6 +238,11 @@ func (d *decoder) decodeRealServerCheck(blk *hcl.Block) *RealServerCheck {
 		r.errorf(r.ranges["type"], "Invalid check type", "type must be \"tcp\" (TCP_CHECK), \"http\" (HTTP_GET) or \"misc\" (MISC_CHECK); got %q.", c.Type)
 	}
 	c.ConnectTimeout = r.integer("connect_timeout", 0, 1, 3600)
+	if c.Type == CheckMisc && r.has("connect_timeout") {
+		// keepalived 2.2.7: "Unknown keyword 'connect_timeout'".
+		r.errorf(r.ranges["connect_timeout"], "connect_timeout on a misc check",
+			"A misc check runs a command and connects nowhere; keepalived 2.2.7's MISC_CHECK has no connect_timeout and `keepalived -t` rejects the file. Remove it.")
+	}
 	c.Retry = r.integer("retry", 0, 1, 100)
 	c.DelayBeforeRetry = r.integer("delay_before_retry", 0, 1, 3600)
 	c.Path = r.str("path", "")
@@ -212,8 +257,8 @@ func (d *decoder) decodeRealServerCheck(blk *hcl.Block) *RealServerCheck {
 		c.StatusCode = 200
 	}
 	c.MiscPath = r.str("misc_path", "")
-	if c.MiscPath != "" && !reCommand.MatchString(c.MiscPath) {
-		r.errorf(r.ranges["misc_path"], "Invalid misc_path", "misc_path must be an absolute path optionally followed by simple arguments; got %q.", c.MiscPath)
+	if c.MiscPath != "" && !validCommand(c.MiscPath) {
+		r.errorf(r.ranges["misc_path"], "Invalid misc_path", "misc_path must be an absolute path (no . or .. component) optionally followed by simple arguments; got %q.", c.MiscPath)
 	}
 	if c.Type == CheckMisc && c.MiscPath == "" {
 		r.errorf(blk.DefRange, "Missing misc_path", "A misc check needs misc_path.")
@@ -262,22 +307,40 @@ func (d *decoder) resolveVirtualServers(cfg *Config) {
 
 // realServerAddress picks the address of h that the directors reach it by:
 // an interface address on a director's subnet, else its first interface
-// address, else its connection address when that is an IP.
+// address, else its connection address when that is an IP. Addresses of
+// the virtual server's family come first (IPv4 for a fwmark service).
 func realServerAddress(cfg *Config, vs *VirtualServer, h *Host) netip.Addr {
-	for _, dn := range vs.Directors {
-		dir := cfg.Hosts[dn]
-		for _, p := range h.Addrs() {
-			if _, _, ok := dir.InterfaceFor(p.Addr()); ok {
-				return p.Addr()
+	sameFamily := func(a netip.Addr) bool { return a.Is6() == vs.Family6() }
+	for _, want := range []bool{true, false} {
+		for _, dn := range vs.Directors {
+			dir := cfg.Hosts[dn]
+			for _, p := range h.Addrs() {
+				if _, _, ok := dir.InterfaceFor(p.Addr()); ok && sameFamily(p.Addr()) == want {
+					return p.Addr()
+				}
 			}
 		}
 	}
-	if addrs := h.Addrs(); len(addrs) > 0 {
+	addrs := h.Addrs()
+	for _, p := range addrs {
+		if sameFamily(p.Addr()) {
+			return p.Addr()
+		}
+	}
+	if len(addrs) > 0 {
 		return addrs[0].Addr()
 	}
 	a, _ := netip.ParseAddr(h.Connection.Address)
 	return a
 }
+
+// keepalivedMaxPersistence is keepalived 2.2.7's largest
+// persistence_timeout (31 days).
+const keepalivedMaxPersistence = 2678400
+
+// samePortOnly reports whether vs forwards packets unchanged (DR, TUN), so
+// that real and sorry servers are reached on the virtual port.
+func samePortOnly(vs *VirtualServer) bool { return vs.Mode == ModeDR || vs.Mode == ModeTUN }
 
 // FormatMode renders an octal file mode as "0644".
 func FormatMode(m uint32) string { return "0" + strconv.FormatUint(uint64(m), 8) }

@@ -12,6 +12,10 @@ import (
 // auth_pass to (VRRP simple-text authentication carries 8 octets).
 const keepalivedAuthPassMax = 8
 
+// vrrp3MaxAdvertInt is the longest whole advert interval of VRRP version
+// 3 (a 12-bit count of centiseconds: 40.95 s), which IPv6 instances run.
+const vrrp3MaxAdvertInt = 40
+
 var vrrpSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "interface", Required: true}, {Name: "virtual_router_id", Required: true},
@@ -37,6 +41,12 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 	v.Interface = r.str("interface", "")
 	if v.Interface != "" && !reInterface.MatchString(v.Interface) {
 		r.errorf(r.ranges["interface"], "Invalid interface name", "%q is not a valid Linux interface name.", v.Interface)
+	}
+	if v.Interface == "lo" {
+		// keepalived 2.2.7: "(VI_1) cannot use a loopback interface (lo)
+		// for vrrp - ignoring".
+		r.errorf(r.ranges["interface"], "VRRP on the loopback interface",
+			"VRRP adverts must reach the other members, and keepalived 2.2.7 refuses a loopback interface (`keepalived -t` rejects the file). Use the interface on the members' shared network.")
 	}
 	v.VirtualRouterID = r.integer("virtual_router_id", 0, 1, 255)
 	v.AdvertInt = r.integer("advert_int", 1, 1, 255)
@@ -68,6 +78,27 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 	if r.has("virtual_ips") && len(v.VirtualIPs) == 0 && !r.diagsHaveErrors() {
 		r.errorf(r.ranges["virtual_ips"], "No virtual IPs", "A vrrp_instance needs at least one virtual IP.")
 	}
+	vipsAt := r.elementRanges("virtual_ips", len(v.VirtualIPs))
+	for i, p := range v.VirtualIPs {
+		if p.Addr().Is4() != v.VirtualIPs[0].Addr().Is4() {
+			// keepalived 2.2.7: "(VI_1): address family must match VRRP
+			// instance [fd00::1/128] - ignoring".
+			r.errorf(vipsAt[i], "Virtual IPs of two address families",
+				"%s is not of the family of the first virtual IP %s; keepalived 2.2.7 runs an instance for one family and ignores the other's addresses (`keepalived -t` rejects the file). Put IPv4 and IPv6 addresses in separate instances.", p.Addr(), v.VirtualIPs[0].Addr())
+		}
+	}
+	if len(v.VirtualIPs) > 0 && v.VirtualIPs[0].Addr().Is6() {
+		// An IPv6 instance speaks VRRP version 3 (RFC 5798): no
+		// authentication, adverts at most every 40.95 s.
+		if v.AuthPass != "" {
+			r.errorf(r.ranges["auth_pass"], "auth_pass on an IPv6 instance",
+				"An IPv6 vrrp_instance runs VRRP version 3, which has no authentication; keepalived 2.2.7 ignores auth_pass (\"VRRP version 3 does not support authentication\") and `keepalived -t` rejects the file. Remove auth_pass from this instance.")
+		}
+		if v.AdvertInt > vrrp3MaxAdvertInt {
+			r.errorf(r.ranges["advert_int"], "advert_int too long for IPv6",
+				"An IPv6 vrrp_instance runs VRRP version 3, whose advert interval is at most 40.95 s; keepalived 2.2.7 lowers %d to 40.95 and `keepalived -t` rejects the file. Use 1-%d.", v.AdvertInt, vrrp3MaxAdvertInt)
+		}
+	}
 	v.Nopreempt = r.boolean("nopreempt", false)
 	v.PreemptDelay = r.integer("preempt_delay", 0, 0, 1000)
 	v.Unicast = r.boolean("unicast", false)
@@ -77,15 +108,24 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 		dst  *string
 	}{{"notify_master", &v.NotifyMaster}, {"notify_backup", &v.NotifyBackup}, {"notify_fault", &v.NotifyFault}} {
 		if s := r.str(n.attr, ""); s != "" {
-			if !reCommand.MatchString(s) {
-				r.errorf(r.ranges[n.attr], "Invalid notify script", "%s must be an absolute path optionally followed by simple arguments (letters, digits and ._+@/=:,-); got %q.", n.attr, s)
+			if !validCommand(s) {
+				r.errorf(r.ranges[n.attr], "Invalid notify script", "%s must be an absolute path (no . or .. component) optionally followed by simple arguments (letters, digits and ._+@/=:,-); got %q.", n.attr, s)
 			}
 			*n.dst = s
 		}
 	}
-	for _, ti := range r.strings("track_interface") {
-		if !reInterface.MatchString(ti) {
-			r.errorf(r.ranges["track_interface"], "Invalid interface name", "%q is not a valid Linux interface name.", ti)
+	tracked := r.strings("track_interface")
+	trackedAt := r.elementRanges("track_interface", len(tracked))
+	for i, ti := range tracked {
+		switch {
+		case !reInterface.MatchString(ti):
+			r.errorf(trackedAt[i], "Invalid interface name", "%q is not a valid Linux interface name.", ti)
+			continue
+		case ti == v.Interface:
+			// keepalived 2.2.7 logs "(VI_1) Ignoring track_interface ens33
+			// since own interface" and keepalived -t exits 5.
+			r.errorf(trackedAt[i], "track_interface lists the instance's own interface",
+				"vrrp_instance %q runs on %q, and keepalived always tracks an instance's own interface: it ignores %q in track_interface and `keepalived -t` rejects the file. Remove it from track_interface.", v.Name, ti, ti)
 			continue
 		}
 		v.TrackInterfaces = append(v.TrackInterfaces, ti)

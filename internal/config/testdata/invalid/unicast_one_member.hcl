@@ -1,0 +1,23 @@
+# keepalived 2.2.7: "A unicast keyword has been specified without any
+# unicast peers. Defaulting to multicast", and keepalived -t exits 5.
+host "web1" {
+  interface "ens33" {
+    addresses = ["192.168.19.101/24", "fd00:19::101/64"]
+  }
+}
+
+host "web2" {
+  interface "ens33" {
+    addresses = ["192.168.19.102/24", "fd00:19::102/64"]
+  }
+}
+
+vrrp_instance "VI_1" {
+  interface         = "ens33"
+  virtual_router_id = 51
+  virtual_ips       = ["192.168.19.100"]
+  unicast           = true # ERROR: Unicast without peers
+  member "web1" {
+    priority = 100
+  }
+}
