@@ -183,3 +183,25 @@ func TestLongFlagsKnowsCommandFlags(t *testing.T) {
 		t.Errorf("short or foreign names must not be rewritten: %v", known)
 	}
 }
+
+// TestFmtBrokenFileHidesSecrets: fmt's diagnostics of a file that does
+// not parse show none of its secret values.
+func TestFmtBrokenFileHidesSecrets(t *testing.T) {
+	dir := writeConfig(t, `variable "pw" {
+  sensitive = true
+  default   = "Zq7xK9pw
+}
+vrrp_instance "VI_1" {
+  auth_pass = "n3wPass1" x
+}
+`)
+	code, out, errOut := runCLI(t, "fmt", "-check", dir)
+	if code != 1 || !strings.Contains(errOut, "cluster.hcl line") {
+		t.Fatalf("fmt of a broken file: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, s := range []string{"Zq7xK9pw", "n3wPass1"} {
+		if strings.Contains(out+errOut, s) {
+			t.Errorf("fmt printed %s:\n%s", s, errOut)
+		}
+	}
+}

@@ -124,8 +124,9 @@ would change (for CI), listing those files.`,
 				}
 				_, diags := hclwrite.ParseConfig(src, path, hcl.InitialPos)
 				if diags.HasErrors() {
-					w := hcl.NewDiagnosticTextWriter(a.errOut, map[string]*hcl.File{path: {Bytes: src}}, 78, a.color(a.errOut))
-					_ = w.WriteDiagnostics(diags)
+					// Snippets of a file that does not parse show none of
+					// its possibly secret values.
+					views.Diagnostics(a.errOut, map[string]*hcl.File{path: {Bytes: config.RedactSource(path, src)}}, diags, a.color(a.errOut))
 					return exitError{1}
 				}
 				out := hclwrite.Format(src)

@@ -363,9 +363,7 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		// Every string in a sensitive value, also inside a list or map.
 		d.secrets = append(d.secrets, stringLeaves(v.Default)...)
 		d.secrets = append(d.secrets, stringLeaves(v.Value)...)
-		if v.Value != cty.NilVal && v.Value.Type() == cty.String && !v.Value.IsNull() && v.Value.AsString() != "" {
-			cfg.SensitiveValues = append(cfg.SensitiveValues, v.Value.AsString())
-		}
+		cfg.SensitiveValues = append(cfg.SensitiveValues, stringLeaves(v.Value)...)
 	}
 	sort.Strings(cfg.SensitiveValues)
 	return cfg

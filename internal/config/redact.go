@@ -475,3 +475,13 @@ func hideAttrs(obj cty.Value, names map[string]bool) cty.Value {
 func position(r *hcl.Range) string {
 	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }
+
+// RedactSource returns src, a configuration file that may not parse,
+// with every value that may be secret overwritten by asterisks (auth_pass
+// expressions, sensitive defaults and what refers to them), for the
+// source snippets of diagnostics printed outside a Load (clusterctl fmt).
+// Lengths and line breaks are kept.
+func RedactSource(name string, src []byte) []byte {
+	found := findSecretSources(nil, map[string][]byte{name: src})
+	return blankSpans(src, found.spans[name], '*')
+}
