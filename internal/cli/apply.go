@@ -20,11 +20,12 @@ import (
 )
 
 type applyFlags struct {
-	conn         connFlags
-	AutoApprove  bool
-	JSON         bool
-	DrainTimeout time.Duration
-	GateTimeout  time.Duration
+	conn          connFlags
+	maxDisruption disruptionFlag
+	AutoApprove   bool
+	JSON          bool
+	DrainTimeout  time.Duration
+	GateTimeout   time.Duration
 }
 
 func (a *app) applyCommand() *cobra.Command {
@@ -43,10 +44,14 @@ old ones), iptables, IPVS (minimal edits, never a flush), services.
 With a PLANFILE saved by "plan -out", apply executes exactly that plan and
 refuses when the configuration or any host's live state changed since.
 
+With --max-disruption CLASS, a plan more disruptive than CLASS is refused
+(exit status 4) before anything is changed.
+
 Ends with a fresh plan that must be empty: "Apply complete!".`,
 		Example: `  clusterctl apply examples/lab-19.x/ha-nginx
   clusterctl plan -out cluster.plan && clusterctl apply cluster.plan
-  clusterctl apply -auto-approve -drain-timeout 30s`,
+  clusterctl apply -auto-approve -drain-timeout 30s
+  clusterctl apply -auto-approve --max-disruption reload`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runApply(cmd, f, configPath(args))
@@ -54,6 +59,7 @@ Ends with a fresh plan that must be empty: "Apply complete!".`,
 	}
 	fl := cmd.Flags()
 	f.conn.register(fl, true)
+	f.maxDisruption.register(fl)
 	fl.BoolVar(&f.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fl.BoolVar(&f.JSON, "json", false, "stream progress and the result as JSON lines (implies -auto-approve)")
 	fl.DurationVar(&f.DrainTimeout, "drain-timeout", 0, "drain a real server (weight 0) up to this long before removing it")
@@ -117,9 +123,10 @@ func (a *app) runApply(cmd *cobra.Command, f applyFlags, path string) error {
 		ui = &views.ApplyJSON{W: a.out, Err: a.errOut, Color: a.color(a.errOut)}
 	}
 	req := pipeline.ApplyRequest{
-		Saved:       saved,
-		AutoApprove: f.AutoApprove || f.JSON,
-		Apply:       apply.Options{DrainTimeout: f.DrainTimeout, GateTimeout: f.GateTimeout},
+		Saved:         saved,
+		AutoApprove:   f.AutoApprove || f.JSON,
+		MaxDisruption: f.maxDisruption.class,
+		Apply:         apply.Options{DrainTimeout: f.DrainTimeout, GateTimeout: f.GateTimeout},
 	}
 	out, err := pipeline.Apply(cmd.Context(), c, req, ui)
 	if out.UnlockErr != nil {
@@ -129,6 +136,9 @@ func (a *app) runApply(cmd *cobra.Command, f applyFlags, path string) error {
 	case err == nil:
 		ui.Outcome(out, nil)
 		return nil
+	case errors.Is(err, pipeline.ErrTooDisruptive):
+		ui.Outcome(out, err)
+		return exitError{exitTooDisruptive}
 	case out.Ran, errors.Is(err, pipeline.ErrCancelled), errors.Is(err, pipeline.ErrUnapplyable):
 		ui.Outcome(out, err)
 		return exitError{1}

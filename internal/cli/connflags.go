@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/pipeline"
+	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/views"
 )
@@ -42,6 +44,35 @@ func (f *connFlags) register(fs *pflag.FlagSet, withTarget bool) {
 	if withTarget {
 		fs.StringArrayVar(&f.Targets, "target", nil, "limit the operation to this host (repeatable)")
 	}
+}
+
+// exitTooDisruptive is the exit status of plan and apply when the plan
+// is more disruptive than --max-disruption allows.
+const exitTooDisruptive = 4
+
+// disruptionFlag is --max-disruption: a class name, or unset.
+type disruptionFlag struct{ class *plan.Disruption }
+
+func (f *disruptionFlag) String() string {
+	if f.class == nil {
+		return ""
+	}
+	return f.class.String()
+}
+
+func (f *disruptionFlag) Set(s string) error {
+	d, err := plan.ParseDisruption(s)
+	if err != nil {
+		return err
+	}
+	f.class = &d
+	return nil
+}
+
+func (f *disruptionFlag) Type() string { return "CLASS" }
+
+func (f *disruptionFlag) register(fs *pflag.FlagSet) {
+	fs.Var(f, "max-disruption", "refuse a plan more disruptive than CLASS ("+strings.Join(plan.DisruptionNames(), ", ")+"); exit status 4")
 }
 
 // openCluster prepares a run against cfg's hosts with these flags;

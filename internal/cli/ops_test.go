@@ -196,3 +196,60 @@ func TestStatusDegradedAndTargets(t *testing.T) {
 		t.Errorf("plan -target web1: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// twoPriorities is a two-node cluster whose priorities are variables.
+const twoPriorities = `
+variable "p1" { default = 100 }
+variable "p2" { default = 90 }
+host "web1" {
+  interface "ens33" { addresses = ["192.168.19.101/24"] }
+}
+host "web2" {
+  interface "ens33" { addresses = ["192.168.19.102/24"] }
+}
+vrrp_instance "VI_1" {
+  interface         = "ens33"
+  virtual_router_id = 51
+  virtual_ips       = ["192.168.19.100"]
+  member "web1" { priority = var.p1 }
+  member "web2" { priority = var.p2 }
+}
+`
+
+// TestMaxDisruption: a priority swap moves the VIP: the plan says
+// vip-move for the cluster, with the reason; --max-disruption reload
+// refuses it with exit status 4 in plan and in apply (which then changes
+// nothing), and vip-move lets it through.
+func TestMaxDisruption(t *testing.T) {
+	dir := writeConfig(t, twoPriorities)
+	cfg, diags := config.NewLoader().Load(dir, config.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	sim := hostopstest.New(cfg)
+	if code, out, errOut := runOn(t, sim, "", "apply", "-auto-approve", dir); code != 0 {
+		t.Fatalf("first apply: exit %d\n%s%s", code, out, errOut)
+	}
+	swap := []string{"-var", "p1=80"}
+	code, out, errOut := runOn(t, sim, "", append([]string{"plan", "--max-disruption", "reload", dir}, swap...)...)
+	if code != exitTooDisruptive || !strings.Contains(out, "Disruption: vip-move") || !strings.Contains(out, "VI_1's VIPs move from web1 to web2") ||
+		!strings.Contains(errOut, "is above --max-disruption reload") {
+		t.Fatalf("plan --max-disruption reload: exit %d\n%s%s", code, out, errOut)
+	}
+	ops := sim.Ops("web1")
+	code, _, errOut = runOn(t, sim, "", append([]string{"apply", "-auto-approve", "--max-disruption", "reload", dir}, swap...)...)
+	if code != exitTooDisruptive || !strings.Contains(errOut, "more disruptive than allowed") {
+		t.Fatalf("apply --max-disruption reload: exit %d\n%s", code, errOut)
+	}
+	for _, e := range sim.Log("web1")[ops:] {
+		if e.Op.Mutates() && e.Op != hostopstest.OpLock && e.Op != hostopstest.OpUnlock {
+			t.Errorf("the refused apply changed web1: %s", e)
+		}
+	}
+	if code, _, errOut := runOn(t, sim, "", append([]string{"plan", "--max-disruption", "vip-move", dir}, swap...)...); code != 0 {
+		t.Errorf("plan --max-disruption vip-move: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := runOn(t, sim, "", "plan", "--max-disruption", "hitless", dir); code != 1 || !strings.Contains(errOut, "unknown disruption class") {
+		t.Errorf("an unknown class: exit %d\n%s", code, errOut)
+	}
+}

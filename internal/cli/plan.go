@@ -7,12 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/clusterctl/clusterctl/internal/pipeline"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/views"
 )
 
 type planFlags struct {
 	conn             connFlags
+	maxDisruption    disruptionFlag
 	Out              string
 	JSON             bool
 	DetailedExitCode bool
@@ -29,12 +31,18 @@ apply would change: packages, modules, sysctls, addresses, routes, files
 (as unified diffs), iptables rules, IPVS services and real servers, and
 services, with the reloads they cause. Secrets are masked.
 
-Exit status: 0 success; 1 error. With -detailed-exitcode: 0 no changes,
-1 error, 2 changes present.`,
+Every change shows its disruption class (none, reload, vip-move,
+vip-outage, restart, drops-connections; see docs/apply.md), each host and
+the plan their worst. With --max-disruption CLASS, a plan above CLASS
+exits 4 (after printing it), so a pipeline can apply only hitless changes.
+
+Exit status: 0 success; 1 error; 4 above --max-disruption. With
+-detailed-exitcode: 0 no changes, 1 error, 2 changes present.`,
 		Example: `  clusterctl plan examples/lab-19.x/ha-nginx
   clusterctl plan -out cluster.plan
   clusterctl plan -json -detailed-exitcode
-  clusterctl plan -target web1`,
+  clusterctl plan -target web1
+  clusterctl plan --max-disruption reload`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.loadConfig(configPath(args))
@@ -61,6 +69,12 @@ Exit status: 0 success; 1 error. With -detailed-exitcode: 0 no changes,
 			if !p.Applyable() {
 				return exitError{1}
 			}
+			if f.maxDisruption.class != nil {
+				if err := pipeline.CheckDisruption(p, *f.maxDisruption.class); err != nil {
+					fmt.Fprintf(a.errOut, "\nError: %s\n", err)
+					return exitError{exitTooDisruptive}
+				}
+			}
 			if f.Out != "" {
 				p.ConfigPath = absPath(configPath(args))
 				data, err := plan.Marshal(p)
@@ -82,6 +96,7 @@ Exit status: 0 success; 1 error. With -detailed-exitcode: 0 no changes,
 	}
 	fl := cmd.Flags()
 	f.conn.register(fl, true)
+	f.maxDisruption.register(fl)
 	fl.StringVar(&f.Out, "out", "", "save the plan to FILE for a later apply")
 	fl.BoolVar(&f.JSON, "json", false, "print the plan as JSON (see docs/plan.md)")
 	fl.BoolVar(&f.DetailedExitCode, "detailed-exitcode", false, "exit 0 no changes, 1 error, 2 changes")

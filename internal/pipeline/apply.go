@@ -19,6 +19,9 @@ type ApplyRequest struct {
 	Saved *plan.Plan
 	// AutoApprove skips the confirmation.
 	AutoApprove bool
+	// MaxDisruption, when set, refuses a plan more disruptive than it,
+	// before anything is changed.
+	MaxDisruption *plan.Disruption
 	// Apply tunes the rollout (its Reporter is the UI's).
 	Apply apply.Options
 }
@@ -57,7 +60,18 @@ var (
 	ErrCancelled = errors.New("apply cancelled")
 	// ErrNotConverged: the rollout ran, but a fresh plan is not empty.
 	ErrNotConverged = errors.New("apply finished, but the cluster still differs from the configuration")
+	// ErrTooDisruptive: the plan is more disruptive than MaxDisruption.
+	ErrTooDisruptive = errors.New("the plan is more disruptive than allowed")
 )
+
+// CheckDisruption returns an error wrapping ErrTooDisruptive when p's
+// worst change is above max.
+func CheckDisruption(p *plan.Plan, max plan.Disruption) error {
+	if worst := p.Disruption(); worst.Class > max {
+		return fmt.Errorf("%w: %s is above --max-disruption %s", ErrTooDisruptive, worst, max)
+	}
+	return nil
+}
 
 // applyRun is the state the apply phases share.
 type applyRun struct {
@@ -93,6 +107,7 @@ func Apply(ctx context.Context, c *Cluster, req ApplyRequest, ui ApplyUI) (Apply
 		{"gather and plan", r.plan},
 		{"check freshness", r.checkFresh},
 		{"show", r.show},
+		{"check disruption", r.checkDisruption},
 		{"confirm", r.confirm},
 		{"rollout", r.rollout},
 		{"converge", r.converge},
@@ -174,6 +189,14 @@ func (r *applyRun) show(context.Context) error {
 	}
 	r.done = r.out.Plan.Empty()
 	return nil
+}
+
+// checkDisruption refuses a plan above MaxDisruption.
+func (r *applyRun) checkDisruption(context.Context) error {
+	if r.req.MaxDisruption == nil {
+		return nil
+	}
+	return CheckDisruption(r.out.Plan, *r.req.MaxDisruption)
 }
 
 // confirm asks, unless -auto-approve or a saved plan (its user saw it).

@@ -33,9 +33,16 @@ func PlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 			if len(h.Changes) == 0 && len(h.Effects) == 0 {
 				continue
 			}
-			fmt.Fprintf(&b, "\n%s# %s%s (%s)\n", c.bold, h.Host, c.reset, h.Role)
+			fmt.Fprintf(&b, "\n%s# %s%s (%s)", c.bold, h.Host, c.reset, h.Role)
+			if h.Disruption.Class > plan.DisruptionNone {
+				fmt.Fprintf(&b, " — disruption: %s", disruptionWord(c, h.Disruption))
+			}
+			b.WriteString("\n")
 			for _, ch := range h.Changes {
 				writeChange(&b, c, ch)
+				if ch.Impact.Class > plan.DisruptionReload || ch.Impact.Class > plan.DisruptionNone && ch.Impact.Reason != "" {
+					fmt.Fprintf(&b, "      %sdisruption: %s%s\n", c.dim, ch.Impact, c.reset)
+				}
 			}
 			for _, e := range h.Effects {
 				fmt.Fprintf(&b, "  %s↻ service %s: %s%s (%s)\n", c.cyan, e.Service, e.Action, c.reset, e.Reason)
@@ -44,6 +51,12 @@ func PlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 		}
 		s := p.Summary()
 		fmt.Fprintf(&b, "\n%sPlan:%s %d to add, %d to change, %d to destroy.\n", c.bold, c.reset, s.Add, s.Change, s.Destroy)
+		worst := p.Disruption()
+		fmt.Fprintf(&b, "%sDisruption:%s %s", c.bold, c.reset, disruptionWord(c, worst))
+		if worst.Reason != "" {
+			fmt.Fprintf(&b, " (%s)", worst.Reason)
+		}
+		b.WriteString(".\n")
 	}
 	if n := len(p.Errors); n > 0 {
 		hosts := "hosts"
@@ -60,6 +73,23 @@ func PlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// disruptionWord is an impact's class, coloured by how bad it is, with
+// its bound.
+func disruptionWord(c palette, i plan.Impact) string {
+	col := c.green
+	switch {
+	case i.Class >= plan.DisruptionVIPOutage:
+		col = c.red
+	case i.Class >= plan.DisruptionVIPMove:
+		col = c.yellow
+	}
+	s := col + i.Class.String() + c.reset
+	if i.Seconds > 0 {
+		s += fmt.Sprintf(" (≤ %.1f s)", i.Seconds)
+	}
+	return s
 }
 
 func writeNotes(b *strings.Builder, c palette, h plan.HostPlan) {
@@ -147,6 +177,8 @@ func splitNonEmpty(s string) []string {
 type PlanJSON struct {
 	*plan.Plan
 	Summary plan.Summary `json:"summary"`
+	// Disruption is the worst impact of the plan's changes.
+	Disruption plan.Impact `json:"disruption"`
 	Empty   bool         `json:"no_changes"`
 	// Applyable is false when some host could not be planned (errors).
 	Applyable bool `json:"applyable"`
@@ -156,7 +188,7 @@ type PlanJSON struct {
 func PlanMachine(w io.Writer, p *plan.Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(PlanJSON{Plan: p, Summary: p.Summary(), Empty: p.Empty(), Applyable: p.Applyable()})
+	return enc.Encode(PlanJSON{Plan: p, Summary: p.Summary(), Disruption: p.Disruption(), Empty: p.Empty(), Applyable: p.Applyable()})
 }
 
 // GatherProgress returns a callback that prints one line per host whose

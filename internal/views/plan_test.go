@@ -84,12 +84,15 @@ func TestPlanGolden(t *testing.T) {
 		Host: "lb1", Role: plan.RoleMasterDirector, Fingerprint: "f",
 		Changes: []plan.Change{
 			{Kind: plan.KindSysctl, Key: "net.ipv4.ip_forward", Action: plan.Update, Before: "0", After: "1"},
-			{Kind: plan.KindFile, Key: "/etc/keepalived/keepalived.conf", Action: plan.Update, Sensitive: true, Detail: "a sensitive value changed"},
+			{Kind: plan.KindFile, Key: "/etc/keepalived/keepalived.conf", Action: plan.Update, Sensitive: true, Detail: "a sensitive value changed",
+				Impact: plan.Impact{Class: plan.DisruptionVIPMove, Reason: "VI_1's VIPs move from lb1 to lb2", Seconds: 1.5}},
 			{Kind: plan.KindFile, Key: "/etc/old", Action: plan.Delete, Before: "12 bytes"},
 			{Kind: plan.KindNAT, Key: "nat CLUSTERCTL-POSTROUTING", Action: plan.Update, Before: "-s 10.0.0.0/8 -j MASQUERADE\n(no jump from POSTROUTING)", After: "-s 192.168.19.0/24 -j MASQUERADE"},
 			{Kind: plan.KindIPVS, Key: "-t 192.168.47.128:80", Action: plan.Update, Before: "-A -t 192.168.47.128:80 -s rr", After: "-A -t 192.168.47.128:80 -s wlc"},
-			{Kind: plan.KindIPVS, Key: "-t 192.168.47.128:80 -> 192.168.19.104:80", Action: plan.Delete, Before: "-d -t 192.168.47.128:80 -r 192.168.19.104:80"},
+			{Kind: plan.KindIPVS, Key: "-t 192.168.47.128:80 -> 192.168.19.104:80", Action: plan.Delete, Before: "-d -t 192.168.47.128:80 -r 192.168.19.104:80",
+				Impact: plan.Impact{Class: plan.DisruptionDropsConnections, Reason: "connections to 192.168.19.104:80 end"}},
 		},
+		Disruption: plan.Impact{Class: plan.DisruptionDropsConnections, Reason: "connections to 192.168.19.104:80 end"},
 		Effects: []plan.Effect{{Service: "keepalived", Action: "reload", Reason: "/etc/keepalived/keepalived.conf changed"}},
 		Notes:   []string{"IPVS service -t 10.0.0.1:443 is not managed by clusterctl; left alone"},
 	}}}
@@ -140,7 +143,7 @@ func TestPlanHumanProperties(t *testing.T) {
 			t.Error("lab A's auth_pass in the output")
 		}
 	}
-	if s := labA.Summary(); !strings.HasSuffix(plain, fmt.Sprintf("Plan: %d to add, 0 to change, 0 to destroy.\n", s.Add)) {
+	if s := labA.Summary(); !strings.HasSuffix(plain, fmt.Sprintf("Plan: %d to add, 0 to change, 0 to destroy.\nDisruption: none.\n", s.Add)) {
 		t.Errorf("summary line missing:\n%s", plain[len(plain)-200:])
 	}
 }
@@ -151,7 +154,7 @@ func TestPlanMachineFields(t *testing.T) {
 	if err := json.Unmarshal(machine(t, p), &got); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"format_version", "config_digest", "config_salt", "hosts", "summary", "no_changes"} {
+	for _, k := range []string{"format_version", "config_digest", "config_salt", "hosts", "summary", "disruption", "no_changes"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"sort"
@@ -24,6 +25,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/hostops"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/keepalived"
 	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/resource"
 )
@@ -144,24 +146,19 @@ type Host struct {
 	// Lock is the lock file's content ("" when absent).
 	Lock string
 
+	// loaded is the VRRP part of the keepalived.conf keepalived read at
+	// its last start or reload.
+	loaded map[string]*keepalived.Instance
+
 	log       []LogEntry
 	faults    map[int]FaultMode // by 1-based operation index
 	droppedAt int               // 0, or the operation index the connection dropped at
 }
 
-// instance is a VRRP instance as the fake's keepalived sees it.
-type instance struct {
-	iface    string
-	vips     []netip.Addr
-	members  []string // highest priority first
-	priority map[string]int
-}
-
 // Cluster is a set of simulated hosts. It is safe for concurrent use.
 type Cluster struct {
-	mu        sync.Mutex
-	hosts     map[string]*Host
-	instances []instance
+	mu    sync.Mutex
+	hosts map[string]*Host
 	// Validate, when set, judges files with a validator (keepalived -t);
 	// an error rejects the file. By default a file validates when
 	// keepalived is installed.
@@ -190,18 +187,6 @@ func New(cfg *config.Config) *Cluster {
 			}
 		}
 		c.hosts[name] = h
-	}
-	for _, name := range cfg.VRRPInstanceNames() {
-		v := cfg.VRRPInstances[name]
-		in := instance{iface: v.Interface, priority: map[string]int{}}
-		for _, p := range v.VirtualIPs {
-			in.vips = append(in.vips, p.Addr())
-		}
-		for _, m := range v.Members {
-			in.members = append(in.members, m.Host)
-			in.priority[m.Host] = m.Priority
-		}
-		c.instances = append(c.instances, in)
 	}
 	return c
 }
@@ -308,27 +293,70 @@ func (c *Cluster) do(host string, op Op, detail string, fn func(h *Host) error) 
 	return err
 }
 
-// holder returns the host holding in's VIPs: the running member of
-// highest priority ("" when none runs).
-func (c *Cluster) holder(in instance) string {
-	best, prio := "", -1
-	for _, m := range in.members {
-		if c.hosts[m].Services["keepalived"].Active && in.priority[m] > prio {
-			best, prio = m, in.priority[m]
+// load makes h's keepalived read its keepalived.conf (start, reload).
+func (h *Host) load() {
+	h.loaded = nil
+	f, ok := h.Files[resource.KeepalivedConfPath]
+	if !ok {
+		return
+	}
+	nodes, err := keepalived.Parse(resource.KeepalivedConfPath, f.Content)
+	if err == nil {
+		h.loaded = keepalived.ReadVRRP(nodes).Instances
+	}
+}
+
+// holder returns the host holding instance name's VIPs: of the hosts
+// whose running keepalived has the instance, the one of highest priority
+// (the first by name on a tie); "" when none runs it. The fake's
+// keepalived agrees with its peers whatever they advertise: tests of
+// what real keepalived does with mismatched adverts are the lab's.
+func (c *Cluster) holder(name string) *Host {
+	var best *Host
+	for _, hn := range c.Hosts() {
+		h := c.hosts[hn]
+		in := h.loaded[name]
+		if in == nil || !h.Services["keepalived"].Active {
+			continue
+		}
+		if best == nil || in.Priority > best.loaded[name].Priority {
+			best = h
 		}
 	}
 	return best
 }
 
+// instanceNames are the instances some running keepalived has.
+func (c *Cluster) instanceNames() []string {
+	set := map[string]bool{}
+	for _, h := range c.hosts {
+		if h.Services["keepalived"].Active {
+			for n := range h.loaded {
+				set[n] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
 // addresses are h's addresses with the VIPs it holds.
 func (c *Cluster) addresses(h *Host) []resource.Address {
 	out := slices.Clone(h.Addresses)
-	for _, in := range c.instances {
-		if c.holder(in) != h.Name {
+	for _, name := range c.instanceNames() {
+		if c.holder(name) != h {
 			continue
 		}
-		for _, v := range in.vips {
-			out = append(out, resource.Address{Dev: in.iface, Prefix: netip.PrefixFrom(v, v.BitLen())})
+		in := h.loaded[name]
+		for _, w := range in.VIPs {
+			p, err := netip.ParsePrefix(strings.Fields(w)[0])
+			if err != nil {
+				a, aerr := netip.ParseAddr(strings.Fields(w)[0])
+				if aerr != nil {
+					continue
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			out = append(out, resource.Address{Dev: in.Interface, Prefix: p})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return resource.AddressLess(out[i], out[j]) })

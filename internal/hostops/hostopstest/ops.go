@@ -231,6 +231,9 @@ func (o *conn) Systemctl(_ context.Context, action hostops.ServiceAction, unit s
 		switch action {
 		case hostops.Start, hostops.Restart:
 			s.Active = true
+			if unit == "keepalived" {
+				h.load()
+			}
 		case hostops.Stop:
 			if need, ok := h.StopNeeds[unit]; ok && s.Active {
 				if _, there := h.Files[need]; !there {
@@ -241,6 +244,9 @@ func (o *conn) Systemctl(_ context.Context, action hostops.ServiceAction, unit s
 		case hostops.Reload:
 			if !s.Active {
 				return fmt.Errorf("systemctl reload %s: %w (exit 1): %s is not active, cannot reload", unit, hostops.ErrCommandFailed, unit)
+			}
+			if unit == "keepalived" {
+				h.load()
 			}
 		case hostops.Enable:
 			s.Enabled = true
@@ -298,10 +304,11 @@ func (c *Cluster) VIPs() map[netip.Addr][]string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := map[netip.Addr][]string{}
-	for _, in := range c.instances {
-		if hd := c.holder(in); hd != "" {
-			for _, v := range in.vips {
-				out[v] = append(out[v], hd)
+	for _, hn := range c.Hosts() {
+		h := c.hosts[hn]
+		for _, a := range c.addresses(h) {
+			if !slices.Contains(h.Addresses, a) {
+				out[a.Prefix.Addr()] = append(out[a.Prefix.Addr()], hn)
 			}
 		}
 	}
