@@ -179,7 +179,7 @@ type PlanJSON struct {
 	Summary plan.Summary `json:"summary"`
 	// Disruption is the worst impact of the plan's changes.
 	Disruption plan.Impact `json:"disruption"`
-	Empty   bool         `json:"no_changes"`
+	Empty      bool        `json:"no_changes"`
 	// Applyable is false when some host could not be planned (errors).
 	Applyable bool `json:"applyable"`
 }

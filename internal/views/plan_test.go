@@ -93,8 +93,8 @@ func TestPlanGolden(t *testing.T) {
 				Impact: plan.Impact{Class: plan.DisruptionDropsConnections, Reason: "connections to 192.168.19.104:80 end"}},
 		},
 		Disruption: plan.Impact{Class: plan.DisruptionDropsConnections, Reason: "connections to 192.168.19.104:80 end"},
-		Effects: []plan.Effect{{Service: "keepalived", Action: "reload", Reason: "/etc/keepalived/keepalived.conf changed"}},
-		Notes:   []string{"IPVS service -t 10.0.0.1:443 is not managed by clusterctl; left alone"},
+		Effects:    []plan.Effect{{Service: "keepalived", Action: "reload", Reason: "/etc/keepalived/keepalived.conf changed"}},
+		Notes:      []string{"IPVS service -t 10.0.0.1:443 is not managed by clusterctl; left alone"},
 	}}}
 
 	tests := []struct {
