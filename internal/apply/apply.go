@@ -120,37 +120,75 @@ func Run(ctx context.Context, p *plan.Plan, hosts Hosts, opts Options) (Result, 
 			first = append(first, hp)
 		}
 	}
-	pending := func(from []*plan.HostPlan) {
-		for _, hp := range from {
-			a.result.NotStarted = append(a.result.NotStarted, hp.Host)
+	started := map[string]bool{}
+	notStarted := func() {
+		for _, hp := range directors {
+			if !started[hp.Host] {
+				a.result.NotStarted = append(a.result.NotStarted, hp.Host)
+			}
 		}
 	}
 
 	// 1. Real servers and plain hosts in parallel.
 	if err := a.parallel(ctx, first); err != nil {
-		pending(directors)
+		notStarted()
 		return a.result, err
 	}
 	// 2 and 3. Directors one at a time, BACKUPs before the MASTER (the
-	// plan lists them in that order), each gated.
-	for i, hp := range directors {
-		if err := ctx.Err(); err != nil {
-			pending(directors[i:])
-			return a.result, fmt.Errorf("interrupted before %s: %w", hp.Host, err)
-		}
-		if err := a.host(ctx, hp); err != nil {
-			pending(directors[i+1:])
-			return a.result, err
-		}
-		if !hp.HasWork() {
+	// plan lists them in that order), each gated. The members of a VRRP
+	// instance whose adverts change are applied one after the other with
+	// their keepalived reload held back, reloaded together, then gated.
+	for _, hp := range directors {
+		if started[hp.Host] {
 			continue
 		}
-		if err := a.gate(ctx, hp); err != nil {
-			pending(directors[i+1:])
-			return a.result, fmt.Errorf("%s: stopped the rollout after this director: %w", hp.Host, err)
+		if err := ctx.Err(); err != nil {
+			notStarted()
+			return a.result, fmt.Errorf("interrupted before %s: %w", hp.Host, err)
+		}
+		group := reloadGroup(hp, directors)
+		for _, m := range group {
+			started[m.Host] = true
+			if err := a.host(ctx, m, len(group) > 1); err != nil {
+				notStarted()
+				return a.result, err
+			}
+		}
+		if len(group) > 1 {
+			if err := a.reloadTogether(ctx, group); err != nil {
+				notStarted()
+				return a.result, err
+			}
+		}
+		for _, m := range group {
+			if !m.HasWork() {
+				continue
+			}
+			if err := a.gate(ctx, m); err != nil {
+				notStarted()
+				return a.result, fmt.Errorf("%s: stopped the rollout after this director: %w", m.Host, err)
+			}
 		}
 	}
 	return a.result, nil
+}
+
+// reloadGroup returns hp and the directors its keepalived reload is
+// grouped with (plan.Effect.With), in rollout order.
+func reloadGroup(hp *plan.HostPlan, directors []*plan.HostPlan) []*plan.HostPlan {
+	with := map[string]bool{hp.Host: true}
+	for _, e := range hp.Effects {
+		for _, h := range e.With {
+			with[h] = true
+		}
+	}
+	var out []*plan.HostPlan
+	for _, d := range directors {
+		if with[d.Host] {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
@@ -168,7 +206,7 @@ func (a *applier) parallel(ctx context.Context, hps []*plan.HostPlan) error {
 		names[i] = hp.Host
 	}
 	return remote.ForEach(ctx, names, a.opts.Parallelism, func(ctx context.Context, i int) error {
-		err := a.host(ctx, hps[i])
+		err := a.host(ctx, hps[i], false)
 		var he *remote.HostError
 		if errors.As(err, &he) {
 			return he.Err // ForEach names the host
@@ -177,8 +215,9 @@ func (a *applier) parallel(ctx context.Context, hps []*plan.HostPlan) error {
 	})
 }
 
-// host applies one host's plan. Its errors are *remote.HostError.
-func (a *applier) host(ctx context.Context, hp *plan.HostPlan) error {
+// host applies one host's plan; with holdReload, its grouped keepalived
+// reload is left to reloadTogether. Its errors are *remote.HostError.
+func (a *applier) host(ctx context.Context, hp *plan.HostPlan, holdReload bool) error {
 	if !hp.HasWork() {
 		a.mu.Lock()
 		a.result.Done = append(a.result.Done, hp.Host)
@@ -190,7 +229,7 @@ func (a *applier) host(ctx context.Context, hp *plan.HostPlan) error {
 		a.fail(hp.Host)
 		return &remote.HostError{Host: hp.Host, Err: err}
 	}
-	h := &hostApplier{a: a, ops: ops, hp: hp}
+	h := &hostApplier{a: a, ops: ops, hp: hp, holdReload: holdReload}
 	a.report(Event{Host: hp.Host, Step: StepApply, Status: StatusStart, Message: string(hp.Role)})
 	start := a.now()
 	err = h.apply(ctx)

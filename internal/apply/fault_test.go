@@ -565,3 +565,67 @@ func TestRemoveMemberStopsBeforeDelete(t *testing.T) {
 		t.Errorf("not converged: %v", changes(p))
 	}
 }
+
+// TestAddVIPReloadsTogether (issue 18): adding a VIP to a converged pair
+// changes what both members advertise; the plan groups their keepalived
+// reloads, and apply reloads them only once both files are in place.
+func TestAddVIPReloadsTogether(t *testing.T) {
+	two := func(vips string) string {
+		return `
+host "web1" {
+  interface "ens33" { addresses = ["192.168.19.101/24"] }
+}
+host "web2" {
+  interface "ens33" { addresses = ["192.168.19.102/24"] }
+}
+vrrp_instance "VI_1" {
+  interface         = "ens33"
+  virtual_router_id = 51
+  virtual_ips       = [` + vips + `]
+  member "web1" { priority = 100 }
+  member "web2" { priority = 90 }
+}
+`
+	}
+	s := newSim(t, loadHCL(t, two(`"192.168.19.100"`)))
+	if _, _, err, uerr := s.apply(nil); err != nil || uerr != nil {
+		t.Fatalf("first apply: %v / %v", err, uerr)
+	}
+	s.cfg = loadHCL(t, two(`"192.168.19.100", "192.168.19.99"`))
+	before := map[string]int{"web1": s.cl.Ops("web1"), "web2": s.cl.Ops("web2")}
+	p, _, err, uerr := s.apply(nil)
+	if err != nil || uerr != nil {
+		t.Fatalf("apply: %v / %v", err, uerr)
+	}
+	for _, h := range []string{"web1", "web2"} {
+		hp := p.Host(h)
+		if len(hp.Effects) != 1 || len(hp.Effects[0].With) != 1 || hp.Disruption.Class != plan.DisruptionReload {
+			t.Errorf("%s: effects %+v, disruption %v", h, hp.Effects, hp.Disruption)
+		}
+	}
+	// Both keepalived.conf writes come before either reload.
+	lastWrite, firstReload, reloads := -1, 1<<30, 0
+	for _, h := range []string{"web2", "web1"} {
+		for _, e := range s.cl.Log(h)[before[h]:] {
+			switch {
+			case e.Op == hostopstest.OpWriteFile && e.Detail == "/etc/keepalived/keepalived.conf":
+				lastWrite = max(lastWrite, e.Seq)
+			case e.Op == hostopstest.OpSystemctl && e.Detail == "reload keepalived":
+				firstReload = min(firstReload, e.Seq)
+				reloads++
+			}
+		}
+	}
+	if reloads != 2 {
+		t.Errorf("%d keepalived reloads, want one per member", reloads)
+	}
+	if lastWrite < 0 || firstReload == 1<<30 || firstReload < lastWrite {
+		t.Errorf("a reload came before the last keepalived.conf write (write %d, reload %d)", lastWrite, firstReload)
+	}
+	if v := s.cl.VIPs(); len(v) != 2 {
+		t.Errorf("VIPs = %v", v)
+	}
+	if p := s.plan(); !p.Empty() {
+		t.Errorf("not converged: %v", changes(p))
+	}
+}

@@ -16,6 +16,9 @@ type hostApplier struct {
 	a   *applier
 	ops hostops.Host
 	hp  *plan.HostPlan
+	// holdReload leaves the keepalived reload the plan groups with other
+	// hosts (Effect.With) to reloadTogether.
+	holdReload bool
 	// done counts what was done, for the final summary.
 	done plan.Summary
 }

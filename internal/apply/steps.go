@@ -246,6 +246,9 @@ func (h *hostApplier) services(ctx context.Context, changes []plan.Change) error
 		}
 	}
 	for _, e := range h.hp.Effects {
+		if h.holdReload && len(e.With) > 0 {
+			continue // reloadTogether
+		}
 		if err := h.ops.Systemctl(ctx, hostops.ServiceAction(e.Action), e.Service); err != nil {
 			return err
 		}

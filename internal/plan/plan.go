@@ -148,7 +148,13 @@ type Effect struct {
 	Service string `json:"service"`
 	Action  string `json:"action"` // "reload" or "restart"
 	Reason  string `json:"reason"`
-	Impact  Impact `json:"disruption"`
+	// With are the other hosts whose service does the same at the same
+	// moment: the members of a VRRP instance whose adverts change are
+	// reloaded together, once all their files are in place (a member
+	// reloaded alone would disagree with its peers about the adverts and
+	// take the VIPs too, or give them up).
+	With   []string `json:"with,omitempty"`
+	Impact Impact   `json:"disruption"`
 }
 
 // Effect actions.

@@ -45,7 +45,11 @@ func PlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 				}
 			}
 			for _, e := range h.Effects {
-				fmt.Fprintf(&b, "  %s↻ service %s: %s%s (%s)\n", c.cyan, e.Service, e.Action, c.reset, e.Reason)
+				together := ""
+				if len(e.With) > 0 {
+					together = " together with " + strings.Join(e.With, ", ")
+				}
+				fmt.Fprintf(&b, "  %s↻ service %s: %s%s%s (%s)\n", c.cyan, e.Service, e.Action, together, c.reset, e.Reason)
 			}
 			writeNotes(&b, c, h)
 		}

@@ -100,6 +100,8 @@ type Service struct{ Active, Enabled bool }
 
 // LogEntry is one operation as the fake saw it.
 type LogEntry struct {
+	// Seq orders the operations of the whole cluster (1, 2, ...).
+	Seq    int
 	Op     Op
 	Detail string // e.g. the unit and verb, the path, the edits
 	Err    error
@@ -159,6 +161,7 @@ type Host struct {
 type Cluster struct {
 	mu    sync.Mutex
 	hosts map[string]*Host
+	seq   int
 	// Validate, when set, judges files with a validator (keepalived -t);
 	// an error rejects the file. By default a file validates when
 	// keepalived is installed.
@@ -289,7 +292,8 @@ func (c *Cluster) do(host string, op Op, detail string, fn func(h *Host) error) 
 			err = ErrTimeout
 		}
 	}
-	h.log = append(h.log, LogEntry{Op: op, Detail: detail, Err: err})
+	c.seq++
+	h.log = append(h.log, LogEntry{Seq: c.seq, Op: op, Detail: detail, Err: err})
 	return err
 }
 
