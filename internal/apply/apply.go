@@ -49,6 +49,10 @@ type Options struct {
 	// GateTimeout bounds the wait, after each director, for keepalived to
 	// run and every VIP to be held by exactly one node (default 30 s).
 	GateTimeout time.Duration
+	// NoRollback keeps a director whose gate failed as it is; by default
+	// its files are restored from the backups and its services put back
+	// (see rollback).
+	NoRollback bool
 	// Reporter receives progress events; nil discards them.
 	Reporter Reporter
 	// Now and Sleep replace the clock in tests.
@@ -64,6 +68,10 @@ type Result struct {
 	Done       []string
 	Failed     string
 	NotStarted []string
+	// RolledBack are the hosts whose changes were undone after a failed
+	// gate; RollbackSettled says whether the cluster then settled.
+	RolledBack      []string
+	RollbackSettled bool
 }
 
 type applier struct {
@@ -73,6 +81,8 @@ type applier struct {
 
 	mu     sync.Mutex
 	result Result
+	// applied keeps each host's applier, for a rollback.
+	applied map[string]*hostApplier
 }
 
 func (a *applier) now() time.Time { return a.opts.Now() }
@@ -110,7 +120,7 @@ func Run(ctx context.Context, p *plan.Plan, hosts Hosts, opts Options) (Result, 
 	if !p.Applyable() {
 		return Result{}, errors.New("the plan has errors and cannot be applied")
 	}
-	a := &applier{p: p, hosts: hosts, opts: opts}
+	a := &applier{p: p, hosts: hosts, opts: opts, applied: map[string]*hostApplier{}}
 
 	var first, directors []*plan.HostPlan
 	for i := range p.Hosts {
@@ -147,44 +157,77 @@ func Run(ctx context.Context, p *plan.Plan, hosts Hosts, opts Options) (Result, 
 			return a.result, fmt.Errorf("interrupted before %s: %w", hp.Host, err)
 		}
 		group := reloadGroup(hp, directors)
-		for _, m := range group {
-			started[m.Host] = true
-			if err := a.host(ctx, m, len(group) > 1); err != nil {
-				notStarted()
-				return a.result, err
+		if err, rollback := a.director(ctx, group, started); err != nil {
+			notStarted()
+			if rollback {
+				err = a.undo(ctx, group, err)
 			}
-		}
-		if len(group) > 1 {
-			if err := a.reloadTogether(ctx, group); err != nil {
-				notStarted()
-				return a.result, err
-			}
-		}
-		for _, m := range group {
-			if !m.HasWork() {
-				continue
-			}
-			if err := a.gate(ctx, m); err != nil {
-				notStarted()
-				return a.result, fmt.Errorf("%s: stopped the rollout after this director: %w", m.Host, err)
-			}
+			return a.result, err
 		}
 	}
 	return a.result, nil
 }
 
+// director applies a group of directors (one, or the members reloaded
+// together), reloads a group together, and gates each. A failure in a
+// host's own steps stops there (the step says what failed; files are
+// validated before they replace anything); a failed group reload or gate
+// means the change took effect and did not settle: rollback says so.
+func (a *applier) director(ctx context.Context, group []*plan.HostPlan, started map[string]bool) (err error, rollback bool) {
+	for _, m := range group {
+		started[m.Host] = true
+		if err := a.host(ctx, m, len(group) > 1); err != nil {
+			return err, len(group) > 1
+		}
+	}
+	since := a.now()
+	if len(group) > 1 {
+		if err := a.reloadTogether(ctx, group); err != nil {
+			return err, true
+		}
+		since = a.now()
+	}
+	for _, m := range group {
+		if !m.HasWork() {
+			continue
+		}
+		if err := a.gate(ctx, m, since); err != nil {
+			return fmt.Errorf("%s: stopped the rollout after this director: %w", m.Host, err), true
+		}
+	}
+	return nil, false
+}
+
 // reloadGroup returns hp and the directors its keepalived reload is
-// grouped with (plan.Effect.With), in rollout order.
+// grouped with (plan.Effect.With, plan.ServiceOp.StartAfter, and so on
+// from those), in rollout order.
 func reloadGroup(hp *plan.HostPlan, directors []*plan.HostPlan) []*plan.HostPlan {
-	with := map[string]bool{hp.Host: true}
-	for _, e := range hp.Effects {
-		for _, h := range e.With {
-			with[h] = true
+	linked := func(d *plan.HostPlan) []string {
+		var out []string
+		for _, e := range d.Effects {
+			out = append(out, e.With...)
+		}
+		for _, c := range d.Changes {
+			if op, ok := c.Op.(*plan.ServiceOp); ok {
+				out = append(out, op.StartAfter...)
+			}
+		}
+		return out
+	}
+	in := map[string]bool{hp.Host: true}
+	for grown := true; grown; {
+		grown = false
+		for _, d := range directors {
+			for _, h := range linked(d) {
+				if in[d.Host] != in[h] {
+					in[d.Host], in[h], grown = true, true, true
+				}
+			}
 		}
 	}
 	var out []*plan.HostPlan
 	for _, d := range directors {
-		if with[d.Host] {
+		if in[d.Host] {
 			out = append(out, d)
 		}
 	}
@@ -230,6 +273,9 @@ func (a *applier) host(ctx context.Context, hp *plan.HostPlan, holdReload bool) 
 		return &remote.HostError{Host: hp.Host, Err: err}
 	}
 	h := &hostApplier{a: a, ops: ops, hp: hp, holdReload: holdReload}
+	a.mu.Lock()
+	a.applied[hp.Host] = h
+	a.mu.Unlock()
 	a.report(Event{Host: hp.Host, Step: StepApply, Status: StatusStart, Message: string(hp.Role)})
 	start := a.now()
 	err = h.apply(ctx)

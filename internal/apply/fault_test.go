@@ -629,3 +629,130 @@ vrrp_instance "VI_1" {
 		t.Errorf("not converged: %v", changes(p))
 	}
 }
+
+// TestRollbackAfterFailedGate (issue 18): a change that keepalived -t
+// accepts but that fails at run time — the new master is in FAULT (its
+// tracked script fails) — fails its gate; apply restores the host's
+// previous keepalived.conf from its backup, reloads keepalived, sees the
+// cluster as before, and says so. With NoRollback it leaves the host as
+// the failed gate found it.
+func TestRollbackAfterFailedGate(t *testing.T) {
+	for _, noRollback := range []bool{false, true} {
+		t.Run(fmt.Sprintf("no-rollback=%v", noRollback), func(t *testing.T) {
+			s := newSim(t, loadHCL(t, prioHCL(100, 90)))
+			if _, _, err, uerr := s.apply(nil); err != nil || uerr != nil {
+				t.Fatalf("first apply: %v / %v", err, uerr)
+			}
+			before := string(s.cl.Host("web2").Files["/etc/keepalived/keepalived.conf"].Content)
+			s.cl.Host("web2").Fault = true
+			s.cfg = loadHCL(t, prioHCL(100, 110))
+			c := s.run()
+			ctx := context.Background()
+			p, err := c.Plan(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := p.Disruption(); d.Class != plan.DisruptionVIPMove {
+				t.Errorf("plan disruption = %v, want vip-move", d)
+			}
+			opts := fastOptions()
+			opts.NoRollback = noRollback
+			res, err := apply.Run(ctx, p, c, opts)
+			if !errors.Is(err, apply.ErrGate) || !strings.Contains(err.Error(), "expected on web2") {
+				t.Fatalf("err = %v, want the failed gate", err)
+			}
+			after := string(s.cl.Host("web2").Files["/etc/keepalived/keepalived.conf"].Content)
+			if noRollback {
+				if after == before || len(res.RolledBack) != 0 || strings.Contains(err.Error(), "rolled back") {
+					t.Errorf("rolled back although asked not to: %v %v", res.RolledBack, err)
+				}
+				return
+			}
+			if after != before {
+				t.Errorf("web2's keepalived.conf was not restored:\n%s", after)
+			}
+			if fmt.Sprint(res.RolledBack) != "[web2]" || !res.RollbackSettled ||
+				!strings.Contains(err.Error(), "rolled back: web2: restored /etc/keepalived/keepalived.conf, keepalived reloaded; the cluster is as before") {
+				t.Errorf("result %+v, err:\n%v", res, err)
+			}
+			if v := s.cl.VIPs(); fmt.Sprint(v) != "map[192.168.19.100:[web1]]" {
+				t.Errorf("VIPs after the rollback = %v", v)
+			}
+		})
+	}
+}
+
+// prioHCL is a pair with the given priorities.
+func prioHCL(p1, p2 int) string {
+	return fmt.Sprintf(`
+host "web1" {
+  interface "ens33" { addresses = ["192.168.19.101/24"] }
+}
+host "web2" {
+  interface "ens33" { addresses = ["192.168.19.102/24"] }
+}
+vrrp_instance "VI_1" {
+  interface         = "ens33"
+  virtual_router_id = 51
+  virtual_ips       = ["192.168.19.100"]
+  member "web1" { priority = %d }
+  member "web2" { priority = %d }
+}
+`, p1, p2)
+}
+
+// TestUnicastJoinerStartsAfterPeers (issue 18): a member joining a
+// unicast instance changes its peers' unicast_peer lists; their reloads
+// are grouped, and the joiner's keepalived starts only after them.
+func TestUnicastJoinerStartsAfterPeers(t *testing.T) {
+	uc := func(members string) string {
+		return `
+host "web1" {
+  interface "ens33" { addresses = ["192.168.19.101/24"] }
+}
+host "web2" {
+  interface "ens33" { addresses = ["192.168.19.102/24"] }
+}
+host "web3" {
+  interface "ens33" { addresses = ["192.168.19.103/24"] }
+}
+vrrp_instance "VI_1" {
+  interface         = "ens33"
+  virtual_router_id = 51
+  unicast           = true
+  virtual_ips       = ["192.168.19.100"]
+` + members + `
+}
+`
+	}
+	two := "  member \"web1\" { priority = 100 }\n  member \"web2\" { priority = 90 }"
+	s := newSim(t, loadHCL(t, uc(two)))
+	if _, _, err, uerr := s.apply(nil); err != nil || uerr != nil {
+		t.Fatalf("first apply: %v / %v", err, uerr)
+	}
+	s.cfg = loadHCL(t, uc(two+"\n  member \"web3\" { priority = 80 }"))
+	before := map[string]int{}
+	for _, h := range s.cl.Hosts() {
+		before[h] = s.cl.Ops(h)
+	}
+	if _, _, err, uerr := s.apply(nil); err != nil || uerr != nil {
+		t.Fatalf("apply: %v / %v", err, uerr)
+	}
+	lastReload, start := 0, 0
+	for _, h := range s.cl.Hosts() {
+		for _, e := range s.cl.Log(h)[before[h]:] {
+			switch {
+			case e.Op == hostopstest.OpSystemctl && e.Detail == "reload keepalived":
+				lastReload = max(lastReload, e.Seq)
+			case e.Op == hostopstest.OpSystemctl && e.Detail == "start keepalived" && h == "web3":
+				start = e.Seq
+			}
+		}
+	}
+	if lastReload == 0 || start == 0 || start < lastReload {
+		t.Errorf("web3 started keepalived (op %d) before its peers' reload (op %d)", start, lastReload)
+	}
+	if p := s.plan(); !p.Empty() {
+		t.Errorf("not converged: %v", changes(p))
+	}
+}

@@ -17,8 +17,12 @@ const gatePoll = 500 * time.Millisecond
 // gate waits until keepalived runs on the host (when it should) and every
 // VIP of every VRRP instance the host belongs to is held by exactly one
 // member — the highest-priority member when the gated host is it and
-// preemption applies.
-func (a *applier) gate(ctx context.Context, hp *plan.HostPlan) error {
+// preemption applies. When the host's keepalived was started, reloaded or
+// restarted at since, one look proves nothing: a transition the change
+// causes starts up to a master-down interval later (Instance.
+// SettleSeconds). The gate then passes only once that window has passed
+// and the state has held for an advert interval.
+func (a *applier) gate(ctx context.Context, hp *plan.HostPlan, since time.Time) error {
 	var instances []plan.Instance
 	for _, in := range a.p.Instances {
 		if in.HasMember(hp.Host) {
@@ -28,69 +32,136 @@ func (a *applier) gate(ctx context.Context, hp *plan.HostPlan) error {
 	if !hp.RunsKeepalived && len(instances) == 0 {
 		return nil
 	}
+	var settle, stable time.Duration
+	if keepalivedTouched(hp) {
+		for _, in := range instances {
+			settle = max(settle, time.Duration(in.SettleSeconds()*float64(time.Second)))
+			stable = max(stable, time.Duration(max(in.AdvertInt, 1)*float64(time.Second)))
+		}
+	}
 	start := a.now()
-	deadline := start.Add(a.opts.GateTimeout)
+	// The timeout counts from when the state could first prove anything.
+	deadline := start.Add(a.opts.GateTimeout + settle + stable)
 	a.report(Event{Host: hp.Host, Step: StepGate, Status: StatusStart})
+	var okSince time.Time
 	for {
 		last := a.checkGate(ctx, hp, instances)
-		if last == nil {
-			a.report(Event{Host: hp.Host, Step: StepGate, Status: StatusDone, Elapsed: a.now().Sub(start), Message: "keepalived running, each VIP held by one node"})
+		now := a.now()
+		switch {
+		case last != nil:
+			okSince = time.Time{}
+		case okSince.IsZero():
+			okSince = now
+		}
+		if last == nil && now.Sub(since) >= settle && now.Sub(okSince) >= stable {
+			a.report(Event{Host: hp.Host, Step: StepGate, Status: StatusDone, Elapsed: now.Sub(start), Message: "keepalived running, each VIP held by one node"})
 			return nil
 		}
-		if ctx.Err() != nil || !a.now().Before(deadline) {
-			a.report(Event{Host: hp.Host, Step: StepGate, Status: StatusFailed, Elapsed: a.now().Sub(start), Message: last.Error()})
-			return fmt.Errorf("%w after %s: %w", ErrGate, a.opts.GateTimeout, last)
+		if ctx.Err() != nil || !now.Before(deadline) {
+			if last == nil {
+				last = fmt.Errorf("settled only %s before the deadline; a transition may still come", now.Sub(okSince).Round(time.Millisecond))
+			}
+			a.report(Event{Host: hp.Host, Step: StepGate, Status: StatusFailed, Elapsed: now.Sub(start), Message: last.Error()})
+			return fmt.Errorf("%w after %s: %w", ErrGate, now.Sub(start).Round(time.Millisecond), last)
 		}
 		a.sleep(ctx, gatePoll)
 	}
 }
 
-// checkGate looks once; nil means settled.
-func (a *applier) checkGate(ctx context.Context, hp *plan.HostPlan, instances []plan.Instance) error {
-	if hp.RunsKeepalived {
-		ops, err := a.hosts.Open(ctx, hp.Host)
-		if err != nil {
-			return err
-		}
-		active, state, err := ops.ServiceActive(ctx, "keepalived")
-		if err != nil {
-			return err
-		}
-		if !active {
-			return fmt.Errorf("keepalived is not running on %s (%s)", hp.Host, state)
+// keepalivedTouched reports whether applying hp starts, reloads or
+// restarts keepalived.
+func keepalivedTouched(hp *plan.HostPlan) bool {
+	for _, e := range hp.Effects {
+		if e.Service == "keepalived" {
+			return true
 		}
 	}
-	for _, in := range instances {
-		holders := map[netip.Addr][]string{}
-		for _, m := range in.Members {
-			ops, err := a.hosts.Open(ctx, m)
-			if err != nil {
-				return fmt.Errorf("read addresses of %s: %w", m, err)
-			}
-			addrs, err := ops.Addresses(ctx)
-			if err != nil {
-				return fmt.Errorf("read addresses of %s: %w", m, err)
-			}
-			for _, vip := range in.VIPs {
-				if resource.HoldsVIP(addrs, in.Interface, vip) {
-					holders[vip] = append(holders[vip], m)
-				}
-			}
+	for _, c := range hp.Changes {
+		if op, ok := c.Op.(*plan.ServiceOp); ok && op.Name == "keepalived" && op.Start {
+			return true
 		}
+	}
+	return false
+}
+
+// checkGate looks once; nil means settled.
+func (a *applier) checkGate(ctx context.Context, hp *plan.HostPlan, instances []plan.Instance) error {
+	var runs []*plan.HostPlan
+	if hp.RunsKeepalived {
+		runs = append(runs, hp)
+	}
+	seen, err := a.checkSettled(ctx, runs, instances, true)
+	if err != nil {
+		return err
+	}
+	for _, in := range instances {
+		if len(in.Members) == 0 || !in.Preempt || in.Members[0] != hp.Host {
+			continue
+		}
+		// With nopreempt or preempt_delay the highest priority need not
+		// hold the VIPs yet; exactly one holder is enough then.
 		for _, vip := range in.VIPs {
-			hs := holders[vip]
-			switch {
-			case len(hs) == 0:
-				return fmt.Errorf("%s: no node holds VIP %s", in.Name, vip)
-			case len(hs) > 1:
-				return fmt.Errorf("%s: split brain: VIP %s is held by %s", in.Name, vip, strings.Join(hs, " and "))
-			}
-			// With nopreempt or preempt_delay the highest priority need not
-			// hold the VIPs yet; exactly one holder is enough then.
-			if len(in.Members) > 0 && in.Preempt && in.Members[0] == hp.Host && hs[0] != hp.Host {
+			if hs := seen[in.Name][vip]; len(hs) == 1 && hs[0] != hp.Host {
 				return fmt.Errorf("%s: VIP %s is on %s, expected on %s (highest priority)", in.Name, vip, hs[0], hp.Host)
 			}
 		}
 	}
 	return nil
+}
+
+// checkSettled looks once whether keepalived is active on runs and each
+// VIP of instances has one holder (or, without needHolder, at most one).
+// It returns the holders it saw, by instance.
+func (a *applier) checkSettled(ctx context.Context, runs []*plan.HostPlan, instances []plan.Instance, needHolder bool) (map[string]map[netip.Addr][]string, error) {
+	for _, hp := range runs {
+		ops, err := a.hosts.Open(ctx, hp.Host)
+		if err != nil {
+			return nil, err
+		}
+		active, state, err := ops.ServiceActive(ctx, "keepalived")
+		if err != nil {
+			return nil, err
+		}
+		if !active {
+			return nil, fmt.Errorf("keepalived is not running on %s (%s)", hp.Host, state)
+		}
+	}
+	seen := map[string]map[netip.Addr][]string{}
+	for _, in := range instances {
+		holders, err := a.holders(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		seen[in.Name] = holders
+		for _, vip := range in.VIPs {
+			switch hs := holders[vip]; {
+			case len(hs) == 0 && needHolder:
+				return nil, fmt.Errorf("%s: no node holds VIP %s", in.Name, vip)
+			case len(hs) > 1:
+				return nil, fmt.Errorf("%s: split brain: VIP %s is held by %s", in.Name, vip, strings.Join(hs, " and "))
+			}
+		}
+	}
+	return seen, nil
+}
+
+// holders reads who holds each VIP of in, from every member's addresses.
+func (a *applier) holders(ctx context.Context, in plan.Instance) (map[netip.Addr][]string, error) {
+	holders := map[netip.Addr][]string{}
+	for _, m := range in.Members {
+		ops, err := a.hosts.Open(ctx, m)
+		if err != nil {
+			return nil, fmt.Errorf("read addresses of %s: %w", m, err)
+		}
+		addrs, err := ops.Addresses(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read addresses of %s: %w", m, err)
+		}
+		for _, vip := range in.VIPs {
+			if resource.HoldsVIP(addrs, in.Interface, vip) {
+				holders[vip] = append(holders[vip], m)
+			}
+		}
+	}
+	return holders, nil
 }

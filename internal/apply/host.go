@@ -17,10 +17,30 @@ type hostApplier struct {
 	ops hostops.Host
 	hp  *plan.HostPlan
 	// holdReload leaves the keepalived reload the plan groups with other
-	// hosts (Effect.With) to reloadTogether.
+	// hosts (Effect.With), and a start that follows such reloads
+	// (ServiceOp.StartAfter), to reloadTogether; heldStart is the service
+	// whose start was held.
 	holdReload bool
+	heldStart  string
 	// done counts what was done, for the final summary.
 	done plan.Summary
+	// undo is what a rollback reverses: files written or removed (in
+	// order), services started, effects run.
+	undo undoLog
+}
+
+// undoLog records what a host's apply did that a rollback reverses.
+type undoLog struct {
+	files   []fileUndo
+	started []string      // services started by this apply
+	effects []plan.Effect // reloads and restarts run (or held for reloadTogether)
+}
+
+// fileUndo is a file written or removed: its backup suffix, and whether
+// a previous version existed (and so was backed up).
+type fileUndo struct {
+	path, suffix string
+	existed      bool
 }
 
 // stepFunc applies the changes of one step.

@@ -124,6 +124,7 @@ func (h *hostApplier) files(ctx context.Context, changes []plan.Change) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", op.Path, err)
 		}
+		h.undo.files = append(h.undo.files, fileUndo{path: op.Path, suffix: suffix, existed: op.Before != nil && op.Before.Exists})
 	}
 	return nil
 }
@@ -241,11 +242,22 @@ func (h *hostApplier) services(ctx context.Context, changes []plan.Change) error
 		}
 	}
 	for _, op := range ordered {
+		if h.holdReload && len(op.StartAfter) > 0 {
+			// Enabled now, started by reloadTogether right after its peers.
+			held := *op
+			held.Start = false
+			if err := h.serviceSteps(ctx, &held); err != nil {
+				return err
+			}
+			h.heldStart = op.Name
+			continue
+		}
 		if err := h.serviceSteps(ctx, op); err != nil {
 			return err
 		}
 	}
 	for _, e := range h.hp.Effects {
+		h.undo.effects = append(h.undo.effects, e)
 		if h.holdReload && len(e.With) > 0 {
 			continue // reloadTogether
 		}
@@ -268,6 +280,9 @@ func (h *hostApplier) serviceSteps(ctx context.Context, op *plan.ServiceOp) erro
 		}
 		if err := h.ops.Systemctl(ctx, step.action, op.Name); err != nil {
 			return err
+		}
+		if step.action == hostops.Start {
+			h.undo.started = append(h.undo.started, op.Name)
 		}
 	}
 	return nil

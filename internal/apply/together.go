@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,12 +13,33 @@ import (
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
-// reloadTogether reloads keepalived on every host of group at the same
-// moment: the connections are opened first, then every reload is sent at
-// once, so the members agree again within a few milliseconds (well under
-// one advert interval, which measurements showed is what keeps exactly
-// one holder).
+// reloadTogether reloads keepalived on the hosts of group that hold a
+// grouped reload, at the same moment: the connections are opened first,
+// then every reload is sent at once, so the members agree again within a
+// few milliseconds (measured: within one master-down interval keeps
+// exactly one holder). Then it starts the services held for right after
+// (members joining a unicast instance).
 func (a *applier) reloadTogether(ctx context.Context, group []*plan.HostPlan) error {
+	var reload, start []*plan.HostPlan
+	for _, hp := range group {
+		if h := a.applied[hp.Host]; h != nil && h.heldStart != "" {
+			start = append(start, hp)
+		} else if slices.ContainsFunc(hp.Effects, func(e plan.Effect) bool { return len(e.With) > 0 }) {
+			reload = append(reload, hp)
+		}
+	}
+	if err := a.together(ctx, reload, hostops.Reload); err != nil {
+		return err
+	}
+	return a.together(ctx, start, hostops.Start)
+}
+
+// together runs `systemctl ACTION keepalived` on every host of group at
+// the same moment.
+func (a *applier) together(ctx context.Context, group []*plan.HostPlan, action hostops.ServiceAction) error {
+	if len(group) == 0 {
+		return nil
+	}
 	names := make([]string, len(group))
 	ops := make([]hostops.Host, len(group))
 	for i, hp := range group {
@@ -40,7 +62,7 @@ func (a *applier) reloadTogether(ctx context.Context, group []*plan.HostPlan) er
 			defer done.Done()
 			ready.Done()
 			<-gate
-			errs[i] = ops[i].Systemctl(ctx, hostops.Reload, "keepalived")
+			errs[i] = ops[i].Systemctl(ctx, action, "keepalived")
 		}()
 	}
 	ready.Wait()
@@ -55,9 +77,17 @@ func (a *applier) reloadTogether(ctx context.Context, group []*plan.HostPlan) er
 			failed = append(failed, &remote.HostError{Host: host, Err: err})
 			continue
 		}
-		others := append(append([]string(nil), names[:i]...), names[i+1:]...)
-		a.report(Event{Host: host, Step: string(plan.StepServices), Status: StatusInfo, Elapsed: a.now().Sub(start).Round(time.Millisecond),
-			Message: "keepalived reloaded together with " + strings.Join(others, ", ")})
+		msg := "keepalived " + string(action) + "ed"
+		if others := append(append([]string(nil), names[:i]...), names[i+1:]...); len(others) > 0 {
+			msg += " together with " + strings.Join(others, ", ")
+		}
+		if action == hostops.Start {
+			msg = "keepalived started right after its peers' reload"
+			if h := a.applied[host]; h != nil {
+				h.undo.started = append(h.undo.started, "keepalived")
+			}
+		}
+		a.report(Event{Host: host, Step: string(plan.StepServices), Status: StatusInfo, Elapsed: a.now().Sub(start).Round(time.Millisecond), Message: msg})
 	}
 	return errors.Join(failed...)
 }

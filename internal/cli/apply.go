@@ -26,6 +26,7 @@ type applyFlags struct {
 	JSON          bool
 	DrainTimeout  time.Duration
 	GateTimeout   time.Duration
+	NoRollback    bool
 }
 
 func (a *app) applyCommand() *cobra.Command {
@@ -43,6 +44,12 @@ old ones), iptables, IPVS (minimal edits, never a flush), services.
 
 With a PLANFILE saved by "plan -out", apply executes exactly that plan and
 refuses when the configuration or any host's live state changed since.
+
+When a director's gate fails (keepalived not running, a VIP held by no
+member or by two, or not by the member the plan expects), apply restores
+that director's previous files from the backups it keeps, reloads
+keepalived, waits for the cluster to be as before, stops and reports what
+it rolled back; --no-rollback leaves it as the gate found it.
 
 With --max-disruption CLASS, a plan more disruptive than CLASS is refused
 (exit status 4) before anything is changed.
@@ -64,6 +71,7 @@ Ends with a fresh plan that must be empty: "Apply complete!".`,
 	fl.BoolVar(&f.JSON, "json", false, "stream progress and the result as JSON lines (implies -auto-approve)")
 	fl.DurationVar(&f.DrainTimeout, "drain-timeout", 0, "drain a real server (weight 0) up to this long before removing it")
 	fl.DurationVar(&f.GateTimeout, "gate-timeout", 30*time.Second, "how long a director may take to settle after its apply")
+	fl.BoolVar(&f.NoRollback, "no-rollback", false, "leave a director whose gate failed as it is (by default its files are restored from the backups and keepalived reloaded)")
 	return cmd
 }
 
@@ -126,7 +134,7 @@ func (a *app) runApply(cmd *cobra.Command, f applyFlags, path string) error {
 		Saved:         saved,
 		AutoApprove:   f.AutoApprove || f.JSON,
 		MaxDisruption: f.maxDisruption.class,
-		Apply:         apply.Options{DrainTimeout: f.DrainTimeout, GateTimeout: f.GateTimeout},
+		Apply:         apply.Options{DrainTimeout: f.DrainTimeout, GateTimeout: f.GateTimeout, NoRollback: f.NoRollback},
 	}
 	out, err := pipeline.Apply(cmd.Context(), c, req, ui)
 	if out.UnlockErr != nil {

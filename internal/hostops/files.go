@@ -70,6 +70,19 @@ func (s *Shell) RemoveFile(ctx context.Context, p, backupSuffix string) error {
 	return err
 }
 
+// RestoreFile implements Host: copy the backup next to path, then rename
+// it over path.
+func (s *Shell) RestoreFile(ctx context.Context, p, backupSuffix string) error {
+	backup := resource.BackupDir + p + "." + backupSuffix
+	tmp := TempPath(p)
+	cmd := fmt.Sprintf("cp -p %s %s && mv -f %s %s", shell.Quote(backup), shell.Quote(tmp), shell.Quote(tmp), shell.Quote(p))
+	if _, err := s.sh(ctx, nil, cmd); err != nil {
+		s.cleanup(ctx, tmp)
+		return fmt.Errorf("restore %s: %w", p, err)
+	}
+	return nil
+}
+
 // validateKeepalived runs keepalived's own check on the uploaded file.
 // keepalived 2.2.7 exits 0 for a missing file, so existence is checked
 // first; it checks that interfaces and scripts exist, so it must run on

@@ -53,6 +53,9 @@ type Host interface {
 	// RemoveFile keeps a copy of path under resource.BackupDir with
 	// backupSuffix, then removes it.
 	RemoveFile(ctx context.Context, path, backupSuffix string) error
+	// RestoreFile puts back, atomically, the copy of path that WriteFile
+	// or RemoveFile kept under resource.BackupDir with backupSuffix.
+	RestoreFile(ctx context.Context, path, backupSuffix string) error
 	// RestoreNATChain makes chain in the nat table hold exactly rules in
 	// one iptables-restore transaction, then makes POSTROUTING jump to it
 	// (once). No other chain is touched.

@@ -56,12 +56,13 @@ func Instances(cfg *config.Config) []Instance {
 	var out []Instance
 	for _, name := range cfg.VRRPInstanceNames() {
 		v := cfg.VRRPInstances[name]
-		in := Instance{Name: name, Interface: v.Interface, Preempt: !v.Nopreempt && v.PreemptDelay == 0}
+		in := Instance{Name: name, Interface: v.Interface, Preempt: !v.Nopreempt && v.PreemptDelay == 0, AdvertInt: float64(v.AdvertInt), MinPriority: 255}
 		for _, p := range v.VirtualIPs {
 			in.VIPs = append(in.VIPs, p.Addr())
 		}
 		for _, m := range v.Members {
 			in.Members = append(in.Members, m.Host)
+			in.MinPriority = min(in.MinPriority, m.Priority)
 		}
 		out = append(out, in)
 	}

@@ -74,6 +74,11 @@ type ServiceOp struct {
 	Name                         string
 	Before                       ServiceState
 	Stop, Disable, Enable, Start bool
+	// StartAfter are hosts whose keepalived reload, done together, this
+	// start follows at once: a member joining a unicast instance must not
+	// start before its peers know its address (it would hear no advert
+	// and take the VIPs too).
+	StartAfter []string
 }
 
 // Kind implements Op.

@@ -229,6 +229,28 @@ type Instance struct {
 	// Preempt is true when the highest-priority member takes the VIPs
 	// back as soon as it runs (no nopreempt, no preempt_delay).
 	Preempt bool
+	// AdvertInt is the advert interval in seconds; MinPriority the lowest
+	// member priority. They bound how long after a reload a transition
+	// may still start (SettleSeconds).
+	AdvertInt   float64
+	MinPriority int
+}
+
+// SettleSeconds is how long after a reload of its members a gate must
+// watch the instance before its state proves anything: a transition
+// starts at most one master-down interval of its lowest-priority member
+// after the reload, plus an advert interval and some slack (measured with
+// keepalived 2.2.7: jitter 10-110 ms; docs/apply.md).
+func (i Instance) SettleSeconds() float64 {
+	a := i.AdvertInt
+	if a <= 0 {
+		a = 1
+	}
+	p := i.MinPriority
+	if p <= 0 {
+		p = 1
+	}
+	return masterDownSeconds(a, p) + a + 0.5
 }
 
 // HasMember reports whether host is a member of the instance.

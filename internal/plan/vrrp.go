@@ -17,9 +17,9 @@ const (
 	// master, a stop that sends a priority-0 advert) leaves a VIP unheld
 	// or held twice at most this long.
 	handoverSeconds = 1.5
-	// reloadSlack: from `systemctl reload` to keepalived running the new
-	// configuration.
-	reloadSlack = 1.0
+	// reloadSlack: from `systemctl reload` on the first member to keepalived
+	// running the new configuration on the last, reloaded together.
+	reloadSlack = 0.5
 )
 
 // masterDownSeconds is how long the backups of an instance wait, after
@@ -165,17 +165,29 @@ func (p *Plan) groupReloads(views map[string][]memberView) {
 		if !changed {
 			continue
 		}
-		var reloaded []string
+		var reloaded, joining []string
 		for _, v := range members {
-			if v.old != nil && v.new != nil && v.running {
+			switch {
+			case v.old != nil && v.new != nil && v.running:
 				reloaded = append(reloaded, v.host)
-				if group[v.host] == "" {
-					group[v.host] = v.host
-				}
+			case v.new != nil && !v.running:
+				joining = append(joining, v.host)
 			}
 		}
-		for _, h := range reloaded[1:] {
+		for _, h := range append(slices.Clone(reloaded), joining...) {
+			if group[h] == "" {
+				group[h] = h
+			}
 			union(reloaded[0], h)
+		}
+		for _, h := range joining {
+			if hp := p.Host(h); hp != nil {
+				for j := range hp.Changes {
+					if op, ok := hp.Changes[j].Op.(*ServiceOp); ok && op.Name == "keepalived" && op.Start {
+						op.StartAfter = reloaded
+					}
+				}
+			}
 		}
 		if in := p.instance(name); in != nil {
 			for _, m := range in.Members {
@@ -242,7 +254,7 @@ func instanceImpact(name string, members []memberView, cfg *Instance) Impact {
 	var haveOld, haveNew bool
 	var advert []string
 	holder := ""
-	advertInt, lowest := 1.0, 255
+	advertInt, top := 1.0, 0
 	for _, v := range members {
 		haveOld = haveOld || v.old != nil
 		haveNew = haveNew || v.new != nil
@@ -259,7 +271,7 @@ func instanceImpact(name string, members []memberView, cfg *Instance) Impact {
 		for _, in := range []*keepalived.Instance{v.old, v.new} {
 			if in != nil {
 				advertInt = max(advertInt, in.AdvertInt)
-				lowest = min(lowest, in.Priority)
+				top = max(top, in.Priority)
 			}
 		}
 	}
@@ -274,8 +286,8 @@ func instanceImpact(name string, members []memberView, cfg *Instance) Impact {
 		switch f {
 		case "virtual_router_id", "unicast", "version", "interface":
 			return Impact{DisruptionVIPOutage,
-				fmt.Sprintf("changing %s of %s makes every member start it afresh: no member holds its VIPs until the master-down interval has passed", strings.Join(advert, ", "), name),
-				masterDownSeconds(advertInt, lowest) + reloadSlack}
+				fmt.Sprintf("changing %s of %s makes every member start it afresh as BACKUP: no member holds its VIPs until the master-down interval of the highest priority has passed", strings.Join(advert, ", "), name),
+				masterDownSeconds(advertInt, top) + reloadSlack}
 		}
 	}
 	newMaster := ""

@@ -99,6 +99,13 @@ func (v *ApplyHuman) Outcome(out pipeline.ApplyOutcome, err error) {
 		if len(res.NotStarted) > 0 {
 			fmt.Fprintf(v.Err, "  not touched: %s\n", strings.Join(res.NotStarted, ", "))
 		}
+		if len(res.RolledBack) > 0 {
+			state := "the cluster is as before"
+			if !res.RollbackSettled {
+				state = "the cluster did NOT settle afterwards: run clusterctl status"
+			}
+			fmt.Fprintf(v.Err, "  rolled back: %s (%s)\n", strings.Join(res.RolledBack, ", "), state)
+		}
 	}
 }
 
@@ -138,6 +145,9 @@ func (v *ApplyJSON) Report(e apply.Event) {
 func (v *ApplyJSON) Outcome(out pipeline.ApplyOutcome, err error) {
 	res := out.Result
 	o := map[string]any{"type": "result", "ok": err == nil, "summary": res.Summary, "done": res.Done, "failed": res.Failed, "not_started": res.NotStarted}
+	if len(res.RolledBack) > 0 {
+		o["rolled_back"], o["rollback_settled"] = res.RolledBack, res.RollbackSettled
+	}
 	if err != nil {
 		o["error"] = err.Error()
 	}

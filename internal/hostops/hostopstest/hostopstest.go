@@ -47,6 +47,7 @@ const (
 	OpReplaceRoute    Op = "replace-route"
 	OpWriteFile       Op = "write-file"
 	OpRemoveFile      Op = "remove-file"
+	OpRestoreFile     Op = "restore-file"
 	OpRestoreNAT      Op = "restore-nat"
 	OpRemoveNAT       Op = "remove-nat"
 	OpApplyIPVS       Op = "apply-ipvs"
@@ -140,6 +141,9 @@ type Host struct {
 	// ActiveConn answers IPVSStats for a destination (default 0).
 	ActiveConn map[netip.AddrPort]uint64
 	Services   map[string]Service
+	// Fault puts the host's keepalived in FAULT (a tracked script that
+	// fails, an interface down): it runs but never holds a VIP.
+	Fault bool
 	// StopNeeds maps a unit to a file its stop needs: without it, stop
 	// does nothing (Debian's keepalived init script exits 0 when
 	// keepalived.conf is gone), and Systemctl reports the unit still
@@ -320,7 +324,7 @@ func (c *Cluster) holder(name string) *Host {
 	for _, hn := range c.Hosts() {
 		h := c.hosts[hn]
 		in := h.loaded[name]
-		if in == nil || !h.Services["keepalived"].Active {
+		if in == nil || !h.Services["keepalived"].Active || h.Fault {
 			continue
 		}
 		if best == nil || in.Priority > best.loaded[name].Priority {

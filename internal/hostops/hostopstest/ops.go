@@ -182,6 +182,17 @@ func (o *conn) RemoveFile(_ context.Context, path, backupSuffix string) error {
 	})
 }
 
+func (o *conn) RestoreFile(_ context.Context, path, backupSuffix string) error {
+	return o.c.do(o.name, OpRestoreFile, path, func(h *Host) error {
+		b, ok := h.Files[resource.BackupDir+path+"."+backupSuffix]
+		if !ok {
+			return fmt.Errorf("restore %s: %w (exit 1): cp: cannot stat backup", path, hostops.ErrCommandFailed)
+		}
+		h.Files[path] = b
+		return nil
+	})
+}
+
 func (o *conn) RestoreNATChain(_ context.Context, chain string, rules []string) error {
 	return o.c.do(o.name, OpRestoreNAT, chain, func(h *Host) error {
 		if chain != resource.NATChain {
