@@ -114,6 +114,19 @@ func (l *Lab) MachineNames() []string {
 	return out
 }
 
+// NetnsPath returns the path of the named machine's network namespace
+// (/run/netns/NAME), for tests that watch a machine from inside it.
+func (l *Lab) NetnsPath(machine string) (string, error) {
+	m, err := l.machine(machine)
+	if err != nil {
+		return "", err
+	}
+	return netnsPath(m.Namespace), nil
+}
+
+// OperatorNetnsPath returns the path of the operator's network namespace.
+func (l *Lab) OperatorNetnsPath() string { return netnsPath(l.rec.OperatorNamespace) }
+
 // machine returns the named machine's record.
 func (l *Lab) machine(name string) (machineRecord, error) {
 	l.mu.Lock()

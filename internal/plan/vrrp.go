@@ -251,7 +251,7 @@ func (p *Plan) instance(name string) *Instance {
 // instance, from its members' old and new views of it. cfg is the
 // configuration's instance (nil when the instance is being removed).
 func instanceImpact(name string, members []memberView, cfg *Instance) Impact {
-	var haveOld, haveNew bool
+	var haveOld, haveNew, reloads bool
 	var advert []string
 	holder := ""
 	advertInt, top := 1.0, 0
@@ -262,7 +262,9 @@ func instanceImpact(name string, members []memberView, cfg *Instance) Impact {
 			holder = v.host
 		}
 		if v.old != nil && v.new != nil && v.running {
-			for _, f := range keepalived.AdvertChanges(v.old, v.new) {
+			changed := keepalived.AdvertChanges(v.old, v.new)
+			reloads = reloads || len(changed) > 0 || len(keepalived.LocalChanges(v.old, v.new)) > 0
+			for _, f := range changed {
 				if !slices.Contains(advert, f) {
 					advert = append(advert, f)
 				}
@@ -305,6 +307,10 @@ func instanceImpact(name string, members []memberView, cfg *Instance) Impact {
 	}
 	if len(advert) > 0 {
 		return Impact{DisruptionReload, fmt.Sprintf("%s changes %s: its members are reloaded together", name, strings.Join(advert, ", ")), 0}
+	}
+	if !reloads {
+		// Only members joining or leaving without holding the VIPs.
+		return Impact{}
 	}
 	return Impact{DisruptionReload, "", 0}
 }
