@@ -93,9 +93,9 @@ func TestChangeMatrix(t *testing.T) {
 		{"change the password", func(v *vrrpCluster) { v.Password = "pw2Zq7x" }, "reload"},
 		{"swap priorities (web2 master)", func(v *vrrpCluster) { v.Members["web1"] = 80 }, "vip-move"},
 		{"swap back (web1 master)", func(v *vrrpCluster) { v.Members["web1"] = 100 }, "vip-move"},
-		{"virtual_router_id 51 → 61", func(v *vrrpCluster) { v.VRID = 61 }, "vip-outage"},
-		{"unicast on", func(v *vrrpCluster) { v.Unicast = true }, "vip-outage"},
-		{"unicast off", func(v *vrrpCluster) { v.Unicast = false }, "vip-outage"},
+		{"virtual_router_id 51 → 61", func(v *vrrpCluster) { v.VRID = 61 }, "reload"},
+		{"unicast on", func(v *vrrpCluster) { v.Unicast = true }, "reload"},
+		{"unicast off", func(v *vrrpCluster) { v.Unicast = false }, "reload"},
 		{"add a member (web3)", func(v *vrrpCluster) {
 			v.Members["web3"] = 80
 			v.MemberSeq = append(v.MemberSeq, "web3")

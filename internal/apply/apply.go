@@ -10,6 +10,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/hostops"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // Hosts opens the operations of a host by name. The pipeline passes its
@@ -195,7 +196,45 @@ func (a *applier) director(ctx context.Context, group []*plan.HostPlan, started 
 			return fmt.Errorf("%s: stopped the rollout after this director: %w", m.Host, err), true
 		}
 	}
+	for _, m := range group {
+		if m.Bootstrap != nil {
+			if err := a.finishBootstrap(ctx, m); err != nil {
+				return err, true
+			}
+		}
+	}
 	return nil, false
+}
+
+// finishBootstrap writes hp's planned keepalived.conf over the bootstrap
+// one (priority 255) it holds now, reloads keepalived and gates: the
+// master keeps the VIPs, being still the highest priority.
+func (a *applier) finishBootstrap(ctx context.Context, hp *plan.HostPlan) error {
+	h := a.applied[hp.Host]
+	var final *resource.File
+	for _, c := range hp.Changes {
+		if op, ok := c.Op.(*plan.FileOp); ok && op.After != nil && op.After.Validate == resource.ValidateKeepalived {
+			final = op.After
+		}
+	}
+	if h == nil || final == nil {
+		return &remote.HostError{Host: hp.Host, Err: errors.New("bootstrap: no keepalived.conf in the plan")}
+	}
+	suffix := a.now().UTC().Format("20060102T150405Z") + "-bootstrap"
+	if err := h.ops.WriteFile(ctx, *final, suffix); err != nil {
+		a.fail(hp.Host)
+		return &remote.HostError{Host: hp.Host, Err: fmt.Errorf("files: %s: %w", final.Path, err)}
+	}
+	h.undo.files = append(h.undo.files, fileUndo{path: final.Path, suffix: suffix, existed: true})
+	if err := h.ops.Systemctl(ctx, hostops.Reload, "keepalived"); err != nil {
+		a.fail(hp.Host)
+		return &remote.HostError{Host: hp.Host, Err: fmt.Errorf("services: %w", err)}
+	}
+	a.report(Event{Host: hp.Host, Step: string(plan.StepServices), Status: StatusInfo, Message: "keepalived reloaded with its planned priority after the bootstrap"})
+	if err := a.gate(ctx, hp, a.now()); err != nil {
+		return fmt.Errorf("%s: stopped the rollout after this director: %w", hp.Host, err)
+	}
+	return nil
 }
 
 // reloadGroup returns hp and the directors its keepalived reload is

@@ -756,3 +756,49 @@ vrrp_instance "VI_1" {
 		t.Errorf("not converged: %v", changes(p))
 	}
 }
+
+// TestVRIDChangeBootstrap (issue 18): a VRID change on a live pair is
+// staged with the master at priority 255, reloaded with its peer, then
+// written as planned and reloaded alone; the plan announces a reload.
+func TestVRIDChangeBootstrap(t *testing.T) {
+	vrid := func(id int) string {
+		return strings.Replace(prioHCL(100, 90), "virtual_router_id = 51", fmt.Sprintf("virtual_router_id = %d", id), 1)
+	}
+	s := newSim(t, loadHCL(t, vrid(51)))
+	if _, _, err, uerr := s.apply(nil); err != nil || uerr != nil {
+		t.Fatalf("first apply: %v / %v", err, uerr)
+	}
+	s.cfg = loadHCL(t, vrid(61))
+	before := s.cl.Ops("web1")
+	p, _, err, uerr := s.apply(nil)
+	if err != nil || uerr != nil {
+		t.Fatalf("apply: %v / %v", err, uerr)
+	}
+	if d := p.Disruption(); d.Class != plan.DisruptionReload || !strings.Contains(d.Reason, "priority 255") {
+		t.Errorf("plan disruption = %v", d)
+	}
+	if p.Host("web1").Bootstrap == nil || p.Host("web2").Bootstrap != nil {
+		t.Fatal("the bootstrap is not on the master alone")
+	}
+	var writes, reloads int
+	for _, e := range s.cl.Log("web1")[before:] {
+		switch {
+		case e.Op == hostopstest.OpWriteFile && e.Detail == "/etc/keepalived/keepalived.conf":
+			writes++
+		case e.Op == hostopstest.OpSystemctl && e.Detail == "reload keepalived":
+			reloads++
+		}
+	}
+	if writes != 2 || reloads != 2 {
+		t.Errorf("web1: %d keepalived.conf writes and %d reloads, want 2 and 2", writes, reloads)
+	}
+	if c := string(s.cl.Host("web1").Files["/etc/keepalived/keepalived.conf"].Content); strings.Contains(c, "priority 255") || !strings.Contains(c, "virtual_router_id 61") {
+		t.Errorf("web1's final keepalived.conf:\n%s", c)
+	}
+	if v := s.cl.VIPs(); fmt.Sprint(v) != "map[192.168.19.100:[web1]]" {
+		t.Errorf("VIPs = %v", v)
+	}
+	if p := s.plan(); !p.Empty() {
+		t.Errorf("not converged: %v", changes(p))
+	}
+}

@@ -116,9 +116,15 @@ func (h *hostApplier) files(ctx context.Context, changes []plan.Change) error {
 	})
 	for _, op := range ordered {
 		suffix := h.a.now().UTC().Format("20060102T150405Z")
-		if op.After == nil {
+		switch {
+		case op.After == nil:
 			err = h.ops.RemoveFile(ctx, op.Path, suffix)
-		} else {
+		case h.hp.Bootstrap != nil && op.After.Validate == resource.ValidateKeepalived:
+			// The bootstrap first; finishBootstrap writes the planned one.
+			f := *op.After
+			f.Content = h.hp.Bootstrap
+			err = h.ops.WriteFile(ctx, f, suffix)
+		default:
 			err = h.ops.WriteFile(ctx, *op.After, suffix)
 		}
 		if err != nil {

@@ -208,6 +208,14 @@ type HostPlan struct {
 	// RunsKeepalived is true when keepalived is one of the host's
 	// services: its gate checks that keepalived is active.
 	RunsKeepalived bool `json:"-"`
+	// Bootstrap, when set, is a keepalived.conf apply writes and reloads
+	// (with the host's peers) before the planned one: the planned file
+	// with this host's priority raised to 255 in the instances whose
+	// identity (VRID, unicast, interface, version) changes and which it
+	// holds, so that it takes each new instance at once instead of every
+	// member waiting out a master-down interval. It holds secrets: never
+	// serialised.
+	Bootstrap []byte `json:"-"`
 	// Secrets are secrets found on the host that the configuration may
 	// not hold (LiveSecrets); the plan's strings are masked with them,
 	// and output layers mask them too.
