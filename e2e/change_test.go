@@ -182,3 +182,86 @@ func TestVIPWatchSeesMoves(t *testing.T) {
 		t.Errorf("watch saw %+v; want 2 holder changes ending on web1; changes:\n%s", seen, w.events())
 	}
 }
+
+// rollbackHCL is lab A's pair where each host has its own check script:
+// web1's passes, web2's exits web2rc (1: its keepalived runs in FAULT);
+// p2 is web2's priority.
+func rollbackHCL(p2, web2rc int) string {
+	return fmt.Sprintf(`
+host "web1" {
+  interface "ens33" { addresses = ["192.168.19.101/24"] }
+  packages = ["nginx"]
+  services = ["nginx"]
+  file "/usr/local/bin/cluster-check" {
+    content = "#!/bin/sh\nexit 0\n"
+    mode    = "0755"
+  }
+}
+host "web2" {
+  interface "ens33" { addresses = ["192.168.19.102/24"] }
+  packages = ["nginx"]
+  services = ["nginx"]
+  file "/usr/local/bin/cluster-check" {
+    content = "#!/bin/sh\nexit %d\n"
+    mode    = "0755"
+  }
+}
+health_check "app" {
+  script   = "/usr/local/bin/cluster-check"
+  interval = 1
+  fall     = 1
+}
+vrrp_instance "VI_1" {
+  interface         = "ens33"
+  virtual_router_id = 51
+  virtual_ips       = ["192.168.19.100"]
+  track_script      = [health_check.app]
+  member "web1" { priority = 100 }
+  member "web2" { priority = %d }
+}
+`, web2rc, p2)
+}
+
+// TestRollbackOnRealKeepalived (issue 18): a change keepalived -t accepts
+// but that fails at run time — web2 becomes the master while its tracked
+// script now always fails, so its keepalived sits in FAULT — fails web2's
+// gate; apply
+// restores web2's keepalived.conf from its backup, reloads keepalived,
+// finds the cluster as before and exits 1 saying so. The VIP never had
+// two holders or none for more than an advert interval, and the next
+// plan offers the same change again.
+func TestRollbackOnRealKeepalived(t *testing.T) {
+	dir := t.TempDir()
+	write := func(src string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "cluster.hcl"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(rollbackHCL(90, 0))
+	c := newCluster(t, dir)
+	if _, _, code := c.clusterctl("apply", dir, "-auto-approve"); code != 0 {
+		t.Fatalf("first apply: exit %d", code)
+	}
+	before, _ := c.exec("web2", "cat", "/etc/keepalived/keepalived.conf")
+	write(rollbackHCL(110, 1))
+	vip := netip.MustParseAddr("192.168.19.100")
+	w := watchVIPs(t, c.lab, []string{"web1", "web2"}, vip)
+	w.reset()
+	_, errOut, code := c.clusterctl("apply", dir, "-auto-approve", "-gate-timeout", "10s")
+	seen := w.stop()[vip]
+	if code != 1 {
+		t.Fatalf("apply of the failing change: exit %d, want 1", code)
+	}
+	mustContain(t, "apply", errOut, "cluster did not settle", "expected on web2", "rolled back: web2: restored /etc/keepalived/keepalived.conf, restored /usr/local/bin/cluster-check, keepalived reloaded; the cluster is as before", "rolled back: web2 (the cluster is as before)")
+	after, _ := c.exec("web2", "cat", "/etc/keepalived/keepalived.conf")
+	if after != before {
+		t.Errorf("web2's keepalived.conf was not restored:\n%s", after)
+	}
+	if seen.Two > time.Second || seen.None > time.Second || fmt.Sprint(seen.Holders) != "[web1]" {
+		t.Errorf("VIP during the failed apply and the rollback: %+v\n%s", seen, w.events())
+	}
+	if _, _, code := c.clusterctl("plan", dir, "-detailed-exitcode"); code != 2 {
+		t.Errorf("plan after the rollback: exit %d, want 2 (the change is still to make)", code)
+	}
+}
