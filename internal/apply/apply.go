@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -203,6 +204,14 @@ func (a *applier) director(ctx context.Context, group []*plan.HostPlan, started 
 			}
 		}
 	}
+	for _, m := range group {
+		if h := a.applied[m.Host]; h != nil && h.owes() {
+			if err := h.ops.WriteManifest(ctx, m.Manifest); err != nil {
+				a.fail(m.Host)
+				return &remote.HostError{Host: m.Host, Err: err}, false
+			}
+		}
+	}
 	return nil, false
 }
 
@@ -332,10 +341,13 @@ func (a *applier) host(ctx context.Context, hp *plan.HostPlan, holdReload bool) 
 	return nil
 }
 
+// fail records host as the one that failed; a host of a group may have
+// finished its own steps (Done) before the group's reload failed.
 func (a *applier) fail(host string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.result.Failed == "" {
 		a.result.Failed = host
 	}
+	a.result.Done = slices.DeleteFunc(a.result.Done, func(h string) bool { return h == host })
 }

@@ -100,12 +100,33 @@ func (h *hostApplier) changesOf(step plan.Step) []plan.Change {
 }
 
 // manifest records what clusterctl manages on the host when that changed
-// (or the host had changes).
+// (or the host had changes). While a reload is held for reloadTogether
+// (or a bootstrap), the manifest still owes it: it is written once that
+// ran (settleManifest).
 func (h *hostApplier) manifest(ctx context.Context) error {
+	if h.owes() {
+		return nil
+	}
 	if slices.Equal(h.hp.ManifestBefore, h.hp.Manifest) && len(h.hp.Changes) == 0 {
 		return nil
 	}
 	return h.ops.WriteManifest(ctx, h.hp.Manifest)
+}
+
+// owes reports whether a reload or start of the host waits for
+// reloadTogether or a bootstrap.
+func (h *hostApplier) owes() bool {
+	if h.heldStart != "" || h.hp.Bootstrap != nil {
+		return true
+	}
+	if h.holdReload {
+		for _, e := range h.hp.Effects {
+			if len(e.With) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // recordIntent writes, before any change, a manifest listing what the host
@@ -123,7 +144,7 @@ func (h *hostApplier) recordIntent(ctx context.Context) error {
 		}
 	}
 	missing := false
-	for _, e := range h.hp.Manifest {
+	for _, e := range append(slices.Clone(h.hp.Manifest), h.hp.Pending()...) {
 		if !have[e] {
 			have[e] = true
 			missing = true

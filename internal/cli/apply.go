@@ -136,6 +136,9 @@ func (a *app) runApply(cmd *cobra.Command, f applyFlags, path string) error {
 		MaxDisruption: f.maxDisruption.class,
 		Apply:         apply.Options{DrainTimeout: f.DrainTimeout, GateTimeout: f.GateTimeout, NoRollback: f.NoRollback},
 	}
+	if a.clock != nil {
+		req.Apply.Now, req.Apply.Sleep = a.clock.Now, a.clock.Sleep
+	}
 	out, err := pipeline.Apply(cmd.Context(), c, req, ui)
 	if out.UnlockErr != nil {
 		fmt.Fprintf(a.errOut, "Warning: could not release the lock: %s\n", out.UnlockErr)

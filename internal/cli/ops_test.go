@@ -2,13 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/clusterctl/clusterctl/internal/apply"
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/hostops/hostopstest"
 	"github.com/clusterctl/clusterctl/internal/resource"
@@ -39,7 +43,7 @@ func fakeCluster(t *testing.T) *hostopstest.Cluster {
 func runOn(t *testing.T, sim *hostopstest.Cluster, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	a := &app{args: args, streams: Streams{In: strings.NewReader(stdin), Out: &out, Err: &errOut}, environ: []string{"NO_COLOR=1"}, openHost: sim.Open}
+	a := &app{args: args, streams: Streams{In: strings.NewReader(stdin), Out: &out, Err: &errOut}, environ: []string{"NO_COLOR=1"}, openHost: sim.Open, clock: virtualClock()}
 	code := run(a)
 	for _, s := range []string{out.String(), errOut.String()} {
 		if secret.Appears(s, labASecret) {
@@ -47,6 +51,21 @@ func runOn(t *testing.T, sim *hostopstest.Cluster, stdin string, args ...string)
 		}
 	}
 	return code, out.String(), errOut.String()
+}
+
+// virtualClock is a clock for apply's gates that moves only when they
+// sleep.
+func virtualClock() *apply.Options {
+	var mu sync.Mutex
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return &apply.Options{
+		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		Sleep: func(_ context.Context, d time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			now = now.Add(d)
+		},
+	}
 }
 
 func TestPlanAndApplyCommands(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/clusterctl/clusterctl/internal/apply"
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/hostops"
 	"github.com/clusterctl/clusterctl/internal/secret"
@@ -46,8 +47,10 @@ type app struct {
 	// loaded (views.Out is the one masking boundary).
 	out, errOut *views.Out
 	// openHost, when set, replaces the SSH connections to hosts (tests
-	// run commands against typed fakes).
+	// run commands against typed fakes); clock, when set, replaces the
+	// clock of apply's gates (tests).
 	openHost func(ctx context.Context, host string) (hostops.Host, error)
+	clock    *apply.Options
 }
 
 // globalFlags are the flags every command accepts.

@@ -442,11 +442,17 @@ func (d *differ) services() {
 			continue // a start reads the new configuration anyway
 		}
 		var e Effect
-		if p := d.firstChanged(s.RestartOn); p != "" {
-			e = Effect{Service: s.Name, Action: EffectRestart, Reason: p + " changed"}
-		} else if p := d.firstChanged(s.ReloadOn); p != "" {
-			e = Effect{Service: s.Name, Action: EffectReload, Reason: p + " changed"}
-		} else {
+		pending := d.managed(resource.ManifestPending)
+		switch {
+		case d.firstChanged(s.RestartOn) != "":
+			e = Effect{Service: s.Name, Action: EffectRestart, Reason: d.firstChanged(s.RestartOn) + " changed"}
+		case pending[EffectRestart+" "+s.Name]:
+			e = Effect{Service: s.Name, Action: EffectRestart, Reason: "an earlier apply changed its configuration and did not restart it"}
+		case d.firstChanged(s.ReloadOn) != "":
+			e = Effect{Service: s.Name, Action: EffectReload, Reason: d.firstChanged(s.ReloadOn) + " changed"}
+		case pending[EffectReload+" "+s.Name]:
+			e = Effect{Service: s.Name, Action: EffectReload, Reason: "an earlier apply changed its configuration and did not reload it"}
+		default:
 			continue
 		}
 		e.Impact = effectImpact(e)

@@ -222,6 +222,16 @@ type HostPlan struct {
 	Secrets []string `json:"-"`
 }
 
+// Pending returns the manifest entries that record the host's effects as
+// owed (resource.ManifestPending).
+func (h *HostPlan) Pending() []resource.ManifestEntry {
+	var out []resource.ManifestEntry
+	for _, e := range h.Effects {
+		out = append(out, resource.ManifestEntry{Kind: resource.ManifestPending, Key: e.Action + " " + e.Service})
+	}
+	return out
+}
+
 // HasWork reports whether the host has changes or effects.
 func (h *HostPlan) HasWork() bool { return len(h.Changes) > 0 || len(h.Effects) > 0 }
 

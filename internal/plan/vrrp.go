@@ -116,6 +116,13 @@ func classifyVRRP(p *Plan, inputs map[string]Input) {
 		hp, in := p.Host(host), inputs[host]
 		f := keepalivedConf(in.Desired.Files)
 		content, ok := bootstrapConf(f.Path, f.Content, names)
+		// The bootstrap replaces the master's keepalived.conf change; a
+		// master whose file is already as planned (an earlier apply cut
+		// off) reloads with its peers instead.
+		ok = ok && slices.ContainsFunc(hp.Changes, func(c Change) bool {
+			op, isFile := c.Op.(*FileOp)
+			return isFile && op.After != nil && op.After.Validate == resource.ValidateKeepalived
+		})
 		if !ok {
 			// Cannot stage it: the plain coordinated reload, as announced
 			// for an identity change without a bootstrap.

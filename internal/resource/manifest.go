@@ -36,6 +36,12 @@ const (
 	// a sensitive value (File.HideContent): a later plan never shows its
 	// live content, even when the configuration no longer makes it secret.
 	ManifestSecretFile ManifestKind = "secret-file" // key: absolute path
+	// ManifestPending records a reload or restart an apply owes a service
+	// (key: "reload keepalived"): written before the files it follows from
+	// change, removed once it ran. A plan that finds one plans it again,
+	// so an apply cut off between a file and its reload never leaves the
+	// service running the old configuration unnoticed.
+	ManifestPending ManifestKind = "pending"
 )
 
 // ManifestEntry is one managed resource: a kind and a key. Entries of a
