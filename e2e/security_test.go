@@ -119,6 +119,39 @@ func TestSecuritySecretsNeverPrinted(t *testing.T) {
 		}
 	}
 
+	// Secrets found on the live hosts (issue 13): the password the hosts
+	// hold is printed neither once the configuration changes it next to
+	// another change (which the plan must still say), nor once the
+	// configuration drops authentication.
+	newPass := "N3wPw8xq"
+	repassed := filepath.Join(t.TempDir(), "repassed")
+	copyConfig(t, changed, repassed, `default     = "`+secAuthPass+`"`, `default     = "`+newPass+`"`)
+	copyConfig(t, repassed, repassed, `priority = 90`, `priority = 95`)
+	noauth := filepath.Join(t.TempDir(), "noauth")
+	copyConfig(t, changed, noauth, `auth_pass         = var.vrrp_password`, ``)
+	for _, cfg := range []string{repassed, noauth} {
+		var live []string
+		for _, args := range [][]string{{"plan", cfg}, {"plan", cfg, "-json"}, {"plan", cfg, "-out", planFile}} {
+			out, errOut, _ := c.clusterctl(args...)
+			live = append(live, out, errOut)
+		}
+		saved, _ := os.ReadFile(planFile)
+		live = append(live, string(saved))
+		all := strings.Join(live, "\n")
+		for _, s := range []string{secAuthPass, newPass} {
+			if strings.Contains(all, s) {
+				t.Errorf("%s: a password the hosts hold or the configuration sets is printed", filepath.Base(cfg))
+			}
+		}
+		if !strings.Contains(all, "a sensitive value changed") {
+			t.Errorf("%s: the plan does not say a sensitive value changed:\n%s", filepath.Base(cfg), live[0])
+		}
+	}
+	c.secrets = append(c.secrets, newPass)
+	if code := run("apply", noauth, "-auto-approve"); code != 0 {
+		t.Errorf("apply without authentication: exit %d", code)
+	}
+
 	// Modes on the hosts.
 	for _, h := range []string{"web1", "web2"} {
 		s, _ := c.exec(h, "stat", "-c", "%a %U %G", "/etc/keepalived/keepalived.conf")
