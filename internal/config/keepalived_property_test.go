@@ -407,7 +407,7 @@ func countFeatures(cfg *config.Config, f map[string]int) {
 			continue
 		}
 		add("keepalived virtual server")
-		add("mode " + vs.Mode)
+		add("mode " + string(vs.Mode))
 		if vs.FWMark != 0 {
 			add("fwmark")
 		}

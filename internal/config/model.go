@@ -254,12 +254,24 @@ type HealthCheck struct {
 // VRRPScriptName is the vrrp_script name rendered for the check.
 func (h *HealthCheck) VRRPScriptName() string { return "chk_" + h.Name }
 
+// Mode is an LVS forwarding mode.
+type Mode string
+
 // LVS forwarding modes.
 const (
-	ModeNAT     = "nat"
-	ModeDR      = "dr"
-	ModeTUN     = "tun"
-	ModeFullNAT = "fullnat"
+	ModeNAT     Mode = "nat"
+	ModeDR      Mode = "dr"
+	ModeTUN     Mode = "tun"
+	ModeFullNAT Mode = "fullnat"
+)
+
+// Protocol is a virtual service's transport protocol.
+type Protocol string
+
+// Protocols of virtual services ("" means tcp).
+const (
+	ProtocolTCP Protocol = "tcp"
+	ProtocolUDP Protocol = "udp"
 )
 
 // Who owns a virtual server's IPVS entries.
@@ -274,8 +286,8 @@ type VirtualServer struct {
 	// Address is the virtual address and port; invalid when FWMark is set.
 	Address  netip.AddrPort
 	FWMark   uint32
-	Protocol string // "tcp" or "udp"
-	Mode     string // ModeNAT, ModeDR, ModeTUN, ModeFullNAT
+	Protocol Protocol // ProtocolTCP or ProtocolUDP ("" before defaults)
+	Mode     Mode
 	// Scheduler is the IPVS scheduler name (rr, wlc, ...).
 	Scheduler string
 	// Persistence is the persistence timeout in seconds; 0 = none.
@@ -304,9 +316,9 @@ func (vs *VirtualServer) IPVSKey() (ipvs.ServiceKey, error) {
 		return ipvs.ServiceKey{Protocol: ipvs.FWMark, Mark: vs.FWMark}, nil
 	case !vs.Address.IsValid():
 		return ipvs.ServiceKey{}, fmt.Errorf("virtual_server %s: neither address nor fwmark is set", vs.Name)
-	case vs.Protocol == "tcp" || vs.Protocol == "":
+	case vs.Protocol == ProtocolTCP || vs.Protocol == "":
 		return ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: vs.Address}, nil
-	case vs.Protocol == "udp":
+	case vs.Protocol == ProtocolUDP:
 		return ipvs.ServiceKey{Protocol: ipvs.UDP, Addr: vs.Address}, nil
 	}
 	return ipvs.ServiceKey{}, fmt.Errorf("virtual_server %s: unknown protocol %q", vs.Name, vs.Protocol)
@@ -320,9 +332,9 @@ func (vs *VirtualServer) AddressString() string {
 	}
 	p := vs.Protocol
 	if p == "" {
-		p = "tcp"
+		p = ProtocolTCP
 	}
-	return p + " " + vs.Address.String()
+	return string(p) + " " + vs.Address.String()
 }
 
 // Family6 reports whether the virtual server is an IPv6 service. A

@@ -215,7 +215,7 @@ func (v *validator) vipInstance(addr netip.Addr) *VRRPInstance {
 
 func (v *validator) virtualServers() {
 	type vsKey struct {
-		proto string
+		proto Protocol
 		addr  netip.AddrPort
 		mark  uint32
 	}

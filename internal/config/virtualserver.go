@@ -79,7 +79,7 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 	case !r.has("address") && !r.has("fwmark"):
 		r.errorf(blk.DefRange, "Missing virtual server identity", "virtual_server %q needs address = \"IP:PORT\" or fwmark = N.", vs.Name)
 	}
-	vs.Protocol = r.str("protocol", "tcp")
+	vs.Protocol = Protocol(r.str("protocol", "tcp"))
 	if vs.Protocol != "tcp" && vs.Protocol != "udp" {
 		r.errorf(r.ranges["protocol"], "Invalid protocol", "protocol must be \"tcp\" or \"udp\"; got %q.", vs.Protocol)
 	}
@@ -89,7 +89,7 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 		r.errorf(r.ranges["protocol"], "protocol with fwmark",
 			"A firewall-mark service matches packets by their mark, whatever their protocol; protocol has no effect on it (keepalived 2.2.7 ignores it and `keepalived -t` rejects the file). Remove protocol, and match the protocol in the rule that sets the mark.")
 	}
-	vs.Mode = r.str("mode", ModeNAT)
+	vs.Mode = Mode(r.str("mode", string(ModeNAT)))
 	switch vs.Mode {
 	case ModeNAT, ModeDR, ModeTUN, ModeFullNAT:
 	default:
@@ -141,7 +141,7 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 		} else {
 			vs.SorryServer = ap
 			if samePortOnly(vs) && vs.FWMark == 0 && vs.Address.IsValid() && ap.Port() != vs.Address.Port() {
-				r.errorf(r.ranges["sorry_server"], "sorry_server port differs in "+vs.Mode+" mode",
+				r.errorf(r.ranges["sorry_server"], "sorry_server port differs in "+string(vs.Mode)+" mode",
 					"In %s mode IPVS forwards packets to the sorry server unchanged, so it is reached on the virtual port %d; keepalived 2.2.7 resets port %d to it and `keepalived -t` rejects the file. Use port %d.", vs.Mode, vs.Address.Port(), ap.Port(), vs.Address.Port())
 			}
 		}
@@ -201,7 +201,7 @@ func (d *decoder) decodeRealServer(blk *hcl.Block, vs *VirtualServer, hosts map[
 		case samePortOnly(vs) && vs.FWMark == 0 && vs.Address.IsValid() && rs.Port != vs.Address.Port():
 			// "virtual server ... and real server ... ports don't match -
 			// resetting".
-			r.errorf(r.ranges["port"], "Real server port differs in "+vs.Mode+" mode",
+			r.errorf(r.ranges["port"], "Real server port differs in "+string(vs.Mode)+" mode",
 				"In %s mode IPVS forwards packets to the real server unchanged, so it is reached on the virtual port %d; keepalived 2.2.7 resets port %d to it and `keepalived -t` rejects the file. Remove port or use %d.", vs.Mode, vs.Address.Port(), rs.Port, vs.Address.Port())
 		}
 	} else {

@@ -34,7 +34,7 @@ func (b *hostBuilder) addDirectorOf(vs *config.VirtualServer) error {
 	// facts script and `clusterctl status` read the table with it.
 	b.addPackage("ipvsadm")
 	b.addModule("ip_vs", "ip_vs_"+vs.Scheduler)
-	reason := "director of " + vs.Name + " (" + vs.Mode + ")"
+	reason := "director of " + vs.Name + " (" + string(vs.Mode) + ")"
 	if err := b.addDirectorVIP(vs); err != nil {
 		return err
 	}

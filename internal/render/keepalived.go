@@ -348,7 +348,7 @@ func (b *hostBuilder) unicast(v *config.VRRPInstance) (string, []string, error) 
 
 // lbKind is keepalived's lb_kind for a mode; FULLNAT is IPVS NAT plus an
 // SNAT rule that clusterctl adds itself.
-func lbKind(mode string) (string, error) {
+func lbKind(mode config.Mode) (string, error) {
 	switch mode {
 	case config.ModeNAT, config.ModeFullNAT:
 		return "NAT", nil
@@ -370,7 +370,7 @@ func keepalivedServerView(vs *config.VirtualServer) (keepalivedVSView, error) {
 		Scheduler:   vs.Scheduler,
 		Kind:        kind,
 		Persistence: vs.Persistence,
-		Protocol:    strings.ToUpper(vs.Protocol),
+		Protocol:    strings.ToUpper(string(vs.Protocol)),
 	}
 	switch {
 	case vs.FWMark != 0:

@@ -47,7 +47,7 @@ func (b *hostBuilder) addRealServer() error {
 }
 
 func (b *hostBuilder) addRealServerOf(vs *config.VirtualServer) error {
-	reason := "real server of " + vs.Name + " (" + vs.Mode + ")"
+	reason := "real server of " + vs.Name + " (" + string(vs.Mode) + ")"
 	switch vs.Mode {
 	case config.ModeDR:
 		if err := b.setSysctls(drSysctls(), reason); err != nil {

@@ -328,7 +328,7 @@ func joinAnd(names []string) string {
 }
 
 func (b builder) virtualServer(vs *config.VirtualServer, r *Report) VirtualServer {
-	out := VirtualServer{Name: vs.Name, Service: vs.AddressString(), Mode: vs.Mode, ManagedBy: vs.ManagedBy}
+	out := VirtualServer{Name: vs.Name, Service: vs.AddressString(), Mode: string(vs.Mode), ManagedBy: vs.ManagedBy}
 	key, keyErr := vs.IPVSKey()
 	keyOK := keyErr == nil
 	for _, d := range vs.Directors {
