@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,6 +86,15 @@ type applier struct {
 	result Result
 	// applied keeps each host's applier, for a rollback.
 	applied map[string]*hostApplier
+	// slots bounds the hosts being changed at once (Parallelism).
+	slots chan struct{}
+}
+
+// applier returns the applier of host, nil when it was not applied.
+func (a *applier) applier(host string) *hostApplier {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.applied[host]
 }
 
 func (a *applier) now() time.Time { return a.opts.Now() }
@@ -103,12 +113,18 @@ func (a *applier) report(e Event) {
 // rollout order, in one place:
 //
 //  1. real servers and plain hosts, in parallel (bounded);
-//  2. BACKUP directors, one at a time; after each, keepalived must run
-//     and every VIP be held by exactly one node (the gate);
-//  3. the MASTER director(s), one at a time, gated the same way.
+//  2. the directors, wave by wave (plan.Plan.Waves): the steps of a wave
+//     share nothing and run at the same time; a step is one director, or
+//     the members of a VRRP instance reloaded or started together; after
+//     it, keepalived must run and every VIP be held by exactly one node
+//     (the gate). Within a group of linked directors, backups go before
+//     the master, one wave each.
 //
-// A failure stops the rollout before the next host; the Result says what
-// was done and what was not. Cancelling ctx stops between steps.
+// Parallelism bounds the hosts being changed at once; gates, which only
+// read, are not counted. A failure stops the rollout once the wave it
+// happened in has finished (steps already running are not cut off
+// mid-way); the Result says what was done and what was not. Cancelling
+// ctx stops between steps.
 func Run(ctx context.Context, p *plan.Plan, hosts Hosts, opts Options) (Result, error) {
 	if opts.GateTimeout == 0 {
 		opts.GateTimeout = 30 * time.Second
@@ -119,107 +135,167 @@ func Run(ctx context.Context, p *plan.Plan, hosts Hosts, opts Options) (Result, 
 	if opts.Sleep == nil {
 		opts.Sleep = sleepCtx
 	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = remote.DefaultParallelism
+	}
 	if !p.Applyable() {
 		return Result{}, errors.New("the plan has errors and cannot be applied")
 	}
-	a := &applier{p: p, hosts: hosts, opts: opts, applied: map[string]*hostApplier{}}
+	a := &applier{p: p, hosts: hosts, opts: opts, applied: map[string]*hostApplier{}, slots: make(chan struct{}, opts.Parallelism)}
 
-	var first, directors []*plan.HostPlan
-	for i := range p.Hosts {
-		if hp := &p.Hosts[i]; hp.Role.Director() {
-			directors = append(directors, hp)
-		} else {
-			first = append(first, hp)
+	var first []*plan.HostPlan
+	inWave := map[string]bool{}
+	for _, w := range p.Waves {
+		for _, s := range w.Steps {
+			for _, h := range s.Hosts {
+				inWave[h] = true
+			}
 		}
 	}
-	started := map[string]bool{}
-	notStarted := func() {
-		for _, hp := range directors {
-			if !started[hp.Host] {
-				a.result.NotStarted = append(a.result.NotStarted, hp.Host)
+	for i := range p.Hosts {
+		switch hp := &p.Hosts[i]; {
+		case !hp.Role.Director():
+			first = append(first, hp)
+		case inWave[hp.Host]:
+		case hp.HasWork():
+			return Result{}, fmt.Errorf("the plan has no rollout wave for director %s", hp.Host)
+		default:
+			a.result.Done = append(a.result.Done, hp.Host) // nothing to do
+		}
+	}
+	notStarted := func(from int) {
+		for _, w := range p.Waves[from:] {
+			for _, s := range w.Steps {
+				a.result.NotStarted = append(a.result.NotStarted, s.Hosts...)
 			}
 		}
 	}
 
 	// 1. Real servers and plain hosts in parallel.
 	if err := a.parallel(ctx, first); err != nil {
-		notStarted()
+		notStarted(0)
 		return a.result, err
 	}
-	// 2 and 3. Directors one at a time, BACKUPs before the MASTER (the
-	// plan lists them in that order), each gated. The members of a VRRP
-	// instance whose adverts change are applied one after the other with
-	// their keepalived reload held back, reloaded together, then gated.
-	for _, hp := range directors {
-		if started[hp.Host] {
-			continue
-		}
+	// 2. The directors, wave by wave.
+	for k, w := range p.Waves {
 		if err := ctx.Err(); err != nil {
-			notStarted()
-			return a.result, fmt.Errorf("interrupted before %s: %w", hp.Host, err)
+			notStarted(k)
+			return a.result, fmt.Errorf("interrupted before wave %d: %w", k+1, err)
 		}
-		group := reloadGroup(hp, directors)
-		if err, rollback := a.director(ctx, group, started); err != nil {
-			notStarted()
-			if rollback {
-				err = a.undo(ctx, group, err)
-			}
+		if err := a.wave(ctx, k, w); err != nil {
+			notStarted(k + 1)
 			return a.result, err
 		}
 	}
 	return a.result, nil
 }
 
-// director applies a group of directors (one, or the members reloaded
-// together), reloads a group together, and gates each. A failure in a
-// host's own steps stops there (the step says what failed; files are
-// validated before they replace anything); a failed group reload or gate
-// means the change took effect and did not settle: rollback says so.
-func (a *applier) director(ctx context.Context, group []*plan.HostPlan, started map[string]bool) (err error, rollback bool) {
-	for _, m := range group {
-		started[m.Host] = true
+// wave runs the steps of wave k at the same time and waits for all of
+// them; a step that fails is rolled back (unless its failure was in its
+// own steps before anything took effect) and its error returned, joined
+// with the others'.
+func (a *applier) wave(ctx context.Context, k int, w plan.Wave) error {
+	start := a.now()
+	steps := make([]string, len(w.Steps))
+	for i, s := range w.Steps {
+		steps[i] = s.String()
+	}
+	a.report(Event{Step: StepWave, Status: StatusStart, Count: len(w.Steps), Message: fmt.Sprintf("wave %d of %d: %s", k+1, len(a.p.Waves), strings.Join(steps, ", "))})
+	errs := make([]error, len(w.Steps))
+	gates := make([]time.Duration, len(w.Steps))
+	var wg sync.WaitGroup
+	for i, s := range w.Steps {
+		group := make([]*plan.HostPlan, len(s.Hosts))
+		for j, h := range s.Hosts {
+			group[j] = a.p.Host(h)
+		}
+		wg.Go(func() {
+			var rollback bool
+			errs[i], rollback, gates[i] = a.director(ctx, group)
+			if errs[i] != nil && rollback {
+				errs[i] = a.undo(ctx, group, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	err := errors.Join(errs...)
+	e := Event{Step: StepWave, Status: StatusDone, Count: len(w.Steps), Elapsed: a.now().Sub(start), Message: fmt.Sprintf("wave %d of %d: longest gate %s", k+1, len(a.p.Waves), slices.Max(gates).Round(time.Millisecond))}
+	if err != nil {
+		e.Status, e.Message = StatusFailed, fmt.Sprintf("wave %d of %d: stopped the rollout after this wave", k+1, len(a.p.Waves))
+	}
+	a.report(e)
+	return err
+}
+
+// director applies one step of a wave: a group of directors (one, or the
+// members reloaded or started together), reloads or starts a group
+// together, and gates each. A failure in a host's own steps stops there
+// (the step says what failed; files are validated before they replace
+// anything); a failed group reload or gate means the change took effect
+// and did not settle: rollback says so. gated is how long the gates
+// took.
+func (a *applier) director(ctx context.Context, group []*plan.HostPlan) (err error, rollback bool, gated time.Duration) {
+	for i, m := range group {
 		if err := a.host(ctx, m, len(group) > 1); err != nil {
-			return err, len(group) > 1
+			a.mu.Lock()
+			for _, n := range group[i+1:] {
+				a.result.NotStarted = append(a.result.NotStarted, n.Host)
+			}
+			a.mu.Unlock()
+			// Members reloaded together must not keep files their running
+			// keepalived disagrees with; members started together have
+			// started nothing yet.
+			return err, len(group) > 1 && !startsTogether(group), 0
 		}
 	}
 	since := a.now()
 	if len(group) > 1 {
 		if err := a.reloadTogether(ctx, group); err != nil {
-			return err, true
+			return err, true, 0
 		}
 		since = a.now()
 	}
-	for _, m := range group {
-		if !m.HasWork() {
-			continue
-		}
-		if err := a.gate(ctx, m, since); err != nil {
-			return fmt.Errorf("%s: stopped the rollout after this director: %w", m.Host, err), true
-		}
+	if err := a.gate(ctx, group, since); err != nil {
+		return err, true, a.now().Sub(since)
 	}
+	gated = a.now().Sub(since)
 	for _, m := range group {
 		if m.Bootstrap != nil {
 			if err := a.finishBootstrap(ctx, m); err != nil {
-				return err, true
+				return err, true, gated
 			}
 		}
 	}
 	for _, m := range group {
-		if h := a.applied[m.Host]; h != nil && h.owes() {
+		if h := a.applier(m.Host); h != nil && h.owes() {
 			if err := h.ops.WriteManifest(ctx, m.Manifest); err != nil {
 				a.fail(m.Host)
-				return &remote.HostError{Host: m.Host, Err: err}, false
+				return &remote.HostError{Host: m.Host, Err: err}, false, gated
 			}
 		}
 	}
-	return nil, false
+	return nil, false, gated
+}
+
+// startsTogether reports whether group is the members of a new VRRP
+// group, started together (plan.ServiceOp.StartWith).
+func startsTogether(group []*plan.HostPlan) bool {
+	for _, hp := range group {
+		if !slices.ContainsFunc(hp.Changes, func(c plan.Change) bool {
+			op, ok := c.Op.(*plan.ServiceOp)
+			return ok && len(op.StartWith) > 0
+		}) {
+			return false
+		}
+	}
+	return true
 }
 
 // finishBootstrap writes hp's planned keepalived.conf over the bootstrap
 // one (priority 255) it holds now, reloads keepalived and gates: the
 // master keeps the VIPs, being still the highest priority.
 func (a *applier) finishBootstrap(ctx context.Context, hp *plan.HostPlan) error {
-	h := a.applied[hp.Host]
+	h := a.applier(hp.Host)
 	var final *resource.File
 	for _, c := range hp.Changes {
 		if op, ok := c.Op.(*plan.FileOp); ok && op.After != nil && op.After.Validate == resource.ValidateKeepalived {
@@ -240,46 +316,10 @@ func (a *applier) finishBootstrap(ctx context.Context, hp *plan.HostPlan) error 
 		return &remote.HostError{Host: hp.Host, Err: fmt.Errorf("services: %w", err)}
 	}
 	a.report(Event{Host: hp.Host, Step: string(plan.StepServices), Status: StatusInfo, Message: "keepalived reloaded with its planned priority after the bootstrap"})
-	if err := a.gate(ctx, hp, a.now()); err != nil {
-		return fmt.Errorf("%s: stopped the rollout after this director: %w", hp.Host, err)
+	if err := a.gate(ctx, []*plan.HostPlan{hp}, a.now()); err != nil {
+		return err
 	}
 	return nil
-}
-
-// reloadGroup returns hp and the directors its keepalived reload is
-// grouped with (plan.Effect.With, plan.ServiceOp.StartAfter, and so on
-// from those), in rollout order.
-func reloadGroup(hp *plan.HostPlan, directors []*plan.HostPlan) []*plan.HostPlan {
-	linked := func(d *plan.HostPlan) []string {
-		var out []string
-		for _, e := range d.Effects {
-			out = append(out, e.With...)
-		}
-		for _, c := range d.Changes {
-			if op, ok := c.Op.(*plan.ServiceOp); ok {
-				out = append(out, op.StartAfter...)
-			}
-		}
-		return out
-	}
-	in := map[string]bool{hp.Host: true}
-	for grown := true; grown; {
-		grown = false
-		for _, d := range directors {
-			for _, h := range linked(d) {
-				if in[d.Host] != in[h] {
-					in[d.Host], in[h], grown = true, true, true
-				}
-			}
-		}
-	}
-	var out []*plan.HostPlan
-	for _, d := range directors {
-		if in[d.Host] {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
@@ -314,6 +354,12 @@ func (a *applier) host(ctx context.Context, hp *plan.HostPlan, holdReload bool) 
 		a.result.Done = append(a.result.Done, hp.Host)
 		a.mu.Unlock()
 		return nil
+	}
+	select {
+	case a.slots <- struct{}{}:
+		defer func() { <-a.slots }()
+	case <-ctx.Done():
+		return &remote.HostError{Host: hp.Host, Err: fmt.Errorf("not started: %w", ctx.Err())}
 	}
 	ops, err := a.hosts.Open(ctx, hp.Host)
 	if err != nil {

@@ -66,11 +66,15 @@ func TestApplyTranscripts(t *testing.T) {
 	}
 }
 
-// TestApplyLabAGates checks the rollout of lab A: the BACKUP first, its
-// gate (keepalived running, the VIP on exactly one node), then the MASTER.
+// TestApplyLabAGates checks the rollout of lab A from nothing: no member
+// runs keepalived yet, so both are applied, their keepalived started at
+// the same moment, and gated together, in one wave.
 func TestApplyLabAGates(t *testing.T) {
 	c := newCluster(t, "ha-nginx")
 	p := c.planFresh()
+	if got := fmt.Sprint(p.Waves); got != "[{[web2+web1]}]" {
+		t.Fatalf("waves = %s, want one step of both members", got)
+	}
 	rec := &recorder{}
 	opts := c.options()
 	opts.Reporter = rec
@@ -79,13 +83,19 @@ func TestApplyLabAGates(t *testing.T) {
 	}
 	var got []string
 	for _, e := range rec.events {
-		if e.Step == "apply" || e.Step == "gate" {
+		switch {
+		case e.Step == "apply" || e.Step == "gate" || e.Step == "wave":
 			got = append(got, e.Host+" "+e.Step+" "+e.Status)
+		case strings.HasPrefix(e.Message, "keepalived started"):
+			got = append(got, e.Host+" "+e.Message)
 		}
 	}
 	want := []string{
-		"web2 apply start", "web2 apply done", "web2 gate start", "web2 gate done",
-		"web1 apply start", "web1 apply done", "web1 gate start", "web1 gate done",
+		" wave start",
+		"web2 apply start", "web2 apply done", "web1 apply start", "web1 apply done",
+		"web2 keepalived started together with web1", "web1 keepalived started together with web2",
+		"web2 gate start", "web1 gate start", "web2 gate done", "web1 gate done",
+		" wave done",
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("events (-want +got):\n%s", d)
@@ -181,7 +191,7 @@ func TestApplyGateTimeout(t *testing.T) {
 	// keepalived started) and the stability interval come on top.
 	in := p.Instances[0]
 	wait := 3*time.Second + time.Duration(in.SettleSeconds()*float64(time.Second)) + time.Second
-	for _, w := range []string{"web2: stopped the rollout after this director", "cluster did not settle after", "VI_1: no node holds VIP 192.168.19.100"} {
+	for _, w := range []string{"web2, web1: stopped the rollout after these directors", "cluster did not settle after", "VI_1: no node holds VIP 192.168.19.100"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error lacks %q: %v", w, err)
 		}
@@ -192,13 +202,14 @@ func TestApplyGateTimeout(t *testing.T) {
 	if c.clock.slept < wait || c.clock.slept > wait+500*time.Millisecond {
 		t.Errorf("slept %s in %d sleeps, want %s", c.clock.slept, c.clock.sleeps, wait)
 	}
-	if fmt.Sprint(res.Done) != "[web2]" || fmt.Sprint(res.NotStarted) != "[web1]" {
+	// Both members were started together, gated together and rolled
+	// back: keepalived stopped again, files removed.
+	if fmt.Sprint(res.RolledBack) != "[web2 web1]" || !res.RollbackSettled || len(res.NotStarted) != 0 {
 		t.Errorf("Result = %+v", res)
 	}
-	// web1 was only asked for its addresses.
-	for _, cmd := range c.fakes["web1"].Commands() {
-		if cmd != "ip -o addr show" {
-			t.Errorf("web1 ran %q", cmd)
+	for _, h := range []string{"web1", "web2"} {
+		if !containsCommand(c.fakes[h], "systemctl stop keepalived") {
+			t.Errorf("%s: keepalived not stopped by the rollback:\n%s", h, c.fakes[h].Transcript())
 		}
 	}
 }
@@ -278,7 +289,9 @@ func ipvsPlan(edits ...ipvs.Edit) *plan.Plan {
 	for _, e := range edits {
 		hp.Changes = append(hp.Changes, plan.Change{Kind: plan.KindIPVS, Key: e.Service.Key.String(), Action: plan.Update, Op: &plan.IPVSOp{Edit: e}})
 	}
-	return &plan.Plan{FormatVersion: plan.FormatVersion, ConfigDigest: "d", Hosts: []plan.HostPlan{hp}}
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, ConfigDigest: "d", Hosts: []plan.HostPlan{hp}}
+	p.PlanWaves(nil)
+	return p
 }
 
 var webKey = ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddrPort("192.168.47.128:80")}
@@ -428,6 +441,7 @@ func TestApplyEffectsOnly(t *testing.T) {
 		{Host: "web2", Role: plan.RoleBackupDirector, Fingerprint: "f", Effects: []plan.Effect{{Service: "keepalived", Action: "reload", Reason: "x changed"}}},
 		{Host: "web1", Role: plan.RoleMasterDirector, Fingerprint: "f"},
 	}}
+	p.PlanWaves(nil)
 	c.running["web1"], c.running["web2"] = true, true
 	res, err := Run(context.Background(), p, c.hosts(), c.options())
 	if err != nil {
@@ -439,7 +453,7 @@ func TestApplyEffectsOnly(t *testing.T) {
 	if containsCommand(c.fakes["web1"], "systemctl") {
 		t.Errorf("web1 (no changes) got systemctl:\n%s", c.fakes["web1"].Transcript())
 	}
-	if fmt.Sprint(res.Done) != "[web2 web1]" {
+	if fmt.Sprint(res.Done) != "[web1 web2]" { // web1 had nothing to do
 		t.Errorf("Done = %v", res.Done)
 	}
 }

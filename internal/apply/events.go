@@ -7,6 +7,9 @@ import "time"
 const (
 	StepApply = "apply" // a host as a whole; Message is its role
 	StepGate  = "gate"  // the wait after a director
+	// StepWave is a wave of the director rollout (Host is empty; Count
+	// is its steps).
+	StepWave = "wave"
 )
 
 // Event statuses.

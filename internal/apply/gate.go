@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,38 +15,66 @@ import (
 // gatePoll is how often a gate looks at the members.
 const gatePoll = 500 * time.Millisecond
 
-// gate waits until keepalived runs on the host (when it should) and every
-// VIP of every VRRP instance the host belongs to is held by exactly one
-// member — the highest-priority member when the gated host is it and
-// preemption applies. When the host's keepalived was started, reloaded or
-// restarted at since, one look proves nothing: a transition the change
-// causes starts up to a master-down interval later (Instance.
+// gate waits until keepalived runs on the hosts of group with work (where
+// it should) and every VIP of every VRRP instance they belong to is held
+// by exactly one member — the highest-priority member when a gated host
+// is it and preemption applies. When a host's keepalived was started,
+// reloaded or restarted at since, one look proves nothing: a transition
+// the change causes starts up to a master-down interval later (Instance.
 // SettleSeconds). The gate then passes only once that window has passed
-// and the state has held for an advert interval.
-func (a *applier) gate(ctx context.Context, hp *plan.HostPlan, since time.Time) error {
+// and the state has held for an advert interval. The members of a group
+// changed at the same moment are gated together, in one loop.
+//
+// The gate fails at the first look after its deadline that finds the
+// state wrong, or that finds it right for less than the advert interval
+// and then wrong; a right state seen late (a slow connection) is given
+// the advert interval to prove itself.
+func (a *applier) gate(ctx context.Context, group []*plan.HostPlan, since time.Time) error {
+	var gated, runs []*plan.HostPlan
 	var instances []plan.Instance
-	for _, in := range a.p.Instances {
-		if in.HasMember(hp.Host) {
-			instances = append(instances, in)
+	var settle, stable time.Duration
+	for _, hp := range group {
+		if !hp.HasWork() {
+			continue
+		}
+		var mine []plan.Instance
+		for _, in := range a.p.Instances {
+			if in.HasMember(hp.Host) {
+				mine = append(mine, in)
+			}
+		}
+		if !hp.RunsKeepalived && len(mine) == 0 {
+			continue
+		}
+		gated = append(gated, hp)
+		if hp.RunsKeepalived {
+			runs = append(runs, hp)
+		}
+		for _, in := range mine {
+			if !slices.ContainsFunc(instances, func(x plan.Instance) bool { return x.Name == in.Name }) {
+				instances = append(instances, in)
+			}
+			if keepalivedTouched(hp) {
+				settle = max(settle, time.Duration(in.SettleSeconds()*float64(time.Second)))
+				stable = max(stable, time.Duration(max(in.AdvertInt, 1)*float64(time.Second)))
+			}
 		}
 	}
-	if !hp.RunsKeepalived && len(instances) == 0 {
+	if len(gated) == 0 {
 		return nil
 	}
-	var settle, stable time.Duration
-	if keepalivedTouched(hp) {
-		for _, in := range instances {
-			settle = max(settle, time.Duration(in.SettleSeconds()*float64(time.Second)))
-			stable = max(stable, time.Duration(max(in.AdvertInt, 1)*float64(time.Second)))
+	report := func(status string, elapsed time.Duration, msg string) {
+		for _, hp := range gated {
+			a.report(Event{Host: hp.Host, Step: StepGate, Status: status, Elapsed: elapsed, Message: msg})
 		}
 	}
 	start := a.now()
 	// The timeout counts from when the state could first prove anything.
 	deadline := start.Add(a.opts.GateTimeout + settle + stable)
-	a.report(Event{Host: hp.Host, Step: StepGate, Status: StatusStart})
+	report(StatusStart, 0, "")
 	var okSince time.Time
 	for {
-		last := a.checkGate(ctx, hp, instances)
+		last := a.checkGate(ctx, gated, runs, instances)
 		now := a.now()
 		switch {
 		case last != nil:
@@ -54,15 +83,23 @@ func (a *applier) gate(ctx context.Context, hp *plan.HostPlan, since time.Time) 
 			okSince = now
 		}
 		if last == nil && now.Sub(since) >= settle && now.Sub(okSince) >= stable {
-			a.report(Event{Host: hp.Host, Step: StepGate, Status: StatusDone, Elapsed: now.Sub(start), Message: "keepalived running, each VIP held by one node"})
+			report(StatusDone, now.Sub(start), "keepalived running, each VIP held by one node")
 			return nil
 		}
-		if ctx.Err() != nil || !now.Before(deadline) {
+		if ctx.Err() != nil || last != nil && !now.Before(deadline) {
 			if last == nil {
-				last = fmt.Errorf("settled only %s before the deadline; a transition may still come", now.Sub(okSince).Round(time.Millisecond))
+				last = ctx.Err()
 			}
-			a.report(Event{Host: hp.Host, Step: StepGate, Status: StatusFailed, Elapsed: now.Sub(start), Message: last.Error()})
-			return fmt.Errorf("%w after %s: %w", ErrGate, now.Sub(start).Round(time.Millisecond), last)
+			report(StatusFailed, now.Sub(start), last.Error())
+			names := make([]string, len(gated))
+			for i, hp := range gated {
+				names[i] = hp.Host
+			}
+			what := "this director"
+			if len(names) > 1 {
+				what = "these directors"
+			}
+			return fmt.Errorf("%s: stopped the rollout after %s: %w after %s: %w", strings.Join(names, ", "), what, ErrGate, now.Sub(start).Round(time.Millisecond), last)
 		}
 		a.sleep(ctx, gatePoll)
 	}
@@ -85,24 +122,22 @@ func keepalivedTouched(hp *plan.HostPlan) bool {
 }
 
 // checkGate looks once; nil means settled.
-func (a *applier) checkGate(ctx context.Context, hp *plan.HostPlan, instances []plan.Instance) error {
-	var runs []*plan.HostPlan
-	if hp.RunsKeepalived {
-		runs = append(runs, hp)
-	}
+func (a *applier) checkGate(ctx context.Context, gated, runs []*plan.HostPlan, instances []plan.Instance) error {
 	seen, err := a.checkSettled(ctx, runs, instances, true)
 	if err != nil {
 		return err
 	}
-	for _, in := range instances {
-		if len(in.Members) == 0 || !in.Preempt || in.Members[0] != hp.Host {
-			continue
-		}
-		// With nopreempt or preempt_delay the highest priority need not
-		// hold the VIPs yet; exactly one holder is enough then.
-		for _, vip := range in.VIPs {
-			if hs := seen[in.Name][vip]; len(hs) == 1 && hs[0] != hp.Host {
-				return fmt.Errorf("%s: VIP %s is on %s, expected on %s (highest priority)", in.Name, vip, hs[0], hp.Host)
+	for _, hp := range gated {
+		for _, in := range instances {
+			if len(in.Members) == 0 || !in.Preempt || in.Members[0] != hp.Host {
+				continue
+			}
+			// With nopreempt or preempt_delay the highest priority need
+			// not hold the VIPs yet; exactly one holder is enough then.
+			for _, vip := range in.VIPs {
+				if hs := seen[in.Name][vip]; len(hs) == 1 && hs[0] != hp.Host {
+					return fmt.Errorf("%s: VIP %s is on %s, expected on %s (highest priority)", in.Name, vip, hs[0], hp.Host)
+				}
 			}
 		}
 	}

@@ -20,7 +20,7 @@ func (a *applier) undo(ctx context.Context, group []*plan.HostPlan, err error) e
 	}
 	var hosts []*hostApplier
 	for _, hp := range group {
-		if h := a.applied[hp.Host]; h != nil && len(h.undo.files) > 0 {
+		if h := a.applier(hp.Host); h != nil && len(h.undo.files) > 0 {
 			hosts = append(hosts, h)
 		}
 	}

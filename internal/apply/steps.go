@@ -248,8 +248,9 @@ func (h *hostApplier) services(ctx context.Context, changes []plan.Change) error
 		}
 	}
 	for _, op := range ordered {
-		if h.holdReload && len(op.StartAfter) > 0 {
-			// Enabled now, started by reloadTogether right after its peers.
+		if h.holdReload && len(op.StartAfter)+len(op.StartWith) > 0 {
+			// Enabled now, started by reloadTogether: right after its
+			// peers' reload, or with its peers.
 			held := *op
 			held.Start = false
 			if err := h.serviceSteps(ctx, &held); err != nil {

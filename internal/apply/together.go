@@ -17,26 +17,27 @@ import (
 // grouped reload, at the same moment: the connections are opened first,
 // then every reload is sent at once, so the members agree again within a
 // few milliseconds (measured: within one master-down interval keeps
-// exactly one holder). Then it starts the services held for right after
-// (members joining a unicast instance).
+// exactly one holder). Then it starts, at the same moment, the services
+// held for right after (members joining a unicast instance) or held to
+// start with their peers (the members of an instance none ran before).
 func (a *applier) reloadTogether(ctx context.Context, group []*plan.HostPlan) error {
 	var reload, start []*plan.HostPlan
 	for _, hp := range group {
-		if h := a.applied[hp.Host]; h != nil && h.heldStart != "" {
+		if h := a.applier(hp.Host); h != nil && h.heldStart != "" {
 			start = append(start, hp)
 		} else if slices.ContainsFunc(hp.Effects, func(e plan.Effect) bool { return len(e.With) > 0 }) {
 			reload = append(reload, hp)
 		}
 	}
-	if err := a.together(ctx, reload, hostops.Reload); err != nil {
+	if err := a.together(ctx, reload, hostops.Reload, nil); err != nil {
 		return err
 	}
-	return a.together(ctx, start, hostops.Start)
+	return a.together(ctx, start, hostops.Start, reload)
 }
 
 // together runs `systemctl ACTION keepalived` on every host of group at
-// the same moment.
-func (a *applier) together(ctx context.Context, group []*plan.HostPlan, action hostops.ServiceAction) error {
+// the same moment; reloaded are the hosts whose reload it follows.
+func (a *applier) together(ctx context.Context, group []*plan.HostPlan, action hostops.ServiceAction, reloaded []*plan.HostPlan) error {
 	if len(group) == 0 {
 		return nil
 	}
@@ -82,8 +83,10 @@ func (a *applier) together(ctx context.Context, group []*plan.HostPlan, action h
 			msg += " together with " + strings.Join(others, ", ")
 		}
 		if action == hostops.Start {
-			msg = "keepalived started right after its peers' reload"
-			if h := a.applied[host]; h != nil {
+			if len(reloaded) > 0 {
+				msg = "keepalived started right after its peers' reload"
+			}
+			if h := a.applier(host); h != nil {
 				h.undo.started = append(h.undo.started, "keepalived")
 			}
 		}

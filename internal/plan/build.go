@@ -31,6 +31,8 @@ type RolloutHost struct {
 type Topology struct {
 	Hosts     []RolloutHost
 	Instances []Instance
+	// Links are hosts that must not be rolled out independently (Links).
+	Links [][]string
 }
 
 // TopologyOf returns cfg's topology; with targets (-target), only those
@@ -47,7 +49,7 @@ func TopologyOf(cfg *config.Config, targets []string) (Topology, error) {
 		}
 		hosts = slices.DeleteFunc(hosts, func(s RolloutHost) bool { return !want[s.Host] })
 	}
-	return Topology{Hosts: hosts, Instances: Instances(cfg)}, nil
+	return Topology{Hosts: hosts, Instances: Instances(cfg), Links: Links(cfg)}, nil
 }
 
 // Instances returns cfg's VRRP instances as the gates see them, sorted by
@@ -149,7 +151,8 @@ func Build(topo Topology, inputs map[string]Input, masker secret.Masker, salt []
 		hp.Fingerprint = in.Fingerprint
 		p.Hosts = append(p.Hosts, hp)
 	}
-	classifyVRRP(p, inputs)
+	views := classifyVRRP(p, inputs)
+	p.PlanWaves(append(slices.Clone(topo.Links), liveLinks(views)...))
 	for i := range p.Hosts {
 		p.Hosts[i].Disruption = p.Hosts[i].worstImpact()
 	}

@@ -79,6 +79,10 @@ type ServiceOp struct {
 	// start before its peers know its address (it would hear no advert
 	// and take the VIPs too).
 	StartAfter []string
+	// StartWith are hosts whose keepalived starts at the same moment as
+	// this one: the members of an instance none of them runs yet
+	// (Plan.Waves).
+	StartWith []string
 }
 
 // Kind implements Op.

@@ -301,6 +301,10 @@ type Plan struct {
 	// Instances are every VRRP instance of the cluster (targeted hosts or
 	// not), for the gates.
 	Instances []Instance `json:"-"`
+	// Waves are the director rollout after the real servers and plain
+	// hosts (which go first, in parallel): the steps of a wave run at the
+	// same time, the waves one after the other.
+	Waves []Wave `json:"waves,omitempty"`
 }
 
 // HostError is a host that could not be planned.

@@ -70,8 +70,9 @@ func parseInstances(path string, content []byte) map[string]*keepalived.Instance
 // keepalived stop in p from what the change does to each VRRP instance
 // across all its members: an instance's members must agree on what they
 // advertise, so the same change means a reload on one host and an outage
-// on another only through the instance as a whole.
-func classifyVRRP(p *Plan, inputs map[string]Input) {
+// on another only through the instance as a whole. It returns each
+// instance's members as found and as planned.
+func classifyVRRP(p *Plan, inputs map[string]Input) map[string][]memberView {
 	views := map[string][]memberView{} // by instance name
 	for i := range p.Hosts {
 		hp := &p.Hosts[i]
@@ -162,6 +163,7 @@ func classifyVRRP(p *Plan, inputs map[string]Input) {
 			}
 		}
 	}
+	return views
 }
 
 // groupReloads makes the keepalived reloads of the members of every

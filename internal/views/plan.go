@@ -61,6 +61,7 @@ func PlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 			fmt.Fprintf(&b, " (%s)", worst.Reason)
 		}
 		b.WriteString(".\n")
+		writeWaves(&b, c, p.Waves)
 	}
 	if n := len(p.Errors); n > 0 {
 		hosts := "hosts"
@@ -77,6 +78,26 @@ func PlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeWaves prints the director rollout: which directors go at the same
+// time (a step's hosts joined by "+" are reloaded or started together).
+func writeWaves(b *strings.Builder, c palette, waves []plan.Wave) {
+	if len(waves) == 0 {
+		return
+	}
+	n := "1 wave"
+	if len(waves) > 1 {
+		n = fmt.Sprintf("%d waves", len(waves))
+	}
+	fmt.Fprintf(b, "%sRollout:%s the directors in %s after the other hosts; the steps of a wave run at the same time, each gated:\n", c.bold, c.reset, n)
+	for k, w := range waves {
+		steps := make([]string, len(w.Steps))
+		for i, s := range w.Steps {
+			steps[i] = s.String()
+		}
+		fmt.Fprintf(b, "  wave %d: %s\n", k+1, strings.Join(steps, ", "))
+	}
 }
 
 // disruptionWord is an impact's class, coloured by how bad it is, with

@@ -143,7 +143,7 @@ func TestPlanHumanProperties(t *testing.T) {
 			t.Error("lab A's auth_pass in the output")
 		}
 	}
-	if s := labA.Summary(); !strings.HasSuffix(plain, fmt.Sprintf("Plan: %d to add, 0 to change, 0 to destroy.\nDisruption: none.\n", s.Add)) {
+	if s := labA.Summary(); !strings.Contains(plain, fmt.Sprintf("\nPlan: %d to add, 0 to change, 0 to destroy.\nDisruption: none.\nRollout: ", s.Add)) || !strings.HasSuffix(plain, "\n  wave 1: web2+web1\n") {
 		t.Errorf("summary line missing:\n%s", plain[len(plain)-200:])
 	}
 }
