@@ -219,7 +219,7 @@ func (a *applier) wave(ctx context.Context, k int, w plan.Wave) error {
 	}
 	wg.Wait()
 	err := errors.Join(errs...)
-	e := Event{Step: StepWave, Status: StatusDone, Count: len(w.Steps), Elapsed: a.now().Sub(start), Message: fmt.Sprintf("wave %d of %d: longest gate %s", k+1, len(a.p.Waves), slices.Max(gates).Round(time.Millisecond))}
+	e := Event{Step: StepWave, Status: StatusDone, Count: len(w.Steps), Elapsed: a.now().Sub(start), Message: fmt.Sprintf("wave %d of %d done, longest gate %s", k+1, len(a.p.Waves), slices.Max(gates).Round(time.Millisecond))}
 	if err != nil {
 		e.Status, e.Message = StatusFailed, fmt.Sprintf("wave %d of %d: stopped the rollout after this wave", k+1, len(a.p.Waves))
 	}

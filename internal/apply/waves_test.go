@@ -53,8 +53,25 @@ func (r *events) Report(e apply.Event) {
 	r.all = append(r.all, e)
 }
 
-// applyWith plans s's configuration and applies it with opts (on the
-// virtual clock of fastOptions).
+// scaledClock is real time run faster by factor: the gates of a wave
+// wait at the same time, as they do for real (fastOptions' clock, moved
+// by every sleeper, would make each see the others' sleeps).
+func scaledClock(factor time.Duration) (now func() time.Time, sleep func(context.Context, time.Duration)) {
+	start := time.Now()
+	now = func() time.Time { return start.Add(time.Since(start) * factor) }
+	sleep = func(ctx context.Context, d time.Duration) {
+		t := time.NewTimer(d / factor)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+	return now, sleep
+}
+
+// applyWith plans s's configuration and applies it with opts (on a
+// clock 50 times faster).
 func (s *sim) applyWith(opts apply.Options) (*plan.Plan, apply.Result, error) {
 	s.t.Helper()
 	c := s.run()
@@ -62,8 +79,8 @@ func (s *sim) applyWith(opts apply.Options) (*plan.Plan, apply.Result, error) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	fast := fastOptions()
-	opts.Now, opts.Sleep, opts.GateTimeout = fast.Now, fast.Sleep, fast.GateTimeout
+	opts.Now, opts.Sleep = scaledClock(50)
+	opts.GateTimeout = 5 * time.Second
 	res, err := apply.Run(context.Background(), p, c, opts)
 	return p, res, err
 }

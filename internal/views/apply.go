@@ -54,6 +54,8 @@ func (v *ApplyHuman) Report(e apply.Event) {
 			line = fmt.Sprintf("%s: applying (%s)\n", e.Host, e.Message)
 		case apply.StepGate:
 			line = fmt.Sprintf("%s: waiting for keepalived and the VIPs to settle...\n", e.Host)
+		case apply.StepWave:
+			line = fmt.Sprintf("%s\n", e.Message)
 		}
 	case apply.StatusDone:
 		switch e.Step {
@@ -61,10 +63,16 @@ func (v *ApplyHuman) Report(e apply.Event) {
 			line = fmt.Sprintf("%s: done [%s]\n", e.Host, e.Elapsed.Round(time.Millisecond))
 		case apply.StepGate:
 			line = fmt.Sprintf("%s: %s [%s]\n", e.Host, e.Message, e.Elapsed.Round(time.Millisecond))
+		case apply.StepWave:
+			line = fmt.Sprintf("%s [%s]\n", e.Message, e.Elapsed.Round(time.Millisecond))
 		default:
 			line = fmt.Sprintf("%s: %s: %d change(s) [%s]\n", e.Host, e.Step, e.Count, e.Elapsed.Round(time.Millisecond))
 		}
 	case apply.StatusFailed:
+		if e.Step == apply.StepWave {
+			line = fmt.Sprintf("%s [%s]\n", e.Message, e.Elapsed.Round(time.Millisecond))
+			break
+		}
 		line = fmt.Sprintf("%s: %s FAILED [%s]: %s\n", e.Host, e.Step, e.Elapsed.Round(time.Millisecond), e.Message)
 	case apply.StatusInfo:
 		line = fmt.Sprintf("%s: %s: %s\n", e.Host, e.Step, e.Message)
