@@ -27,6 +27,8 @@ type hostApplier struct {
 	// undo is what a rollback reverses: files written or removed (in
 	// order), services started, effects run.
 	undo undoLog
+	// intent is the manifest recordIntent wrote, if it wrote one.
+	intent []resource.ManifestEntry
 }
 
 // undoLog records what a host's apply did that a rollback reverses.
@@ -79,6 +81,9 @@ func (h *hostApplier) apply(ctx context.Context) error {
 		h.a.report(Event{Host: h.hp.Host, Step: name, Status: StatusStart, Count: len(changes)})
 		if err := funcs[step](context.WithoutCancel(ctx), changes); err != nil {
 			h.a.report(Event{Host: h.hp.Host, Step: name, Status: StatusFailed, Elapsed: time.Since(start), Message: err.Error()})
+			if intent {
+				h.dropUnowedPending(context.WithoutCancel(ctx))
+			}
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		for _, c := range changes {
@@ -129,6 +134,27 @@ func (h *hostApplier) owes() bool {
 	return false
 }
 
+// dropUnowedPending rewrites the intent manifest without the reloads and
+// restarts it recorded as owed, when the apply failed before any file
+// changed (a rejected keepalived.conf): effects follow file changes, so
+// none is owed then, unless it was owed before this apply. Best effort:
+// if it fails, the next plan plans a reload that is harmless.
+func (h *hostApplier) dropUnowedPending(ctx context.Context) {
+	if len(h.undo.files) > 0 || h.intent == nil {
+		return
+	}
+	before := map[resource.ManifestEntry]bool{}
+	for _, e := range h.hp.ManifestBefore {
+		before[e] = true
+	}
+	kept := slices.DeleteFunc(slices.Clone(h.intent), func(e resource.ManifestEntry) bool {
+		return e.Kind == resource.ManifestPending && !before[e]
+	})
+	if len(kept) != len(h.intent) {
+		_ = h.ops.WriteManifest(ctx, kept)
+	}
+}
+
 // recordIntent writes, before any change, a manifest listing what the host
 // has under management now and everything the plan adds, when the
 // manifest as found lacks some of the latter. An apply interrupted later
@@ -155,6 +181,7 @@ func (h *hostApplier) recordIntent(ctx context.Context) error {
 		return nil
 	}
 	resource.SortManifest(union)
+	h.intent = union
 	return h.ops.WriteManifest(ctx, union)
 }
 

@@ -213,6 +213,13 @@ func TestWavesFailureStopsAfterTheWave(t *testing.T) {
 			t.Errorf("%s was changed (%d mutations)", m, n)
 		}
 	}
+	// b2's rejected file changed nothing: back on the old configuration,
+	// b2 owes no reload (its intent manifest had recorded one).
+	s.cl.Validate = nil
+	s.cfg = loadHCL(t, pairsHCL(100, 90))
+	if hp := s.plan().Host("b2"); hp == nil || hp.HasWork() {
+		t.Errorf("b2 after its rejected apply: %+v", hp)
+	}
 }
 
 // TestWavesParallelismBoundsHosts: with -parallelism 1 the hosts of a
