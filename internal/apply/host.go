@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -81,7 +82,7 @@ func (h *hostApplier) apply(ctx context.Context) error {
 		h.a.report(Event{Host: h.hp.Host, Step: name, Status: StatusStart, Count: len(changes)})
 		if err := funcs[step](context.WithoutCancel(ctx), changes); err != nil {
 			h.a.report(Event{Host: h.hp.Host, Step: name, Status: StatusFailed, Elapsed: time.Since(start), Message: err.Error()})
-			if intent {
+			if intent && errors.Is(err, hostops.ErrValidation) {
 				h.dropUnowedPending(context.WithoutCancel(ctx))
 			}
 			return fmt.Errorf("%s: %w", name, err)
@@ -135,10 +136,12 @@ func (h *hostApplier) owes() bool {
 }
 
 // dropUnowedPending rewrites the intent manifest without the reloads and
-// restarts it recorded as owed, when the apply failed before any file
-// changed (a rejected keepalived.conf): effects follow file changes, so
-// none is owed then, unless it was owed before this apply. Best effort:
-// if it fails, the next plan plans a reload that is harmless.
+// restarts it recorded as owed, after a validator rejected a file (which
+// leaves the file as it was) and no other file changed: effects follow
+// file changes, so none is owed then, unless it was owed before this
+// apply. Any other failure may have changed the file (a lost reply), so
+// the reload stays owed. Best effort: if the write fails, the next plan
+// plans a reload, which is harmless.
 func (h *hostApplier) dropUnowedPending(ctx context.Context) {
 	if len(h.undo.files) > 0 || h.intent == nil {
 		return
