@@ -211,7 +211,7 @@ func (a *applier) wave(ctx context.Context, k int, w plan.Wave) error {
 		}
 		wg.Go(func() {
 			var rollback bool
-			errs[i], rollback, gates[i] = a.director(ctx, group)
+			rollback, gates[i], errs[i] = a.director(ctx, group)
 			if errs[i] != nil && rollback {
 				errs[i] = a.undo(ctx, group, errs[i])
 			}
@@ -234,7 +234,7 @@ func (a *applier) wave(ctx context.Context, k int, w plan.Wave) error {
 // anything); a failed group reload or gate means the change took effect
 // and did not settle: rollback says so. gated is how long the gates
 // took.
-func (a *applier) director(ctx context.Context, group []*plan.HostPlan) (err error, rollback bool, gated time.Duration) {
+func (a *applier) director(ctx context.Context, group []*plan.HostPlan) (rollback bool, gated time.Duration, err error) {
 	for i, m := range group {
 		if err := a.host(ctx, m, len(group) > 1); err != nil {
 			a.mu.Lock()
@@ -245,24 +245,24 @@ func (a *applier) director(ctx context.Context, group []*plan.HostPlan) (err err
 			// Members reloaded together must not keep files their running
 			// keepalived disagrees with; members started together have
 			// started nothing yet.
-			return err, len(group) > 1 && !startsTogether(group), 0
+			return len(group) > 1 && !startsTogether(group), 0, err
 		}
 	}
 	since := a.now()
 	if len(group) > 1 {
 		if err := a.reloadTogether(ctx, group); err != nil {
-			return err, true, 0
+			return true, 0, err
 		}
 		since = a.now()
 	}
 	if err := a.gate(ctx, group, since); err != nil {
-		return err, true, a.now().Sub(since)
+		return true, a.now().Sub(since), err
 	}
 	gated = a.now().Sub(since)
 	for _, m := range group {
 		if m.Bootstrap != nil {
 			if err := a.finishBootstrap(ctx, m); err != nil {
-				return err, true, gated
+				return true, gated, err
 			}
 		}
 	}
@@ -270,11 +270,11 @@ func (a *applier) director(ctx context.Context, group []*plan.HostPlan) (err err
 		if h := a.applier(m.Host); h != nil && h.owes() {
 			if err := h.ops.WriteManifest(ctx, m.Manifest); err != nil {
 				a.fail(m.Host)
-				return &remote.HostError{Host: m.Host, Err: err}, false, gated
+				return false, gated, &remote.HostError{Host: m.Host, Err: err}
 			}
 		}
 	}
-	return nil, false, gated
+	return false, gated, nil
 }
 
 // startsTogether reports whether group is the members of a new VRRP
