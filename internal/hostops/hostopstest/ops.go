@@ -158,7 +158,7 @@ func (o *conn) WriteFile(_ context.Context, f resource.File, backupSuffix string
 				err = errors.New("keepalived: not found")
 			}
 			if err != nil {
-				return fmt.Errorf("%w: keepalived -t -f (new keepalived.conf): %w", hostops.ErrValidation, err)
+				return &hostops.ValidationError{Path: f.Path, Validator: "keepalived -t -f", ExitCode: 1, Output: err.Error()}
 			}
 		}
 		h.backup(f.Path, backupSuffix)
