@@ -52,7 +52,7 @@ func TestCommands(t *testing.T) {
 		{"enable", func(s *Shell) error { return s.Systemctl(context.Background(), Enable, "nginx") },
 			[]string{"systemctl enable nginx"}},
 		{"lock", func(s *Shell) error { return s.Lock(context.Background(), "id=x\n") },
-			[]string{"mkdir -p /run/lock && ( set -C; umask 077; cat > /run/lock/clusterctl.lock ) 2>/dev/null || { cat /run/lock/clusterctl.lock; exit 75; }"}},
+			[]string{"mkdir -p /run/lock && ( set -C; umask 077; printf '%s' 'id=x\n' > /run/lock/clusterctl.lock ) 2>/dev/null || { cat /run/lock/clusterctl.lock; exit 75; }"}},
 		{"unlock", func(s *Shell) error { return s.Unlock(context.Background(), "abc") },
 			[]string{"grep -q 'id=abc ' /run/lock/clusterctl.lock 2>/dev/null && rm -f /run/lock/clusterctl.lock; true"}},
 	}
