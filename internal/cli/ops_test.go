@@ -204,7 +204,8 @@ func TestApplyFailureReport(t *testing.T) {
 
 func TestStatusDegradedAndTargets(t *testing.T) {
 	sim := fakeCluster(t)
-	if code, out, _ := runOn(t, sim, "", "status", labA); code != 2 || !strings.Contains(out, "Status: DEGRADED") {
+	// Nothing runs yet: no member holds the VIP.
+	if code, out, _ := runOn(t, sim, "", "status", labA); code != 3 || !strings.Contains(out, "Status: BROKEN (exit 3)") || !strings.Contains(out, "192.168.19.100 is down: no member holds it") {
 		t.Errorf("status of a fresh cluster: exit %d\n%s", code, out)
 	}
 	if code, _, errOut := runOn(t, sim, "", "plan", "-target", "nope", labA); code != 1 || !strings.Contains(errOut, "-target nope: no such host") {
