@@ -159,7 +159,7 @@ type Keepalived struct {
 	// auth_pass); import keeps the mode an adopted host's file has.
 	ConfigMode uint32
 	DeclRange  hcl.Range
-	Ranges               Ranges
+	Ranges     Ranges
 }
 
 // VRRP states as keepalived spells them.
