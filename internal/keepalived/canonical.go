@@ -37,7 +37,7 @@ import (
 // Defaults are statements whose value is keepalived's default, by
 // context: writing them or not is the same.
 var Defaults = map[string][]string{
-	"vrrp_instance":  {"priority 100", "advert_int 1", "garp_master_delay 5", "version 2"},
+	"vrrp_instance":  {"state BACKUP", "priority 100", "advert_int 1", "garp_master_delay 5", "version 2"},
 	"vrrp_script":    {"interval 1", "weight 0", "rise 1", "fall 1"},
 	"global_defs":    {"smtp_connect_timeout 30", "script_user root", "enable_script_security"},
 	"virtual_server": {"delay_loop 60", "protocol TCP"},

@@ -205,3 +205,10 @@ func childContext(context, kw string) string {
 	k, _ := lookup(context, kw)
 	return k.context
 }
+
+// Known reports whether keepalived 2.x knows kw in the block named
+// context, under this spelling or an older one.
+func Known(context, kw string) bool {
+	_, ok := lookup(context, kw)
+	return ok
+}
