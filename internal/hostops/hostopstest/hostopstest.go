@@ -58,8 +58,6 @@ const (
 	OpLock            Op = "lock"
 	OpUnlock          Op = "unlock"
 	OpBreakLock       Op = "break-lock"
-	OpLockFacts       Op = "lock-facts"
-	OpFactsUnlock     Op = "facts-unlock"
 )
 
 // Mutates reports whether op changes the host.
