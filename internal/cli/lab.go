@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -351,4 +352,34 @@ func (a *app) rerunInLab(ctx context.Context, name string, cmdArgs []string) err
 		return err
 	}
 	return exitError{0}
+}
+
+// labHere names the lab this process works in: --lab NAME when given
+// (the command then runs in that lab's operator namespace), else the lab
+// whose operator namespace (/run/netns/NAME-op) this process's network
+// namespace is, else "". Saved plans record it, and apply compares it, so
+// a plan made in a lab is never applied from another network.
+func labHere(flagLab string) string {
+	if flagLab != "" {
+		return flagLab
+	}
+	var self syscall.Stat_t
+	if err := syscall.Stat("/proc/self/ns/net", &self); err != nil {
+		return ""
+	}
+	entries, err := os.ReadDir("/run/netns")
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), "-op")
+		if !ok {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(filepath.Join("/run/netns", e.Name()), &st) == nil && st.Dev == self.Dev && st.Ino == self.Ino {
+			return name
+		}
+	}
+	return ""
 }

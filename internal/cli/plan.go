@@ -77,6 +77,7 @@ Exit status: 0 success; 1 error; 4 above --max-disruption. With
 			}
 			if f.Out != "" {
 				p.ConfigPath = absPath(configPath(args))
+				p.Origin = pipeline.PlanOrigin(c, labHere(f.conn.Lab))
 				data, err := plan.Marshal(p)
 				if err != nil {
 					return err
@@ -85,7 +86,7 @@ Exit status: 0 success; 1 error; 4 above --max-disruption. With
 					return fmt.Errorf("save plan: %w", err)
 				}
 				if !f.JSON {
-					views.PlanSaved(a.out, f.Out, f.conn.Lab)
+					views.PlanSaved(a.out, f.Out, p.Origin.Lab)
 				}
 			}
 			if f.DetailedExitCode && !p.Empty() {
