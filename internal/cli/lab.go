@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -29,11 +30,43 @@ func (f *labFlags) register(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.StateDir, "state-dir", "", "lab state directory (default /run/clusterctl-lab/NAME)")
 }
 
+// labRoot holds the state directories of the labs made without
+// --state-dir, one per lab name.
+const labRoot = "/run/clusterctl-lab"
+
 func (f *labFlags) stateDir() string {
 	if f.StateDir != "" {
 		return f.StateDir
 	}
-	return filepath.Join("/run/clusterctl-lab", f.Name)
+	return filepath.Join(labRoot, f.Name)
+}
+
+// listLabs returns the labs whose state is under root, sorted by name;
+// directories that hold no lab record are skipped.
+func listLabs(root string) []*lab.Lab {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil
+	}
+	var out []*lab.Lab
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if l, err := lab.Open(filepath.Join(root, e.Name())); err == nil {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// labNames are the names of listLabs(root).
+func labNames(root string) []string {
+	var names []string
+	for _, l := range listLabs(root) {
+		names = append(names, l.Name())
+	}
+	return names
 }
 
 func (a *app) labCommand() *cobra.Command {
@@ -134,14 +167,20 @@ up is refused (run "lab down" first); a failed "up" removes what it made.`,
 }
 
 func (a *app) labHints(l *lab.Lab) {
-	names := l.MachineNames()
-	fmt.Fprintf(a.streams.Out, `
+	io.WriteString(a.streams.Out, labHintText(l.Name(), l.OperatorNamespace(), l.SSHConfig(), l.MachineNames()[0]))
+}
+
+// labHintText is what to do next with lab name: every command names the
+// lab, so each works as printed whatever the lab is called.
+func labHintText(name, opNS, sshConfig, machine string) string {
+	return fmt.Sprintf(`
 Operator namespace: %s (clusterctl, ssh and curl run there; it has no route out)
-  ssh:   ip netns exec %s ssh -F %s %s
-  shell: clusterctl lab exec %s -- bash
-  plan:  clusterctl plan --lab %s PATH      (also apply, status, verify)
-  stop:  clusterctl lab down --name %s
-`, l.OperatorNamespace(), l.OperatorNamespace(), l.SSHConfig(), names[0], names[0], l.Name(), l.Name())
+  ssh:    ip netns exec %s ssh -F %s %s
+  shell:  clusterctl lab exec --name %s %s -- bash
+  status: clusterctl lab status --name %s
+  plan:   clusterctl plan --lab %s PATH      (also apply, status, verify)
+  stop:   clusterctl lab down --name %s
+`, opNS, opNS, sshConfig, machine, name, machine, name, name, name)
 }
 
 func (a *app) labDownCommand(f *labFlags) *cobra.Command {
@@ -170,30 +209,64 @@ func (a *app) labDownCommand(f *labFlags) *cobra.Command {
 
 func (a *app) labStatusCommand(f *labFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:     "status",
-		Short:   "List the lab's machines",
-		Example: `  clusterctl lab status`,
-		Args:    cobra.NoArgs,
+		Use:   "status",
+		Short: "List the labs that are up, or one lab's machines",
+		Long: `Without --name (and --state-dir), list every lab that is up with its
+machines; with --name, that lab's machines. A lab that is not up is not an
+error (as for "lab down"): it says so and names the labs that are up.`,
+		Example: `  clusterctl lab status
+  clusterctl lab status --name ncha`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flag("name").Changed && f.StateDir == "" {
+				labs := listLabs(labRoot)
+				if len(labs) == 0 {
+					fmt.Fprintln(a.streams.Out, "No lab is up.")
+					return nil
+				}
+				for i, l := range labs {
+					if i > 0 {
+						fmt.Fprintln(a.streams.Out)
+					}
+					if err := a.printLab(cmd.Context(), l); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
 			l, err := lab.Open(f.stateDir())
+			if errors.Is(err, lab.ErrNotFound) {
+				fmt.Fprintf(a.streams.Out, "No lab %q is up.", f.Name)
+				if names := labNames(labRoot); len(names) > 0 {
+					fmt.Fprintf(a.streams.Out, " Labs that are up: %s.", strings.Join(names, ", "))
+				}
+				fmt.Fprintln(a.streams.Out)
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("lab %q: %w", f.Name, err)
 			}
-			st, err := l.Status(cmd.Context())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.streams.Out, "%-12s %-8s %-8s %-6s %s\n", "MACHINE", "PID", "RUNNING", "SSHD", "ADDRESSES")
-			for _, m := range st {
-				var addrs []string
-				for _, p := range m.Addresses {
-					addrs = append(addrs, p.String())
-				}
-				fmt.Fprintf(a.streams.Out, "%-12s %-8d %-8t %-6t %s\n", m.Name, m.PID, m.Running, m.SSHD, strings.Join(addrs, " "))
-			}
-			return nil
+			return a.printLab(cmd.Context(), l)
 		},
 	}
+}
+
+// printLab prints a lab's name and its machines.
+func (a *app) printLab(ctx context.Context, l *lab.Lab) error {
+	st, err := l.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("lab %q: %w", l.Name(), err)
+	}
+	fmt.Fprintf(a.streams.Out, "Lab %s (%s, operator namespace %s)\n", l.Name(), l.StateDir(), l.OperatorNamespace())
+	fmt.Fprintf(a.streams.Out, "  %-12s %-8s %-8s %-6s %s\n", "MACHINE", "PID", "RUNNING", "SSHD", "ADDRESSES")
+	for _, m := range st {
+		var addrs []string
+		for _, p := range m.Addresses {
+			addrs = append(addrs, p.String())
+		}
+		fmt.Fprintf(a.streams.Out, "  %-12s %-8d %-8t %-6t %s\n", m.Name, m.PID, m.Running, m.SSHD, strings.Join(addrs, " "))
+	}
+	return nil
 }
 
 func (a *app) labExecCommand(f *labFlags) *cobra.Command {
