@@ -456,3 +456,41 @@ func labHere(flagLab string) string {
 	}
 	return ""
 }
+
+// registerLabCompletions makes shell completion offer the labs that are
+// up for --lab (plan, apply, status, verify, ...) and lab --name, and the
+// machines of the lab for lab exec MACHINE.
+func registerLabCompletions(root *cobra.Command) {
+	labs := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return labNames(labRoot), cobra.ShellCompDirectiveNoFileComp
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.LocalNonPersistentFlags().Lookup("lab") != nil {
+			_ = c.RegisterFlagCompletionFunc("lab", labs)
+		}
+		if c.Name() == "lab" && c.PersistentFlags().Lookup("name") != nil {
+			_ = c.RegisterFlagCompletionFunc("name", labs)
+		}
+		if c.Name() == "exec" && c.Parent() != nil && c.Parent().Name() == "lab" {
+			c.ValidArgsFunction = func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+				if len(args) > 0 {
+					return nil, cobra.ShellCompDirectiveDefault
+				}
+				f := labFlags{Name: cmd.Flag("name").Value.String()}
+				if sd := cmd.Flag("state-dir"); sd != nil {
+					f.StateDir = sd.Value.String()
+				}
+				l, err := lab.Open(f.stateDir())
+				if err != nil {
+					return nil, cobra.ShellCompDirectiveNoFileComp
+				}
+				return l.MachineNames(), cobra.ShellCompDirectiveNoFileComp
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}

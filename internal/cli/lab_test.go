@@ -73,3 +73,34 @@ func TestListLabs(t *testing.T) {
 		t.Errorf("labs of a missing root = %v", got)
 	}
 }
+
+func TestVersionFlag(t *testing.T) {
+	code, out, _ := runPlain(t, "--version")
+	code2, out2, _ := runPlain(t, "version")
+	if code != 0 || code2 != 0 || out != out2 || !strings.HasPrefix(out, "clusterctl "+Version+" (") {
+		t.Errorf("--version: exit %d %q; version: exit %d %q", code, out, code2, out2)
+	}
+}
+
+// TestCompletionOffersLabMachines: lab exec completes the lab's machines;
+// --lab and lab --name complete without falling back to file names.
+func TestCompletionOffersLabMachines(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ncha")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rec := `{"name":"ncha","state_dir":"` + dir + `","operator_namespace":"ncha-op","machines":[{"name":"web1"},{"name":"web2"}]}`
+	if err := os.WriteFile(filepath.Join(dir, "lab.json"), []byte(rec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runPlain(t, "__complete", "lab", "exec", "--name", "ncha", "--state-dir", dir, "")
+	if code != 0 || !strings.Contains(out, "web1\nweb2\n:4") {
+		t.Errorf("lab exec completion: exit %d\n%s", code, out)
+	}
+	for _, args := range [][]string{{"__complete", "status", "--lab", ""}, {"__complete", "plan", "--lab", ""}, {"__complete", "lab", "status", "--name", ""}} {
+		code, out, _ := runPlain(t, args...)
+		if code != 0 || !strings.HasSuffix(strings.TrimSpace(out), ":4") {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+}

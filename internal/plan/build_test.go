@@ -390,3 +390,18 @@ func TestOriginChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONEmptyChangesIsAList: a host without changes writes
+// "changes": [], never null.
+func TestJSONEmptyChangesIsAList(t *testing.T) {
+	b, err := Marshal(&Plan{FormatVersion: FormatVersion, ConfigDigest: "ab", Hosts: []HostPlan{{Host: "web1", Fingerprint: "f"}}, Origin: &Origin{Endpoints: []Endpoint{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"changes": []`)) || bytes.Contains(b, []byte("null")) {
+		t.Errorf("saved plan:\n%s", b)
+	}
+	if _, err := Load(bytes.NewReader(b)); err != nil {
+		t.Errorf("Load: %v", err)
+	}
+}
