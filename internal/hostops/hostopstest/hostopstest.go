@@ -58,6 +58,8 @@ const (
 	OpLock            Op = "lock"
 	OpUnlock          Op = "unlock"
 	OpBreakLock       Op = "break-lock"
+	OpLockFacts       Op = "lock-facts"
+	OpFactsUnlock     Op = "facts-unlock"
 )
 
 // Mutates reports whether op changes the host.
