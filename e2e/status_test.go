@@ -112,6 +112,11 @@ func TestStatusTruthful(t *testing.T) {
 		t.Fatalf("status: exit %d", code)
 	}
 	mustContain(t, "healthy status", out, "web1    100       MASTER", "web2    90        BACKUP", "chk_nginx ok", "answered json+data", "Status: healthy.")
+	out, _, code = c.clusterctl("graph", c.path, "--live")
+	if code != 0 {
+		t.Errorf("graph --live: exit %d", code)
+	}
+	mustContain(t, "graph --live", out, "web1 prio 100 MASTER  ◀ holds the VIPs", "web2 prio 90 BACKUP", "(live: healthy)")
 
 	// FAULT: nginx stopped on the backup fails its tracked script.
 	if out, code := c.exec("web2", "systemctl", "stop", "nginx"); code != 0 {
@@ -127,6 +132,8 @@ func TestStatusTruthful(t *testing.T) {
 		t.Errorf("status in FAULT: exit %d, want 2", code)
 	}
 	mustContain(t, "FAULT status", out, "web2    90        FAULT", "chk_nginx FAILING", "Status: DEGRADED (exit 2)")
+	out, _, _ = c.clusterctl("graph", c.path, "--live", "--format", "dot")
+	mustContain(t, "graph --live --format dot", out, `"host:web2" [label="web2", color=red]`, `-> "host:web1" [label="prio 100 MASTER", style=bold]`)
 	if strings.Contains(out, "healthy") {
 		t.Errorf("a degraded status mentions healthy:\n%s", out)
 	}
@@ -159,6 +166,12 @@ func TestStatusTruthful(t *testing.T) {
 		t.Fatalf("iptables: %d %s", code, out)
 	}
 	doc, took = c.statusUntil(30*time.Second, 3, "web1=MASTER", "web2=MASTER")
+	// keepalived may be caught between entering MASTER and adding the
+	// VIP (then "MASTER but holds 0 of its 1 VIPs"): ask again.
+	for i := 0; i < 10 && !hasFinding(doc, "broken", "192.168.19.100 is held by web1 and web2"); i++ {
+		time.Sleep(time.Second)
+		doc, _ = c.statusUntil(30*time.Second, 3, "web1=MASTER", "web2=MASTER")
+	}
 	t.Logf("split brain seen %s after the adverts were dropped", took)
 	if doc.Verdict != "broken" || !hasFinding(doc, "broken", "split brain: keepalived is MASTER on web1 and web2") ||
 		!hasFinding(doc, "broken", "split brain: 192.168.19.100 is held by web1 and web2") {

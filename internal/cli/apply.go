@@ -104,6 +104,7 @@ type applyUI interface {
 }
 
 func (a *app) runApply(cmd *cobra.Command, f applyFlags, path string) error {
+	planPath := path
 	saved, isPlan, err := savedPlan(path)
 	if err != nil {
 		return err
@@ -111,6 +112,11 @@ func (a *app) runApply(cmd *cobra.Command, f applyFlags, path string) error {
 	if isPlan {
 		if saved.ConfigPath == "" {
 			return errors.New("the saved plan does not say which configuration it was made from")
+		}
+		// Before anything is dialled: a plan made in a lab is applied in
+		// that lab only.
+		if err := saved.Origin.CheckLab(labHere(f.conn.Lab)); err != nil {
+			return fmt.Errorf("%s: %w", planPath, err)
 		}
 		path = saved.ConfigPath
 		if len(saved.Targets) > 0 && len(f.conn.Targets) == 0 {
@@ -126,6 +132,11 @@ func (a *app) runApply(cmd *cobra.Command, f applyFlags, path string) error {
 		return err
 	}
 	defer c.Close()
+	if isPlan {
+		if err := pipeline.CheckOrigin(cmd.Context(), c, saved, labHere(f.conn.Lab)); err != nil {
+			return fmt.Errorf("%s: %w", planPath, err)
+		}
+	}
 	var ui applyUI = &views.ApplyHuman{Out: a.out, Err: a.errOut, In: a.streams.In, Color: a.color(a.out)}
 	if f.JSON {
 		ui = &views.ApplyJSON{W: a.out, Err: a.errOut, Color: a.color(a.errOut)}

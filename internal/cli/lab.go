@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,11 +30,43 @@ func (f *labFlags) register(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.StateDir, "state-dir", "", "lab state directory (default /run/clusterctl-lab/NAME)")
 }
 
+// labRoot holds the state directories of the labs made without
+// --state-dir, one per lab name.
+const labRoot = "/run/clusterctl-lab"
+
 func (f *labFlags) stateDir() string {
 	if f.StateDir != "" {
 		return f.StateDir
 	}
-	return filepath.Join("/run/clusterctl-lab", f.Name)
+	return filepath.Join(labRoot, f.Name)
+}
+
+// listLabs returns the labs whose state is under root, sorted by name;
+// directories that hold no lab record are skipped.
+func listLabs(root string) []*lab.Lab {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil
+	}
+	var out []*lab.Lab
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if l, err := lab.Open(filepath.Join(root, e.Name())); err == nil {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// labNames are the names of listLabs(root).
+func labNames(root string) []string {
+	var names []string
+	for _, l := range listLabs(root) {
+		names = append(names, l.Name())
+	}
+	return names
 }
 
 func (a *app) labCommand() *cobra.Command {
@@ -133,14 +167,20 @@ up is refused (run "lab down" first); a failed "up" removes what it made.`,
 }
 
 func (a *app) labHints(l *lab.Lab) {
-	names := l.MachineNames()
-	fmt.Fprintf(a.streams.Out, `
+	io.WriteString(a.streams.Out, labHintText(l.Name(), l.OperatorNamespace(), l.SSHConfig(), l.MachineNames()[0]))
+}
+
+// labHintText is what to do next with lab name: every command names the
+// lab, so each works as printed whatever the lab is called.
+func labHintText(name, opNS, sshConfig, machine string) string {
+	return fmt.Sprintf(`
 Operator namespace: %s (clusterctl, ssh and curl run there; it has no route out)
-  ssh:   ip netns exec %s ssh -F %s %s
-  shell: clusterctl lab exec %s -- bash
-  plan:  clusterctl plan --lab %s PATH      (also apply, status, verify)
-  stop:  clusterctl lab down --name %s
-`, l.OperatorNamespace(), l.OperatorNamespace(), l.SSHConfig(), names[0], names[0], l.Name(), l.Name())
+  ssh:    ip netns exec %s ssh -F %s %s
+  shell:  clusterctl lab exec --name %s %s -- bash
+  status: clusterctl lab status --name %s
+  plan:   clusterctl plan --lab %s PATH      (also apply, status, verify)
+  stop:   clusterctl lab down --name %s
+`, opNS, opNS, sshConfig, machine, name, machine, name, name, name)
 }
 
 func (a *app) labDownCommand(f *labFlags) *cobra.Command {
@@ -169,30 +209,64 @@ func (a *app) labDownCommand(f *labFlags) *cobra.Command {
 
 func (a *app) labStatusCommand(f *labFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:     "status",
-		Short:   "List the lab's machines",
-		Example: `  clusterctl lab status`,
-		Args:    cobra.NoArgs,
+		Use:   "status",
+		Short: "List the labs that are up, or one lab's machines",
+		Long: `Without --name (and --state-dir), list every lab that is up with its
+machines; with --name, that lab's machines. A lab that is not up is not an
+error (as for "lab down"): it says so and names the labs that are up.`,
+		Example: `  clusterctl lab status
+  clusterctl lab status --name ncha`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flag("name").Changed && f.StateDir == "" {
+				labs := listLabs(labRoot)
+				if len(labs) == 0 {
+					fmt.Fprintln(a.streams.Out, "No lab is up.")
+					return nil
+				}
+				for i, l := range labs {
+					if i > 0 {
+						fmt.Fprintln(a.streams.Out)
+					}
+					if err := a.printLab(cmd.Context(), l); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
 			l, err := lab.Open(f.stateDir())
+			if errors.Is(err, lab.ErrNotFound) {
+				fmt.Fprintf(a.streams.Out, "No lab %q is up.", f.Name)
+				if names := labNames(labRoot); len(names) > 0 {
+					fmt.Fprintf(a.streams.Out, " Labs that are up: %s.", strings.Join(names, ", "))
+				}
+				fmt.Fprintln(a.streams.Out)
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("lab %q: %w", f.Name, err)
 			}
-			st, err := l.Status(cmd.Context())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.streams.Out, "%-12s %-8s %-8s %-6s %s\n", "MACHINE", "PID", "RUNNING", "SSHD", "ADDRESSES")
-			for _, m := range st {
-				var addrs []string
-				for _, p := range m.Addresses {
-					addrs = append(addrs, p.String())
-				}
-				fmt.Fprintf(a.streams.Out, "%-12s %-8d %-8t %-6t %s\n", m.Name, m.PID, m.Running, m.SSHD, strings.Join(addrs, " "))
-			}
-			return nil
+			return a.printLab(cmd.Context(), l)
 		},
 	}
+}
+
+// printLab prints a lab's name and its machines.
+func (a *app) printLab(ctx context.Context, l *lab.Lab) error {
+	st, err := l.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("lab %q: %w", l.Name(), err)
+	}
+	fmt.Fprintf(a.streams.Out, "Lab %s (%s, operator namespace %s)\n", l.Name(), l.StateDir(), l.OperatorNamespace())
+	fmt.Fprintf(a.streams.Out, "  %-12s %-8s %-8s %-6s %s\n", "MACHINE", "PID", "RUNNING", "SSHD", "ADDRESSES")
+	for _, m := range st {
+		var addrs []string
+		for _, p := range m.Addresses {
+			addrs = append(addrs, p.String())
+		}
+		fmt.Fprintf(a.streams.Out, "  %-12s %-8d %-8t %-6t %s\n", m.Name, m.PID, m.Running, m.SSHD, strings.Join(addrs, " "))
+	}
+	return nil
 }
 
 func (a *app) labExecCommand(f *labFlags) *cobra.Command {
@@ -351,4 +425,72 @@ func (a *app) rerunInLab(ctx context.Context, name string, cmdArgs []string) err
 		return err
 	}
 	return exitError{0}
+}
+
+// labHere names the lab this process works in: --lab NAME when given
+// (the command then runs in that lab's operator namespace), else the lab
+// whose operator namespace (/run/netns/NAME-op) this process's network
+// namespace is, else "". Saved plans record it, and apply compares it, so
+// a plan made in a lab is never applied from another network.
+func labHere(flagLab string) string {
+	if flagLab != "" {
+		return flagLab
+	}
+	var self syscall.Stat_t
+	if err := syscall.Stat("/proc/self/ns/net", &self); err != nil {
+		return ""
+	}
+	entries, err := os.ReadDir("/run/netns")
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), "-op")
+		if !ok {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(filepath.Join("/run/netns", e.Name()), &st) == nil && st.Dev == self.Dev && st.Ino == self.Ino {
+			return name
+		}
+	}
+	return ""
+}
+
+// registerLabCompletions makes shell completion offer the labs that are
+// up for --lab (plan, apply, status, verify, ...) and lab --name, and the
+// machines of the lab for lab exec MACHINE.
+func registerLabCompletions(root *cobra.Command) {
+	labs := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return labNames(labRoot), cobra.ShellCompDirectiveNoFileComp
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.LocalNonPersistentFlags().Lookup("lab") != nil {
+			_ = c.RegisterFlagCompletionFunc("lab", labs)
+		}
+		if c.Name() == "lab" && c.PersistentFlags().Lookup("name") != nil {
+			_ = c.RegisterFlagCompletionFunc("name", labs)
+		}
+		if c.Name() == "exec" && c.Parent() != nil && c.Parent().Name() == "lab" {
+			c.ValidArgsFunction = func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+				if len(args) > 0 {
+					return nil, cobra.ShellCompDirectiveDefault
+				}
+				f := labFlags{Name: cmd.Flag("name").Value.String()}
+				if sd := cmd.Flag("state-dir"); sd != nil {
+					f.StateDir = sd.Value.String()
+				}
+				l, err := lab.Open(f.stateDir())
+				if err != nil {
+					return nil, cobra.ShellCompDirectiveNoFileComp
+				}
+				return l.MachineNames(), cobra.ShellCompDirectiveNoFileComp
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

@@ -162,12 +162,18 @@ func (a *app) versionCommand() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, args []string) {
-			fmt.Fprintf(a.out, "clusterctl %s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintln(a.out, versionLine())
 		},
 	}
 }
 
+// versionLine is what `clusterctl version` and `clusterctl --version` print.
+func versionLine() string {
+	return fmt.Sprintf("clusterctl %s (%s, %s/%s)", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
 // addOperationalCommands adds the commands that talk to hosts.
 func (a *app) addOperationalCommands(root *cobra.Command) {
-	root.AddCommand(a.planCommand(), a.applyCommand(), a.forceUnlockCommand(), a.labCommand(), a.statusCommand(), a.verifyCommand())
+	root.AddCommand(a.planCommand(), a.applyCommand(), a.forceUnlockCommand(), a.labCommand(), a.statusCommand(), a.verifyCommand(), a.graphCommand())
+	registerLabCompletions(root)
 }

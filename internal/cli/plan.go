@@ -18,6 +18,7 @@ type planFlags struct {
 	Out              string
 	JSON             bool
 	DetailedExitCode bool
+	Compact          bool
 }
 
 func (a *app) planCommand() *cobra.Command {
@@ -41,6 +42,7 @@ Exit status: 0 success; 1 error; 4 above --max-disruption. With
 		Example: `  clusterctl plan examples/lab-19.x/ha-nginx
   clusterctl plan -out cluster.plan
   clusterctl plan -json -detailed-exitcode
+  clusterctl plan -compact
   clusterctl plan -target web1
   clusterctl plan --max-disruption reload`,
 		Args: cobra.MaximumNArgs(1),
@@ -60,6 +62,8 @@ Exit status: 0 success; 1 error; 4 above --max-disruption. With
 			}
 			if f.JSON {
 				err = views.PlanMachine(a.out, p)
+			} else if f.Compact {
+				err = views.PlanCompact(a.out, p, a.color(a.out))
 			} else {
 				err = views.PlanHuman(a.out, p, a.color(a.out))
 			}
@@ -77,6 +81,7 @@ Exit status: 0 success; 1 error; 4 above --max-disruption. With
 			}
 			if f.Out != "" {
 				p.ConfigPath = absPath(configPath(args))
+				p.Origin = pipeline.PlanOrigin(c, labHere(f.conn.Lab))
 				data, err := plan.Marshal(p)
 				if err != nil {
 					return err
@@ -85,7 +90,7 @@ Exit status: 0 success; 1 error; 4 above --max-disruption. With
 					return fmt.Errorf("save plan: %w", err)
 				}
 				if !f.JSON {
-					views.PlanSaved(a.out, f.Out, f.conn.Lab)
+					views.PlanSaved(a.out, f.Out, p.Origin.Lab)
 				}
 			}
 			if f.DetailedExitCode && !p.Empty() {
@@ -100,6 +105,7 @@ Exit status: 0 success; 1 error; 4 above --max-disruption. With
 	fl.StringVar(&f.Out, "out", "", "save the plan to FILE for a later apply")
 	fl.BoolVar(&f.JSON, "json", false, "print the plan as JSON (see docs/plan.md)")
 	fl.BoolVar(&f.DetailedExitCode, "detailed-exitcode", false, "exit 0 no changes, 1 error, 2 changes")
+	fl.BoolVar(&f.Compact, "compact", false, "shorter output: created files in one line, a diff shown once for all hosts that share it")
 	return cmd
 }
 

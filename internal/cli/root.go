@@ -143,6 +143,8 @@ machines over SSH, and applies changes host by host in a safe order.`,
   clusterctl apply examples/lab-19.x/ha-nginx`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version as well as the version command.
+		Version: Version,
 		// --lab NAME runs the command again inside the lab's operator
 		// namespace (see lab.go), where lab machines are reachable.
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -152,6 +154,7 @@ machines over SSH, and applies changes host by host in a safe order.`,
 			return nil
 		},
 	}
+	root.SetVersionTemplate(versionLine() + "\n")
 	pf := root.PersistentFlags()
 	pf.BoolVar(&a.global.NoColor, "no-color", false, "disable colour output (also NO_COLOR)")
 	pf.StringArrayVar(&a.global.Vars, "var", nil, "set a variable: -var name=value (repeatable)")

@@ -113,3 +113,22 @@ func TestStatusHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestGraphCommand(t *testing.T) {
+	sim := appliedCluster(t)
+	before := sim.Ops("web1")
+	code, out, _ := runOn(t, sim, "", "graph", labA)
+	if code != 0 || !strings.Contains(out, "├─ web1 prio 100\n") || strings.Contains(out, "live") {
+		t.Errorf("graph: exit %d\n%s", code, out)
+	}
+	if sim.Ops("web1") != before {
+		t.Error("offline graph contacted a host")
+	}
+	code, out, _ = runOn(t, sim, "", "graph", "--live", "--format", "dot", labA)
+	if code != 0 || !strings.Contains(out, `[label="prio 100 MASTER", style=bold]`) || sim.Ops("web1") == before {
+		t.Errorf("graph --live: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runOn(t, sim, "", "graph", "--format", "png", labA); code != 1 || !strings.Contains(errOut, `--format "png": want text, dot or svg`) {
+		t.Errorf("graph --format png: exit %d\n%s", code, errOut)
+	}
+}

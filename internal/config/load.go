@@ -139,10 +139,9 @@ func (l *Loader) Load(path string, opts LoadOptions) (*Config, hcl.Diagnostics) 
 	cfg := d.decode(bodies)
 	cfg.Dir = dir
 	cfg.Files = files
+	d.diags = refineDiagnostics(d.diags, l.parser.Files())
 	diags = append(diags, d.diags...)
-	if !diags.HasErrors() {
-		diags = append(diags, Validate(cfg)...)
-	}
+	diags = append(diags, validateAfterDecode(cfg, d.diags, l.parser.Files())...)
 	diags = l.finish(files, broken, opts, d, diags)
 	if diags.HasErrors() {
 		return nil, diags

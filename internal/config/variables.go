@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -409,13 +411,22 @@ func (d *decoder) fileFunc() function.Function {
 		Type:   function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			p := args[0].AsString()
+			where := ""
 			if !filepath.IsAbs(p) {
-				p = filepath.Join(d.dir, p)
+				dir, err := filepath.Abs(d.dir)
+				if err != nil {
+					dir = d.dir
+				}
+				where = fmt.Sprintf(" (a relative path is read from the configuration's directory, %s)", dir)
+				p = filepath.Join(dir, p)
 			}
 			// Stat before opening: opening a FIFO would block.
 			st, err := os.Stat(p)
+			if errors.Is(err, fs.ErrNotExist) {
+				return cty.NilVal, fmt.Errorf("no file %s%s", p, where)
+			}
 			if err != nil {
-				return cty.NilVal, err
+				return cty.NilVal, fmt.Errorf("%w%s", err, where)
 			}
 			if !st.Mode().IsRegular() {
 				return cty.NilVal, fmt.Errorf("%s is not a regular file", p)

@@ -143,11 +143,13 @@ func TestApplyPipelineUnapplyable(t *testing.T) {
 func TestApplyPipelineSavedPlan(t *testing.T) {
 	cfg := load(t, "ha-nginx", config.LoadOptions{})
 	sim := hostopstest.New(cfg)
-	saved, err := simCluster(t, cfg, sim).Plan(context.Background(), nil)
+	made := simCluster(t, cfg, sim)
+	saved, err := made.Plan(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	saved.ConfigPath = "/cluster"
+	saved.Origin = PlanOrigin(made, "")
 	data, err := plan.Marshal(saved)
 	if err != nil {
 		t.Fatal(err)

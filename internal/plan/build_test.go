@@ -249,6 +249,7 @@ func TestMarshalLoadRoundTrip(t *testing.T) {
 			p, _ := buildExample(t, ex, nil)
 			p.ConfigPath = "/etc/cluster"
 			p.Targets = []string{"a"}
+			p.Origin = &Origin{Lab: "ncha", Endpoints: []Endpoint{{Host: "a", Address: "root@192.168.19.101:22", HostKey: "SHA256:abc"}}}
 			b, err := Marshal(p)
 			if err != nil {
 				t.Fatal(err)
@@ -288,6 +289,11 @@ func TestSavedPlanHoldsNoSecret(t *testing.T) {
 
 func TestLoadRejects(t *testing.T) {
 	p, _ := buildExample(t, "lvs-nat", nil)
+	noOrigin, err := Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Origin = &Origin{Endpoints: []Endpoint{}}
 	good, err := Marshal(p)
 	if err != nil {
 		t.Fatal(err)
@@ -302,6 +308,7 @@ func TestLoadRejects(t *testing.T) {
 		{"truncated", string(good[:len(good)/2]), "not a clusterctl plan file"},
 		{"empty", "", "not a clusterctl plan file"},
 		{"not json", "Plan: 1 to add", "not a clusterctl plan file"},
+		{"no origin", string(noOrigin), "does not record where it was made"},
 		{"no digest", `{"format_version":1,"config_salt":"","hosts":[]}`, "no config digest"},
 		{"host without fingerprint", `{"format_version":1,"config_digest":"ab","config_salt":"","hosts":[{"host":"a","role":"","fingerprint":"","changes":[]}]}`, "without name or fingerprint"},
 		{"payload field", `{"format_version":1,"config_digest":"ab","config_salt":"","hosts":[{"host":"a","role":"","fingerprint":"f","changes":[{"kind":"file","key":"/x","action":"create","File":{}}]}]}`, "unknown field"},
@@ -349,4 +356,52 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("round trip:\n%s", d)
 		}
 	})
+}
+
+func TestOriginChecks(t *testing.T) {
+	o := &Origin{Lab: "ncha", Endpoints: []Endpoint{{Host: "web1", Address: "root@192.168.19.101:22", HostKey: "SHA256:one"}}}
+	if err := o.CheckLab("ncha"); err != nil {
+		t.Errorf("same lab: %v", err)
+	}
+	for lab, want := range map[string]string{
+		"":      `in the local lab "ncha", and this apply is not in it`,
+		"other": `in the local lab "ncha", not in "other"`,
+	} {
+		err := o.CheckLab(lab)
+		if !errors.Is(err, ErrElsewhere) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "--lab ncha") {
+			t.Errorf("CheckLab(%q) = %v, want %q", lab, err, want)
+		}
+	}
+	real := &Origin{}
+	if err := real.CheckLab("ccl"); !errors.Is(err, ErrElsewhere) || !strings.Contains(err.Error(), "not in the local lab \"ccl\"") {
+		t.Errorf("real plan in a lab: %v", err)
+	}
+	if err := o.CheckEndpoint("web1", "root@192.168.19.101:22", "SHA256:one"); err != nil {
+		t.Errorf("same endpoint: %v", err)
+	}
+	for _, tc := range []struct{ host, addr, key, want string }{
+		{"web1", "root@192.168.19.101:22", "SHA256:two", "presented host key SHA256:one when the plan was made, now SHA256:two"},
+		{"web1", "root@10.0.0.1:22", "SHA256:one", "was reached at root@192.168.19.101:22, now at root@10.0.0.1:22"},
+		{"web9", "root@192.168.19.109:22", "", "web9 is not among the hosts it reached (web1)"},
+	} {
+		err := o.CheckEndpoint(tc.host, tc.addr, tc.key)
+		if !errors.Is(err, ErrElsewhere) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckEndpoint(%s, %s, %s) = %v, want %q", tc.host, tc.addr, tc.key, err, tc.want)
+		}
+	}
+}
+
+// TestJSONEmptyChangesIsAList: a host without changes writes
+// "changes": [], never null.
+func TestJSONEmptyChangesIsAList(t *testing.T) {
+	b, err := Marshal(&Plan{FormatVersion: FormatVersion, ConfigDigest: "ab", Hosts: []HostPlan{{Host: "web1", Fingerprint: "f"}}, Origin: &Origin{Endpoints: []Endpoint{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"changes": []`)) || bytes.Contains(b, []byte("null")) {
+		t.Errorf("saved plan:\n%s", b)
+	}
+	if _, err := Load(bytes.NewReader(b)); err != nil {
+		t.Errorf("Load: %v", err)
+	}
 }

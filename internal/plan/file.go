@@ -48,5 +48,8 @@ func Load(r io.Reader) (*Plan, error) {
 			return nil, fmt.Errorf("not a clusterctl plan file: host entry without name or fingerprint")
 		}
 	}
+	if p.Origin == nil {
+		return nil, fmt.Errorf("the plan file does not record where it was made (saved by an older clusterctl?): run plan -out again")
+	}
 	return &p, nil
 }

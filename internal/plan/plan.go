@@ -290,10 +290,13 @@ type Plan struct {
 	ConfigDigest string `json:"config_digest"`
 	// ConfigPath is the configuration the plan was made from, so that
 	// `apply PLANFILE` can find it.
-	ConfigPath string     `json:"config_path,omitempty"`
-	ConfigSalt string     `json:"config_salt"`
-	Targets    []string   `json:"targets,omitempty"` // -target hosts; empty = all
-	Hosts      []HostPlan `json:"hosts"`
+	ConfigPath string `json:"config_path,omitempty"`
+	ConfigSalt string `json:"config_salt"`
+	// Origin is where a saved plan was made (set when it is saved; see
+	// Origin); apply refuses to run it anywhere else.
+	Origin  *Origin    `json:"origin,omitempty"`
+	Targets []string   `json:"targets,omitempty"` // -target hosts; empty = all
+	Hosts   []HostPlan `json:"hosts"`
 	// Errors are hosts that could not be planned (unreachable, bad facts,
 	// a conflict apply could not resolve: HostPlan.Blockers); a plan with
 	// errors is not applyable.

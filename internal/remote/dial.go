@@ -135,9 +135,17 @@ type sshConn struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+
+	// endpoint and hostKey are the last hop as reached: user@host:port
+	// after ssh_config, and the SHA256 fingerprint of the host key it
+	// presented (and known_hosts accepted).
+	endpoint, hostKey string
 }
 
-var _ Conn = (*sshConn)(nil)
+var (
+	_ Conn       = (*sshConn)(nil)
+	_ Identified = (*sshConn)(nil)
+)
 
 // Dial opens one SSH connection to the target, through its jump hosts if
 // any, verifying every host key on the way. ctx bounds the dial only; the
@@ -175,12 +183,13 @@ func dial(ctx context.Context, name string, t Target, o Options) (*sshConn, erro
 
 	hops := append(slices.Clone(r.Jumps), r.Target)
 	var clients []*ssh.Client
+	var key ssh.PublicKey
 	for i, ep := range hops {
 		var via *ssh.Client
 		if i > 0 {
 			via = clients[i-1]
 		}
-		c, err := dialHop(ctx, via, ep, ag, &o)
+		c, err := dialHop(ctx, via, ep, ag, &o, &key)
 		if err != nil {
 			for _, c := range slices.Backward(clients) {
 				c.Close()
@@ -200,6 +209,10 @@ func dial(ctx context.Context, name string, t Target, o Options) (*sshConn, erro
 		jumps:          clients[:len(clients)-1],
 		commandTimeout: o.CommandTimeout,
 		done:           make(chan struct{}),
+		endpoint:       r.Target.String(),
+	}
+	if key != nil {
+		c.hostKey = ssh.FingerprintSHA256(key)
 	}
 	if o.KeepaliveInterval > 0 {
 		go c.keepalive(o.KeepaliveInterval)
@@ -207,8 +220,9 @@ func dial(ctx context.Context, name string, t Target, o Options) (*sshConn, erro
 	return c, nil
 }
 
-// dialHop connects to one hop, directly or through via, and authenticates.
-func dialHop(ctx context.Context, via *ssh.Client, ep endpoint, ag agent.Agent, o *Options) (*ssh.Client, error) {
+// dialHop connects to one hop, directly or through via, and authenticates;
+// *seen receives the host key the hop presented.
+func dialHop(ctx context.Context, via *ssh.Client, ep endpoint, ag agent.Agent, o *Options, seen *ssh.PublicKey) (*ssh.Client, error) {
 	hk, err := newHostKeys(ep.KnownHostsFiles, o.TrustNewHostKeys)
 	if err != nil {
 		return nil, err
@@ -225,6 +239,7 @@ func dialHop(ctx context.Context, via *ssh.Client, ep endpoint, ag agent.Agent, 
 		User:   ep.User,
 		Auth:   []ssh.AuthMethod{auth.method()},
 		HostKeyCallback: func(h string, remote net.Addr, key ssh.PublicKey) error {
+			*seen = key
 			hostKeyErr = verify(h, remote, key)
 			return hostKeyErr
 		},
@@ -269,6 +284,12 @@ func dialHop(ctx context.Context, via *ssh.Client, ep endpoint, ag agent.Agent, 
 
 // Host implements Conn.
 func (c *sshConn) Host() string { return c.name }
+
+// Endpoint implements Identified.
+func (c *sshConn) Endpoint() string { return c.endpoint }
+
+// HostKeyFingerprint implements Identified.
+func (c *sshConn) HostKeyFingerprint() string { return c.hostKey }
 
 // keepalive sends keepalive@openssh.com every interval and closes the
 // connection when a request fails or is not answered within an interval.

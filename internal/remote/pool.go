@@ -68,3 +68,12 @@ func (p *Pool) Close() error {
 	}
 	return nil
 }
+
+// Dialled returns the connection to host if one was already dialled; it
+// never dials.
+func (p *Pool) Dialled(host string) (Conn, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.conns[host]
+	return c, ok
+}

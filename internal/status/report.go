@@ -239,7 +239,8 @@ func KeepalivedRequest(cfg *config.Config, host string) *facts.KeepalivedRequest
 // is reported unreachable with "not gathered".
 func BuildReport(cfg *config.Config, hostFacts map[string]*facts.Host, errs map[string]error, at time.Time) Report {
 	b := &builder{cfg: cfg, facts: hostFacts, errs: errs}
-	r := Report{GatheredAt: at.UTC()}
+	// Lists are [] rather than null in JSON when empty.
+	r := Report{GatheredAt: at.UTC(), Instances: []Instance{}, VirtualServers: []VirtualServer{}, Hosts: []Host{}}
 	for _, name := range cfg.HostNames() {
 		r.Hosts = append(r.Hosts, b.host(name))
 	}

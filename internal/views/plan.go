@@ -14,7 +14,20 @@ import (
 // PlanHuman prints a plan the way Terraform does: per host in apply order,
 // each change with its mark, file diffs, effects and notes, then a summary.
 func PlanHuman(w io.Writer, p *plan.Plan, color bool) error {
+	return planHuman(w, p, color, false)
+}
+
+// PlanCompact prints a plan as PlanHuman does, shorter: a created file is
+// one line (its size, mode and owner, no content), and a file diff that
+// is the same as one already shown for an earlier host is not repeated
+// ("same diff as on web2").
+func PlanCompact(w io.Writer, p *plan.Plan, color bool) error {
+	return planHuman(w, p, color, true)
+}
+
+func planHuman(w io.Writer, p *plan.Plan, color, compact bool) error {
 	c := newPalette(color)
+	shown := map[string]string{} // "path\x00diff" → first host that showed it
 	var b strings.Builder
 	if len(p.Targets) > 0 {
 		fmt.Fprintf(&b, "%sWarning:%s resource targeting is in effect: only %s planned.\n", c.yellow, c.reset, strings.Join(p.Targets, ", "))
@@ -39,6 +52,9 @@ func PlanHuman(w io.Writer, p *plan.Plan, color bool) error {
 			}
 			b.WriteString("\n")
 			for _, ch := range h.Changes {
+				if compact {
+					ch = compactChange(ch, h.Host, shown)
+				}
 				writeChange(&b, c, ch)
 				if ch.Impact.Class > plan.DisruptionReload || ch.Impact.Class > plan.DisruptionNone && ch.Impact.Reason != "" {
 					fmt.Fprintf(&b, "      %sdisruption: %s%s\n", c.dim, ch.Impact, c.reset)
