@@ -72,6 +72,8 @@ ip route show default 2>&1 | section ip-route
 out=$(ipvsadm-save -n 2>&1)
 rc=$?
 printf '%s\n' "$out" | section "ipvs $rc"
+iptables-save -t nat 2>&1 | section nat
+sysctl -a 2>/dev/null | grep -E '^net\.ipv4\.(ip_forward|conf\.[^.]+\.(send_redirects|arp_ignore|arp_announce)|vs\.conntrack) ' | section sysctl
 for s in keepalived nginx httpd apache2 haproxy; do
 	printf '%s %s %s\n' "$s" "$(systemctl is-active "$s" 2>/dev/null || true)" "$(systemctl is-enabled "$s" 2>/dev/null || true)"
 done | section services
@@ -142,6 +144,10 @@ func ParseRead(name string, out []byte) (*Host, error) {
 		case f[0] == "ipvs" && len(f) == 2:
 			ipvsRC, _ = strconv.Atoi(f[1])
 			ipvsOut = data
+		case f[0] == "nat":
+			h.NATRules, h.NATKnown = parseNAT(data), true
+		case f[0] == "sysctl":
+			h.Sysctls = parseSysctls(data)
 		case f[0] == "services":
 			h.Services = parseServices(data)
 		}
@@ -171,4 +177,28 @@ func firstLine(b []byte) string {
 		s = s[:120]
 	}
 	return s
+}
+
+// parseNAT returns the rules of iptables-save -t nat output, but those
+// of clusterctl's own chains.
+func parseNAT(b []byte) []string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "-A ") && !strings.Contains(l, "CLUSTERCTL") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// parseSysctls reads "key = value" lines.
+func parseSysctls(b []byte) map[string]string {
+	out := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return out
 }

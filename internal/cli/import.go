@@ -94,7 +94,13 @@ func (a *app) runImport(ctx context.Context, f *importFlags, args []string) erro
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	findings := append(res.Findings, adopt.Check(tmp, hosts, res.Values)...)
+	findings := res.Findings
+	for _, fd := range adopt.Check(tmp, hosts, res.Values) {
+		// On live hosts the first plan itself says what it changes.
+		if f.FromDir != "" || fd.Level != adopt.Change {
+			findings = append(findings, fd)
+		}
+	}
 	if f.FromDir == "" {
 		// Live hosts: plan what was written, as the user will next.
 		planned, err := a.planImported(ctx, f, tmp, res.Values)
