@@ -69,11 +69,17 @@ done
 set +f
 ip -o addr show 2>&1 | section ip-addr
 ip route show default 2>&1 | section ip-route
-out=$(ipvsadm-save -n 2>&1)
-rc=$?
+if [ -e /proc/net/ip_vs ]; then
+	out=$(ipvsadm-save -n 2>&1)
+	rc=$?
+else
+	# No IPVS table: reading one would load ip_vs (import changes nothing).
+	out='the kernel has no IPVS table (/proc/net/ip_vs is missing: ip_vs is not loaded)'
+	rc=1
+fi
 printf '%s\n' "$out" | section "ipvs $rc"
 iptables-save -t nat 2>&1 | section nat
-sysctl -a 2>/dev/null | grep -E '^net\.ipv4\.(ip_forward|conf\.[^.]+\.(send_redirects|arp_ignore|arp_announce)|vs\.conntrack) ' | section sysctl
+grep -H . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/vs/conntrack /proc/sys/net/ipv4/conf/*/send_redirects /proc/sys/net/ipv4/conf/*/arp_ignore /proc/sys/net/ipv4/conf/*/arp_announce 2>/dev/null | section sysctl
 for s in keepalived nginx httpd apache2 haproxy; do
 	printf '%s %s %s\n' "$s" "$(systemctl is-active "$s" 2>/dev/null || true)" "$(systemctl is-enabled "$s" 2>/dev/null || true)"
 done | section services
@@ -192,12 +198,15 @@ func parseNAT(b []byte) []string {
 	return out
 }
 
-// parseSysctls reads "key = value" lines.
+// parseSysctls reads "/proc/sys/net/ipv4/ip_forward:1" lines (grep -H)
+// into sysctl keys.
 func parseSysctls(b []byte) map[string]string {
 	out := map[string]string{}
 	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, "="); ok {
-			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		p, v, ok := strings.Cut(l, ":")
+		k, isSys := strings.CutPrefix(p, "/proc/sys/")
+		if ok && isSys {
+			out[strings.ReplaceAll(k, "/", ".")] = strings.TrimSpace(v)
 		}
 	}
 	return out

@@ -21,6 +21,7 @@ func TestParseRead(t *testing.T) {
 		section("ip-addr", "2: ens33    inet 192.168.19.101/24 brd 192.168.19.255 scope global ens33\\       valid_lft forever preferred_lft forever\n") +
 		section("ip-route", "default via 192.168.19.1 dev ens33\n") +
 		section("ipvs 2", "Can't initialize ipvs: Protocol not available\n") +
+		section("sysctl", "/proc/sys/net/ipv4/ip_forward:1\n/proc/sys/net/ipv4/conf/ens37/send_redirects:0\n") +
 		section("services", "keepalived active enabled\nnginx inactive disabled\n")
 	h, err := ParseRead("web1", []byte(out))
 	if err != nil {
@@ -37,6 +38,9 @@ func TestParseRead(t *testing.T) {
 	}
 	if h.IPVS != nil || !strings.Contains(h.IPVSNote, "exited 2: Can't initialize ipvs") {
 		t.Errorf("ipvs %v %q", h.IPVS, h.IPVSNote)
+	}
+	if h.Sysctls["net.ipv4.ip_forward"] != "1" || h.Sysctls["net.ipv4.conf.ens37.send_redirects"] != "0" || len(h.Sysctls) != 2 {
+		t.Errorf("sysctls %v", h.Sysctls)
 	}
 	if !h.Services["keepalived"].Enabled || h.Services["nginx"].Active {
 		t.Errorf("services %v", h.Services)
