@@ -36,6 +36,13 @@ type Host struct {
 	// (IPVSNote says why).
 	IPVS     *ipvs.Table
 	IPVSNote string
+	// NATRules are the rules of its nat table outside clusterctl's own
+	// chains (iptables-save -t nat), when NATKnown.
+	NATRules []string
+	NATKnown bool
+	// Sysctls are the LVS-related sysctls (ip_forward, send_redirects,
+	// arp_ignore, arp_announce, vs.conntrack), when read.
+	Sysctls map[string]string
 	// Services are the states of the services import looks at.
 	Services map[string]Service
 }

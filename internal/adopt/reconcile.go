@@ -33,6 +33,7 @@ func (c *cluster) readAddrsAndServices(hm *hostModel) {
 		}
 		hm.interfaces[a.Dev] = append(hm.interfaces[a.Dev], a.Prefix)
 	}
+	c.handSet(hm)
 	for _, name := range Services {
 		s, ok := h.Services[name]
 		if !ok || !s.Active {
@@ -125,4 +126,42 @@ func derivedState(in *instance, i int) string {
 		return "BACKUP"
 	}
 	return "MASTER"
+}
+
+// handSet reports the NAT rules and LVS sysctls set by hand that the
+// configuration does not derive: clusterctl leaves them as they are, but
+// they are not in the configuration.
+func (c *cluster) handSet(hm *hostModel) {
+	h := hm.h
+	natDirector, arpRS := false, false
+	for _, vs := range c.servers {
+		if slices.Contains(vs.directors, h.Name) && (vs.mode == "nat" || vs.mode == "fullnat") {
+			natDirector = true
+		}
+		for _, r := range vs.reals {
+			for _, a := range h.Addrs {
+				if a.Prefix.Addr() == r.addr && (vs.mode == "dr" || vs.mode == "tun") {
+					arpRS = true
+				}
+			}
+		}
+	}
+	for _, r := range h.NATRules {
+		c.findings = append(c.findings, Finding{Level: Lost, Host: h.Name, Keyword: "iptables",
+			Msg: fmt.Sprintf("nat rule %q is not expressible: clusterctl writes the NAT rules of the virtual servers it directs in a chain of its own; this one stays as it is, unmanaged", r)})
+	}
+	for _, k := range slices.Sorted(maps.Keys(h.Sysctls)) {
+		v := h.Sysctls[k]
+		hand := false
+		switch {
+		case k == "net.ipv4.ip_forward" && v == "1", strings.HasSuffix(k, ".send_redirects") && v == "0", k == "net.ipv4.vs.conntrack" && v == "1":
+			hand = !natDirector
+		case strings.HasSuffix(k, ".arp_ignore") || strings.HasSuffix(k, ".arp_announce"):
+			hand = v != "0" && !arpRS
+		}
+		if hand {
+			c.findings = append(c.findings, Finding{Level: Lost, Host: h.Name, Keyword: k,
+				Msg: fmt.Sprintf("sysctl %s = %s was set by hand and the configuration does not imply it (no virtual server here needs it); it stays as it is, unmanaged", k, v)})
+		}
+	}
 }

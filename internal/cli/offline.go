@@ -174,6 +174,6 @@ func versionLine() string {
 
 // addOperationalCommands adds the commands that talk to hosts.
 func (a *app) addOperationalCommands(root *cobra.Command) {
-	root.AddCommand(a.planCommand(), a.applyCommand(), a.forceUnlockCommand(), a.labCommand(), a.statusCommand(), a.verifyCommand(), a.graphCommand())
+	root.AddCommand(a.planCommand(), a.applyCommand(), a.importCommand(), a.forceUnlockCommand(), a.labCommand(), a.statusCommand(), a.verifyCommand(), a.graphCommand())
 	registerLabCompletions(root)
 }

@@ -11,7 +11,7 @@ import (
 // read from the parsed statements (includes followed):
 //
 //   - comments, blank lines, indentation, line breaks around braces,
-//     CRLF, a byte order mark and quoting are layout: "a b" and a b are
+//     CRLF and quoting are layout: "a b" and a b are
 //     the same words;
 //   - keywords are spelt as in 2.x (lb_algo → lvs_sched, lb_kind →
 //     lvs_method, nb_get_retry → retry), and the enumerated values that
@@ -40,7 +40,7 @@ var Defaults = map[string][]string{
 	"vrrp_instance":  {"state BACKUP", "priority 100", "advert_int 1", "garp_master_delay 5", "version 2"},
 	"vrrp_script":    {"interval 1", "weight 0", "rise 1", "fall 1"},
 	"global_defs":    {"smtp_connect_timeout 30", "script_user root", "enable_script_security"},
-	"virtual_server": {"delay_loop 60", "protocol TCP"},
+	"virtual_server": {"delay_loop 60"},
 	"real_server":    {"weight 1"},
 }
 

@@ -67,6 +67,10 @@ func checkIn(context, where string, nodes []*Node, out *[]Problem) {
 			continue
 		}
 		switch {
+		case k.obsolete:
+			*out = append(*out, Problem{File: n.File, Line: n.Line, Col: n.Col, Keyword: n.Keyword,
+				Msg:        fmt.Sprintf("%s is keepalived 1.x's spelling of %s; keepalived 2.2.7 no longer knows it and ignores it", n.Keyword, k.alias),
+				Suggestion: k.alias})
 		case k.context != "" && !n.Block:
 			*out = append(*out, Problem{File: n.File, Line: n.Line, Col: n.Col, Keyword: n.Keyword,
 				Msg: fmt.Sprintf("%s needs a block ({ ... })", n.Keyword)})

@@ -13,9 +13,12 @@ type keyword struct {
 	// context name for a block of keywords, listContext for a block of
 	// free-form lines.
 	context string
-	// alias is the 2.x spelling of an old or misspelt keyword keepalived
-	// still accepts; "" when this is the spelling.
+	// alias is the 2.x spelling of an old or misspelt keyword; "" when
+	// this is the spelling.
 	alias string
+	// obsolete aliases are 1.x spellings keepalived 2.2.7 no longer
+	// knows (its -t says "Unknown keyword" and it ignores them).
+	obsolete bool
 }
 
 // listContext marks a block whose lines are values, not keywords.
@@ -133,8 +136,8 @@ var grammar = map[string]map[string]keyword{
 		"track_bfd":                  {context: listContext},
 		// keepalived 1.x set the IPVS sync daemon per instance; 2.x
 		// has lvs_sync_daemon in global_defs. The misspelling is 1.x's own.
-		"lvs_sync_daemon_interface": {alias: "lvs_sync_daemon"},
-		"lvs_sync_daemon_inteface":  {alias: "lvs_sync_daemon"},
+		"lvs_sync_daemon_interface": {alias: "lvs_sync_daemon", obsolete: true},
+		"lvs_sync_daemon_inteface":  {alias: "lvs_sync_daemon", obsolete: true},
 	}),
 	"authentication": words("auth_type auth_pass"),
 	"virtual_server": with(words(`delay_loop lvs_sched lvs_method persistence_timeout
@@ -160,22 +163,22 @@ var grammar = map[string]map[string]keyword{
 		"DNS_CHECK":    {context: "DNS_CHECK"},
 		"FILE_CHECK":   {context: "FILE_CHECK"},
 		"BFD_CHECK":    {context: "FILE_CHECK"},
-		"nb_get_retry": {alias: "retry"},
+		"nb_get_retry": {alias: "retry", obsolete: true},
 	}),
 	"TCP_CHECK": with(words(checkerCommon+" payload require_reply min_reply_length max_reply_length"), map[string]keyword{
-		"nb_get_retry": {alias: "retry"},
+		"nb_get_retry": {alias: "retry", obsolete: true},
 	}),
 	"HTTP_GET": with(words(checkerCommon+" virtualhost http_protocol enable_sni fast_recovery tls_compliant protocol"), map[string]keyword{
 		"url":          {context: "url"},
-		"nb_get_retry": {alias: "retry"},
+		"nb_get_retry": {alias: "retry", obsolete: true},
 	}),
 	"url":        words("path digest status_code virtualhost regex regex_no_match regex_options regex_stack regex_min_offset regex_max_offset"),
-	"MISC_CHECK": with(words(checkerCommon+" misc_path misc_timeout misc_dynamic user"), map[string]keyword{"nb_get_retry": {alias: "retry"}}),
+	"MISC_CHECK": with(words(checkerCommon+" misc_path misc_timeout misc_dynamic user"), map[string]keyword{"nb_get_retry": {alias: "retry", obsolete: true}}),
 	"SMTP_CHECK": with(words(checkerCommon+" helo_name"), map[string]keyword{
 		"host":         {context: "TCP_CHECK"},
-		"nb_get_retry": {alias: "retry"},
+		"nb_get_retry": {alias: "retry", obsolete: true},
 	}),
-	"DNS_CHECK":  with(words(checkerCommon+" type name"), map[string]keyword{"nb_get_retry": {alias: "retry"}}),
+	"DNS_CHECK":  with(words(checkerCommon+" type name"), map[string]keyword{"nb_get_retry": {alias: "retry", obsolete: true}}),
 	"FILE_CHECK": words("track_file weight name"),
 }
 

@@ -1,6 +1,7 @@
 package keepalived
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -116,6 +117,10 @@ func (c *Config) load(fsys FS, name string, depth int, from *Node) ([]*Node, err
 		return nil, err
 	}
 	c.Files = append(c.Files, name)
+	if bytes.HasPrefix(data, bom) {
+		c.Problems = append(c.Problems, Problem{File: name, Line: 1, Col: 1,
+			Msg: "the file starts with a UTF-8 byte order mark, which keepalived 2.2.7 reads as an unknown keyword (remove it)"})
+	}
 	nodes, err := Parse(name, data)
 	if err != nil {
 		return nil, err

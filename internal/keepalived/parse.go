@@ -1,6 +1,6 @@
 // Package keepalived reads keepalived.conf: a tokenizer for keepalived's
 // grammar (blocks, quoted strings, '!' and '#' comments, a brace on the
-// next line, line continuations, CRLF, a UTF-8 byte order mark, any bytes
+// next line, CRLF, a UTF-8 byte order mark, any bytes
 // in comments) into a tree of statements with their source positions
 // (parse.go); `include` directives with globs, resolved through an FS
 // (include.go); the keywords of keepalived 2.x with the 1.x spellings
@@ -114,47 +114,27 @@ func lex(line string) ([]token, error) {
 	return out, nil
 }
 
-// logicalLine is one line after joining continuations ('\' at the end).
+// logicalLine is one line of a file.
 type logicalLine struct {
 	text string
 	line int // the first physical line
 }
 
-// lines splits data into logical lines: a UTF-8 byte order mark is
-// dropped, CRLF and LF both end a line, and a line ending in a backslash
-// continues on the next one.
+// lines splits data into lines: a UTF-8 byte order mark is dropped
+// (Load reports it: keepalived 2.2.7 does not skip one), CRLF and LF both
+// end a line. keepalived 2.2.7 has no line continuation: a backslash at
+// the end of a line is part of its last word.
 func lines(data []byte) []logicalLine {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	phys := strings.Split(string(data), "\n")
+	data = bytes.TrimPrefix(data, bom)
 	var out []logicalLine
-	for i := 0; i < len(phys); i++ {
-		start := i
-		text := strings.TrimSuffix(phys[i], "\r")
-		for strings.HasSuffix(text, "\\") && !commentBefore(text) && i+1 < len(phys) {
-			i++
-			text = text[:len(text)-1] + " " + strings.TrimSuffix(phys[i], "\r")
-		}
-		out = append(out, logicalLine{text: text, line: start + 1})
+	for i, l := range strings.Split(string(data), "\n") {
+		out = append(out, logicalLine{text: strings.TrimSuffix(l, "\r"), line: i + 1})
 	}
 	return out
 }
 
-// commentBefore reports whether the line's final backslash is inside a
-// comment (and so does not continue the line).
-func commentBefore(text string) bool {
-	inQuote := false
-	for i := 0; i < len(text)-1; i++ {
-		switch text[i] {
-		case '"':
-			inQuote = !inQuote
-		case '#', '!':
-			if !inQuote {
-				return true
-			}
-		}
-	}
-	return false
-}
+// bom is the UTF-8 byte order mark.
+var bom = []byte("\xef\xbb\xbf")
 
 // Parse reads one file's content; include directives stay statements
 // (Load follows them). A stray '}' or a block left open is an error
