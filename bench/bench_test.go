@@ -227,3 +227,26 @@ func TestParseProcPIDStat(t *testing.T) {
 		}
 	}
 }
+
+// TestFastestAnsible: the variant whose operations' medians add up to
+// the least wins; a variant missing an operation does not count.
+func TestFastestAnsible(t *testing.T) {
+	d := func(x float64) []sample { return []sample{{Wall: time.Duration(x * float64(time.Second))}} }
+	var results []result
+	for _, op := range ops {
+		results = append(results,
+			result{N: 50, Shape: shapePairs, Client: "ansible f5-facts", Peer: "ansible", Op: op, Samples: d(10)},
+			result{N: 50, Shape: shapePairs, Client: "ansible f50-nofacts", Peer: "ansible", Op: op, Samples: d(8)},
+			result{N: 50, Shape: shapeRS, Client: "ansible f5-nofacts", Peer: "ansible", Op: op, Samples: d(1)},
+		)
+		if op != opNoop {
+			results = append(results, result{N: 50, Shape: shapePairs, Client: "ansible f50-facts", Peer: "ansible", Op: op, Samples: d(1)})
+		}
+	}
+	if got := fastestAnsible(results, 50, shapePairs); got != "ansible f50-nofacts" {
+		t.Errorf("fastestAnsible = %q, want ansible f50-nofacts", got)
+	}
+	if got := fastestAnsible(results, 10, shapePairs); got != "" {
+		t.Errorf("fastestAnsible at a size not measured = %q", got)
+	}
+}

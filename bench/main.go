@@ -50,12 +50,16 @@ type options struct {
 	labName string
 	keep    bool
 	// ansible is every variant run at sizes up to ansibleAllUpTo; above,
-	// only the best of them (see bench.ansibleVariants), in the first
-	// ansibleRuns iterations.
+	// only the best of them (see bench.ansibleVariants). Only the first
+	// ansibleRuns iterations run them all; the later ones run only the
+	// best variant measured so far at that size (none above
+	// ansibleAllUpTo).
 	ansible        []ansibleVariant
 	ansibleAllUpTo int
 	ansibleRuns    int
 	profile        string // directory for pprof profiles of clusterctl; "" for none
+	// ansibleShapes are the shapes Ansible runs on (all by default).
+	ansibleShapes map[shape]bool
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -68,8 +72,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	forks := fs.String("ansible-forks", "5,50", "comma-separated Ansible fork counts")
 	facts := fs.String("ansible-facts", "on,off", "Ansible fact gathering: on, off or both")
 	allUpTo := fs.Int("ansible-all-up-to", 50, "run every Ansible variant up to this host count; above it only the best one measured at a smaller count")
-	ansibleRuns := fs.Int("ansible-runs", 0, "iterations that run Ansible above -ansible-all-up-to (0: every iteration)")
-	profile := fs.String("profile", "", "write CPU and heap profiles of one extra, unmeasured run of each clusterctl operation into this directory")
+	ansibleShapes := fs.String("ansible-shapes", "pairs,rs,files", "comma-separated shapes Ansible runs on (the others are measured without it)")
+	ansibleRuns := fs.Int("ansible-runs", 0, "iterations that run every Ansible variant (0: every iteration); the later ones run only the variant that was fastest so far at that host count (up to -ansible-all-up-to hosts) or no Ansible at all (above)")
+	profile := fs.String("profile", "", "run clusterctl built with profiling (bench/clusterctlprof) in every measured run and write its CPU and heap profiles into this directory as N-SHAPE-OP-SEQ.cpu.pprof and .heap.pprof")
 	labName := fs.String("lab-name", "ccbench", "lab name (namespace prefix)")
 	keep := fs.Bool("keep", false, "leave the lab and work directory in place at the end")
 	if err := fs.Parse(args); err != nil {
@@ -99,6 +104,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 				return o, fmt.Errorf("-n %d: %w", n, err)
 			}
 		}
+	}
+	o.ansibleShapes = map[shape]bool{}
+	for _, sh := range strings.Split(*ansibleShapes, ",") {
+		x, err := parseShape(strings.TrimSpace(sh))
+		if err != nil {
+			return o, fmt.Errorf("-ansible-shapes: %w", err)
+		}
+		o.ansibleShapes[x] = true
 	}
 	for _, p := range strings.Split(*peers, ",") {
 		p = strings.TrimSpace(p)
@@ -433,6 +446,28 @@ func (b *bench) ansibleVariants(n int, s shape, done []result) []ansibleVariant 
 	return []ansibleVariant{best}
 }
 
+// fastestAnsible is the client of the Ansible variant whose operations'
+// medians add up to the least among those with every operation measured
+// at n hosts of shape s in results; "" when there is none.
+func fastestAnsible(results []result, n int, s shape) string {
+	sums := map[string]time.Duration{}
+	count := map[string]int{}
+	for _, r := range results {
+		if r.N != n || r.Shape != s || r.Peer != "ansible" || len(r.Samples) == 0 {
+			continue
+		}
+		sums[r.Client] += median(pick(r.Samples, wall))
+		count[r.Client]++
+	}
+	best := ""
+	for c, sum := range sums {
+		if count[c] == len(ops) && (best == "" || sum < sums[best] || sum == sums[best] && c < best) {
+			best = c
+		}
+	}
+	return best
+}
+
 // runShape measures n hosts of shape s for every iteration, rotating the
 // order of the measurement units from one iteration to the next.
 func (b *bench) runShape(ctx context.Context, n int, s shape, done []result) ([]result, error) {
@@ -459,7 +494,8 @@ func (b *bench) runShape(ctx context.Context, n int, s shape, done []result) ([]
 	for r := range b.opts.runs {
 		for i := range units {
 			u := units[(i+r)%len(units)]
-			if u[0].peer == "ansible" && n > b.opts.ansibleAllUpTo && r >= b.opts.ansibleRuns {
+			if u[0].peer == "ansible" && r >= b.opts.ansibleRuns &&
+				(n > b.opts.ansibleAllUpTo || u[0].client != fastestAnsible(collect(), n, s)) {
 				continue
 			}
 			for _, m := range u {
@@ -475,11 +511,6 @@ func (b *bench) runShape(ctx context.Context, n int, s shape, done []result) ([]
 				fmt.Fprintf(b.stderr, "  run %d  %-5s %-40s %-7s %7.2fs  gate %5.2fs  cpu %6.2fs  tree %6.2fs  machine %7.2fs  target %7.2fs  rss %5.1f MB  conns %d  sessions %d  load %s\n",
 					r+1, s, m.label, m.op, smp.Wall.Seconds(), smp.Gate.Seconds(), smp.CPU.Seconds(), smp.TreeCPU.Seconds(), smp.MachineCPU.Seconds(), smp.TargetCPU.Seconds(), float64(smp.MaxRSS)/(1<<20), smp.Conns, smp.Sessions, loadAverage())
 			}
-		}
-	}
-	if b.profBin != "" && b.peers["clusterctl"] {
-		if err := b.profileShape(ctx, n, s); err != nil {
-			return collect(), err
 		}
 	}
 	return collect(), nil
@@ -513,29 +544,6 @@ func (b *bench) measure(ctx context.Context, n int, m measurement) (sample, erro
 		err = m.check(stdout.Bytes(), &s)
 	}
 	return s, err
-}
-
-// profileShape runs clusterctl's sequence once more, unmeasured, with
-// the profiling build: CPU and heap profiles of each operation go to
-// -profile as N-SHAPE-OP.cpu.pprof and .heap.pprof.
-func (b *bench) profileShape(ctx context.Context, n int, s shape) error {
-	if err := b.reset(ctx, n); err != nil {
-		return err
-	}
-	for _, op := range []string{opFirst, opPlan, opChange, opNoop} {
-		base := filepath.Join(b.opts.profile, fmt.Sprintf("%d-%s-%s", n, s, op))
-		cmd, err := b.clusterctl(ctx, b.profBin, []string{"CLUSTERCTL_CPUPROFILE=" + base + ".cpu.pprof", "CLUSTERCTL_MEMPROFILE=" + base + ".heap.pprof"}, b.clusterctlArgs(n, s, op)...)
-		if err != nil {
-			return err
-		}
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("profile %s: %w\n%s", base, err, tailString(out.String(), 1500))
-		}
-		fmt.Fprintf(b.stderr, "  profiled %s\n", base)
-	}
-	return nil
 }
 
 // environment describes the machine the numbers come from.

@@ -139,6 +139,11 @@ func (b *bench) units(n int, s shape, variants []ansibleVariant) [][]measurement
 		for _, op := range []string{opFirst, opPlan, opChange, opNoop} {
 			m := measurement{key: key(clientClusterctl, op), shape: s, client: clientClusterctl, op: op, label: "clusterctl", peer: "clusterctl",
 				command: func(ctx context.Context) (*exec.Cmd, error) {
+					if b.profBin != "" {
+						base := filepath.Join(b.opts.profile, fmt.Sprintf("%d-%s-%s-%d", n, s, op, b.seq))
+						env := []string{"CLUSTERCTL_CPUPROFILE=" + base + ".cpu.pprof", "CLUSTERCTL_MEMPROFILE=" + base + ".heap.pprof"}
+						return b.clusterctl(ctx, b.profBin, env, b.clusterctlArgs(n, s, op)...)
+					}
 					return b.clusterctl(ctx, b.bin, nil, b.clusterctlArgs(n, s, op)...)
 				},
 				check: func(out []byte, smp *sample) error { return checkClusterctl(op, out, smp) },
@@ -164,7 +169,7 @@ func (b *bench) units(n int, s shape, variants []ansibleVariant) [][]measurement
 				return b.operator(ctx, env, argv...)
 			}}})
 	}
-	if b.peers["ansible"] && b.ansible != "" {
+	if b.peers["ansible"] && b.ansible != "" && b.opts.ansibleShapes[s] {
 		inv := b.inventoryPath(n, s)
 		for _, av := range variants {
 			var seq []measurement

@@ -22,13 +22,13 @@ type result struct {
 
 // env describes where the numbers were measured.
 type env struct {
-	CPUs                  int
-	CPUModel, Kernel      string
-	OpenSSH, Ansible, Go  string
-	Commit                string
+	CPUs                 int
+	CPUModel, Kernel     string
+	OpenSSH, Ansible, Go string
+	Commit               string
 	// Import says why `clusterctl import` was not measured ("" when it
 	// was).
-	Import string
+	Import                string
 	LoadBefore, LoadAfter string
 	Runs                  int
 }
@@ -171,6 +171,7 @@ func writeReport(w io.Writer, e env, results []result) {
 	fmt.Fprintf(w, "## Results\n\n")
 	fmt.Fprintf(w, "Machine: %d CPUs (%s), kernel %s; load average before %s, after %s.\n", e.CPUs, e.CPUModel, e.Kernel, e.LoadBefore, e.LoadAfter)
 	fmt.Fprintf(w, "Clients: clusterctl %s (%s), %s, %s. %d iterations per host count and shape, order rotated each iteration.\n\n", orNone(e.Commit), e.Go, e.OpenSSH, orNone(e.Ansible), e.Runs)
+	writeShapes(w, results)
 	writeMeasurements(w, e, results)
 	writeAgainstAnsible(w, results)
 	writeAgainstPlan(w, results)
@@ -180,6 +181,21 @@ func writeReport(w io.Writer, e env, results []result) {
 	}
 	fmt.Fprintf(w, "\nfloor: the physical limit of the run on this machine, N × target CPU per host ÷ %d CPUs, plus the wait keepalived's timing imposes (a first rollout of pairs: one master-down interval, %.2f s; everything else: none); floor with client adds the client's tree CPU, which shares the same CPUs here. gate: the time apply spent in its gates (per wave, the longest; summed). client CPU: rusage of the client process and the children it waited for; tree CPU: cpuacct cgroup of everything the client started (daemonised ssh masters included); target CPU: what the measured machines' sshds spent serving the run (handshake, authentication, remote commands; the sshd listeners' accumulated CPU), per host; machine CPU: all CPUs of the machine during the run (/proc/stat), including other load on the machine. Peak RSS is the largest single process of the client's tree. conns/sessions: sshd log lines (\"Accepted publickey\", \"Starting session:\") of the measured hosts, per host.\n",
 		e.CPUs, shapePairs.gateFloor(opFirst))
+}
+
+// writeShapes says what each shape of the run is at each host count.
+func writeShapes(w io.Writer, results []result) {
+	sizes, shs := sizesAndShapes(results)
+	for _, s := range shs {
+		var ds []string
+		for _, n := range sizes {
+			ds = append(ds, s.describe(n))
+		}
+		fmt.Fprintf(w, "Shape %s: %s.\n", s, strings.Join(ds, "; "))
+	}
+	if len(shs) > 0 {
+		fmt.Fprintln(w)
+	}
 }
 
 func writeMeasurements(w io.Writer, e env, results []result) {
