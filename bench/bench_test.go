@@ -250,3 +250,14 @@ func TestFastestAnsible(t *testing.T) {
 		t.Errorf("fastestAnsible at a size not measured = %q", got)
 	}
 }
+
+func TestNeighFor(t *testing.T) {
+	def := neighThresholds{128, 512, 1024}
+	if got := neighFor(def, 501); got != (neighThresholds{128, 512 + 4*502, 1024 + 8*502}) {
+		t.Errorf("neighFor(default, 501) = %v", got)
+	}
+	big := neighThresholds{128, 100000, 200000}
+	if got := neighFor(big, 501); got != big {
+		t.Errorf("neighFor lowered %v to %v", big, got)
+	}
+}

@@ -205,6 +205,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 
 	maxN := o.sizes[len(o.sizes)-1]
+	restoreNeigh, err := raiseNeigh(maxN + 1)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := restoreNeigh(); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("restore the neighbour table's thresholds: %w", rerr))
+		}
+	}()
 	fmt.Fprintf(stderr, "bringing up a lab of %d machines...\n", maxN)
 	start := time.Now()
 	l, err := lab.Up(ctx, labSpec(o.labName, filepath.Join(dir, "lab"), maxN), io.Discard)
