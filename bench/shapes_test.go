@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -192,12 +193,20 @@ func TestAnsibleTemplatesMatchClusterctl(t *testing.T) {
 			names = append(names, tmpl)
 		}
 		extra, _ := json.Marshal(map[string]any{"root": root, "out": out, "templates": names, "ansible_python_interpreter": "/usr/bin/python3"})
-		cmd := exec.Command(ansible, "-i", inv, filepath.Join(dir, "render.yml"), "-e", string(extra))
+		// On an idle machine this takes seconds; on a machine loaded many
+		// times over it took minutes, so it gives up (without a verdict)
+		// rather than run the package into go test's timeout.
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, ansible, "-i", inv, filepath.Join(dir, "render.yml"), "-e", string(extra))
 		cmd.Env = append(os.Environ(), "ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, "tmp"), "ANSIBLE_HOME="+filepath.Join(dir, "home"), "ANSIBLE_NOCOLOR=1")
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if b, err := cmd.CombinedOutput(); err != nil {
+			if ctx.Err() != nil {
+				t.Skipf("ansible-playbook did not finish in 4 minutes (machine loaded): templates not compared")
+			}
 			t.Fatalf("ansible-playbook: %v\n%s", err, b)
 		}
 		for _, v := range []variant{0, 1} {
