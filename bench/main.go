@@ -189,6 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return err
 		}
 	}
+	env := environment(o) // before the build: the commit built is the one named
 	b.bin = filepath.Join(dir, "clusterctl")
 	fmt.Fprintf(stderr, "building clusterctl...\n")
 	if err := goBuild(ctx, stderr, b.bin, "github.com/clusterctl/clusterctl/cmd/clusterctl"); err != nil {
@@ -235,7 +236,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	env := environment(o)
 	env.Import = importNote(b.bin, env.Commit)
 	var results []result
 	for _, n := range o.sizes {
