@@ -76,13 +76,15 @@ func TestHostAddressing(t *testing.T) {
 	if err := spec.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if len(spec.Machines) != 3 || spec.Machines[2].Name != "m003" {
+	if len(spec.Machines) != 4 || spec.Machines[2].Name != "m003" || spec.Machines[3].Name != rsDirector {
 		t.Errorf("machines = %+v", spec.Machines)
 	}
 }
 
 func TestAnsibleInventory(t *testing.T) {
-	golden.Check(t, "inventory-2.ini", ansibleInventory(2, "/lab/id_ed25519", "/lab/known_hosts"))
+	for _, s := range shapes {
+		golden.Check(t, "inventory-"+string(s)+"-2.json", ansibleInventory(s, 2, "/lab/id_ed25519", "/lab/known_hosts"))
+	}
 }
 
 func TestCountSSHDLog(t *testing.T) {
@@ -146,14 +148,22 @@ func TestParseProcStatCPU(t *testing.T) {
 }
 
 func TestParseOptions(t *testing.T) {
-	o, err := parseOptions([]string{"-n", "50,1,10,10", "-runs", "2", "-peers", "openssh,clusterctl"}, &bytes.Buffer{})
+	o, err := parseOptions([]string{"-n", "50,1,10,10", "-shapes", "files", "-runs", "2", "-peers", "openssh,clusterctl"}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]int{1, 10, 50}, o.sizes); d != "" || o.runs != 2 || !o.peers["openssh"] || o.peers["ansible"] {
+	if d := cmp.Diff([]int{1, 10, 50}, o.sizes); d != "" || o.runs != 2 || o.ansibleRuns != 2 || !o.peers["openssh"] || o.peers["ansible"] {
 		t.Errorf("options = %+v %s", o, d)
 	}
-	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-n", "1001"}, {"-peers", "puppet"}, {"-runs", "0"}} {
+	o, err = parseOptions([]string{"-n", "500,50", "-ansible-forks", "50", "-ansible-facts", "off", "-ansible-runs", "1"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]shape{shapePairs, shapeRS}, o.shapes); d != "" || len(o.ansible) != 1 || o.ansible[0] != (ansibleVariant{Forks: 50}) || o.ansibleRuns != 1 {
+		t.Errorf("options = %+v %s", o, d)
+	}
+	for _, bad := range [][]string{{"-n", "0"}, {"-n", "x"}, {"-n", "1001"}, {"-peers", "puppet"}, {"-runs", "0"},
+		{"-n", "51"}, {"-n", "600"}, {"-shapes", "mesh"}, {"-ansible-facts", "maybe"}, {"-ansible-forks", "0"}, {"-ansible-runs", "4"}} {
 		if _, err := parseOptions(bad, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseOptions(%q) accepted", bad)
 		}
@@ -174,18 +184,29 @@ func TestMedian(t *testing.T) {
 
 // TestWriteReport renders a fixed set of samples.
 func TestWriteReport(t *testing.T) {
-	s := func(wall, cpu float64, rss int64, conns, sessions int) sample {
+	s := func(wall, cpu float64, rss int64, target float64, sessions int) sample {
 		d := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
-		return sample{Wall: d(wall), CPU: d(cpu), TreeCPU: d(cpu), MachineCPU: d(2 * wall), TargetCPU: d(0.1 * float64(conns)), MaxRSS: rss << 20, Conns: conns, Sessions: sessions}
+		return sample{Wall: d(wall), CPU: d(cpu), TreeCPU: d(cpu), MachineCPU: d(2 * wall), TargetCPU: d(target), MaxRSS: rss << 20, Conns: 2, Sessions: sessions}
 	}
-	results := []result{
-		{N: 2, Key: keyPlan, Label: "clusterctl plan", Peer: "clusterctl", Samples: []sample{s(1, 0.1, 20, 2, 2), s(1.2, 0.1, 22, 2, 2), s(0.9, 0.1, 21, 2, 2)}},
-		{N: 2, Key: keySSHFacts255, Label: "OpenSSH fan-out", Peer: "openssh", Samples: []sample{s(1, 0.2, 15, 2, 2), s(1, 0.2, 15, 2, 2), s(1, 0.2, 15, 2, 2)}},
-		{N: 2, Key: keyAnsibleSetup, Label: "ansible -m setup", Peer: "ansible", Samples: []sample{s(10, 3, 50, 2, 12), s(12, 3, 50, 2, 12), s(11, 3, 50, 2, 12)}},
-		{N: 2, Key: keyApplyNoop, Label: "apply", Peer: "clusterctl"},
+	gated := func(x sample, gate float64, waves int) sample {
+		x.Gate, x.Waves = time.Duration(gate*float64(time.Second)), waves
+		return x
+	}
+	var results []result
+	add := func(n int, client, label, peer, op string, samples ...sample) {
+		results = append(results, result{N: n, Shape: shapePairs, Client: client, Op: op, Key: string(shapePairs) + "/" + client + "/" + op, Label: label, Peer: peer, Samples: samples})
+	}
+	for _, n := range []int{2, 4} {
+		k := float64(n) / 2
+		add(n, clientClusterctl, "clusterctl", "clusterctl", opFirst, gated(s(5*k, 0.1, 20, 0.2, 8), 3.7, 1), gated(s(5.2*k, 0.1, 22, 0.2, 8), 3.8, 1), gated(s(4.9*k, 0.1, 21, 0.2, 8), 3.6, 1))
+		add(n, clientClusterctl, "clusterctl", "clusterctl", opPlan, s(1*k, 0.1, 20, 0.1, 2), s(1.1*k, 0.1, 20, 0.1, 2), s(0.9*k, 0.1, 20, 0.1, 2))
+		add(n, clientClusterctl, "clusterctl", "clusterctl", opNoop, gated(s(1.2*k, 0.1, 20, 0.12, 6), 0, 0))
+		add(n, clientOpenSSH, "OpenSSH fan-out, facts script, curve25519", "openssh", opFanOut, s(1*k, 0.2, 15, 0.1, 2), s(1*k, 0.2, 15, 0.1, 2), s(1*k, 0.2, 15, 0.1, 2))
+		add(n, "ansible f5-facts", "ansible-playbook, forks 5, facts on", "ansible", opPlan, s(20*k, 3, 50, 2, 30), s(22*k, 3, 50, 2, 30), s(21*k, 3, 50, 2, 30))
+		add(n, "ansible f50-nofacts", "ansible-playbook, forks 50, facts off", "ansible", opPlan, s(10*k, 3, 50, 1, 20), s(12*k, 3, 50, 1, 20))
 	}
 	var b bytes.Buffer
-	writeReport(&b, env{CPUs: 2, CPUModel: "test CPU", Kernel: "6.1", OpenSSH: "OpenSSH_9.2p1", Ansible: "ansible [core 2.14.18]", Go: "go1.26", LoadBefore: "1.00 1.00 1.00", LoadAfter: "2.00 1.50 1.00", Runs: 3}, results)
+	writeReport(&b, env{CPUs: 2, CPUModel: "test CPU", Kernel: "6.1", OpenSSH: "OpenSSH_9.2p1", Ansible: "ansible-playbook [core 2.14.18]", Go: "go1.26", Commit: "abc1234", LoadBefore: "1.00 1.00 1.00", LoadAfter: "2.00 1.50 1.00", Runs: 3}, results)
 	golden.Check(t, "report.md", b.String())
 }
 
@@ -204,5 +225,39 @@ func TestParseProcPIDStat(t *testing.T) {
 		if _, err := parseProcPIDStat(bad); err == nil {
 			t.Errorf("parseProcPIDStat(%q) accepted", bad)
 		}
+	}
+}
+
+// TestFastestAnsible: the variant whose operations' medians add up to
+// the least wins; a variant missing an operation does not count.
+func TestFastestAnsible(t *testing.T) {
+	d := func(x float64) []sample { return []sample{{Wall: time.Duration(x * float64(time.Second))}} }
+	var results []result
+	for _, op := range ops {
+		results = append(results,
+			result{N: 50, Shape: shapePairs, Client: "ansible f5-facts", Peer: "ansible", Op: op, Samples: d(10)},
+			result{N: 50, Shape: shapePairs, Client: "ansible f50-nofacts", Peer: "ansible", Op: op, Samples: d(8)},
+			result{N: 50, Shape: shapeRS, Client: "ansible f5-nofacts", Peer: "ansible", Op: op, Samples: d(1)},
+		)
+		if op != opNoop {
+			results = append(results, result{N: 50, Shape: shapePairs, Client: "ansible f50-facts", Peer: "ansible", Op: op, Samples: d(1)})
+		}
+	}
+	if got := fastestAnsible(results, 50, shapePairs); got != "ansible f50-nofacts" {
+		t.Errorf("fastestAnsible = %q, want ansible f50-nofacts", got)
+	}
+	if got := fastestAnsible(results, 10, shapePairs); got != "" {
+		t.Errorf("fastestAnsible at a size not measured = %q", got)
+	}
+}
+
+func TestNeighFor(t *testing.T) {
+	def := neighThresholds{128, 512, 1024}
+	if got := neighFor(def, 501); got != (neighThresholds{128, 512 + 4*502, 1024 + 8*502}) {
+		t.Errorf("neighFor(default, 501) = %v", got)
+	}
+	big := neighThresholds{128, 100000, 200000}
+	if got := neighFor(big, 501); got != big {
+		t.Errorf("neighFor lowered %v to %v", big, got)
 	}
 }

@@ -8,33 +8,38 @@ import (
 	"github.com/clusterctl/clusterctl/internal/lab"
 )
 
-// Lab addressing: every bench host sits on one /22 on ens33, from
-// 192.168.100.11 up, which leaves room for about 1,000 hosts.
+// Lab addressing: every bench host sits on one /21 on ens33, from
+// 192.168.100.11 up, which leaves room for about 1,000 hosts; the lower
+// half of the subnet, from 192.168.96.1 up, holds the virtual IPs of the
+// pairs and real-server shapes (about 1,000 too).
 var (
-	benchSubnet = netip.MustParsePrefix("192.168.100.0/22")
+	benchSubnet = netip.MustParsePrefix("192.168.96.0/21")
 	firstHost   = netip.MustParseAddr("192.168.100.11")
+	firstVIP    = netip.MustParseAddr("192.168.96.1")
 )
 
 // maxHosts is how many hosts fit in benchSubnet after firstHost, keeping
 // the last address (broadcast) and one for the operator free.
 const maxHosts = 1000
 
-// Paths of the bench's managed files on every host.
-const (
-	sysctlFile = "/etc/sysctl.d/95-clusterctl-bench.conf"
-	appFile    = "/etc/clusterctl-bench.conf"
-)
-
 // hostName is the name of host i (0-based): m001, m002, ...
 func hostName(i int) string { return fmt.Sprintf("m%03d", i+1) }
 
 // hostAddr is the address of host i (0-based).
-func hostAddr(i int) netip.Addr {
-	a := firstHost
-	for range i {
-		a = a.Next()
-	}
-	return a
+func hostAddr(i int) netip.Addr { return addrPlus(firstHost, i) }
+
+// vipAddr is virtual IP k (0-based); maxVIPs fit below firstHost.
+func vipAddr(k int) netip.Addr { return addrPlus(firstVIP, k) }
+
+// maxVIPs is how many virtual IPs fit between firstVIP and firstHost.
+const maxVIPs = 1000
+
+// addrPlus is the IPv4 address k after a.
+func addrPlus(a netip.Addr, k int) netip.Addr {
+	b := a.As4()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	v += uint32(k)
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
 // variant is one desired state of the bench hosts; apply switches between
@@ -72,36 +77,26 @@ host %q {
 	return b.String()
 }
 
-// labSpec is a lab with hosts 0..n-1, each with ens33 on benchSubnet.
+// labSpec is a lab with hosts 0..n-1, each with ens33 on benchSubnet,
+// and the rs shape's director (which only ever holds apply's lock: the
+// lab has no IPVS); the operator keeps clear of the virtual IPs.
 func labSpec(name, stateDir string, n int) lab.Spec {
 	spec := lab.Spec{Name: name, StateDir: stateDir}
-	for i := range n {
-		spec.Machines = append(spec.Machines, lab.Machine{
-			Name: hostName(i),
+	for k := range maxVIPs {
+		spec.Reserved = append(spec.Reserved, vipAddr(k))
+	}
+	machine := func(name string, addr netip.Addr) lab.Machine {
+		return lab.Machine{
+			Name: name,
 			Interfaces: []lab.Interface{{
 				Name:      "ens33",
-				Addresses: []netip.Prefix{netip.PrefixFrom(hostAddr(i), benchSubnet.Bits())},
+				Addresses: []netip.Prefix{netip.PrefixFrom(addr, benchSubnet.Bits())},
 			}},
-		})
+		}
 	}
-	return spec
-}
-
-// ansibleInventory is an INI inventory of hosts 0..n-1 that logs in as
-// root with the lab's key and checks host keys against the lab's
-// known_hosts. ControlPersist stays at Ansible's default (60 s).
-func ansibleInventory(n int, identity, knownHosts string) string {
-	var b strings.Builder
-	b.WriteString("[bench]\n")
 	for i := range n {
-		fmt.Fprintf(&b, "%s ansible_host=%s\n", hostName(i), hostAddr(i))
+		spec.Machines = append(spec.Machines, machine(hostName(i), hostAddr(i)))
 	}
-	fmt.Fprintf(&b, `
-[bench:vars]
-ansible_user=root
-ansible_ssh_private_key_file=%s
-ansible_ssh_common_args='-o UserKnownHostsFile=%s -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes'
-ansible_python_interpreter=/usr/bin/python3
-`, identity, knownHosts)
-	return b.String()
+	spec.Machines = append(spec.Machines, machine(rsDirector, rsDirectorAddr))
+	return spec
 }

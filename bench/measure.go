@@ -39,6 +39,11 @@ type sample struct {
 	// Conns and Sessions are the SSH connections accepted and sessions
 	// started, summed over the measured hosts' sshd logs.
 	Conns, Sessions int
+	// Gate is the time a clusterctl apply spent in its gates (per wave,
+	// the longest, summed) and Waves its director waves, read from
+	// apply's JSON output; zero for everything else.
+	Gate  time.Duration
+	Waves int
 }
 
 // cpuGroup is a cpuacct cgroup (v1) that collects a client's process

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,21 +14,43 @@ import (
 	"time"
 )
 
-// Measurement keys, in report order.
+// Operations measured on every shape, in report order. Each client runs
+// them as one sequence from blank hosts: first (variant 0), plan
+// (variant 1, so the plan has a change to show), change (variant 1),
+// no-op (variant 1 again).
 const (
-	keyPlan         = "plan"          // clusterctl plan, default --gather-parallelism
-	keyPlanN        = "plan-pN"       // clusterctl plan --gather-parallelism N
-	keySSHFacts     = "ssh-facts"     // OpenSSH fan-out of the facts script, default kex
-	keySSHFacts255  = "ssh-facts-c25" // the same with curve25519-sha256
-	keySSHSmall     = "ssh-small"     // OpenSSH fan-out of lab-facts' small command
-	keyAnsibleSetup = "ansible-setup" // ansible -m setup
-	keyAnsibleMin   = "ansible-min"   // ansible -m setup -a gather_subset=min
-	keyApplyChange  = "apply-change"  // clusterctl apply of a changed sysctl and file
-	keyApplyNoop    = "apply-noop"    // clusterctl apply with nothing to do
+	opFirst  = "first"  // the first rollout onto blank hosts
+	opPlan   = "plan"   // clusterctl plan / ansible-playbook --check --diff
+	opChange = "change" // apply / run of variant 1 over variant 0
+	opNoop   = "noop"   // the same again: nothing to change
+	opFanOut = "fanout" // the OpenSSH fan-out of the facts script (plan's floor)
 )
 
-// smallCommand is the "small facts command" of ../shared/lab-facts.md.
-const smallCommand = "hostname; cat /etc/os-release; ip -o addr; sysctl net.ipv4.ip_forward"
+// ops are the operations both tools run, in report order.
+var ops = []string{opPlan, opFirst, opChange, opNoop}
+
+// opLabel says what op is for people.
+func opLabel(op string) string {
+	switch op {
+	case opPlan:
+		return "plan / --check --diff"
+	case opFirst:
+		return "first apply"
+	case opChange:
+		return "change apply"
+	case opNoop:
+		return "no-op apply"
+	case opFanOut:
+		return "fan-out of the facts script"
+	}
+	return op
+}
+
+// Clients besides the Ansible variants ("ansible f5-facts", ...).
+const (
+	clientClusterctl = "clusterctl"
+	clientOpenSSH    = "openssh"
+)
 
 // fanOutScript runs one ssh per host, all at once, and waits for them.
 // $1 is the ssh_config, $2 the file fed to each ssh's stdin, $3 the remote
@@ -43,16 +67,23 @@ if [ -s "$fail" ]; then cat "$fail" >&2; rm -f "$fail"; exit 1; fi
 rm -f "$fail"
 `
 
-// measurement is one kind of client run.
+// measurement is one client run of one operation on one shape.
 type measurement struct {
-	key   string
-	label string // what the table calls it
-	peer  string // clusterctl, openssh or ansible
+	key    string // shape/client/op, unique per host count
+	shape  shape
+	client string // clientClusterctl, clientOpenSSH or "ansible " + variant key
+	op     string
+	label  string // the client as the report names it
+	peer   string // clusterctl, openssh or ansible
 	// command builds the client command for one run.
 	command func(ctx context.Context) (*exec.Cmd, error)
 	// before and after run around the measured command, unmeasured.
-	before func()
+	before func(ctx context.Context) error
 	after  func()
+	// check, when set, reads the client's stdout after a successful run:
+	// it fails the measurement when the run did not do what op should,
+	// and may fill in what the output tells (gate time).
+	check func(stdout []byte, s *sample) error
 }
 
 // operator returns argv as a command in the lab's operator namespace, in
@@ -73,97 +104,161 @@ func (b *bench) baseEnv() []string {
 	return []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=" + b.home}
 }
 
-// clusterctl runs the clusterctl binary with the lab's key and known_hosts.
-func (b *bench) clusterctl(ctx context.Context, args ...string) (*exec.Cmd, error) {
-	argv := append([]string{b.bin}, args...)
+// clusterctl runs the clusterctl binary bin with the lab's key and
+// known_hosts.
+func (b *bench) clusterctl(ctx context.Context, bin string, env []string, args ...string) (*exec.Cmd, error) {
+	argv := append([]string{bin}, args...)
 	argv = append(argv, "-i", b.lab.IdentityFile(), "--known-hosts", b.lab.KnownHosts(), "--ssh-config", "none", "--no-color")
-	return b.operator(ctx, b.baseEnv(), argv...)
+	return b.operator(ctx, append(b.baseEnv(), env...), argv...)
 }
 
-// measurements lists what runs for n hosts with the selected peers, as
-// rotation units: a unit's measurements always run together in order
-// (apply-change must precede apply-noop).
-func (b *bench) measurements(n int) [][]measurement {
-	var units [][]measurement
-	hosts := make([]string, n)
-	for i := range hosts {
-		hosts[i] = hostName(i)
+// clusterctlArgs are the arguments of op on shape s with n hosts
+// (apply with --json, read for the gate time).
+func (b *bench) clusterctlArgs(n int, s shape, op string) []string {
+	var args []string
+	switch op {
+	case opPlan:
+		args = []string{"plan", b.configPath(n, s, 1)}
+	case opFirst:
+		args = []string{"apply", b.configPath(n, s, 0), "-auto-approve", "--json"}
+	default:
+		args = []string{"apply", b.configPath(n, s, 1), "-auto-approve", "--json"}
 	}
+	return append(args, s.targets(n)...)
+}
+
+// units lists what runs for n hosts of shape s, as rotation units: a
+// unit's measurements always run together and in order (each client's
+// sequence starts from blank hosts).
+func (b *bench) units(n int, s shape, variants []ansibleVariant) [][]measurement {
+	var units [][]measurement
+	key := func(client, op string) string { return string(s) + "/" + client + "/" + op }
+	reset := func(ctx context.Context) error { return b.reset(ctx, n) }
 	if b.peers["clusterctl"] {
-		units = append(units, []measurement{{
-			key: keyPlan, label: fmt.Sprintf("clusterctl plan (default --gather-parallelism %d)", defaultGather), peer: "clusterctl",
-			command: func(ctx context.Context) (*exec.Cmd, error) {
-				return b.clusterctl(ctx, "plan", b.configPath(n, b.current))
-			},
-		}})
-		if n > defaultGather {
-			units = append(units, []measurement{{
-				key: keyPlanN, label: fmt.Sprintf("clusterctl plan --gather-parallelism %d", n), peer: "clusterctl",
+		var seq []measurement
+		for _, op := range []string{opFirst, opPlan, opChange, opNoop} {
+			m := measurement{key: key(clientClusterctl, op), shape: s, client: clientClusterctl, op: op, label: "clusterctl", peer: "clusterctl",
 				command: func(ctx context.Context) (*exec.Cmd, error) {
-					return b.clusterctl(ctx, "plan", b.configPath(n, b.current), "--gather-parallelism", strconv.Itoa(n))
+					if b.profBin != "" {
+						base := filepath.Join(b.opts.profile, fmt.Sprintf("%d-%s-%s-%d", n, s, op, b.seq))
+						env := []string{"CLUSTERCTL_CPUPROFILE=" + base + ".cpu.pprof", "CLUSTERCTL_MEMPROFILE=" + base + ".heap.pprof"}
+						return b.clusterctl(ctx, b.profBin, env, b.clusterctlArgs(n, s, op)...)
+					}
+					return b.clusterctl(ctx, b.bin, nil, b.clusterctlArgs(n, s, op)...)
 				},
-			}})
+				check: func(out []byte, smp *sample) error { return checkClusterctl(op, out, smp) },
+			}
+			if op == opFirst {
+				m.before = reset
+			}
+			seq = append(seq, m)
 		}
+		units = append(units, seq)
 	}
 	if b.peers["openssh"] {
-		fanOut := func(key, label, in, remoteCmd, extra string) []measurement {
-			return []measurement{{key: key, label: label, peer: "openssh",
-				command: func(ctx context.Context) (*exec.Cmd, error) {
-					env := append(b.baseEnv(), "SSH_EXTRA="+extra)
-					argv := append([]string{"sh", "-c", fanOutScript, "fanout", b.lab.SSHConfig(), in, remoteCmd}, hosts...)
-					return b.operator(ctx, env, argv...)
-				}}}
+		hosts := make([]string, n)
+		for i := range hosts {
+			hosts[i] = hostName(i)
 		}
-		units = append(units,
-			fanOut(keySSHFacts, "OpenSSH fan-out, facts script", b.factsScript, "sh -s", ""),
-			fanOut(keySSHFacts255, "OpenSSH fan-out, facts script, curve25519", b.factsScript, "sh -s", "-o KexAlgorithms=curve25519-sha256"),
-			fanOut(keySSHSmall, "OpenSSH fan-out, small command", os.DevNull, smallCommand, ""),
-		)
+		script := b.factsPath(n, s)
+		units = append(units, []measurement{{key: key(clientOpenSSH, opFanOut), shape: s, client: clientOpenSSH, op: opFanOut,
+			label: "OpenSSH fan-out, facts script, curve25519", peer: "openssh",
+			command: func(ctx context.Context) (*exec.Cmd, error) {
+				env := append(b.baseEnv(), "SSH_EXTRA=-o KexAlgorithms=curve25519-sha256")
+				argv := append([]string{"sh", "-c", fanOutScript, "fanout", b.lab.SSHConfig(), script, "sh -s"}, hosts...)
+				return b.operator(ctx, env, argv...)
+			}}})
 	}
-	if b.peers["ansible"] && b.ansible != "" {
-		inv := filepath.Join(b.dir, fmt.Sprintf("inventory-%d.ini", n))
-		ansible := func(key, label string, extra ...string) []measurement {
-			var controlDir string
-			return []measurement{{key: key, label: label, peer: "ansible",
-				before: func() {
-					b.seq++
-					controlDir = filepath.Join(b.dir, "cp", strconv.Itoa(b.seq))
-					_ = os.MkdirAll(controlDir, 0o700)
-				},
-				command: func(ctx context.Context) (*exec.Cmd, error) {
-					env := append(b.baseEnv(),
-						"ANSIBLE_SSH_CONTROL_PATH_DIR="+controlDir,
-						"ANSIBLE_LOCAL_TEMP="+filepath.Join(b.dir, "ansible-tmp"),
-						"ANSIBLE_HOST_KEY_CHECKING=True",
-						"ANSIBLE_NOCOLOR=1",
-						"ANSIBLE_DEPRECATION_WARNINGS=False",
-						"ANSIBLE_RETRY_FILES_ENABLED=False",
-					)
-					argv := append([]string{b.ansible, "all", "-i", inv, "-m", "setup", "-f", strconv.Itoa(n)}, extra...)
-					return b.operator(ctx, env, argv...)
-				},
-				after: func() { stopMasters(controlDir) },
-			}}
+	if b.peers["ansible"] && b.ansible != "" && b.opts.ansibleShapes[s] {
+		inv := b.inventoryPath(n, s)
+		for _, av := range variants {
+			var seq []measurement
+			client := "ansible " + av.key()
+			for _, op := range []string{opFirst, opPlan, opChange, opNoop} {
+				var controlDir string
+				m := measurement{key: key(client, op), shape: s, client: client, op: op, label: "ansible-playbook, " + av.String(), peer: "ansible",
+					before: func(ctx context.Context) error {
+						if op == opFirst {
+							if err := reset(ctx); err != nil {
+								return err
+							}
+						}
+						b.seq++
+						controlDir = filepath.Join(b.dir, "cp", strconv.Itoa(b.seq))
+						return os.MkdirAll(controlDir, 0o700)
+					},
+					command: func(ctx context.Context) (*exec.Cmd, error) {
+						v := 1
+						if op == opFirst {
+							v = 0
+						}
+						argv := []string{b.ansible, "-i", inv, s.playbook(b.playbooks), "-f", strconv.Itoa(av.Forks), "-e", fmt.Sprintf("bench_variant=%d", v)}
+						if op == opPlan {
+							argv = append(argv, "--check", "--diff")
+						}
+						return b.operator(ctx, ansibleEnv(b.baseEnv(), b.dir, controlDir, av.Facts), argv...)
+					},
+					after: func() { stopMasters(controlDir) },
+					check: func(out []byte, _ *sample) error { return parseRecap(out).check(n, op) },
+				}
+				seq = append(seq, m)
+			}
+			units = append(units, seq)
 		}
-		units = append(units,
-			ansible(keyAnsibleSetup, "ansible -m setup"),
-			ansible(keyAnsibleMin, "ansible -m setup -a gather_subset=min", "-a", "gather_subset=min"),
-		)
-	}
-	if b.peers["clusterctl"] {
-		units = append(units, []measurement{
-			{key: keyApplyChange, label: "clusterctl apply, sysctl + file changed", peer: "clusterctl",
-				before: func() { b.current = 1 - b.current },
-				command: func(ctx context.Context) (*exec.Cmd, error) {
-					return b.clusterctl(ctx, "apply", b.configPath(n, b.current), "-auto-approve")
-				}},
-			{key: keyApplyNoop, label: "clusterctl apply, no changes", peer: "clusterctl",
-				command: func(ctx context.Context) (*exec.Cmd, error) {
-					return b.clusterctl(ctx, "apply", b.configPath(n, b.current), "-auto-approve")
-				}},
-		})
 	}
 	return units
+}
+
+// checkClusterctl checks a clusterctl run's output: a plan with changes
+// to show; an apply whose JSON result is ok (apply then also ended with
+// an empty plan), whose rollout is read for waves and gate time.
+func checkClusterctl(op string, out []byte, s *sample) error {
+	if op == opPlan {
+		if !bytes.Contains(out, []byte("Plan: ")) {
+			return fmt.Errorf("plan shows no changes:\n%s", tailString(string(out), 800))
+		}
+		return nil
+	}
+	r := parseRollout(out)
+	if !r.OK {
+		return fmt.Errorf("apply did not report ok:\n%s", tailString(string(out), 1500))
+	}
+	s.Gate, s.Waves = r.Gate, r.Waves
+	return nil
+}
+
+// reset returns hosts 0..n-1 and the rs director to blank
+// (resetScript), unmeasured, 16 at a time.
+func (b *bench) reset(ctx context.Context, n int) error {
+	return forEachHost(n+1, 16, func(i int) error {
+		name := hostName(i)
+		if i == n {
+			name = rsDirector
+		}
+		var out bytes.Buffer
+		if err := b.lab.Exec(ctx, name, []string{"sh", "-c", resetScript}, nil, &out, &out); err != nil {
+			return fmt.Errorf("reset %s: %w: %s", name, err, strings.TrimSpace(out.String()))
+		}
+		return nil
+	})
+}
+
+// forEachHost runs fn(0..n-1), limit at once, and joins the errors.
+func forEachHost(n, limit int, fn func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, limit)
+	done := make(chan struct{})
+	for i := range n {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; done <- struct{}{} }()
+			errs[i] = fn(i)
+		}()
+	}
+	for range n {
+		<-done
+	}
+	return errors.Join(errs...)
 }
 
 // stopMasters ends the ssh ControlPersist masters Ansible left behind for

@@ -6,7 +6,7 @@ defaults {
 
 host "m001" {
   interface "ens33" {
-    addresses = ["192.168.100.11/22"]
+    addresses = ["192.168.100.11/21"]
   }
   packages = ["nginx"]
   file "/etc/sysctl.d/95-clusterctl-bench.conf" {
@@ -20,7 +20,7 @@ host "m001" {
 
 host "m002" {
   interface "ens33" {
-    addresses = ["192.168.100.12/22"]
+    addresses = ["192.168.100.12/21"]
   }
   packages = ["nginx"]
   file "/etc/sysctl.d/95-clusterctl-bench.conf" {

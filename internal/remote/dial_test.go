@@ -515,3 +515,52 @@ func testRSAKey(t *testing.T) ssh.PublicKey {
 	}
 	return pub
 }
+
+// TestKnownHostsParsedOnce: dialing many hosts parses known_hosts once,
+// not once per host; a file that changed (a key recorded, an edit) is
+// parsed again.
+func TestKnownHostsParsedOnce(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "known_hosts")
+	a, b := sshtest.NewSigner(t).PublicKey(), sshtest.NewSigner(t).PublicKey()
+	if err := os.WriteFile(file, []byte(knownhosts.Line([]string{"web1"}, a)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := func(hostport string) bool {
+		t.Helper()
+		hk, err := newHostKeys([]string{file}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(hk.known(hostport)) > 0
+	}
+	if !known("web1:22") || known("web2:22") {
+		t.Fatal("known_hosts not read")
+	}
+	// Same size and modification time: the parsed database is reused
+	// (the file is not read again, so web2 stays unknown).
+	if err := os.WriteFile(file, []byte(knownhosts.Line([]string{"web2"}, a)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(file, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if known("web2:22") || !known("web1:22") {
+		t.Error("known_hosts parsed again although nothing about the file changed")
+	}
+	// A recorded key changes the file: the next dial sees it.
+	hk, err := newHostKeys([]string{file}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hk.record("web3:22", b); err != nil {
+		t.Fatal(err)
+	}
+	if !known("web3:22") || !known("web2:22") || known("web1:22") {
+		t.Error("known_hosts not parsed again after a key was recorded")
+	}
+}

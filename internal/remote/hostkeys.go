@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/clusterctl/clusterctl/internal/shell"
 	"golang.org/x/crypto/ssh"
@@ -27,18 +28,49 @@ type hostKeys struct {
 
 func newHostKeys(files []string, trustNew bool) (*hostKeys, error) {
 	var existing []string
+	var version strings.Builder
 	for _, f := range files {
-		if _, err := os.Stat(f); err == nil {
+		st, err := os.Stat(f)
+		if err == nil {
 			existing = append(existing, f)
+			fmt.Fprintf(&version, "%q %d %d\n", f, st.Size(), st.ModTime().UnixNano())
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("known_hosts: %w", err)
 		}
 	}
-	db, err := knownhosts.New(existing...)
+	db, err := knownHostsDB(existing, version.String())
 	if err != nil {
 		return nil, fmt.Errorf("known_hosts: %w", err)
 	}
 	return &hostKeys{files: files, trustNew: trustNew, db: db}, nil
+}
+
+// parsedKnownHosts is the last known_hosts database parsed, shared by
+// every dial of the process: a command dials each host once, and parsing
+// the files for each of N hosts made dialing N hosts cost N² lines
+// (measured: 17% of apply's CPU at 500 hosts). It is parsed again when a
+// file's size or modification time changed (record appends a key, or
+// another process edits the file).
+var parsedKnownHosts struct {
+	sync.Mutex
+	version string // file names, sizes and modification times; "" when none parsed
+	db      ssh.HostKeyCallback
+}
+
+// knownHostsDB returns the database of files, whose state version
+// describes, parsing them only when the last one parsed differs.
+func knownHostsDB(files []string, version string) (ssh.HostKeyCallback, error) {
+	parsedKnownHosts.Lock()
+	defer parsedKnownHosts.Unlock()
+	if parsedKnownHosts.db != nil && parsedKnownHosts.version == version {
+		return parsedKnownHosts.db, nil
+	}
+	db, err := knownhosts.New(files...)
+	if err != nil {
+		return nil, err
+	}
+	parsedKnownHosts.version, parsedKnownHosts.db = version, db
+	return db, nil
 }
 
 // known returns the keys known_hosts holds for hostport.
