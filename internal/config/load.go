@@ -284,6 +284,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "locals"},
 		{Type: "defaults"},
 		{Type: "keepalived"},
+		{Type: "ipvs"},
 		{Type: "host", LabelNames: []string{"name"}},
 		{Type: "vrrp_instance", LabelNames: []string{"name"}},
 		{Type: "health_check", LabelNames: []string{"name"}},
@@ -330,6 +331,7 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	d.ctx = d.evalContext(cfg.Hosts)
 
 	cfg.Keepalived = d.decodeKeepalived(byType["keepalived"])
+	cfg.IPVS = d.decodeIPVS(byType["ipvs"])
 	for _, blk := range byType["health_check"] {
 		hc := d.decodeHealthCheck(blk)
 		if prev, dup := cfg.HealthChecks[hc.Name]; dup {

@@ -26,6 +26,7 @@ type Config struct {
 
 	Hosts           map[string]*Host
 	Keepalived      Keepalived
+	IPVS            IPVS
 	VRRPInstances   map[string]*VRRPInstance
 	HealthChecks    map[string]*HealthCheck
 	VirtualServers  map[string]*VirtualServer
@@ -293,8 +294,22 @@ type VirtualServer struct {
 	// Persistence is the persistence timeout in seconds; 0 = none.
 	Persistence        int
 	PersistenceNetmask netip.Addr // invalid → not set (255.255.255.255)
-	Directors          []string   // host names, sorted
-	ManagedBy          string
+	// PersistenceEngine is the IPVS persistence engine ("sip"); "" none.
+	PersistenceEngine string
+	// SchedulerFlags are the scheduler's flags (ipvsadm -b) as ipvsadm
+	// names them for Scheduler: sh-fallback, sh-port, mh-fallback,
+	// mh-port, flag-1..3; in flag order.
+	SchedulerFlags []string
+	// OnePacket is one-packet scheduling (ipvsadm -o, keepalived ops).
+	OnePacket bool
+	// TunType, TunPort and TunChecksum are the encapsulation of a tun
+	// mode service: TunType "ipip" (default), "gue" or "gre"; TunPort the
+	// GUE port; TunChecksum "", "csum" or "remcsum".
+	TunType     string
+	TunPort     uint16
+	TunChecksum string
+	Directors   []string // host names, sorted
+	ManagedBy   string
 	// SNATAddress is the FULLNAT source address; invalid → MASQUERADE.
 	SNATAddress netip.Addr
 	SorryServer netip.AddrPort // keepalived only; invalid → none

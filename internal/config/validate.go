@@ -17,6 +17,7 @@ func Validate(cfg *Config) hcl.Diagnostics {
 	v.hosts()
 	v.vrrp()
 	v.virtualServers()
+	v.ipvsSettings()
 	v.unusedHealthChecks()
 	v.scriptSecurity()
 	return v.diags
@@ -190,6 +191,27 @@ func (v *validator) vrrp() {
 	}
 }
 
+// ipvsSettings checks the ipvs block against the virtual servers: it
+// applies to directors only, and FULLNAT needs connection tracking.
+func (v *validator) ipvsSettings() {
+	s := v.cfg.IPVS
+	if s.DeclRange == (hcl.Range{}) {
+		return
+	}
+	if len(v.cfg.VirtualServers) == 0 {
+		v.warnf(s.DeclRange, "ipvs block without directors", "The ipvs block sets IPVS timeouts and sysctls on directors, and no host directs a virtual_server; it has no effect.")
+	}
+	if c, ok := s.Sysctls["conntrack"]; ok && c == 0 {
+		for _, name := range v.cfg.VirtualServerNames() {
+			if vs := v.cfg.VirtualServers[name]; vs.Mode == ModeFullNAT {
+				v.errorf(s.SysctlRanges.At("conntrack", s.DeclRange), "conntrack = 0 with fullnat",
+					"virtual_server %q is fullnat, whose SNAT rule matches IPVS connections through connection tracking: net.ipv4.vs.conntrack must be 1 on its directors (clusterctl sets it). Remove conntrack = 0.", name)
+				break
+			}
+		}
+	}
+}
+
 func interfaceNamed(h *Host, name string) *Interface {
 	for i := range h.Interfaces {
 		if h.Interfaces[i].Name == name {
@@ -247,6 +269,11 @@ func (v *validator) virtualServers() {
 				}
 			}
 			v.modePrerequisites(vs, rs, rng)
+			if rs.Host != "" && (vs.TunType == "gue" || vs.TunType == "gre") {
+				v.errorf(vs.Ranges.At("tun_type", vs.DeclRange), "Real server host cannot decapsulate "+vs.TunType,
+					"Host %q is a real server of %q, and clusterctl prepares only IP-in-IP decapsulation on real server hosts (the ipip module and the VIP on tunl0), not %s. Use tun_type = \"ipip\", or list the real server by its address (real_server \"%s\" { ... }) and set up %s decapsulation on it yourself.",
+					rs.Host, name, vs.TunType, rs.Address, vs.TunType)
+			}
 		}
 		if vs.ManagedBy == ManagedByKeepalived {
 			v.keepalivedServer(vs)

@@ -260,5 +260,37 @@ func testCases() map[string]func() *config.Config {
 		"tun":               labTUN,
 		"fullnat":           labFullNAT,
 		"ha-keepalived-lvs": labHA,
+		"ipvs-options":      labIPVSOptions,
 	}
+}
+
+// labIPVSOptions exercises every IPVS setting beyond the basics: the ipvs
+// block (timeouts, sysctls), scheduler flags, one-packet scheduling, the
+// sip persistence engine and GUE/GRE encapsulation, both as ipvsadm rules
+// (clusterctl) and as keepalived.conf (keepalived).
+func labIPVSOptions() *config.Config {
+	c := newConfig(newHost("dir", iface("eth0", "10.1.0.10/24")))
+	c.IPVS = config.IPVS{TimeoutTCP: 7200, TimeoutUDP: 60, Sysctls: map[string]int{
+		"expire_nodest_conn": 1, "expire_quiescent_template": 1, "sloppy_tcp": 1, "conn_reuse_mode": 0,
+	}}
+	c.VirtualServers["sip"] = &config.VirtualServer{
+		Name: "sip", Address: addrPort("10.1.0.100:5060"), Protocol: "udp", Mode: config.ModeTUN,
+		Scheduler: "sh", SchedulerFlags: []string{"sh-fallback", "sh-port"}, OnePacket: true,
+		Persistence: 120, PersistenceEngine: "sip", TunType: "gue", TunPort: 6080, TunChecksum: "remcsum",
+		Directors: []string{"dir"}, ManagedBy: config.ManagedByClusterctl,
+		RealServers: []*config.RealServer{{Address: addr("10.2.0.11"), Port: 5060, Weight: 1}},
+	}
+	c.VirtualServers["web"] = &config.VirtualServer{
+		Name: "web", Address: addrPort("10.1.0.101:80"), Protocol: "tcp", Mode: config.ModeTUN,
+		Scheduler: "mh", SchedulerFlags: []string{"mh-port"}, TunType: "gre", TunChecksum: "csum",
+		Directors: []string{"dir"}, ManagedBy: config.ManagedByKeepalived,
+		RealServers: []*config.RealServer{{Address: addr("10.2.0.11"), Port: 80, Weight: 1}},
+	}
+	c.VirtualServers["dns"] = &config.VirtualServer{
+		Name: "dns", Address: addrPort("10.1.0.101:53"), Protocol: "udp", Mode: config.ModeTUN,
+		Scheduler: "rr", SchedulerFlags: []string{"flag-3"}, OnePacket: true, Persistence: 60, PersistenceEngine: "sip",
+		Directors: []string{"dir"}, ManagedBy: config.ManagedByKeepalived,
+		RealServers: []*config.RealServer{{Address: addr("10.2.0.11"), Port: 53, Weight: 1}},
+	}
+	return c
 }

@@ -65,9 +65,12 @@ type keepalivedVSView struct {
 	Selector    string // "IP PORT" or "fwmark N"
 	DelayLoop   int
 	Scheduler   string
-	Kind        string // NAT, DR, TUN
+	Kind        string   // NAT, DR, TUN, or TUN with its encapsulation
+	Flags       []string // sh-port, ... (one keyword each)
+	OnePacket   bool
 	Persistence int
 	Granularity string
+	PE          string // persistence_engine
 	Protocol    string // TCP, UDP
 	SorryServer string // "IP PORT"
 	RealServers []keepalivedRSView
@@ -369,8 +372,23 @@ func keepalivedServerView(vs *config.VirtualServer) (keepalivedVSView, error) {
 		DelayLoop:   vs.DelayLoop,
 		Scheduler:   vs.Scheduler,
 		Kind:        kind,
+		Flags:       vs.SchedulerFlags,
+		OnePacket:   vs.OnePacket,
 		Persistence: vs.Persistence,
 		Protocol:    strings.ToUpper(string(vs.Protocol)),
+	}
+	if vs.Persistence > 0 {
+		v.PE = vs.PersistenceEngine
+	}
+	if vs.Mode == config.ModeTUN && vs.TunType != "" && vs.TunType != "ipip" {
+		// keepalived 2.2.7: lb_kind TUN type {gue port N|gre} [csum|remcsum|nocsum].
+		v.Kind += " type " + vs.TunType
+		if vs.TunPort != 0 {
+			v.Kind += " port " + strconv.Itoa(int(vs.TunPort))
+		}
+		if vs.TunChecksum != "" {
+			v.Kind += " " + vs.TunChecksum
+		}
 	}
 	switch {
 	case vs.FWMark != 0:

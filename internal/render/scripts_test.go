@@ -269,6 +269,12 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 			}
 		}
 	})
+	t.Run("ipvs-options", func(t *testing.T) {
+		// Scheduler flags, ops, the sip engine, GUE and GRE encapsulation.
+		if rc, out := check(t, mustRender(t, labIPVSOptions())["dir"].File(KeepalivedConfPath).Content, "eth0"); rc != 0 || out != "" {
+			t.Errorf("dir: keepalived -t: rc %d\n%s", rc, out)
+		}
+	})
 	t.Run("broken config is refused", func(t *testing.T) {
 		cfg := labA()
 		cfg.VRRPInstances["VI_1"].VirtualRouterID = 351
