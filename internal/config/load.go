@@ -135,7 +135,7 @@ func (l *Loader) Load(path string, opts LoadOptions) (*Config, hcl.Diagnostics) 
 	if st, err := os.Stat(path); err == nil && !st.IsDir() {
 		dir = filepath.Dir(path)
 	}
-	d := &decoder{dir: dir, opts: opts, loader: l, pendingTrack: map[string][]ref{}, pendingDirectors: map[string][]ref{}}
+	d := &decoder{dir: dir, opts: opts, loader: l, pendingTrack: map[string][]ref{}, pendingDirectors: map[string][]ref{}, pendingSync: map[string][]ref{}}
 	cfg := d.decode(bodies)
 	cfg.Dir = dir
 	cfg.Files = files
@@ -265,6 +265,7 @@ type decoder struct {
 
 	// References resolved after every block is decoded, by block name.
 	pendingTrack     map[string][]ref
+	pendingSync      map[string][]ref
 	pendingDirectors map[string][]ref
 }
 
@@ -287,6 +288,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "ipvs"},
 		{Type: "host", LabelNames: []string{"name"}},
 		{Type: "vrrp_instance", LabelNames: []string{"name"}},
+		{Type: "vrrp_sync_group", LabelNames: []string{"name"}},
 		{Type: "health_check", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 	},
@@ -296,6 +298,7 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	cfg := &Config{
 		Hosts:          map[string]*Host{},
 		VRRPInstances:  map[string]*VRRPInstance{},
+		SyncGroups:     map[string]*SyncGroup{},
 		HealthChecks:   map[string]*HealthCheck{},
 		VirtualServers: map[string]*VirtualServer{},
 	}
@@ -348,6 +351,14 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		}
 		cfg.VRRPInstances[v.Name] = v
 	}
+	for _, blk := range byType["vrrp_sync_group"] {
+		g := d.decodeSyncGroup(blk)
+		if prev, dup := cfg.SyncGroups[g.Name]; dup {
+			d.duplicate(blk, "vrrp_sync_group", g.Name, prev.DeclRange)
+			continue
+		}
+		cfg.SyncGroups[g.Name] = g
+	}
 	for _, blk := range byType["virtual_server"] {
 		vs := d.decodeVirtualServer(blk, cfg.Hosts)
 		if prev, dup := cfg.VirtualServers[vs.Name]; dup {
@@ -357,6 +368,7 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		cfg.VirtualServers[vs.Name] = vs
 	}
 	d.resolveTrackScripts(cfg)
+	d.resolveSyncGroups(cfg)
 	d.resolveVirtualServers(cfg)
 	for _, v := range d.vars {
 		if !v.Sensitive {

@@ -28,6 +28,7 @@ type Config struct {
 	Keepalived      Keepalived
 	IPVS            IPVS
 	VRRPInstances   map[string]*VRRPInstance
+	SyncGroups      map[string]*SyncGroup
 	HealthChecks    map[string]*HealthCheck
 	VirtualServers  map[string]*VirtualServer
 	SensitiveValues []string // values of sensitive variables, for masking output
@@ -184,6 +185,23 @@ type VRRPInstance struct {
 	NotifyMaster    string
 	NotifyBackup    string
 	NotifyFault     string
+	// Notify runs on every state change with the type ("INSTANCE"), the
+	// name, the new state and the priority as arguments; NotifyStop when
+	// keepalived stops the instance.
+	Notify     string
+	NotifyStop string
+	// VIPOptions are per-address settings of VirtualIPs and ExcludedIPs
+	// (keyed by address): dev, label, scope.
+	VIPOptions map[netip.Addr]VIPOption
+	// ExcludedIPs are addresses the master adds like VIPs but that are not
+	// in the adverts (virtual_ipaddress_excluded); they may be of the
+	// other address family.
+	ExcludedIPs []netip.Prefix
+	// UseVMAC runs the instance on a macvlan interface with the VRRP
+	// virtual MAC (use_vmac); VMACInterface names it ("" → keepalived's
+	// vrrp.VRID).
+	UseVMAC         bool
+	VMACInterface   string
 	TrackScripts    []string // health_check names
 	TrackInterfaces []string
 	// GarpMasterDelay is keepalived's garp_master_delay; 0 → not rendered.
@@ -192,6 +210,32 @@ type VRRPInstance struct {
 	DeclRange hcl.Range
 	Ranges    Ranges
 }
+
+// VIPOption is how keepalived adds one virtual address: on Dev (""
+// → the instance's interface), with Label (an interface alias "DEV:x")
+// and Scope ("" → global).
+type VIPOption struct {
+	Dev, Label, Scope string
+}
+
+// SyncGroup is a vrrp_sync_group: instances that change state together
+// (when one goes to FAULT or BACKUP, all do), so that e.g. the external
+// and internal VIPs of a NAT director pair stay on the same node.
+type SyncGroup struct {
+	Name string
+	// Instances are the names of the grouped instances, as written.
+	Instances    []string
+	NotifyMaster string
+	NotifyBackup string
+	NotifyFault  string
+	Notify       string
+	NotifyStop   string
+	DeclRange    hcl.Range
+	Ranges       Ranges
+}
+
+// SyncGroupNames returns the sync group names sorted.
+func (c *Config) SyncGroupNames() []string { return slices.Sorted(maps.Keys(c.SyncGroups)) }
 
 // Member is a host taking part in a VRRP instance.
 type Member struct {

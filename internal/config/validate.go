@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -16,6 +18,7 @@ func Validate(cfg *Config) hcl.Diagnostics {
 	v := &validator{cfg: cfg, owners: map[netip.Addr]string{}, natRoutes: map[natRouteKey]natRoute{}}
 	v.hosts()
 	v.vrrp()
+	v.syncGroups()
 	v.virtualServers()
 	v.ipvsSettings()
 	v.unusedHealthChecks()
@@ -146,7 +149,19 @@ func (v *validator) vrrp() {
 				}
 			}
 		}
-		for _, vip := range inst.VirtualIPs {
+		for _, m := range inst.Members {
+			h, ok := v.cfg.Hosts[m.Host]
+			if !ok {
+				continue
+			}
+			for _, a := range slices.SortedFunc(maps.Keys(inst.VIPOptions), netip.Addr.Compare) {
+				if dev := inst.VIPOptions[a].Dev; dev != "" && interfaceNamed(h, dev) == nil {
+					v.warnf(inst.DeclRange, "Unknown VIP interface",
+						"Host %q declares no interface %q for virtual IP %s; keepalived refuses a configuration naming an interface that does not exist.", m.Host, dev, a)
+				}
+			}
+		}
+		for _, vip := range append(append([]netip.Prefix(nil), inst.VirtualIPs...), inst.ExcludedIPs...) {
 			if owner, ok := v.owners[vip.Addr()]; ok {
 				v.errorf(inst.Ranges.At("virtual_ips", inst.DeclRange), "VIP is a host address",
 					"Virtual IP %s is already an interface address of host %q; a VIP must be an address no host owns.", vip.Addr(), owner)
@@ -226,7 +241,7 @@ func interfaceNamed(h *Host, name string) *Interface {
 func (v *validator) vipInstance(addr netip.Addr) *VRRPInstance {
 	for _, name := range v.cfg.VRRPInstanceNames() {
 		inst := v.cfg.VRRPInstances[name]
-		for _, p := range inst.VirtualIPs {
+		for _, p := range append(append([]netip.Prefix(nil), inst.VirtualIPs...), inst.ExcludedIPs...) {
 			if p.Addr() == addr {
 				return inst
 			}
@@ -440,13 +455,19 @@ func (v *validator) scriptSecurity() {
 	for _, name := range v.cfg.VRRPInstanceNames() {
 		inst := v.cfg.VRRPInstances[name]
 		switch {
-		case inst.NotifyMaster != "" || inst.NotifyBackup != "" || inst.NotifyFault != "":
+		case inst.NotifyMaster != "" || inst.NotifyBackup != "" || inst.NotifyFault != "" || inst.Notify != "" || inst.NotifyStop != "":
 			script = fmt.Sprintf("vrrp_instance %q runs notify scripts", name)
 		case len(inst.TrackScripts) > 0:
 			script = fmt.Sprintf("vrrp_instance %q tracks health_check %q", name, inst.TrackScripts[0])
 		}
 		if script != "" {
 			break
+		}
+	}
+	for _, name := range v.cfg.SyncGroupNames() {
+		g := v.cfg.SyncGroups[name]
+		if script == "" && g.NotifyMaster+g.NotifyBackup+g.NotifyFault+g.Notify+g.NotifyStop != "" {
+			script = fmt.Sprintf("vrrp_sync_group %q runs notify scripts", name)
 		}
 	}
 	for _, name := range v.cfg.VirtualServerNames() {

@@ -2,7 +2,10 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -23,9 +26,20 @@ var vrrpSchema = &hcl.BodySchema{
 		{Name: "nopreempt"}, {Name: "preempt_delay"}, {Name: "unicast"},
 		{Name: "notify_master"}, {Name: "notify_backup"}, {Name: "notify_fault"},
 		{Name: "track_script"}, {Name: "track_interface"}, {Name: "garp_master_delay"},
+		{Name: "notify"}, {Name: "notify_stop"}, {Name: "excluded_ips"}, {Name: "use_vmac"}, {Name: "vmac_interface"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "member", LabelNames: []string{"host"}}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "member", LabelNames: []string{"host"}},
+		{Type: "virtual_ip", LabelNames: []string{"address"}},
+	},
 }
+
+var vipOptionSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "dev"}, {Name: "label"}, {Name: "scope"}},
+}
+
+// vipScopes are the address scopes keepalived takes after "scope".
+var vipScopes = []string{"global", "site", "link", "host", "nowhere"}
 
 var memberSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "priority", Required: true}, {Name: "state"}},
@@ -106,7 +120,7 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 	for _, n := range []struct {
 		attr string
 		dst  *string
-	}{{"notify_master", &v.NotifyMaster}, {"notify_backup", &v.NotifyBackup}, {"notify_fault", &v.NotifyFault}} {
+	}{{"notify_master", &v.NotifyMaster}, {"notify_backup", &v.NotifyBackup}, {"notify_fault", &v.NotifyFault}, {"notify", &v.Notify}, {"notify_stop", &v.NotifyStop}} {
 		if s := r.str(n.attr, ""); s != "" {
 			if !validCommand(s) {
 				r.errorf(r.ranges[n.attr], "Invalid notify script", "%s must be an absolute path (no . or .. component) optionally followed by simple arguments (letters, digits and ._+@/=:,-); got %q.", n.attr, s)
@@ -131,6 +145,18 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 		v.TrackInterfaces = append(v.TrackInterfaces, ti)
 	}
 	d.pendingTrack[v.Name] = r.refs("track_script", "health_check")
+	v.ExcludedIPs = r.prefixes("excluded_ips", false)
+	v.UseVMAC = r.boolean("use_vmac", false)
+	v.VMACInterface = r.str("vmac_interface", "")
+	if v.VMACInterface != "" {
+		switch {
+		case !reInterface.MatchString(v.VMACInterface):
+			r.errorf(r.ranges["vmac_interface"], "Invalid interface name", "%q is not a valid Linux interface name.", v.VMACInterface)
+		case !r.has("use_vmac") || !v.UseVMAC:
+			r.errorf(r.ranges["vmac_interface"], "vmac_interface without use_vmac", "vmac_interface names the macvlan interface of use_vmac; set use_vmac = true.")
+		}
+	}
+	d.decodeVIPOptions(r, v)
 
 	seen := map[string]hcl.Range{}
 	for _, mb := range r.content.Blocks.OfType("member") {
@@ -186,6 +212,56 @@ func assignStates(v *VRRPInstance) {
 		default:
 			m.State = StateBackup
 		}
+	}
+}
+
+// decodeVIPOptions reads the virtual_ip blocks of an instance: each names
+// an address of virtual_ips or excluded_ips and sets how it is added.
+func (d *decoder) decodeVIPOptions(r *blockReader, v *VRRPInstance) {
+	known := map[netip.Addr]bool{}
+	for _, p := range append(append([]netip.Prefix(nil), v.VirtualIPs...), v.ExcludedIPs...) {
+		known[p.Addr()] = true
+	}
+	seen := map[netip.Addr]hcl.Range{}
+	for _, blk := range r.content.Blocks.OfType("virtual_ip") {
+		label := blk.LabelRanges[0]
+		p, err := parsePrefix(blk.Labels[0], false)
+		if err != nil {
+			d.errorf(&label, "Invalid virtual_ip address", "virtual_ip %q: %s.", blk.Labels[0], err)
+			continue
+		}
+		a := p.Addr()
+		if !known[a] {
+			d.errorf(&label, "virtual_ip not in virtual_ips", "%s is in neither virtual_ips nor excluded_ips of vrrp_instance %q; a virtual_ip block sets how one of those addresses is added.", a, v.Name)
+			continue
+		}
+		if first, dup := seen[a]; dup {
+			d.errorf(&label, "Duplicate virtual_ip block", "The options of %s were already set at %s.", a, first.String())
+			continue
+		}
+		seen[a] = blk.DefRange
+		br := d.reader(blk.Body, vipOptionSchema)
+		o := VIPOption{Dev: br.str("dev", ""), Label: br.str("label", ""), Scope: br.str("scope", "")}
+		if o.Dev != "" && !reInterface.MatchString(o.Dev) {
+			br.errorf(br.ranges["dev"], "Invalid interface name", "%q is not a valid Linux interface name.", o.Dev)
+		}
+		dev := o.Dev
+		if dev == "" {
+			dev = v.Interface
+		}
+		if o.Label != "" && (!strings.HasPrefix(o.Label, dev+":") || len(o.Label) > 15 || !reInterface.MatchString(strings.ReplaceAll(o.Label, ":", "_"))) {
+			br.errorf(br.ranges["label"], "Invalid address label",
+				"An address label is the interface name, a colon and a suffix, at most 15 characters (the kernel refuses others): e.g. %q; got %q.", dev+":vip", o.Label)
+		}
+		if o.Scope != "" && !slices.Contains(vipScopes, o.Scope) {
+			// keepalived 2.2.7: "Invalid scope 'x' specified for ... - ignoring".
+			br.errorf(br.ranges["scope"], "Invalid scope", "scope must be one of %s; got %q.", strings.Join(vipScopes, ", "), o.Scope)
+		}
+		d.done(br)
+		if v.VIPOptions == nil {
+			v.VIPOptions = map[netip.Addr]VIPOption{}
+		}
+		v.VIPOptions[a] = o
 	}
 }
 

@@ -261,7 +261,45 @@ func testCases() map[string]func() *config.Config {
 		"fullnat":           labFullNAT,
 		"ha-keepalived-lvs": labHA,
 		"ipvs-options":      labIPVSOptions,
+		"sync-group":        labSyncGroup,
 	}
+}
+
+// labSyncGroup is a director pair whose external and internal instances
+// move together (vrrp_sync_group), with group and instance notify
+// scripts, VIP options (dev, scope, label), an excluded IPv6 address and
+// a VMAC interface.
+func labSyncGroup() *config.Config {
+	c := newConfig(
+		newHost("lb1", iface("eth0", "192.168.50.11/24"), iface("eth1", "10.0.50.11/24")),
+		newHost("lb2", iface("eth0", "192.168.50.12/24"), iface("eth1", "10.0.50.12/24")),
+	)
+	c.Keepalived = config.Keepalived{EnableScriptSecurity: true, ScriptUser: "root"}
+	members := func() []*config.Member {
+		return []*config.Member{{Host: "lb1", Priority: 150, State: config.StateMaster}, {Host: "lb2", Priority: 100, State: config.StateBackup}}
+	}
+	c.VRRPInstances["VI_EXT"] = &config.VRRPInstance{
+		Name: "VI_EXT", Interface: "eth0", VirtualRouterID: 61, AdvertInt: 1,
+		VirtualIPs:  []netip.Prefix{pfx("192.168.50.100/24")},
+		ExcludedIPs: []netip.Prefix{pfx("fd00:50::100/64")},
+		VIPOptions: map[netip.Addr]config.VIPOption{
+			addr("192.168.50.100"): {Dev: "eth0", Scope: "global", Label: "eth0:vip"},
+			addr("fd00:50::100"):   {Dev: "eth0"},
+		},
+		Notify: "/usr/local/sbin/vrrp-notify", NotifyStop: "/usr/local/sbin/vrrp-notify stop",
+		Members: members(),
+	}
+	c.VRRPInstances["VI_INT"] = &config.VRRPInstance{
+		Name: "VI_INT", Interface: "eth1", VirtualRouterID: 62, AdvertInt: 1, UseVMAC: true, VMACInterface: "vrrp.62",
+		VirtualIPs: []netip.Prefix{pfx("10.0.50.1/24")},
+		Members:    members(),
+	}
+	c.SyncGroups = map[string]*config.SyncGroup{"VG_LB": {
+		Name: "VG_LB", Instances: []string{"VI_EXT", "VI_INT"},
+		NotifyMaster: "/usr/local/sbin/vrrp-notify group master", NotifyBackup: "/usr/local/sbin/vrrp-notify group backup",
+		NotifyFault: "/usr/local/sbin/vrrp-notify group fault", Notify: "/usr/local/sbin/vrrp-notify group", NotifyStop: "/usr/local/sbin/vrrp-notify group stop",
+	}}
+	return c
 }
 
 // labIPVSOptions exercises every IPVS setting beyond the basics: the ipvs

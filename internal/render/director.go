@@ -112,7 +112,7 @@ func (b *hostBuilder) addDirectorVIP(vs *config.VirtualServer) error {
 		}
 	}
 	for _, v := range b.memberInstances() {
-		for _, p := range v.VirtualIPs {
+		for _, p := range append(append([]netip.Prefix(nil), v.VirtualIPs...), v.ExcludedIPs...) {
 			if p.Addr() == vip {
 				return nil
 			}

@@ -19,6 +19,7 @@ import (
 type keepalivedView struct {
 	Global         globalDefsView
 	Scripts        []vrrpScriptView
+	SyncGroups     []syncGroupView
 	Instances      []vrrpInstanceView
 	VirtualServers []keepalivedVSView
 }
@@ -40,6 +41,16 @@ type vrrpScriptView struct {
 	Weight, Fall, Rise, Timeout int
 }
 
+type syncGroupView struct {
+	Name         string
+	Instances    []string
+	NotifyMaster string // quoted
+	NotifyBackup string
+	NotifyFault  string
+	Notify       string
+	NotifyStop   string
+}
+
 type vrrpInstanceView struct {
 	Name            string
 	State           string
@@ -53,12 +64,16 @@ type vrrpInstanceView struct {
 	UnicastSrcIP    string
 	UnicastPeers    []string
 	AuthPass        string
-	VirtualIPs      []string
+	VirtualIPs      []string // "ADDR/LEN [dev D] [scope S] [label L]"
+	ExcludedIPs     []string
+	UseVMAC         string // "" off, "use_vmac" or "use_vmac NAME"
 	TrackInterfaces []string
 	TrackScripts    []string
 	NotifyMaster    string // quoted
 	NotifyBackup    string
 	NotifyFault     string
+	Notify          string
+	NotifyStop      string
 }
 
 type keepalivedVSView struct {
@@ -174,6 +189,27 @@ func (b *hostBuilder) addKeepalived() error {
 			}
 		}
 	}
+	for _, name := range b.cfg.SyncGroupNames() {
+		g := b.cfg.SyncGroups[name]
+		if len(g.Instances) == 0 || b.cfg.VRRPInstances[g.Instances[0]] == nil || b.cfg.VRRPInstances[g.Instances[0]].MemberFor(b.host.Name) == nil {
+			continue
+		}
+		gv := syncGroupView{Name: g.Name, Instances: g.Instances}
+		for _, n := range []struct {
+			dst     *string
+			cmd, kw string
+		}{{&gv.NotifyMaster, g.NotifyMaster, "notify_master"}, {&gv.NotifyBackup, g.NotifyBackup, "notify_backup"}, {&gv.NotifyFault, g.NotifyFault, "notify_fault"}, {&gv.Notify, g.Notify, "notify"}, {&gv.NotifyStop, g.NotifyStop, "notify_stop"}} {
+			if n.cmd == "" {
+				continue
+			}
+			q, err := keepalivedQuote(n.kw, n.cmd)
+			if err != nil {
+				return fmt.Errorf("vrrp_sync_group %s: %w", g.Name, err)
+			}
+			*n.dst = q
+		}
+		view.SyncGroups = append(view.SyncGroups, gv)
+	}
 	sensitive := false
 	for _, v := range instances {
 		iv, err := b.instanceView(v)
@@ -287,7 +323,27 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 		return iv, fmt.Errorf("no virtual IPs")
 	}
 	for _, p := range v.VirtualIPs {
-		iv.VirtualIPs = append(iv.VirtualIPs, p.String())
+		w, err := vipWords(v, p)
+		if err != nil {
+			return iv, err
+		}
+		iv.VirtualIPs = append(iv.VirtualIPs, w)
+	}
+	for _, p := range v.ExcludedIPs {
+		w, err := vipWords(v, p)
+		if err != nil {
+			return iv, err
+		}
+		iv.ExcludedIPs = append(iv.ExcludedIPs, w)
+	}
+	if v.UseVMAC {
+		iv.UseVMAC = "use_vmac"
+		if v.VMACInterface != "" {
+			if _, err := keepalivedWord("vmac_interface", v.VMACInterface); err != nil {
+				return iv, err
+			}
+			iv.UseVMAC += " " + v.VMACInterface
+		}
 	}
 	for _, name := range v.TrackScripts {
 		iv.TrackScripts = append(iv.TrackScripts, b.cfg.HealthChecks[name].VRRPScriptName())
@@ -297,7 +353,7 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 		dst *string
 		cmd string
 		kw  string
-	}{{&iv.NotifyMaster, v.NotifyMaster, "notify_master"}, {&iv.NotifyBackup, v.NotifyBackup, "notify_backup"}, {&iv.NotifyFault, v.NotifyFault, "notify_fault"}} {
+	}{{&iv.NotifyMaster, v.NotifyMaster, "notify_master"}, {&iv.NotifyBackup, v.NotifyBackup, "notify_backup"}, {&iv.NotifyFault, v.NotifyFault, "notify_fault"}, {&iv.Notify, v.Notify, "notify"}, {&iv.NotifyStop, v.NotifyStop, "notify_stop"}} {
 		if n.cmd == "" {
 			continue
 		}
@@ -311,6 +367,26 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 		}
 	}
 	return iv, nil
+}
+
+// vipWords renders one virtual_ipaddress line: the address and the
+// options its virtual_ip block sets, in keepalived's order.
+func vipWords(v *config.VRRPInstance, p netip.Prefix) (string, error) {
+	w := p.String()
+	o, ok := v.VIPOptions[p.Addr()]
+	if !ok {
+		return w, nil
+	}
+	for _, kv := range [][2]string{{"dev", o.Dev}, {"scope", o.Scope}, {"label", o.Label}} {
+		if kv[1] == "" {
+			continue
+		}
+		if _, err := keepalivedWord("virtual_ip "+kv[0], kv[1]); err != nil {
+			return "", err
+		}
+		w += " " + kv[0] + " " + kv[1]
+	}
+	return w, nil
 }
 
 // unicast returns this host's source address for the instance's adverts
