@@ -135,7 +135,7 @@ func (l *Loader) Load(path string, opts LoadOptions) (*Config, hcl.Diagnostics) 
 	if st, err := os.Stat(path); err == nil && !st.IsDir() {
 		dir = filepath.Dir(path)
 	}
-	d := &decoder{dir: dir, opts: opts, loader: l, pendingTrack: map[string][]ref{}, pendingDirectors: map[string][]ref{}, pendingSync: map[string][]ref{}}
+	d := &decoder{dir: dir, opts: opts, loader: l, pendingTrack: map[string][]ref{}, pendingDirectors: map[string][]ref{}, pendingSync: map[string][]ref{}, pendingTrackProcess: map[string][]ref{}, pendingTrackFile: map[string][]ref{}}
 	cfg := d.decode(bodies)
 	cfg.Dir = dir
 	cfg.Files = files
@@ -264,9 +264,13 @@ type decoder struct {
 	secrets []string
 
 	// References resolved after every block is decoded, by block name.
-	pendingTrack     map[string][]ref
-	pendingSync      map[string][]ref
-	pendingDirectors map[string][]ref
+	pendingTrack map[string][]ref
+	pendingSync  map[string][]ref
+	// pendingTrackProcess and pendingTrackFile: per instance, its
+	// track_process and track_file references.
+	pendingTrackProcess map[string][]ref
+	pendingTrackFile    map[string][]ref
+	pendingDirectors    map[string][]ref
 }
 
 func (d *decoder) errorf(rng *hcl.Range, summary, format string, args ...any) {
@@ -290,6 +294,8 @@ var topSchema = &hcl.BodySchema{
 		{Type: "vrrp_instance", LabelNames: []string{"name"}},
 		{Type: "vrrp_sync_group", LabelNames: []string{"name"}},
 		{Type: "health_check", LabelNames: []string{"name"}},
+		{Type: "track_process", LabelNames: []string{"name"}},
+		{Type: "track_file", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 	},
 }
@@ -299,6 +305,8 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		Hosts:          map[string]*Host{},
 		VRRPInstances:  map[string]*VRRPInstance{},
 		SyncGroups:     map[string]*SyncGroup{},
+		TrackProcesses: map[string]*TrackProcess{},
+		TrackFiles:     map[string]*TrackFile{},
 		HealthChecks:   map[string]*HealthCheck{},
 		VirtualServers: map[string]*VirtualServer{},
 	}
@@ -343,6 +351,22 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		}
 		cfg.HealthChecks[hc.Name] = hc
 	}
+	for _, blk := range byType["track_process"] {
+		t := d.decodeTrackProcess(blk)
+		if prev, dup := cfg.TrackProcesses[t.Name]; dup {
+			d.duplicate(blk, "track_process", t.Name, prev.DeclRange)
+			continue
+		}
+		cfg.TrackProcesses[t.Name] = t
+	}
+	for _, blk := range byType["track_file"] {
+		t := d.decodeTrackFile(blk)
+		if prev, dup := cfg.TrackFiles[t.Name]; dup {
+			d.duplicate(blk, "track_file", t.Name, prev.DeclRange)
+			continue
+		}
+		cfg.TrackFiles[t.Name] = t
+	}
 	for _, blk := range byType["vrrp_instance"] {
 		v := d.decodeVRRPInstance(blk)
 		if prev, dup := cfg.VRRPInstances[v.Name]; dup {
@@ -369,6 +393,7 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	}
 	d.resolveTrackScripts(cfg)
 	d.resolveSyncGroups(cfg)
+	d.resolveTracks(cfg)
 	d.resolveVirtualServers(cfg)
 	for _, v := range d.vars {
 		if !v.Sensitive {

@@ -29,6 +29,8 @@ type Config struct {
 	IPVS            IPVS
 	VRRPInstances   map[string]*VRRPInstance
 	SyncGroups      map[string]*SyncGroup
+	TrackProcesses  map[string]*TrackProcess
+	TrackFiles      map[string]*TrackFile
 	HealthChecks    map[string]*HealthCheck
 	VirtualServers  map[string]*VirtualServer
 	SensitiveValues []string // values of sensitive variables, for masking output
@@ -200,9 +202,13 @@ type VRRPInstance struct {
 	// UseVMAC runs the instance on a macvlan interface with the VRRP
 	// virtual MAC (use_vmac); VMACInterface names it ("" → keepalived's
 	// vrrp.VRID).
-	UseVMAC         bool
-	VMACInterface   string
-	TrackScripts    []string // health_check names
+	UseVMAC       bool
+	VMACInterface string
+	TrackScripts  []string // health_check names
+	// TrackProcesses and TrackFiles name the track_process and track_file
+	// blocks the instance tracks.
+	TrackProcesses  []string
+	TrackFiles      []string
 	TrackInterfaces []string
 	// GarpMasterDelay is keepalived's garp_master_delay; 0 → not rendered.
 	GarpMasterDelay int
@@ -224,14 +230,18 @@ type VIPOption struct {
 type SyncGroup struct {
 	Name string
 	// Instances are the names of the grouped instances, as written.
-	Instances    []string
-	NotifyMaster string
-	NotifyBackup string
-	NotifyFault  string
-	Notify       string
-	NotifyStop   string
-	DeclRange    hcl.Range
-	Ranges       Ranges
+	Instances []string
+	// TrackingWeight renders sync_group_tracking_weight: the weights of
+	// the instances' tracked scripts, processes and files apply (without
+	// it keepalived ignores them and sends the group to FAULT instead).
+	TrackingWeight bool
+	NotifyMaster   string
+	NotifyBackup   string
+	NotifyFault    string
+	Notify         string
+	NotifyStop     string
+	DeclRange      hcl.Range
+	Ranges         Ranges
 }
 
 // SyncGroupNames returns the sync group names sorted.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -10,7 +11,7 @@ import (
 
 var syncGroupSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
-		{Name: "instances", Required: true},
+		{Name: "instances", Required: true}, {Name: "tracking_weight"},
 		{Name: "notify_master"}, {Name: "notify_backup"}, {Name: "notify_fault"}, {Name: "notify"}, {Name: "notify_stop"},
 	},
 }
@@ -33,6 +34,7 @@ func (d *decoder) decodeSyncGroup(blk *hcl.Block) *SyncGroup {
 			*n.dst = s
 		}
 	}
+	g.TrackingWeight = r.boolean("tracking_weight", false)
 	d.pendingSync[g.Name] = r.refs("instances", "vrrp_instance")
 	d.done(r)
 	return g
@@ -85,6 +87,9 @@ func (v *validator) syncGroups() {
 		if len(g.Instances) < 2 {
 			continue
 		}
+		if !g.TrackingWeight {
+			v.syncGroupWeights(g)
+		}
 		first := v.cfg.VRRPInstances[g.Instances[0]]
 		want := memberSet(first)
 		for _, in := range g.Instances[1:] {
@@ -94,6 +99,37 @@ func (v *validator) syncGroups() {
 					"vrrp_instance %q has members %s and %q has %s; the instances of a sync group must run on the same hosts, since each host's keepalived groups the instances it has.",
 					first.Name, strings.Join(slices.Sorted(maps.Keys(want)), ", "), inst.Name, strings.Join(slices.Sorted(maps.Keys(got)), ", "))
 			}
+		}
+	}
+}
+
+// syncGroupWeights reports a weighted tracker of a grouped instance:
+// keepalived 2.2.7 ignores its weight ("ignoring tracked script ... with
+// weights due to SYNC group", `keepalived -t` exits 5) unless the group
+// has sync_group_tracking_weight.
+func (v *validator) syncGroupWeights(g *SyncGroup) {
+	for _, in := range g.Instances {
+		inst := v.cfg.VRRPInstances[in]
+		var what string
+		var at hcl.Range
+		for _, n := range inst.TrackScripts {
+			if hc := v.cfg.HealthChecks[n]; hc != nil && hc.Weight != 0 && what == "" {
+				what, at = fmt.Sprintf("health_check %q (weight %d)", n, hc.Weight), hc.Ranges.At("weight", hc.DeclRange)
+			}
+		}
+		for _, n := range inst.TrackProcesses {
+			if t := v.cfg.TrackProcesses[n]; t != nil && t.Weight != 0 && what == "" {
+				what, at = fmt.Sprintf("track_process %q (weight %d)", n, t.Weight), t.Ranges.At("weight", t.DeclRange)
+			}
+		}
+		for _, n := range inst.TrackFiles {
+			if t := v.cfg.TrackFiles[n]; t != nil && t.Weight != 0 && what == "" {
+				what, at = fmt.Sprintf("track_file %q (weight %d)", n, t.Weight), t.Ranges.At("weight", t.DeclRange)
+			}
+		}
+		if what != "" {
+			v.errorf(at, "Weighted tracking in a sync group",
+				"vrrp_instance %q is in vrrp_sync_group %q and tracks %s; keepalived 2.2.7 ignores the weights of a grouped instance's trackers (a failure sends the whole group to FAULT) and `keepalived -t` rejects the file. Set tracking_weight = true on the group to keep the weights, or remove the weight.", in, g.Name, what)
 		}
 	}
 }

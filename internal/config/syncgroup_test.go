@@ -29,6 +29,8 @@ vrrp_instance "VI_EXT" {
   excluded_ips      = ["fd00:50::100/64"]
   notify            = "/usr/local/sbin/vrrp-notify"
   notify_stop       = "/usr/local/sbin/vrrp-notify stop"
+  track_process     = [track_process.haproxy]
+  track_file        = [track_file.maint]
   member "lb1" { priority = 150 }
   member "lb2" { priority = 100 }
   virtual_ip "192.168.50.100/24" {
@@ -46,8 +48,20 @@ vrrp_instance "VI_INT" {
   member "lb1" { priority = 150 }
   member "lb2" { priority = 100 }
 }
+track_process "haproxy" {
+  process = "haproxy"
+  weight  = -60
+  quorum  = 2
+  delay   = 3
+}
+track_file "maint" {
+  file       = "/var/run/maint"
+  weight     = -100
+  init_value = 0
+}
 vrrp_sync_group "VG_LB" {
-  instances     = [vrrp_instance.VI_EXT, vrrp_instance.VI_INT]
+  instances       = [vrrp_instance.VI_EXT, vrrp_instance.VI_INT]
+  tracking_weight = true
   notify_master = "/usr/local/sbin/vrrp-notify group master"
 }
 `
@@ -70,6 +84,15 @@ vrrp_sync_group "VG_LB" {
 	}
 	if len(ext.ExcludedIPs) != 1 || ext.ExcludedIPs[0] != netip.MustParsePrefix("fd00:50::100/64") || ext.Notify == "" || ext.NotifyStop == "" {
 		t.Errorf("VI_EXT: excluded %v notify %q notify_stop %q", ext.ExcludedIPs, ext.Notify, ext.NotifyStop)
+	}
+	if !g.TrackingWeight || !cmp.Equal(ext.TrackProcesses, []string{"haproxy"}) || !cmp.Equal(ext.TrackFiles, []string{"maint"}) {
+		t.Errorf("tracking: group weight %v, processes %v, files %v", g.TrackingWeight, ext.TrackProcesses, ext.TrackFiles)
+	}
+	if tp := cfg.TrackProcesses["haproxy"]; tp.Process != "haproxy" || tp.Weight != -60 || tp.Quorum != 2 || tp.Delay != 3 {
+		t.Errorf("track_process = %+v", tp)
+	}
+	if tf := cfg.TrackFiles["maint"]; tf.File != "/var/run/maint" || tf.Weight != -100 || tf.InitValue == nil || *tf.InitValue != 0 {
+		t.Errorf("track_file = %+v", tf)
 	}
 	if !in.UseVMAC || in.VMACInterface != "vrrp.62" {
 		t.Errorf("VI_INT: use_vmac %v %q", in.UseVMAC, in.VMACInterface)

@@ -22,6 +22,7 @@ func Validate(cfg *Config) hcl.Diagnostics {
 	v.virtualServers()
 	v.ipvsSettings()
 	v.unusedHealthChecks()
+	v.unusedTracks()
 	v.scriptSecurity()
 	return v.diags
 }

@@ -27,6 +27,7 @@ var vrrpSchema = &hcl.BodySchema{
 		{Name: "notify_master"}, {Name: "notify_backup"}, {Name: "notify_fault"},
 		{Name: "track_script"}, {Name: "track_interface"}, {Name: "garp_master_delay"},
 		{Name: "notify"}, {Name: "notify_stop"}, {Name: "excluded_ips"}, {Name: "use_vmac"}, {Name: "vmac_interface"},
+		{Name: "track_process"}, {Name: "track_file"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "member", LabelNames: []string{"host"}},
@@ -145,6 +146,8 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 		v.TrackInterfaces = append(v.TrackInterfaces, ti)
 	}
 	d.pendingTrack[v.Name] = r.refs("track_script", "health_check")
+	d.pendingTrackProcess[v.Name] = r.refs("track_process", "track_process")
+	d.pendingTrackFile[v.Name] = r.refs("track_file", "track_file")
 	v.ExcludedIPs = r.prefixes("excluded_ips", false)
 	v.UseVMAC = r.boolean("use_vmac", false)
 	v.VMACInterface = r.str("vmac_interface", "")

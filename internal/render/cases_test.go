@@ -287,15 +287,19 @@ func labSyncGroup() *config.Config {
 			addr("fd00:50::100"):   {Dev: "eth0"},
 		},
 		Notify: "/usr/local/sbin/vrrp-notify", NotifyStop: "/usr/local/sbin/vrrp-notify stop",
+		TrackProcesses: []string{"haproxy"}, TrackFiles: []string{"maint"},
 		Members: members(),
 	}
+	init0 := 0
+	c.TrackProcesses = map[string]*config.TrackProcess{"haproxy": {Name: "haproxy", Process: "haproxy", Weight: -60, Quorum: 1, Delay: 2}}
+	c.TrackFiles = map[string]*config.TrackFile{"maint": {Name: "maint", File: "/var/run/clusterctl-maint", Weight: -100, InitValue: &init0}}
 	c.VRRPInstances["VI_INT"] = &config.VRRPInstance{
 		Name: "VI_INT", Interface: "eth1", VirtualRouterID: 62, AdvertInt: 1, UseVMAC: true, VMACInterface: "vrrp.62",
 		VirtualIPs: []netip.Prefix{pfx("10.0.50.1/24")},
 		Members:    members(),
 	}
 	c.SyncGroups = map[string]*config.SyncGroup{"VG_LB": {
-		Name: "VG_LB", Instances: []string{"VI_EXT", "VI_INT"},
+		Name: "VG_LB", Instances: []string{"VI_EXT", "VI_INT"}, TrackingWeight: true,
 		NotifyMaster: "/usr/local/sbin/vrrp-notify group master", NotifyBackup: "/usr/local/sbin/vrrp-notify group backup",
 		NotifyFault: "/usr/local/sbin/vrrp-notify group fault", Notify: "/usr/local/sbin/vrrp-notify group", NotifyStop: "/usr/local/sbin/vrrp-notify group stop",
 	}}

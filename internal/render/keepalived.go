@@ -19,6 +19,8 @@ import (
 type keepalivedView struct {
 	Global         globalDefsView
 	Scripts        []vrrpScriptView
+	TrackProcesses []trackProcessView
+	TrackFiles     []trackFileView
 	SyncGroups     []syncGroupView
 	Instances      []vrrpInstanceView
 	VirtualServers []keepalivedVSView
@@ -41,14 +43,26 @@ type vrrpScriptView struct {
 	Weight, Fall, Rise, Timeout int
 }
 
+type trackProcessView struct {
+	Name, Process         string
+	Weight, Quorum, Delay int
+}
+
+type trackFileView struct {
+	Name, File string
+	Weight     int
+	InitFile   string // "" or the init_file arguments
+}
+
 type syncGroupView struct {
-	Name         string
-	Instances    []string
-	NotifyMaster string // quoted
-	NotifyBackup string
-	NotifyFault  string
-	Notify       string
-	NotifyStop   string
+	Name           string
+	Instances      []string
+	TrackingWeight bool
+	NotifyMaster   string // quoted
+	NotifyBackup   string
+	NotifyFault    string
+	Notify         string
+	NotifyStop     string
 }
 
 type vrrpInstanceView struct {
@@ -69,6 +83,8 @@ type vrrpInstanceView struct {
 	UseVMAC         string // "" off, "use_vmac" or "use_vmac NAME"
 	TrackInterfaces []string
 	TrackScripts    []string
+	TrackProcesses  []string
+	TrackFiles      []string
 	NotifyMaster    string // quoted
 	NotifyBackup    string
 	NotifyFault     string
@@ -189,12 +205,15 @@ func (b *hostBuilder) addKeepalived() error {
 			}
 		}
 	}
+	if err := b.trackViews(instances, &view); err != nil {
+		return err
+	}
 	for _, name := range b.cfg.SyncGroupNames() {
 		g := b.cfg.SyncGroups[name]
 		if len(g.Instances) == 0 || b.cfg.VRRPInstances[g.Instances[0]] == nil || b.cfg.VRRPInstances[g.Instances[0]].MemberFor(b.host.Name) == nil {
 			continue
 		}
-		gv := syncGroupView{Name: g.Name, Instances: g.Instances}
+		gv := syncGroupView{Name: g.Name, Instances: g.Instances, TrackingWeight: g.TrackingWeight}
 		for _, n := range []struct {
 			dst     *string
 			cmd, kw string
@@ -348,6 +367,12 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 	for _, name := range v.TrackScripts {
 		iv.TrackScripts = append(iv.TrackScripts, b.cfg.HealthChecks[name].VRRPScriptName())
 	}
+	for _, name := range v.TrackProcesses {
+		iv.TrackProcesses = append(iv.TrackProcesses, b.cfg.TrackProcesses[name].KeepalivedName())
+	}
+	for _, name := range v.TrackFiles {
+		iv.TrackFiles = append(iv.TrackFiles, b.cfg.TrackFiles[name].KeepalivedName())
+	}
 	var err error
 	for _, n := range []struct {
 		dst *string
@@ -367,6 +392,45 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 		}
 	}
 	return iv, nil
+}
+
+// trackViews adds the track_process and track_file blocks the given
+// instances track, each once, sorted by name.
+func (b *hostBuilder) trackViews(instances []*config.VRRPInstance, view *keepalivedView) error {
+	procs, files := map[string]bool{}, map[string]bool{}
+	for _, v := range instances {
+		for _, n := range v.TrackProcesses {
+			if b.cfg.TrackProcesses[n] == nil {
+				return fmt.Errorf("vrrp_instance %s: track_process %q is not declared", v.Name, n)
+			}
+			procs[n] = true
+		}
+		for _, n := range v.TrackFiles {
+			if b.cfg.TrackFiles[n] == nil {
+				return fmt.Errorf("vrrp_instance %s: track_file %q is not declared", v.Name, n)
+			}
+			files[n] = true
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(procs)) {
+		t := b.cfg.TrackProcesses[n]
+		if _, err := keepalivedWord("track_process process", t.Process); err != nil {
+			return err
+		}
+		view.TrackProcesses = append(view.TrackProcesses, trackProcessView{Name: t.KeepalivedName(), Process: t.Process, Weight: t.Weight, Quorum: t.Quorum, Delay: t.Delay})
+	}
+	for _, n := range slices.Sorted(maps.Keys(files)) {
+		t := b.cfg.TrackFiles[n]
+		if _, err := keepalivedWord("track_file file", t.File); err != nil {
+			return err
+		}
+		fv := trackFileView{Name: t.KeepalivedName(), File: t.File, Weight: t.Weight}
+		if t.InitValue != nil {
+			fv.InitFile = strconv.Itoa(*t.InitValue)
+		}
+		view.TrackFiles = append(view.TrackFiles, fv)
+	}
+	return nil
 }
 
 // vipWords renders one virtual_ipaddress line: the address and the
