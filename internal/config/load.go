@@ -266,6 +266,8 @@ type decoder struct {
 	// References resolved after every block is decoded, by block name.
 	pendingTrack map[string][]ref
 	pendingSync  map[string][]ref
+	// strict is global_defs' vrrp_strict, which decides initial states.
+	strict bool
 	// pendingTrackProcess and pendingTrackFile: per instance, its
 	// track_process and track_file references.
 	pendingTrackProcess map[string][]ref
@@ -342,6 +344,7 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	d.ctx = d.evalContext(cfg.Hosts)
 
 	cfg.Keepalived = d.decodeKeepalived(byType["keepalived"])
+	d.strict = cfg.Keepalived.VRRPStrict
 	cfg.IPVS = d.decodeIPVS(byType["ipvs"])
 	for _, blk := range byType["health_check"] {
 		hc := d.decodeHealthCheck(blk)

@@ -162,6 +162,10 @@ type Keepalived struct {
 	// ConfigMode is keepalived.conf's mode (0640 unless set: it holds
 	// auth_pass); import keeps the mode an adopted host's file has.
 	ConfigMode uint32
+	// VRRPStrict renders vrrp_strict: keepalived follows RFC 5798
+	// strictly (no authentication, no preempt_delay) and, unless an
+	// instance sets accept, drops traffic addressed to its VIPs.
+	VRRPStrict bool
 	DeclRange  hcl.Range
 	Ranges     Ranges
 }
@@ -204,7 +208,13 @@ type VRRPInstance struct {
 	// vrrp.VRID).
 	UseVMAC       bool
 	VMACInterface string
-	TrackScripts  []string // health_check names
+	// Version is the VRRP version rendered (2 or 3); 0 renders none:
+	// keepalived then runs version 2 for IPv4 and 3 for IPv6.
+	Version int
+	// Accept renders accept: the master accepts packets addressed to the
+	// VIPs even in strict mode.
+	Accept       bool
+	TrackScripts []string // health_check names
 	// TrackProcesses and TrackFiles name the track_process and track_file
 	// blocks the instance tracks.
 	TrackProcesses  []string

@@ -19,6 +19,7 @@ func Validate(cfg *Config) hcl.Diagnostics {
 	v.hosts()
 	v.vrrp()
 	v.syncGroups()
+	v.strict()
 	v.virtualServers()
 	v.ipvsSettings()
 	v.unusedHealthChecks()
@@ -203,6 +204,51 @@ func (v *validator) vrrp() {
 			// without any unicast peers. Defaulting to multicast."
 			v.errorf(inst.Ranges.At("unicast", inst.DeclRange), "Unicast without peers",
 				"unicast sends adverts to the other members, and %q has none; keepalived 2.2.7 falls back to multicast and `keepalived -t` rejects the file. Add members or remove unicast.", name)
+		}
+	}
+}
+
+// strict checks the instances against vrrp_strict, as keepalived 2.2.7's
+// -t does: no authentication ("Strict mode does not support
+// authentication"), no preempt_delay ("preempt_delay is incompatible with
+// strict mode"). Unicast is accepted in strict mode (measured). A VIP
+// that a virtual server listens on needs accept, or strict mode's
+// firewall rules drop the clients' packets on the master.
+func (v *validator) strict() {
+	if !v.cfg.Keepalived.VRRPStrict {
+		return
+	}
+	for _, name := range v.cfg.VRRPInstanceNames() {
+		inst := v.cfg.VRRPInstances[name]
+		if inst.AuthPass != "" {
+			v.errorf(inst.Ranges.At("auth_pass", inst.DeclRange), "auth_pass with vrrp_strict",
+				"keepalived's vrrp_strict follows RFC 5798, which has no authentication: keepalived 2.2.7 ignores auth_pass (\"Strict mode does not support authentication\") and `keepalived -t` rejects the file. Remove auth_pass or vrrp_strict.")
+		}
+		if inst.PreemptDelay > 0 {
+			v.errorf(inst.Ranges.At("preempt_delay", inst.DeclRange), "preempt_delay with vrrp_strict",
+				"keepalived 2.2.7 resets preempt_delay in strict mode (\"preempt_delay is incompatible with strict mode\") and `keepalived -t` rejects the file. Remove preempt_delay or vrrp_strict.")
+		}
+		for _, m := range inst.Members {
+			if _, explicit := m.Ranges["state"]; explicit && m.State == StateMaster {
+				v.errorf(m.Ranges.At("state", m.DeclRange), "MASTER state with vrrp_strict",
+					"In strict mode keepalived 2.2.7 lets only the address owner (priority 255) start as MASTER (\"State MASTER must match being address owner\") and `keepalived -t` rejects the file. Remove state; under vrrp_strict every member starts BACKUP and the highest priority takes over.")
+			}
+		}
+		if len(inst.VirtualIPs) > 0 && inst.VirtualIPs[0].Addr().Is6() && !inst.VirtualIPs[0].Addr().IsLinkLocalUnicast() {
+			v.errorf(inst.Ranges.At("virtual_ips", inst.DeclRange), "First IPv6 VIP not link-local with vrrp_strict",
+				"RFC 5798 wants the first IPv6 address of an instance to be link-local, and in strict mode keepalived 2.2.7 enforces it (\"the first IPv6 VIP address must be link local\"). Put a link-local address such as fe80::%d/64 first in virtual_ips.", inst.VirtualRouterID)
+		}
+		if inst.Accept {
+			continue
+		}
+		for _, vsName := range v.cfg.VirtualServerNames() {
+			vs := v.cfg.VirtualServers[vsName]
+			if vs.FWMark != 0 || !vs.Address.IsValid() || v.vipInstance(vs.Address.Addr()) != inst {
+				continue
+			}
+			v.warnf(inst.DeclRange, "Strict mode drops traffic to the VIP",
+				"vrrp_strict makes keepalived drop packets addressed to the VIPs of vrrp_instance %q on the master, and virtual_server %q listens on %s; set accept = true on the instance.", name, vsName, vs.Address.Addr())
+			break
 		}
 	}
 }

@@ -27,7 +27,7 @@ var vrrpSchema = &hcl.BodySchema{
 		{Name: "notify_master"}, {Name: "notify_backup"}, {Name: "notify_fault"},
 		{Name: "track_script"}, {Name: "track_interface"}, {Name: "garp_master_delay"},
 		{Name: "notify"}, {Name: "notify_stop"}, {Name: "excluded_ips"}, {Name: "use_vmac"}, {Name: "vmac_interface"},
-		{Name: "track_process"}, {Name: "track_file"},
+		{Name: "track_process"}, {Name: "track_file"}, {Name: "version"}, {Name: "accept"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "member", LabelNames: []string{"host"}},
@@ -102,18 +102,39 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 				"%s is not of the family of the first virtual IP %s; keepalived 2.2.7 runs an instance for one family and ignores the other's addresses (`keepalived -t` rejects the file). Put IPv4 and IPv6 addresses in separate instances.", p.Addr(), v.VirtualIPs[0].Addr())
 		}
 	}
-	if len(v.VirtualIPs) > 0 && v.VirtualIPs[0].Addr().Is6() {
-		// An IPv6 instance speaks VRRP version 3 (RFC 5798): no
-		// authentication, adverts at most every 40.95 s.
+	v6 := len(v.VirtualIPs) > 0 && v.VirtualIPs[0].Addr().Is6()
+	if r.has("version") {
+		v.Version = r.integer("version", 0, 2, 3)
+	}
+	if v.Version == 2 && v6 {
+		r.errorf(r.ranges["version"], "VRRP version 2 with IPv6",
+			"VRRP version 2 carries IPv4 addresses only; an IPv6 instance runs version 3 (RFC 5798). Remove version or set 3.")
+	}
+	if v6 || v.Version == 3 {
+		// VRRP version 3 (RFC 5798): no authentication, adverts at most
+		// every 40.95 s. An IPv6 instance always runs it.
+		what := "An IPv6 vrrp_instance runs VRRP version 3"
+		if !v6 {
+			what = "This vrrp_instance runs VRRP version 3 (version = 3)"
+		}
 		if v.AuthPass != "" {
-			r.errorf(r.ranges["auth_pass"], "auth_pass on an IPv6 instance",
-				"An IPv6 vrrp_instance runs VRRP version 3, which has no authentication; keepalived 2.2.7 ignores auth_pass (\"VRRP version 3 does not support authentication\") and `keepalived -t` rejects the file. Remove auth_pass from this instance.")
+			summary := "auth_pass on an IPv6 instance"
+			if !v6 {
+				summary = "auth_pass with VRRP version 3"
+			}
+			r.errorf(r.ranges["auth_pass"], summary,
+				"%s, which has no authentication; keepalived 2.2.7 ignores auth_pass (\"VRRP version 3 does not support authentication\") and `keepalived -t` rejects the file. Remove auth_pass from this instance.", what)
 		}
 		if v.AdvertInt > vrrp3MaxAdvertInt {
-			r.errorf(r.ranges["advert_int"], "advert_int too long for IPv6",
-				"An IPv6 vrrp_instance runs VRRP version 3, whose advert interval is at most 40.95 s; keepalived 2.2.7 lowers %d to 40.95 and `keepalived -t` rejects the file. Use 1-%d.", v.AdvertInt, vrrp3MaxAdvertInt)
+			summary := "advert_int too long for IPv6"
+			if !v6 {
+				summary = "advert_int too long for VRRP version 3"
+			}
+			r.errorf(r.ranges["advert_int"], summary,
+				"%s, whose advert interval is at most 40.95 s; keepalived 2.2.7 lowers %d to 40.95 and `keepalived -t` rejects the file. Use 1-%d.", what, v.AdvertInt, vrrp3MaxAdvertInt)
 		}
 	}
+	v.Accept = r.boolean("accept", false)
 	v.Nopreempt = r.boolean("nopreempt", false)
 	v.PreemptDelay = r.integer("preempt_delay", 0, 0, 1000)
 	v.Unicast = r.boolean("unicast", false)
@@ -187,7 +208,7 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 		r.errorf(blk.DefRange, "No members", "vrrp_instance %q needs at least one member block naming a host.", v.Name)
 	}
 	sort.SliceStable(v.Members, func(i, j int) bool { return v.Members[i].Priority > v.Members[j].Priority })
-	assignStates(v)
+	assignStates(v, d.strict)
 	d.done(r)
 	return v
 }
@@ -195,8 +216,10 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 // assignStates sets each member's initial state: explicit states win;
 // otherwise the highest priority is MASTER and the rest BACKUP, or every
 // member is BACKUP with nopreempt or preempt_delay (keepalived honours
-// both only when the initial state is BACKUP).
-func assignStates(v *VRRPInstance) {
+// both only when the initial state is BACKUP), or under vrrp_strict
+// (keepalived 2.2.7 then allows MASTER only to the address owner:
+// "State MASTER must match being address owner").
+func assignStates(v *VRRPInstance, strict bool) {
 	explicitMaster := false
 	for _, m := range v.Members {
 		if m.State == StateMaster {
@@ -208,7 +231,7 @@ func assignStates(v *VRRPInstance) {
 			continue
 		}
 		switch {
-		case v.Nopreempt || v.PreemptDelay > 0:
+		case v.Nopreempt || v.PreemptDelay > 0 || strict:
 			m.State = StateBackup
 		case i == 0 && !explicitMaster:
 			m.State = StateMaster

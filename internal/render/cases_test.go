@@ -262,7 +262,40 @@ func testCases() map[string]func() *config.Config {
 		"ha-keepalived-lvs": labHA,
 		"ipvs-options":      labIPVSOptions,
 		"sync-group":        labSyncGroup,
+		"vrrp3-strict":      labVRRP3Strict,
 	}
+}
+
+// labVRRP3Strict is a director pair under vrrp_strict: an IPv4 instance
+// on VRRP version 3 with accept (its VIP carries a virtual server) and
+// unicast adverts, and an IPv6 instance (version 3 by family). An
+// instance is single-family, so the IPv6 VIP has an instance of its own.
+func labVRRP3Strict() *config.Config {
+	c := newConfig(
+		newHost("lb1", iface("eth0", "192.168.60.11/24", "fd00:60::11/64")),
+		newHost("lb2", iface("eth0", "192.168.60.12/24", "fd00:60::12/64")),
+		newHost("rs1", iface("eth0", "192.168.60.21/24")),
+	)
+	c.Keepalived = config.Keepalived{EnableScriptSecurity: true, ScriptUser: "root", VRRPStrict: true}
+	// Under vrrp_strict every member starts BACKUP.
+	members := func() []*config.Member {
+		return []*config.Member{{Host: "lb1", Priority: 150, State: config.StateBackup}, {Host: "lb2", Priority: 100, State: config.StateBackup}}
+	}
+	c.VRRPInstances["VI_4"] = &config.VRRPInstance{
+		Name: "VI_4", Interface: "eth0", VirtualRouterID: 71, AdvertInt: 1, Version: 3, Accept: true, Unicast: true,
+		VirtualIPs: []netip.Prefix{pfx("192.168.60.100/24")}, Members: members(),
+	}
+	c.VRRPInstances["VI_6"] = &config.VRRPInstance{
+		Name: "VI_6", Interface: "eth0", VirtualRouterID: 72, AdvertInt: 1,
+		// Strict mode wants a link-local address first (RFC 5798).
+		VirtualIPs: []netip.Prefix{pfx("fe80::72/64"), pfx("fd00:60::100/64")}, Members: members(),
+	}
+	c.VirtualServers["web"] = &config.VirtualServer{
+		Name: "web", Address: addrPort("192.168.60.100:80"), Protocol: "tcp", Mode: config.ModeDR,
+		Scheduler: "rr", Directors: []string{"lb1", "lb2"}, ManagedBy: config.ManagedByKeepalived,
+		RealServers: []*config.RealServer{{Host: "rs1", Address: addr("192.168.60.21"), Port: 80, Weight: 1}},
+	}
+	return c
 }
 
 // labSyncGroup is a director pair whose external and internal instances

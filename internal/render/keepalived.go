@@ -34,6 +34,7 @@ type globalDefsView struct {
 	RouterID              string
 	EnableScriptSecurity  bool
 	ScriptUser            string
+	VRRPStrict            bool
 }
 
 type vrrpScriptView struct {
@@ -72,6 +73,8 @@ type vrrpInstanceView struct {
 	VirtualRouterID int
 	Priority        int
 	AdvertInt       int
+	Version         int
+	Accept          bool
 	Nopreempt       bool
 	PreemptDelay    int
 	GarpMasterDelay int
@@ -275,6 +278,7 @@ func (b *hostBuilder) globalDefs() globalDefsView {
 		RouterID:              k.RouterID,
 		EnableScriptSecurity:  k.EnableScriptSecurity,
 		ScriptUser:            k.ScriptUser,
+		VRRPStrict:            k.VRRPStrict,
 	}
 	if g.RouterID == "" {
 		g.RouterID = b.host.Name
@@ -320,6 +324,8 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 		VirtualRouterID: v.VirtualRouterID,
 		Priority:        m.Priority,
 		AdvertInt:       v.AdvertInt,
+		Version:         v.Version,
+		Accept:          v.Accept,
 		Nopreempt:       v.Nopreempt,
 		PreemptDelay:    v.PreemptDelay,
 		GarpMasterDelay: v.GarpMasterDelay,

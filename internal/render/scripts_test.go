@@ -298,6 +298,13 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 			}
 		}
 	})
+	t.Run("vrrp3-strict", func(t *testing.T) {
+		for _, h := range []string{"lb1", "lb2"} {
+			if rc, out := check(t, mustRender(t, labVRRP3Strict())[h].File(KeepalivedConfPath).Content, "eth0"); rc != 0 || out != "" {
+				t.Errorf("%s: keepalived -t: rc %d\n%s", h, rc, out)
+			}
+		}
+	})
 	t.Run("broken config is refused", func(t *testing.T) {
 		cfg := labA()
 		cfg.VRRPInstances["VI_1"].VirtualRouterID = 351
