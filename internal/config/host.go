@@ -181,6 +181,7 @@ var keepalivedSchema = &hcl.BodySchema{
 		{Name: "router_id"}, {Name: "notification_email"}, {Name: "notification_email_from"},
 		{Name: "smtp_server"}, {Name: "smtp_connect_timeout"},
 		{Name: "enable_script_security"}, {Name: "script_user"}, {Name: "config_mode"},
+		{Name: "vrrp_strict"},
 	},
 }
 
@@ -230,6 +231,7 @@ func (d *decoder) decodeKeepalived(blocks []*hcl.Block) Keepalived {
 	}
 	// An adopted cluster's keepalived.conf keeps the mode it was found
 	// with; it holds auth_pass, so it may not be writable but by root.
+	k.VRRPStrict = r.boolean("vrrp_strict", false)
 	k.ConfigMode = 0o640
 	if m := r.str("config_mode", ""); m != "" {
 		v, err := strconv.ParseUint(m, 8, 32)

@@ -135,7 +135,7 @@ func (l *Loader) Load(path string, opts LoadOptions) (*Config, hcl.Diagnostics) 
 	if st, err := os.Stat(path); err == nil && !st.IsDir() {
 		dir = filepath.Dir(path)
 	}
-	d := &decoder{dir: dir, opts: opts, loader: l, pendingTrack: map[string][]ref{}, pendingDirectors: map[string][]ref{}}
+	d := &decoder{dir: dir, opts: opts, loader: l, pendingTrack: map[string][]ref{}, pendingDirectors: map[string][]ref{}, pendingSync: map[string][]ref{}, pendingTrackProcess: map[string][]ref{}, pendingTrackFile: map[string][]ref{}}
 	cfg := d.decode(bodies)
 	cfg.Dir = dir
 	cfg.Files = files
@@ -263,8 +263,15 @@ type decoder struct {
 	secrets []string
 
 	// References resolved after every block is decoded, by block name.
-	pendingTrack     map[string][]ref
-	pendingDirectors map[string][]ref
+	pendingTrack map[string][]ref
+	pendingSync  map[string][]ref
+	// strict is global_defs' vrrp_strict, which decides initial states.
+	strict bool
+	// pendingTrackProcess and pendingTrackFile: per instance, its
+	// track_process and track_file references.
+	pendingTrackProcess map[string][]ref
+	pendingTrackFile    map[string][]ref
+	pendingDirectors    map[string][]ref
 }
 
 func (d *decoder) errorf(rng *hcl.Range, summary, format string, args ...any) {
@@ -283,9 +290,13 @@ var topSchema = &hcl.BodySchema{
 		{Type: "locals"},
 		{Type: "defaults"},
 		{Type: "keepalived"},
+		{Type: "ipvs"},
 		{Type: "host", LabelNames: []string{"name"}},
 		{Type: "vrrp_instance", LabelNames: []string{"name"}},
+		{Type: "vrrp_sync_group", LabelNames: []string{"name"}},
 		{Type: "health_check", LabelNames: []string{"name"}},
+		{Type: "track_process", LabelNames: []string{"name"}},
+		{Type: "track_file", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 	},
 }
@@ -294,6 +305,9 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	cfg := &Config{
 		Hosts:          map[string]*Host{},
 		VRRPInstances:  map[string]*VRRPInstance{},
+		SyncGroups:     map[string]*SyncGroup{},
+		TrackProcesses: map[string]*TrackProcess{},
+		TrackFiles:     map[string]*TrackFile{},
 		HealthChecks:   map[string]*HealthCheck{},
 		VirtualServers: map[string]*VirtualServer{},
 	}
@@ -329,6 +343,8 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	d.ctx = d.evalContext(cfg.Hosts)
 
 	cfg.Keepalived = d.decodeKeepalived(byType["keepalived"])
+	d.strict = cfg.Keepalived.VRRPStrict
+	cfg.IPVS = d.decodeIPVS(byType["ipvs"])
 	for _, blk := range byType["health_check"] {
 		hc := d.decodeHealthCheck(blk)
 		if prev, dup := cfg.HealthChecks[hc.Name]; dup {
@@ -337,6 +353,22 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		}
 		cfg.HealthChecks[hc.Name] = hc
 	}
+	for _, blk := range byType["track_process"] {
+		t := d.decodeTrackProcess(blk)
+		if prev, dup := cfg.TrackProcesses[t.Name]; dup {
+			d.duplicate(blk, "track_process", t.Name, prev.DeclRange)
+			continue
+		}
+		cfg.TrackProcesses[t.Name] = t
+	}
+	for _, blk := range byType["track_file"] {
+		t := d.decodeTrackFile(blk)
+		if prev, dup := cfg.TrackFiles[t.Name]; dup {
+			d.duplicate(blk, "track_file", t.Name, prev.DeclRange)
+			continue
+		}
+		cfg.TrackFiles[t.Name] = t
+	}
 	for _, blk := range byType["vrrp_instance"] {
 		v := d.decodeVRRPInstance(blk)
 		if prev, dup := cfg.VRRPInstances[v.Name]; dup {
@@ -344,6 +376,14 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 			continue
 		}
 		cfg.VRRPInstances[v.Name] = v
+	}
+	for _, blk := range byType["vrrp_sync_group"] {
+		g := d.decodeSyncGroup(blk)
+		if prev, dup := cfg.SyncGroups[g.Name]; dup {
+			d.duplicate(blk, "vrrp_sync_group", g.Name, prev.DeclRange)
+			continue
+		}
+		cfg.SyncGroups[g.Name] = g
 	}
 	for _, blk := range byType["virtual_server"] {
 		vs := d.decodeVirtualServer(blk, cfg.Hosts)
@@ -354,6 +394,8 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		cfg.VirtualServers[vs.Name] = vs
 	}
 	d.resolveTrackScripts(cfg)
+	d.resolveSyncGroups(cfg)
+	d.resolveTracks(cfg)
 	d.resolveVirtualServers(cfg)
 	for _, v := range d.vars {
 		if !v.Sensitive {

@@ -26,7 +26,11 @@ type Config struct {
 
 	Hosts           map[string]*Host
 	Keepalived      Keepalived
+	IPVS            IPVS
 	VRRPInstances   map[string]*VRRPInstance
+	SyncGroups      map[string]*SyncGroup
+	TrackProcesses  map[string]*TrackProcess
+	TrackFiles      map[string]*TrackFile
 	HealthChecks    map[string]*HealthCheck
 	VirtualServers  map[string]*VirtualServer
 	SensitiveValues []string // values of sensitive variables, for masking output
@@ -158,6 +162,10 @@ type Keepalived struct {
 	// ConfigMode is keepalived.conf's mode (0640 unless set: it holds
 	// auth_pass); import keeps the mode an adopted host's file has.
 	ConfigMode uint32
+	// VRRPStrict renders vrrp_strict: keepalived follows RFC 5798
+	// strictly (no authentication, no preempt_delay) and, unless an
+	// instance sets accept, drops traffic addressed to its VIPs.
+	VRRPStrict bool
 	DeclRange  hcl.Range
 	Ranges     Ranges
 }
@@ -183,7 +191,34 @@ type VRRPInstance struct {
 	NotifyMaster    string
 	NotifyBackup    string
 	NotifyFault     string
-	TrackScripts    []string // health_check names
+	// Notify runs on every state change with the type ("INSTANCE"), the
+	// name, the new state and the priority as arguments; NotifyStop when
+	// keepalived stops the instance.
+	Notify     string
+	NotifyStop string
+	// VIPOptions are per-address settings of VirtualIPs and ExcludedIPs
+	// (keyed by address): dev, label, scope.
+	VIPOptions map[netip.Addr]VIPOption
+	// ExcludedIPs are addresses the master adds like VIPs but that are not
+	// in the adverts (virtual_ipaddress_excluded); they may be of the
+	// other address family.
+	ExcludedIPs []netip.Prefix
+	// UseVMAC runs the instance on a macvlan interface with the VRRP
+	// virtual MAC (use_vmac); VMACInterface names it ("" → keepalived's
+	// vrrp.VRID).
+	UseVMAC       bool
+	VMACInterface string
+	// Version is the VRRP version rendered (2 or 3); 0 renders none:
+	// keepalived then runs version 2 for IPv4 and 3 for IPv6.
+	Version int
+	// Accept renders accept: the master accepts packets addressed to the
+	// VIPs even in strict mode.
+	Accept       bool
+	TrackScripts []string // health_check names
+	// TrackProcesses and TrackFiles name the track_process and track_file
+	// blocks the instance tracks.
+	TrackProcesses  []string
+	TrackFiles      []string
 	TrackInterfaces []string
 	// GarpMasterDelay is keepalived's garp_master_delay; 0 → not rendered.
 	GarpMasterDelay int
@@ -191,6 +226,36 @@ type VRRPInstance struct {
 	DeclRange hcl.Range
 	Ranges    Ranges
 }
+
+// VIPOption is how keepalived adds one virtual address: on Dev (""
+// → the instance's interface), with Label (an interface alias "DEV:x")
+// and Scope ("" → global).
+type VIPOption struct {
+	Dev, Label, Scope string
+}
+
+// SyncGroup is a vrrp_sync_group: instances that change state together
+// (when one goes to FAULT or BACKUP, all do), so that e.g. the external
+// and internal VIPs of a NAT director pair stay on the same node.
+type SyncGroup struct {
+	Name string
+	// Instances are the names of the grouped instances, as written.
+	Instances []string
+	// TrackingWeight renders sync_group_tracking_weight: the weights of
+	// the instances' tracked scripts, processes and files apply (without
+	// it keepalived ignores them and sends the group to FAULT instead).
+	TrackingWeight bool
+	NotifyMaster   string
+	NotifyBackup   string
+	NotifyFault    string
+	Notify         string
+	NotifyStop     string
+	DeclRange      hcl.Range
+	Ranges         Ranges
+}
+
+// SyncGroupNames returns the sync group names sorted.
+func (c *Config) SyncGroupNames() []string { return slices.Sorted(maps.Keys(c.SyncGroups)) }
 
 // Member is a host taking part in a VRRP instance.
 type Member struct {
@@ -296,8 +361,22 @@ type VirtualServer struct {
 	// Persistence is the persistence timeout in seconds; 0 = none.
 	Persistence        int
 	PersistenceNetmask netip.Addr // invalid → not set (255.255.255.255)
-	Directors          []string   // host names, sorted
-	ManagedBy          string
+	// PersistenceEngine is the IPVS persistence engine ("sip"); "" none.
+	PersistenceEngine string
+	// SchedulerFlags are the scheduler's flags (ipvsadm -b) as ipvsadm
+	// names them for Scheduler: sh-fallback, sh-port, mh-fallback,
+	// mh-port, flag-1..3; in flag order.
+	SchedulerFlags []string
+	// OnePacket is one-packet scheduling (ipvsadm -o, keepalived ops).
+	OnePacket bool
+	// TunType, TunPort and TunChecksum are the encapsulation of a tun
+	// mode service: TunType "ipip" (default), "gue" or "gre"; TunPort the
+	// GUE port; TunChecksum "", "csum" or "remcsum".
+	TunType     string
+	TunPort     uint16
+	TunChecksum string
+	Directors   []string // host names, sorted
+	ManagedBy   string
 	// SNATAddress is the FULLNAT source address; invalid → MASQUERADE.
 	SNATAddress netip.Addr
 	SorryServer netip.AddrPort // keepalived only; invalid → none

@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -16,8 +18,12 @@ func Validate(cfg *Config) hcl.Diagnostics {
 	v := &validator{cfg: cfg, owners: map[netip.Addr]string{}, natRoutes: map[natRouteKey]natRoute{}}
 	v.hosts()
 	v.vrrp()
+	v.syncGroups()
+	v.strict()
 	v.virtualServers()
+	v.ipvsSettings()
 	v.unusedHealthChecks()
+	v.unusedTracks()
 	v.scriptSecurity()
 	return v.diags
 }
@@ -145,7 +151,19 @@ func (v *validator) vrrp() {
 				}
 			}
 		}
-		for _, vip := range inst.VirtualIPs {
+		for _, m := range inst.Members {
+			h, ok := v.cfg.Hosts[m.Host]
+			if !ok {
+				continue
+			}
+			for _, a := range slices.SortedFunc(maps.Keys(inst.VIPOptions), netip.Addr.Compare) {
+				if dev := inst.VIPOptions[a].Dev; dev != "" && interfaceNamed(h, dev) == nil {
+					v.warnf(inst.DeclRange, "Unknown VIP interface",
+						"Host %q declares no interface %q for virtual IP %s; keepalived refuses a configuration naming an interface that does not exist.", m.Host, dev, a)
+				}
+			}
+		}
+		for _, vip := range append(append([]netip.Prefix(nil), inst.VirtualIPs...), inst.ExcludedIPs...) {
 			if owner, ok := v.owners[vip.Addr()]; ok {
 				v.errorf(inst.Ranges.At("virtual_ips", inst.DeclRange), "VIP is a host address",
 					"Virtual IP %s is already an interface address of host %q; a VIP must be an address no host owns.", vip.Addr(), owner)
@@ -190,6 +208,72 @@ func (v *validator) vrrp() {
 	}
 }
 
+// strict checks the instances against vrrp_strict, as keepalived 2.2.7's
+// -t does: no authentication ("Strict mode does not support
+// authentication"), no preempt_delay ("preempt_delay is incompatible with
+// strict mode"). Unicast is accepted in strict mode (measured). A VIP
+// that a virtual server listens on needs accept, or strict mode's
+// firewall rules drop the clients' packets on the master.
+func (v *validator) strict() {
+	if !v.cfg.Keepalived.VRRPStrict {
+		return
+	}
+	for _, name := range v.cfg.VRRPInstanceNames() {
+		inst := v.cfg.VRRPInstances[name]
+		if inst.AuthPass != "" {
+			v.errorf(inst.Ranges.At("auth_pass", inst.DeclRange), "auth_pass with vrrp_strict",
+				"keepalived's vrrp_strict follows RFC 5798, which has no authentication: keepalived 2.2.7 ignores auth_pass (\"Strict mode does not support authentication\") and `keepalived -t` rejects the file. Remove auth_pass or vrrp_strict.")
+		}
+		if inst.PreemptDelay > 0 {
+			v.errorf(inst.Ranges.At("preempt_delay", inst.DeclRange), "preempt_delay with vrrp_strict",
+				"keepalived 2.2.7 resets preempt_delay in strict mode (\"preempt_delay is incompatible with strict mode\") and `keepalived -t` rejects the file. Remove preempt_delay or vrrp_strict.")
+		}
+		for _, m := range inst.Members {
+			if _, explicit := m.Ranges["state"]; explicit && m.State == StateMaster {
+				v.errorf(m.Ranges.At("state", m.DeclRange), "MASTER state with vrrp_strict",
+					"In strict mode keepalived 2.2.7 lets only the address owner (priority 255) start as MASTER (\"State MASTER must match being address owner\") and `keepalived -t` rejects the file. Remove state; under vrrp_strict every member starts BACKUP and the highest priority takes over.")
+			}
+		}
+		if len(inst.VirtualIPs) > 0 && inst.VirtualIPs[0].Addr().Is6() && !inst.VirtualIPs[0].Addr().IsLinkLocalUnicast() {
+			v.errorf(inst.Ranges.At("virtual_ips", inst.DeclRange), "First IPv6 VIP not link-local with vrrp_strict",
+				"RFC 5798 wants the first IPv6 address of an instance to be link-local, and in strict mode keepalived 2.2.7 enforces it (\"the first IPv6 VIP address must be link local\"). Put a link-local address such as fe80::%d/64 first in virtual_ips.", inst.VirtualRouterID)
+		}
+		if inst.Accept {
+			continue
+		}
+		for _, vsName := range v.cfg.VirtualServerNames() {
+			vs := v.cfg.VirtualServers[vsName]
+			if vs.FWMark != 0 || !vs.Address.IsValid() || v.vipInstance(vs.Address.Addr()) != inst {
+				continue
+			}
+			v.warnf(inst.DeclRange, "Strict mode drops traffic to the VIP",
+				"vrrp_strict makes keepalived drop packets addressed to the VIPs of vrrp_instance %q on the master, and virtual_server %q listens on %s; set accept = true on the instance.", name, vsName, vs.Address.Addr())
+			break
+		}
+	}
+}
+
+// ipvsSettings checks the ipvs block against the virtual servers: it
+// applies to directors only, and FULLNAT needs connection tracking.
+func (v *validator) ipvsSettings() {
+	s := v.cfg.IPVS
+	if s.DeclRange == (hcl.Range{}) {
+		return
+	}
+	if len(v.cfg.VirtualServers) == 0 {
+		v.warnf(s.DeclRange, "ipvs block without directors", "The ipvs block sets IPVS timeouts and sysctls on directors, and no host directs a virtual_server; it has no effect.")
+	}
+	if c, ok := s.Sysctls["conntrack"]; ok && c == 0 {
+		for _, name := range v.cfg.VirtualServerNames() {
+			if vs := v.cfg.VirtualServers[name]; vs.Mode == ModeFullNAT {
+				v.errorf(s.SysctlRanges.At("conntrack", s.DeclRange), "conntrack = 0 with fullnat",
+					"virtual_server %q is fullnat, whose SNAT rule matches IPVS connections through connection tracking: net.ipv4.vs.conntrack must be 1 on its directors (clusterctl sets it). Remove conntrack = 0.", name)
+				break
+			}
+		}
+	}
+}
+
 func interfaceNamed(h *Host, name string) *Interface {
 	for i := range h.Interfaces {
 		if h.Interfaces[i].Name == name {
@@ -204,7 +288,7 @@ func interfaceNamed(h *Host, name string) *Interface {
 func (v *validator) vipInstance(addr netip.Addr) *VRRPInstance {
 	for _, name := range v.cfg.VRRPInstanceNames() {
 		inst := v.cfg.VRRPInstances[name]
-		for _, p := range inst.VirtualIPs {
+		for _, p := range append(append([]netip.Prefix(nil), inst.VirtualIPs...), inst.ExcludedIPs...) {
 			if p.Addr() == addr {
 				return inst
 			}
@@ -247,6 +331,11 @@ func (v *validator) virtualServers() {
 				}
 			}
 			v.modePrerequisites(vs, rs, rng)
+			if rs.Host != "" && (vs.TunType == "gue" || vs.TunType == "gre") {
+				v.errorf(vs.Ranges.At("tun_type", vs.DeclRange), "Real server host cannot decapsulate "+vs.TunType,
+					"Host %q is a real server of %q, and clusterctl prepares only IP-in-IP decapsulation on real server hosts (the ipip module and the VIP on tunl0), not %s. Use tun_type = \"ipip\", or list the real server by its address (real_server \"%s\" { ... }) and set up %s decapsulation on it yourself.",
+					rs.Host, name, vs.TunType, rs.Address, vs.TunType)
+			}
 		}
 		if vs.ManagedBy == ManagedByKeepalived {
 			v.keepalivedServer(vs)
@@ -413,13 +502,19 @@ func (v *validator) scriptSecurity() {
 	for _, name := range v.cfg.VRRPInstanceNames() {
 		inst := v.cfg.VRRPInstances[name]
 		switch {
-		case inst.NotifyMaster != "" || inst.NotifyBackup != "" || inst.NotifyFault != "":
+		case inst.NotifyMaster != "" || inst.NotifyBackup != "" || inst.NotifyFault != "" || inst.Notify != "" || inst.NotifyStop != "":
 			script = fmt.Sprintf("vrrp_instance %q runs notify scripts", name)
 		case len(inst.TrackScripts) > 0:
 			script = fmt.Sprintf("vrrp_instance %q tracks health_check %q", name, inst.TrackScripts[0])
 		}
 		if script != "" {
 			break
+		}
+	}
+	for _, name := range v.cfg.SyncGroupNames() {
+		g := v.cfg.SyncGroups[name]
+		if script == "" && g.NotifyMaster+g.NotifyBackup+g.NotifyFault+g.Notify+g.NotifyStop != "" {
+			script = fmt.Sprintf("vrrp_sync_group %q runs notify scripts", name)
 		}
 	}
 	for _, name := range v.cfg.VirtualServerNames() {

@@ -6,7 +6,9 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
+	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -34,6 +36,8 @@ var virtualServerSchema = &hcl.BodySchema{
 		{Name: "scheduler"}, {Name: "persistence"}, {Name: "persistence_netmask"},
 		{Name: "directors", Required: true}, {Name: "managed_by"}, {Name: "snat_address"},
 		{Name: "sorry_server"}, {Name: "delay_loop"},
+		{Name: "scheduler_flags"}, {Name: "one_packet"}, {Name: "persistence_engine"},
+		{Name: "tun_type"}, {Name: "tun_port"}, {Name: "tun_checksum"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "real_server", LabelNames: []string{"name"}}},
 }
@@ -99,6 +103,7 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 	if _, ok := Schedulers[vs.Scheduler]; !ok {
 		r.errorf(r.ranges["scheduler"], "Unknown scheduler", "%q is not an IPVS scheduler. Known: rr wrr lc wlc lblc lblcr dh sh sed nq mh fo ovf twos.%s", vs.Scheduler, suggest(vs.Scheduler, slices.Sorted(maps.Keys(Schedulers))))
 	}
+	vs.decodeIPVSOptions(r)
 	vs.Persistence = r.integer("persistence", 0, 0, 31536000)
 	vs.PersistenceNetmask = r.addr("persistence_netmask")
 	if vs.PersistenceNetmask.IsValid() && vs.Persistence == 0 {
@@ -150,6 +155,10 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 		}
 	}
 	vs.DelayLoop = r.integer("delay_loop", 0, 1, 3600)
+	if vs.PersistenceEngine != "" && vs.Persistence == 0 {
+		r.errorf(r.ranges["persistence_engine"], "persistence_engine without persistence",
+			"A persistence engine decides which connections persist together, so it needs persistence (a timeout in seconds); IPVS ignores it otherwise.")
+	}
 	d.pendingDirectors[vs.Name] = r.refs("directors", "host")
 
 	seen := map[string]hcl.Range{}
@@ -265,6 +274,87 @@ func (d *decoder) decodeRealServerCheck(blk *hcl.Block) *RealServerCheck {
 	}
 	d.done(r)
 	return c
+}
+
+// decodeIPVSOptions reads the scheduler flags, one-packet scheduling, the
+// persistence engine and the tunnel encapsulation. It runs after the
+// scheduler, protocol and mode are known.
+func (vs *VirtualServer) decodeIPVSOptions(r *blockReader) {
+	flags := r.strings("scheduler_flags")
+	flagsAt := r.elementRanges("scheduler_flags", len(flags))
+	var bits ipvs.SchedFlags
+	for i, f := range flags {
+		bit, err := ipvs.ParseSchedFlags(vs.Scheduler, f)
+		if err != nil {
+			r.errorf(flagsAt[i], "Invalid scheduler flag",
+				"%q is not a flag of scheduler %q: it takes %s (ipvsadm -b; keepalived rejects the others).", f, vs.Scheduler, strings.Join(ipvs.SchedFlagNames(vs.Scheduler), ", "))
+			continue
+		}
+		if bits&bit != 0 {
+			r.errorf(flagsAt[i], "Duplicate scheduler flag", "%q is listed twice (or is another name of a flag already listed).", f)
+			continue
+		}
+		bits |= bit
+	}
+	vs.SchedulerFlags = bits.Names(vs.Scheduler)
+	vs.OnePacket = r.boolean("one_packet", false)
+	if vs.OnePacket && vs.Protocol != ProtocolUDP {
+		// keepalived 2.2.7: "one packet scheduling requires UDP - resetting".
+		r.errorf(r.ranges["one_packet"], "one_packet needs UDP",
+			"One-packet scheduling schedules every datagram on its own; it is for UDP services (keepalived 2.2.7 resets it on other protocols and `keepalived -t` rejects the file). Set protocol = \"udp\" or remove one_packet.")
+	}
+	vs.PersistenceEngine = r.str("persistence_engine", "")
+	if e := vs.PersistenceEngine; e != "" && e != "sip" {
+		r.errorf(r.ranges["persistence_engine"], "Unknown persistence engine", "The only IPVS persistence engine is \"sip\" (Call-ID persistence); got %q.", e)
+	}
+	if vs.PersistenceEngine == "sip" && vs.Protocol != ProtocolUDP && vs.FWMark == 0 {
+		r.errorf(r.ranges["persistence_engine"], "sip engine needs UDP",
+			"The sip persistence engine reads the Call-ID of SIP over UDP; on a %s service it never matches. Set protocol = \"udp\" (or use a fwmark service).", vs.Protocol)
+	}
+	vs.TunType = r.str("tun_type", "")
+	vs.TunPort = uint16(r.integer("tun_port", 0, 1, 65535))
+	vs.TunChecksum = r.str("tun_checksum", "")
+	if !r.has("tun_type") && !r.has("tun_port") && !r.has("tun_checksum") {
+		return
+	}
+	if vs.Mode != ModeTUN {
+		for _, a := range []string{"tun_type", "tun_port", "tun_checksum"} {
+			if r.has(a) {
+				r.errorf(r.ranges[a], a+" needs mode tun", "%s sets how packets are tunnelled to the real servers; it applies to mode = \"tun\" only.", a)
+				return
+			}
+		}
+	}
+	switch vs.TunType {
+	case "", ipvs.TunIPIP:
+		vs.TunType = ipvs.TunIPIP
+		for _, a := range []string{"tun_port", "tun_checksum"} {
+			if r.has(a) {
+				r.errorf(r.ranges[a], a+" needs gue or gre", "IP-in-IP has no %s; set tun_type = \"gue\" (or \"gre\" for tun_checksum).", a)
+			}
+		}
+	case ipvs.TunGUE:
+		if vs.TunPort == 0 {
+			r.errorf(r.ranges["tun_type"], "GUE without tun_port", "GUE encapsulates in UDP: set tun_port to the port the real servers decapsulate on (ip fou add port N gue).")
+		}
+	case ipvs.TunGRE:
+		if r.has("tun_port") {
+			r.errorf(r.ranges["tun_port"], "tun_port with gre", "GRE has no port; tun_port is for tun_type = \"gue\".")
+		}
+		if vs.TunChecksum == ipvs.TunRemCsum {
+			// keepalived 2.2.7: "gre tunnels do not support remote checksum option".
+			r.errorf(r.ranges["tun_checksum"], "remcsum with gre", "GRE has no remote checksum offload (keepalived 2.2.7 rejects it); use \"csum\" or \"nocsum\".")
+		}
+	default:
+		r.errorf(r.ranges["tun_type"], "Invalid tun_type", "tun_type must be \"ipip\", \"gue\" or \"gre\"; got %q.", vs.TunType)
+	}
+	switch vs.TunChecksum {
+	case "", "nocsum":
+		vs.TunChecksum = ""
+	case ipvs.TunCsum, ipvs.TunRemCsum:
+	default:
+		r.errorf(r.ranges["tun_checksum"], "Invalid tun_checksum", "tun_checksum must be \"nocsum\", \"csum\" or \"remcsum\"; got %q.", vs.TunChecksum)
+	}
 }
 
 // resolveVirtualServers resolves directors and fills in real server

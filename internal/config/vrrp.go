@@ -2,7 +2,10 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -23,9 +26,21 @@ var vrrpSchema = &hcl.BodySchema{
 		{Name: "nopreempt"}, {Name: "preempt_delay"}, {Name: "unicast"},
 		{Name: "notify_master"}, {Name: "notify_backup"}, {Name: "notify_fault"},
 		{Name: "track_script"}, {Name: "track_interface"}, {Name: "garp_master_delay"},
+		{Name: "notify"}, {Name: "notify_stop"}, {Name: "excluded_ips"}, {Name: "use_vmac"}, {Name: "vmac_interface"},
+		{Name: "track_process"}, {Name: "track_file"}, {Name: "version"}, {Name: "accept"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "member", LabelNames: []string{"host"}}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "member", LabelNames: []string{"host"}},
+		{Type: "virtual_ip", LabelNames: []string{"address"}},
+	},
 }
+
+var vipOptionSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "dev"}, {Name: "label"}, {Name: "scope"}},
+}
+
+// vipScopes are the address scopes keepalived takes after "scope".
+var vipScopes = []string{"global", "site", "link", "host", "nowhere"}
 
 var memberSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "priority", Required: true}, {Name: "state"}},
@@ -87,18 +102,39 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 				"%s is not of the family of the first virtual IP %s; keepalived 2.2.7 runs an instance for one family and ignores the other's addresses (`keepalived -t` rejects the file). Put IPv4 and IPv6 addresses in separate instances.", p.Addr(), v.VirtualIPs[0].Addr())
 		}
 	}
-	if len(v.VirtualIPs) > 0 && v.VirtualIPs[0].Addr().Is6() {
-		// An IPv6 instance speaks VRRP version 3 (RFC 5798): no
-		// authentication, adverts at most every 40.95 s.
+	v6 := len(v.VirtualIPs) > 0 && v.VirtualIPs[0].Addr().Is6()
+	if r.has("version") {
+		v.Version = r.integer("version", 0, 2, 3)
+	}
+	if v.Version == 2 && v6 {
+		r.errorf(r.ranges["version"], "VRRP version 2 with IPv6",
+			"VRRP version 2 carries IPv4 addresses only; an IPv6 instance runs version 3 (RFC 5798). Remove version or set 3.")
+	}
+	if v6 || v.Version == 3 {
+		// VRRP version 3 (RFC 5798): no authentication, adverts at most
+		// every 40.95 s. An IPv6 instance always runs it.
+		what := "An IPv6 vrrp_instance runs VRRP version 3"
+		if !v6 {
+			what = "This vrrp_instance runs VRRP version 3 (version = 3)"
+		}
 		if v.AuthPass != "" {
-			r.errorf(r.ranges["auth_pass"], "auth_pass on an IPv6 instance",
-				"An IPv6 vrrp_instance runs VRRP version 3, which has no authentication; keepalived 2.2.7 ignores auth_pass (\"VRRP version 3 does not support authentication\") and `keepalived -t` rejects the file. Remove auth_pass from this instance.")
+			summary := "auth_pass on an IPv6 instance"
+			if !v6 {
+				summary = "auth_pass with VRRP version 3"
+			}
+			r.errorf(r.ranges["auth_pass"], summary,
+				"%s, which has no authentication; keepalived 2.2.7 ignores auth_pass (\"VRRP version 3 does not support authentication\") and `keepalived -t` rejects the file. Remove auth_pass from this instance.", what)
 		}
 		if v.AdvertInt > vrrp3MaxAdvertInt {
-			r.errorf(r.ranges["advert_int"], "advert_int too long for IPv6",
-				"An IPv6 vrrp_instance runs VRRP version 3, whose advert interval is at most 40.95 s; keepalived 2.2.7 lowers %d to 40.95 and `keepalived -t` rejects the file. Use 1-%d.", v.AdvertInt, vrrp3MaxAdvertInt)
+			summary := "advert_int too long for IPv6"
+			if !v6 {
+				summary = "advert_int too long for VRRP version 3"
+			}
+			r.errorf(r.ranges["advert_int"], summary,
+				"%s, whose advert interval is at most 40.95 s; keepalived 2.2.7 lowers %d to 40.95 and `keepalived -t` rejects the file. Use 1-%d.", what, v.AdvertInt, vrrp3MaxAdvertInt)
 		}
 	}
+	v.Accept = r.boolean("accept", false)
 	v.Nopreempt = r.boolean("nopreempt", false)
 	v.PreemptDelay = r.integer("preempt_delay", 0, 0, 1000)
 	v.Unicast = r.boolean("unicast", false)
@@ -106,7 +142,7 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 	for _, n := range []struct {
 		attr string
 		dst  *string
-	}{{"notify_master", &v.NotifyMaster}, {"notify_backup", &v.NotifyBackup}, {"notify_fault", &v.NotifyFault}} {
+	}{{"notify_master", &v.NotifyMaster}, {"notify_backup", &v.NotifyBackup}, {"notify_fault", &v.NotifyFault}, {"notify", &v.Notify}, {"notify_stop", &v.NotifyStop}} {
 		if s := r.str(n.attr, ""); s != "" {
 			if !validCommand(s) {
 				r.errorf(r.ranges[n.attr], "Invalid notify script", "%s must be an absolute path (no . or .. component) optionally followed by simple arguments (letters, digits and ._+@/=:,-); got %q.", n.attr, s)
@@ -131,6 +167,20 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 		v.TrackInterfaces = append(v.TrackInterfaces, ti)
 	}
 	d.pendingTrack[v.Name] = r.refs("track_script", "health_check")
+	d.pendingTrackProcess[v.Name] = r.refs("track_process", "track_process")
+	d.pendingTrackFile[v.Name] = r.refs("track_file", "track_file")
+	v.ExcludedIPs = r.prefixes("excluded_ips", false)
+	v.UseVMAC = r.boolean("use_vmac", false)
+	v.VMACInterface = r.str("vmac_interface", "")
+	if v.VMACInterface != "" {
+		switch {
+		case !reInterface.MatchString(v.VMACInterface):
+			r.errorf(r.ranges["vmac_interface"], "Invalid interface name", "%q is not a valid Linux interface name.", v.VMACInterface)
+		case !r.has("use_vmac") || !v.UseVMAC:
+			r.errorf(r.ranges["vmac_interface"], "vmac_interface without use_vmac", "vmac_interface names the macvlan interface of use_vmac; set use_vmac = true.")
+		}
+	}
+	d.decodeVIPOptions(r, v)
 
 	seen := map[string]hcl.Range{}
 	for _, mb := range r.content.Blocks.OfType("member") {
@@ -158,7 +208,7 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 		r.errorf(blk.DefRange, "No members", "vrrp_instance %q needs at least one member block naming a host.", v.Name)
 	}
 	sort.SliceStable(v.Members, func(i, j int) bool { return v.Members[i].Priority > v.Members[j].Priority })
-	assignStates(v)
+	assignStates(v, d.strict)
 	d.done(r)
 	return v
 }
@@ -166,8 +216,10 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 // assignStates sets each member's initial state: explicit states win;
 // otherwise the highest priority is MASTER and the rest BACKUP, or every
 // member is BACKUP with nopreempt or preempt_delay (keepalived honours
-// both only when the initial state is BACKUP).
-func assignStates(v *VRRPInstance) {
+// both only when the initial state is BACKUP), or under vrrp_strict
+// (keepalived 2.2.7 then allows MASTER only to the address owner:
+// "State MASTER must match being address owner").
+func assignStates(v *VRRPInstance, strict bool) {
 	explicitMaster := false
 	for _, m := range v.Members {
 		if m.State == StateMaster {
@@ -179,13 +231,63 @@ func assignStates(v *VRRPInstance) {
 			continue
 		}
 		switch {
-		case v.Nopreempt || v.PreemptDelay > 0:
+		case v.Nopreempt || v.PreemptDelay > 0 || strict:
 			m.State = StateBackup
 		case i == 0 && !explicitMaster:
 			m.State = StateMaster
 		default:
 			m.State = StateBackup
 		}
+	}
+}
+
+// decodeVIPOptions reads the virtual_ip blocks of an instance: each names
+// an address of virtual_ips or excluded_ips and sets how it is added.
+func (d *decoder) decodeVIPOptions(r *blockReader, v *VRRPInstance) {
+	known := map[netip.Addr]bool{}
+	for _, p := range append(append([]netip.Prefix(nil), v.VirtualIPs...), v.ExcludedIPs...) {
+		known[p.Addr()] = true
+	}
+	seen := map[netip.Addr]hcl.Range{}
+	for _, blk := range r.content.Blocks.OfType("virtual_ip") {
+		label := blk.LabelRanges[0]
+		p, err := parsePrefix(blk.Labels[0], false)
+		if err != nil {
+			d.errorf(&label, "Invalid virtual_ip address", "virtual_ip %q: %s.", blk.Labels[0], err)
+			continue
+		}
+		a := p.Addr()
+		if !known[a] {
+			d.errorf(&label, "virtual_ip not in virtual_ips", "%s is in neither virtual_ips nor excluded_ips of vrrp_instance %q; a virtual_ip block sets how one of those addresses is added.", a, v.Name)
+			continue
+		}
+		if first, dup := seen[a]; dup {
+			d.errorf(&label, "Duplicate virtual_ip block", "The options of %s were already set at %s.", a, first.String())
+			continue
+		}
+		seen[a] = blk.DefRange
+		br := d.reader(blk.Body, vipOptionSchema)
+		o := VIPOption{Dev: br.str("dev", ""), Label: br.str("label", ""), Scope: br.str("scope", "")}
+		if o.Dev != "" && !reInterface.MatchString(o.Dev) {
+			br.errorf(br.ranges["dev"], "Invalid interface name", "%q is not a valid Linux interface name.", o.Dev)
+		}
+		dev := o.Dev
+		if dev == "" {
+			dev = v.Interface
+		}
+		if o.Label != "" && (!strings.HasPrefix(o.Label, dev+":") || len(o.Label) > 15 || !reInterface.MatchString(strings.ReplaceAll(o.Label, ":", "_"))) {
+			br.errorf(br.ranges["label"], "Invalid address label",
+				"An address label is the interface name, a colon and a suffix, at most 15 characters (the kernel refuses others): e.g. %q; got %q.", dev+":vip", o.Label)
+		}
+		if o.Scope != "" && !slices.Contains(vipScopes, o.Scope) {
+			// keepalived 2.2.7: "Invalid scope 'x' specified for ... - ignoring".
+			br.errorf(br.ranges["scope"], "Invalid scope", "scope must be one of %s; got %q.", strings.Join(vipScopes, ", "), o.Scope)
+		}
+		d.done(br)
+		if v.VIPOptions == nil {
+			v.VIPOptions = map[netip.Addr]VIPOption{}
+		}
+		v.VIPOptions[a] = o
 	}
 }
 

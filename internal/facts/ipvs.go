@@ -51,6 +51,22 @@ func interpretIPVS(h *Host, cmds map[string]*command, hdr *section) error {
 	if err != nil {
 		return &ParseError{Section: "cmd ipvsadm-save", Msg: err.Error()}
 	}
+	// ipvsadm-save leaves out the destinations' thresholds and the
+	// timeouts; two listings give them.
+	if c := cmds["ipvsadm-thresholds"]; c != nil && !c.missing && c.rc == 0 {
+		th, err := ipvs.ParseThresholds(c.stdout)
+		if err != nil {
+			return &ParseError{Section: "cmd ipvsadm-thresholds", Msg: err.Error()}
+		}
+		t.SetThresholds(th)
+	}
+	if c := cmds["ipvsadm-timeout"]; c != nil && !c.missing && c.rc == 0 {
+		to, err := ipvs.ParseTimeouts(c.stdout)
+		if err != nil {
+			return &ParseError{Section: "cmd ipvsadm-timeout", Msg: err.Error()}
+		}
+		t.Timeouts = to
+	}
 	h.IPVS = t
 	h.IPVSStatus = Status{State: StatusOK}
 	var list []byte

@@ -71,7 +71,14 @@ Prot LocalAddress:Port Scheduler Flags
 TCP  192.168.47.128:80 wlc persistent 3
   -> 192.168.19.102:80            Masq    1      4          9
 `
-	natOut = `*nat
+	ipvsThresholdsOut = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn
+  -> RemoteAddress:Port
+TCP  192.168.47.128:80 wlc persistent 3
+  -> 192.168.19.102:80            200        20         4          9
+`
+	ipvsTimeoutOut = "Timeout (tcp tcpfin udp): 900 120 300\n"
+	natOut         = `*nat
 :PREROUTING ACCEPT [0:0]
 :POSTROUTING ACCEPT [0:0]
 :CLUSTERCTL-POSTROUTING - [0:0]
@@ -97,6 +104,8 @@ func fullDoc() []byte {
 		"out sys-module", "=ip_vs\nip_vs_wlc\nipv6\n", "cmd sys-module rc=0",
 		"ipvs ipvsadm=1 proc=1 moddir=1",
 		"out ipvsadm-save", "="+ipvsSaveOut, "cmd ipvsadm-save rc=0",
+		"out ipvsadm-thresholds", "="+ipvsThresholdsOut, "cmd ipvsadm-thresholds rc=0",
+		"out ipvsadm-timeout", "="+ipvsTimeoutOut, "cmd ipvsadm-timeout rc=0",
 		"out ipvsadm-list", "="+ipvsListOut, "cmd ipvsadm-list rc=0",
 		"out ipvsadm-stats", "cmd ipvsadm-stats rc=0",
 		"out iptables-nat", "="+natOut, "cmd iptables-nat rc=0",
@@ -119,6 +128,10 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	table, _ := ipvs.ParseSave([]byte(ipvsSaveOut))
+	// ipvsadm-save has no thresholds and no timeouts: the two listings
+	// add them.
+	table.Services[0].Destinations[0].Upper, table.Services[0].Destinations[0].Lower = 200, 20
+	table.Timeouts = ipvs.Timeouts{TCP: 900, TCPFin: 120, UDP: 300}
 	stats, _ := ipvs.ParseList([]byte(ipvsListOut))
 	nat, _ := netfilter.ParseSave([]byte(natOut))
 	pfx := netip.MustParsePrefix
@@ -386,6 +399,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad link", string(doc("out ip-link", "=1: lo mtu\n", "cmd ip-link rc=0")), "cmd ip-link", 1, nil},
 		{"bad manifest", string(doc("manifest present", "=file\n")), "manifest", 1, nil},
 		{"bad ipvs", string(doc("ipvs ipvsadm=1 proc=1 moddir=1", "out ipvsadm-save", "=-A -t nonsense\n", "cmd ipvsadm-save rc=0")), "cmd ipvsadm-save", 0, nil},
+		{"bad thresholds", string(doc("ipvs ipvsadm=1 proc=1 moddir=1", "out ipvsadm-save", "cmd ipvsadm-save rc=0", "out ipvsadm-thresholds", "=Prot LocalAddress:Port Scheduler Flags\n", "cmd ipvsadm-thresholds rc=0")), "cmd ipvsadm-thresholds", 0, nil},
+		{"bad timeouts", string(doc("ipvs ipvsadm=1 proc=1 moddir=1", "out ipvsadm-save", "cmd ipvsadm-save rc=0", "out ipvsadm-timeout", "=Timeout: soon\n", "cmd ipvsadm-timeout rc=0")), "cmd ipvsadm-timeout", 0, nil},
 		{"bad proc", string(doc("proc nginx -1")), "proc nginx", 0, nil},
 	}
 	for _, tt := range tests {

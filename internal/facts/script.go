@@ -238,6 +238,8 @@ MD=0; [ -d "/lib/modules/$KR/kernel/net/netfilter/ipvs" ] && MD=1
 h ipvs "ipvsadm=$IV" "proc=$PR" "moddir=$MD"
 if [ $IV = 1 ] && [ $PR = 1 ]; then
 	run ipvsadm-save ipvsadm -S -n
+	run ipvsadm-thresholds ipvsadm -L -n --thresholds
+	run ipvsadm-timeout ipvsadm -L -n --timeout
 	run ipvsadm-list ipvsadm -L -n
 	run ipvsadm-stats ipvsadm -L -n --stats --exact
 fi

@@ -10,12 +10,13 @@ type Op string
 
 // Edit operations.
 const (
-	AddService    Op = "-A" // add Service (settings only; its destinations follow as AddDest)
-	EditService   Op = "-E" // change Service's scheduler, persistence or netmask
-	DeleteService Op = "-D" // delete Service and, with it, all its destinations
-	AddDest       Op = "-a" // add Dest to Service
-	EditDest      Op = "-e" // change Dest's weight, thresholds or forwarding method
-	DeleteDest    Op = "-d" // delete Dest from Service
+	AddService    Op = "-A"    // add Service (settings only; its destinations follow as AddDest)
+	EditService   Op = "-E"    // change Service's scheduler, flags, persistence, netmask, engine or -o
+	DeleteService Op = "-D"    // delete Service and, with it, all its destinations
+	AddDest       Op = "-a"    // add Dest to Service
+	EditDest      Op = "-e"    // change Dest's weight, thresholds, forwarding method or tunnel
+	DeleteDest    Op = "-d"    // delete Dest from Service
+	SetTimeouts   Op = "--set" // set the connection timeouts to Timeouts
 )
 
 // Edit is one minimal change to an IPVS table.
@@ -25,13 +26,17 @@ const (
 // desired destination for AddDest and EditDest, the observed one for
 // DeleteDest, and zero for service operations. Before holds the observed
 // settings (EditService) and BeforeDest the observed destination (EditDest),
-// so a plan can show what changes; they are zero otherwise.
+// so a plan can show what changes; they are zero otherwise. SetTimeouts
+// carries the desired Timeouts (zero fields: left alone) and the observed
+// ones in BeforeTimeouts; its Service is zero.
 type Edit struct {
-	Op         Op
-	Service    Service
-	Dest       Destination
-	Before     Service
-	BeforeDest Destination
+	Op             Op
+	Service        Service
+	Dest           Destination
+	Before         Service
+	BeforeDest     Destination
+	Timeouts       Timeouts
+	BeforeTimeouts Timeouts
 }
 
 // Args returns the ipvsadm arguments that perform e, e.g.
@@ -40,6 +45,9 @@ type Edit struct {
 // the complete desired settings (no -p means persistence off), and EditDest
 // always states -x and -y.
 func (e Edit) Args() []string {
+	if e.Op == SetTimeouts {
+		return timeoutArgs(e.Timeouts)
+	}
 	a := append([]string{string(e.Op)}, e.Service.Key.Args()...)
 	switch e.Op {
 	case AddService, EditService:
@@ -60,18 +68,28 @@ func (e Edit) Args() []string {
 func (e Edit) String() string { return strings.Join(e.Args(), " ") }
 
 // serviceSettingsEqual compares the settings an -E can change, after
-// normalisation: scheduler, persistence, timeout, netmask. It ignores the
-// key (callers match keys first) and the destinations.
+// normalisation: scheduler, scheduler flags, persistence, timeout,
+// netmask, persistence engine, one-packet scheduling. It ignores the key
+// (callers match keys first) and the destinations.
 func serviceSettingsEqual(a, b Service) bool {
 	a.Destinations, b.Destinations = nil, nil
 	a.Normalize()
 	b.Normalize()
-	return a.Scheduler == b.Scheduler && a.Persistent == b.Persistent &&
-		a.Timeout == b.Timeout && a.Netmask == b.Netmask
+	return a.Scheduler == b.Scheduler && a.Flags == b.Flags && a.Persistent == b.Persistent &&
+		a.Timeout == b.Timeout && a.Netmask == b.Netmask && a.PE == b.PE && a.OnePacket == b.OnePacket
+}
+
+// timeoutsDiffer reports whether a timeout desired sets (nonzero) differs
+// from the observed one.
+func timeoutsDiffer(desired, observed Timeouts) bool {
+	return desired.TCP != 0 && desired.TCP != observed.TCP ||
+		desired.TCPFin != 0 && desired.TCPFin != observed.TCPFin ||
+		desired.UDP != 0 && desired.UDP != observed.UDP
 }
 
 // destEqual compares the settings an -e can change, after normalisation:
-// forwarding method, weight, upper and lower threshold. The address is the
+// forwarding method, weight, upper and lower threshold, tunnel type, port
+// and checksum. The address is the
 // identity and is matched first; statistics are not part of Destination.
 func destEqual(a, b Destination) bool {
 	a.Normalize()
@@ -91,13 +109,15 @@ func destEqual(a, b Destination) bool {
 //  3. Delete services that are not desired (DeleteService), which takes
 //     their destinations with them.
 //
+// Before them, when a timeout desired sets differs from the observed one,
+// one SetTimeouts edit sets them (timeouts desired leaves at zero stay as
+// they are).
+//
 // So new capacity is in place before old capacity goes. Diff never flushes
 // (-C). Comparisons use normalised values (see Normalize) and ignore nothing
-// else in Service or Destination; options ParseSave drops (one-packet,
-// persistence engines, scheduler flags, tunnel encapsulation) are invisible
-// here. Every observed service not in desired is deleted: callers must
-// restrict observed to the services clusterctl owns. Neither input is
-// modified; equal tables give no edits.
+// in Service or Destination. Every observed service not in desired is
+// deleted: callers must restrict observed to the services clusterctl owns.
+// Neither input is modified; equal tables give no edits.
 func Diff(desired, observed Table) []Edit {
 	var d, o Table
 	d.Services = sortedServices(desired.Services)
@@ -109,6 +129,9 @@ func Diff(desired, observed Table) []Edit {
 	}
 	dKeys := make(map[ServiceKey]bool, len(d.Services))
 	var edits, destDeletes []Edit
+	if timeoutsDiffer(desired.Timeouts, observed.Timeouts) {
+		edits = append(edits, Edit{Op: SetTimeouts, Timeouts: desired.Timeouts, BeforeTimeouts: observed.Timeouts})
+	}
 	var seen map[netip.AddrPort]bool
 	for _, ds := range d.Services {
 		dKeys[ds.Key] = true

@@ -56,7 +56,8 @@ func maskBits(m netip.Addr) int {
 // by hand compares equal to the same service read back from the kernel:
 // scheduler wlc when empty; when persistent, timeout DefaultPersistence when
 // zero and the family's all-ones netmask when unset; when not persistent,
-// timeout 0 and no netmask. It normalises every destination too.
+// timeout 0, no netmask and no persistence engine (IPVS uses one only
+// with persistence). It normalises every destination too.
 func (s *Service) Normalize() {
 	if s.Scheduler == "" {
 		s.Scheduler = DefaultScheduler
@@ -71,17 +72,33 @@ func (s *Service) Normalize() {
 	} else {
 		s.Timeout = 0
 		s.Netmask = netip.Addr{}
+		s.PE = ""
 	}
+	s.Flags &= SchedFlag1 | SchedFlag2 | SchedFlag3
 	for i := range s.Destinations {
 		s.Destinations[i].Normalize()
 	}
 }
 
 // Normalize sets the forwarding method to Route (ipvsadm's default) when
-// empty and clamps negative thresholds to 0 (unlimited).
+// empty, clamps negative thresholds to 0 (unlimited), and normalises the
+// tunnel settings: a Tunnel destination without a type is TunIPIP, which
+// has no port or checksum; any other method has no tunnel settings; the
+// checksum "nocsum" is "" (the default).
 func (d *Destination) Normalize() {
 	if d.Forward == "" {
 		d.Forward = Route
+	}
+	switch {
+	case d.Forward != Tunnel:
+		d.TunType, d.TunPort, d.TunCsum = "", 0, ""
+	case d.TunType == "" || d.TunType == TunIPIP:
+		d.TunType, d.TunPort, d.TunCsum = TunIPIP, 0, ""
+	case d.TunType == TunGRE:
+		d.TunPort = 0
+	}
+	if d.TunCsum == "nocsum" {
+		d.TunCsum = ""
 	}
 	if d.Upper < 0 {
 		d.Upper = 0

@@ -31,16 +31,21 @@ func (e *ParseError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, 
 // ParseSave parses the output of `ipvsadm-save -n` (equivalently
 // `ipvsadm -S -n`): lines `-A SERVICE [options]` adding a virtual service and
 // `-a SERVICE -r SERVER [options]` adding a destination to it, where
-// SERVICE is `-t ADDR:PORT`, `-u ADDR:PORT` or `-f MARK [-6]`. Long option
-// names (--add-service, --tcp-service, ...) are accepted too. Blank lines and
+// SERVICE is `-t ADDR:PORT`, `-u ADDR:PORT`, `--sctp-service ADDR:PORT` or
+// `-f MARK [-6]`; and a `--set TCP TCPFIN UDP` line (Save writes one when
+// the table has timeouts; ipvsadm-save never does). Long option names
+// (--add-service, --tcp-service, ...) are accepted too. Blank lines and
 // lines starting with '#' are skipped.
 //
-// The result is normalised (see Table.Normalize) and sorted. Options that
-// the model does not represent are accepted and dropped: one-packet
-// scheduling (-o, --ops, "ops"), persistence engines (--pe NAME, "pe NAME"),
-// scheduler flags (-b FLAGS), and tunnel encapsulation options (--tun-type,
-// --tun-port, --tun-nocsum, --tun-csum, --tun-remcsum). Hostnames and
-// service names (output without -n) are rejected.
+// Every setting ipvsadm 1.31 saves is kept: scheduler, persistence,
+// netmask, persistence engine (--pe, "pe"), one-packet scheduling (-o,
+// "ops"), scheduler flags (-b), forwarding method, weight, and tunnel
+// encapsulation (--tun-type, --tun-port, --tun-nocsum, --tun-csum,
+// --tun-remcsum). ipvsadm-save does not write thresholds (-x, -y); they
+// are parsed when present and read from `ipvsadm -L -n --thresholds` (see
+// ParseThresholds) otherwise. The result is normalised (see
+// Table.Normalize) and sorted. Hostnames and service names (output
+// without -n) are rejected.
 //
 // Input is untrusted: its size is bounded (ErrInputTooLarge) and every
 // syntax error is a *ParseError naming the line.
@@ -68,6 +73,8 @@ func ParseSave(data []byte) (Table, error) {
 			return Table{}, &ParseError{Line: lineNo, Msg: err.Error()}
 		}
 		switch r.cmd {
+		case "--set":
+			t.Timeouts = r.timeouts
 		case "-A":
 			if _, dup := index[r.svc.Key]; dup {
 				return Table{}, &ParseError{Line: lineNo, Msg: fmt.Sprintf("duplicate service %s", r.svc.Key)}
@@ -95,9 +102,10 @@ func ParseSave(data []byte) (Table, error) {
 
 // rule is one parsed ipvsadm command line.
 type rule struct {
-	cmd  string // -A -E -D -a -e -d
-	svc  Service
-	dest Destination
+	cmd      string // -A -E -D -a -e -d --set
+	svc      Service
+	dest     Destination
+	timeouts Timeouts // --set
 }
 
 var commandNames = map[string]string{
@@ -107,6 +115,7 @@ var commandNames = map[string]string{
 	"-a": "-a", "--add-server": "-a",
 	"-e": "-e", "--edit-server": "-e",
 	"-d": "-d", "--delete-server": "-d",
+	"--set": "--set",
 }
 
 // parseRule parses the fields of one ipvsadm command line.
@@ -117,10 +126,14 @@ func parseRule(f []string) (rule, error) {
 		return r, fmt.Errorf("unknown command %q", f[0])
 	}
 	r.cmd = cmd
+	if cmd == "--set" {
+		return parseSetTimeouts(r, f[1:])
+	}
 	isDest := cmd == "-a" || cmd == "-e" || cmd == "-d"
 	var (
 		keySet, v6, rSet, fwdSet bool
-		netmask, server          string
+		netmask, server, flags   string
+		svcOpts, tunOpts         []string // options given, for misplacement errors
 	)
 	r.dest.Weight = 1 // ipvsadm's default
 	next := func(i *int, opt string) (string, error) {
@@ -156,9 +169,9 @@ func parseRule(f []string) (rule, error) {
 		var err error
 		var v string
 		switch opt {
-		case "-t", "--tcp-service", "-u", "--udp-service", "-f", "--fwmark-service":
+		case "-t", "--tcp-service", "-u", "--udp-service", "--sctp-service", "-f", "--fwmark-service":
 			if v, err = next(&i, opt); err == nil {
-				p := map[string]Protocol{"-t": TCP, "--tcp-service": TCP, "-u": UDP, "--udp-service": UDP}[opt]
+				p := map[string]Protocol{"-t": TCP, "--tcp-service": TCP, "-u": UDP, "--udp-service": UDP, "--sctp-service": SCTP}[opt]
 				if p == "" {
 					p = FWMark
 				}
@@ -207,10 +220,44 @@ func parseRule(f []string) (rule, error) {
 			if v, err = next(&i, opt); err == nil {
 				r.dest.Lower, err = parseBounded(v, 0, 1<<31-1, "lower threshold")
 			}
-		// Recorded nowhere, see ParseSave.
-		case "-o", "--ops", "ops", "--tun-nocsum", "--tun-csum", "--tun-remcsum":
-		case "--pe", "pe", "-b", "--sched-flags", "--tun-type", "--tun-port":
-			_, err = next(&i, opt)
+		case "-o", "--ops", "ops":
+			r.svc.OnePacket = true
+			svcOpts = append(svcOpts, opt)
+		case "--pe", "pe":
+			if v, err = next(&i, opt); err == nil {
+				if !validName(v) {
+					err = fmt.Errorf("invalid persistence engine %q", v)
+				}
+				r.svc.PE = v
+				svcOpts = append(svcOpts, opt)
+			}
+		case "-b", "--sched-flags":
+			if flags, err = next(&i, opt); err == nil {
+				svcOpts = append(svcOpts, opt)
+			}
+		case "--tun-type":
+			if v, err = next(&i, opt); err == nil {
+				switch v {
+				case TunIPIP, TunGUE, TunGRE:
+					r.dest.TunType = v
+				default:
+					err = fmt.Errorf("invalid tunnel type %q", v)
+				}
+				tunOpts = append(tunOpts, opt)
+			}
+		case "--tun-port":
+			if v, err = next(&i, opt); err == nil {
+				var p int
+				p, err = parseBounded(v, 1, 65535, "tunnel port")
+				r.dest.TunPort = uint16(p)
+				tunOpts = append(tunOpts, opt)
+			}
+		case "--tun-nocsum", "--tun-csum", "--tun-remcsum":
+			if r.dest.TunCsum != "" {
+				err = errors.New("more than one tunnel checksum option given")
+			}
+			r.dest.TunCsum = map[string]string{"--tun-nocsum": "nocsum", "--tun-csum": TunCsum, "--tun-remcsum": TunRemCsum}[opt]
+			tunOpts = append(tunOpts, opt)
 		default:
 			err = fmt.Errorf("unknown option %q", opt)
 		}
@@ -231,8 +278,11 @@ func parseRule(f []string) (rule, error) {
 		if !rSet {
 			return r, errors.New("destination without -r")
 		}
-		if r.svc.Scheduler != "" || r.svc.Persistent || netmask != "" {
+		if r.svc.Scheduler != "" || r.svc.Persistent || netmask != "" || len(svcOpts) > 0 {
 			return r, errors.New("service options on a destination line")
+		}
+		if len(tunOpts) > 0 && r.dest.Forward != Tunnel {
+			return r, fmt.Errorf("tunnel option %s without -i", tunOpts[0])
 		}
 		ap, err := parseAddrPort(server, r.svc.Key.Addr.Port(), true)
 		if err != nil {
@@ -242,8 +292,19 @@ func parseRule(f []string) (rule, error) {
 		r.dest.Normalize()
 		return r, nil
 	}
-	if rSet || fwdSet {
+	if rSet || fwdSet || len(tunOpts) > 0 {
 		return r, errors.New("destination options on a service line")
+	}
+	if flags != "" {
+		sched := r.svc.Scheduler
+		if sched == "" {
+			sched = DefaultScheduler
+		}
+		fl, err := ParseSchedFlags(sched, flags)
+		if err != nil {
+			return r, err
+		}
+		r.svc.Flags = fl
 	}
 	if netmask != "" {
 		if !r.svc.Persistent {
@@ -258,6 +319,25 @@ func parseRule(f []string) (rule, error) {
 	r.svc.Normalize()
 	return r, nil
 }
+
+// parseSetTimeouts parses the three values of `--set TCP TCPFIN UDP`.
+func parseSetTimeouts(r rule, f []string) (rule, error) {
+	if len(f) != 3 {
+		return r, errors.New("--set needs three timeouts (tcp tcpfin udp)")
+	}
+	dst := []*int{&r.timeouts.TCP, &r.timeouts.TCPFin, &r.timeouts.UDP}
+	for i, v := range f {
+		n, err := parseBounded(v, 0, maxTimeout, "timeout")
+		if err != nil {
+			return r, err
+		}
+		*dst[i] = n
+	}
+	return r, nil
+}
+
+// maxTimeout is the largest timeout ipvsadm --set takes (INT_MAX).
+const maxTimeout = 1<<31 - 1
 
 // validName reports whether s is a plausible scheduler name.
 func validName(s string) bool {
@@ -334,6 +414,8 @@ func (k ServiceKey) Args() []string {
 		return []string{"-t", k.Addr.String()}
 	case UDP:
 		return []string{"-u", k.Addr.String()}
+	case SCTP:
+		return []string{"--sctp-service", k.Addr.String()}
 	case FWMark:
 		if k.IPv6 {
 			return []string{"-f", strconv.FormatUint(uint64(k.Mark), 10), "-6"}
@@ -343,7 +425,8 @@ func (k ServiceKey) Args() []string {
 	return []string{"-?", string(k.Protocol)}
 }
 
-// serviceArgs returns the settings arguments of s (-s, -p, -M), normalised.
+// serviceArgs returns the settings arguments of s (-s, -p, -M, --pe, -o,
+// -b), normalised, in the order ipvsadm-save writes them.
 func serviceArgs(s Service) []string {
 	s.Destinations = nil
 	s.Normalize()
@@ -357,13 +440,25 @@ func serviceArgs(s Service) []string {
 				a = append(a, "-M", s.Netmask.String())
 			}
 		}
+		if s.PE != "" {
+			a = append(a, "--pe", s.PE)
+		}
+	}
+	if s.OnePacket {
+		a = append(a, "-o")
+	}
+	if s.Flags != 0 {
+		a = append(a, "-b", s.Flags.Arg(s.Scheduler))
 	}
 	return a
 }
 
 var forwardFlags = map[string]string{Masq: "-m", Route: "-g", Tunnel: "-i"}
 
-// destArgs returns -r ADDR FWD -w W, plus -x/-y when nonzero or always.
+// destArgs returns -r ADDR FWD -w W, plus -x/-y when nonzero or always,
+// plus the tunnel options of a GUE or GRE destination (ipip, the
+// default, is not written, so that an ipvsadm older than 1.30, which
+// has no --tun-type, can still load the line).
 func destArgs(d Destination, thresholds bool) []string {
 	d.Normalize()
 	fwd, ok := forwardFlags[d.Forward]
@@ -374,13 +469,31 @@ func destArgs(d Destination, thresholds bool) []string {
 	if thresholds || d.Upper != 0 || d.Lower != 0 {
 		a = append(a, "-x", strconv.Itoa(d.Upper), "-y", strconv.Itoa(d.Lower))
 	}
+	if d.Forward == Tunnel && d.TunType != TunIPIP {
+		a = append(a, "--tun-type", d.TunType)
+		if d.TunPort != 0 {
+			a = append(a, "--tun-port", strconv.Itoa(int(d.TunPort)))
+		}
+		switch d.TunCsum {
+		case TunCsum:
+			a = append(a, "--tun-csum")
+		case TunRemCsum:
+			a = append(a, "--tun-remcsum")
+		}
+	}
 	return a
 }
 
+// timeoutArgs returns the arguments of `ipvsadm --set` for t.
+func timeoutArgs(t Timeouts) []string {
+	return []string{"--set", strconv.Itoa(t.TCP), strconv.Itoa(t.TCPFin), strconv.Itoa(t.UDP)}
+}
+
 // Save renders t as ipvsadm-restore input in the syntax of `ipvsadm-save
-// -n`: services in key order, each followed by its destinations in address
-// order, all normalised. Destination thresholds are written (-x U -y L) only
-// when one is nonzero; ipvsadm-save itself never writes them. The output is
+// -n`: a `--set TCP TCPFIN UDP` line when t has timeouts, then services
+// in key order, each followed by its destinations in address order, all
+// normalised. Destination thresholds are written (-x U -y L) only when one
+// is nonzero; ipvsadm-save itself never writes them. The output is
 // deterministic and ParseSave(Save(t)) equals t normalised. t is not
 // modified.
 func (t Table) Save() string {
@@ -392,6 +505,9 @@ func (t Table) Save() string {
 	}
 	c.Normalize()
 	var b strings.Builder
+	if !t.Timeouts.IsZero() {
+		b.WriteString(strings.Join(timeoutArgs(t.Timeouts), " ") + "\n")
+	}
 	for _, s := range c.Services {
 		k := s.Key.Args()
 		b.WriteString("-A " + strings.Join(k, " ") + " " + strings.Join(serviceArgs(s), " ") + "\n")

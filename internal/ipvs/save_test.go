@@ -50,7 +50,7 @@ func TestParseSave(t *testing.T) {
 				Timeout: 300, Netmask: addr("255.255.255.0"),
 				Destinations: []Destination{
 					{Addr: ap("10.0.1.1:53"), Forward: Route, Weight: 2, Upper: 100, Lower: 10},
-					{Addr: ap("10.0.1.2:53"), Forward: Tunnel, Weight: 0},
+					{Addr: ap("10.0.1.2:53"), Forward: Tunnel, Weight: 0, TunType: TunIPIP},
 				},
 			}}},
 		},
@@ -66,11 +66,11 @@ func TestParseSave(t *testing.T) {
 			}},
 		},
 		{
-			name:  "IPv6 with prefix-length netmask, ignored options, long names",
+			name:  "IPv6 with prefix-length netmask, engine, ops and flags, long names",
 			input: "-A -t [2001:db8::1]:443 -s mh -p 60 -M 64 --pe sip -o -b mh-fallback\n--add-server --tcp-service [2001:db8::1]:443 --real-server [2001:db8::10]:443 --masquerading --weight 3\n",
 			want: Table{Services: []Service{{
 				Key: tcp("[2001:db8::1]:443"), Scheduler: "mh", Persistent: true, Timeout: 60,
-				Netmask:      addr("ffff:ffff:ffff:ffff::"),
+				Netmask: addr("ffff:ffff:ffff:ffff::"), PE: "sip", OnePacket: true, Flags: SchedFlag1,
 				Destinations: []Destination{{Addr: ap("[2001:db8::10]:443"), Forward: Masq, Weight: 3}},
 			}}},
 		},
@@ -78,7 +78,34 @@ func TestParseSave(t *testing.T) {
 			name:  "legacy pe/ops words",
 			input: "-A -t 1.2.3.4:5060 -s rr -p 300 pe sip ops\n",
 			want: Table{Services: []Service{{Key: tcp("1.2.3.4:5060"), Scheduler: "rr", Persistent: true, Timeout: 300,
-				Netmask: addr("255.255.255.255")}}},
+				Netmask: addr("255.255.255.255"), PE: "sip", OnePacket: true}}},
+		},
+		{
+			// Lines as ipvsadm 1.31 prints them (its format strings:
+			// "-A %s -s %s", " -p %u", " -M %s", " --pe %s", " -o", " -b ",
+			// "-a %s -r %s %s -w %d --tun-type %s --tun-port %d %s").
+			name: "ipvsadm 1.31: flags, ops, tunnel types, sctp, timeouts",
+			input: "--set 900 120 300\n" +
+				"-A -t 10.0.0.1:80 -s sh -b sh-fallback,sh-port\n" +
+				"-a -t 10.0.0.1:80 -r 10.0.1.1:80 -i -w 1 --tun-type ipip\n" +
+				"-a -t 10.0.0.1:80 -r 10.0.1.2:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-remcsum\n" +
+				"-a -t 10.0.0.1:80 -r 10.0.1.3:80 -i -w 1 --tun-type gre --tun-csum\n" +
+				"-a -t 10.0.0.1:80 -r 10.0.1.4:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-nocsum\n" +
+				"-A -u 10.0.0.1:53 -s rr -o -b flag-3\n" +
+				"-A --sctp-service 10.0.0.1:3868 -s wrr\n" +
+				"-a --sctp-service 10.0.0.1:3868 -r 10.0.1.1:3868 -m -w 2\n",
+			want: Table{Timeouts: Timeouts{TCP: 900, TCPFin: 120, UDP: 300}, Services: []Service{
+				{Key: ServiceKey{Protocol: SCTP, Addr: ap("10.0.0.1:3868")}, Scheduler: "wrr", Destinations: []Destination{
+					{Addr: ap("10.0.1.1:3868"), Forward: Masq, Weight: 2},
+				}},
+				{Key: tcp("10.0.0.1:80"), Scheduler: "sh", Flags: SchedFlag1 | SchedFlag2, Destinations: []Destination{
+					{Addr: ap("10.0.1.1:80"), Forward: Tunnel, Weight: 1, TunType: TunIPIP},
+					{Addr: ap("10.0.1.2:80"), Forward: Tunnel, Weight: 1, TunType: TunGUE, TunPort: 6080, TunCsum: TunRemCsum},
+					{Addr: ap("10.0.1.3:80"), Forward: Tunnel, Weight: 1, TunType: TunGRE, TunCsum: TunCsum},
+					{Addr: ap("10.0.1.4:80"), Forward: Tunnel, Weight: 1, TunType: TunGUE, TunPort: 6080},
+				}},
+				{Key: ServiceKey{Protocol: UDP, Addr: ap("10.0.0.1:53")}, Scheduler: "rr", OnePacket: true, Flags: SchedFlag3},
+			}},
 		},
 		{name: "empty", input: "", want: Table{}},
 	}
@@ -124,6 +151,15 @@ func TestParseSaveErrors(t *testing.T) {
 		{"unknown option", "\n\n-A -t 1.2.3.4:80 --frobnicate\n", 3, "unknown option"},
 		{"zone", "-A -t [fe80::1%eth0]:80\n", 1, "zones"},
 		{"service opts on dest", "-A -t 1.2.3.4:80\n-a -t 1.2.3.4:80 -r 10.0.0.1:80 -s rr\n", 2, "service options"},
+		{"ops on dest", "-A -u 1.2.3.4:53\n-a -u 1.2.3.4:53 -r 10.0.0.1:53 -o\n", 2, "service options"},
+		{"tunnel opts on service", "-A -t 1.2.3.4:80 --tun-type gue\n", 1, "destination options"},
+		{"tunnel opts without -i", "-A -t 1.2.3.4:80\n-a -t 1.2.3.4:80 -r 10.0.0.1:80 -m --tun-type gue\n", 2, "without -i"},
+		{"unknown tunnel type", "-A -t 1.2.3.4:80\n-a -t 1.2.3.4:80 -r 10.0.0.1:80 -i --tun-type vxlan\n", 2, "invalid tunnel type"},
+		{"two checksums", "-A -t 1.2.3.4:80\n-a -t 1.2.3.4:80 -r 10.0.0.1:80 -i --tun-type gue --tun-port 1 --tun-csum --tun-remcsum\n", 2, "more than one tunnel checksum"},
+		{"sh flag on wlc", "-A -t 1.2.3.4:80 -s wlc -b sh-port\n", 1, "needs scheduler sh"},
+		{"unknown flag", "-A -t 1.2.3.4:80 -s sh -b sh-everything\n", 1, "invalid scheduler flag"},
+		{"short --set", "--set 900 120\n", 1, "three timeouts"},
+		{"bad timeout", "--set 900 x 300\n", 1, "invalid timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +203,15 @@ func sampleTable() Table {
 			{Addr: ap("[2001:db8::10]:443"), Forward: Route, Weight: 1},
 		}},
 		{Key: ServiceKey{Protocol: FWMark, Mark: 7, IPv6: true}, Scheduler: "rr"},
-	}}
+		{Key: ServiceKey{Protocol: UDP, Addr: ap("192.168.47.128:5060")}, Scheduler: "sh", Flags: SchedFlag1 | SchedFlag2,
+			Persistent: true, Timeout: 120, PE: "sip", OnePacket: true, Destinations: []Destination{
+				{Addr: ap("192.168.19.105:5060"), Forward: Tunnel, Weight: 1, TunType: TunGUE, TunPort: 6080, TunCsum: TunCsum},
+				{Addr: ap("192.168.19.106:5060"), Forward: Tunnel, Weight: 1, TunType: TunGRE},
+			}},
+		{Key: ServiceKey{Protocol: SCTP, Addr: ap("192.168.47.128:3868")}, Scheduler: "mh", Flags: SchedFlag2, Destinations: []Destination{
+			{Addr: ap("192.168.19.102:3868"), Forward: Masq, Weight: 1},
+		}},
+	}, Timeouts: Timeouts{TCP: 7200, UDP: 60}}
 }
 
 func TestSaveGolden(t *testing.T) {

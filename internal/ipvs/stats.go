@@ -167,7 +167,8 @@ func mergeDest(s *ServiceStats, d DestStats, stats bool) {
 	s.Destinations = append(s.Destinations, d)
 }
 
-// parseListKey parses "TCP ADDR:PORT", "UDP ADDR:PORT", "FWM MARK [IPv6]"
+// parseListKey parses "TCP ADDR:PORT", "UDP ADDR:PORT", "SCTP ADDR:PORT",
+// "FWM MARK [IPv6]"
 // and returns the remaining fields.
 func parseListKey(f []string) (ServiceKey, []string, error) {
 	var k ServiceKey
@@ -175,11 +176,8 @@ func parseListKey(f []string) (ServiceKey, []string, error) {
 		return k, nil, errors.New("short service line")
 	}
 	switch f[0] {
-	case "TCP", "UDP":
-		k.Protocol = TCP
-		if f[0] == "UDP" {
-			k.Protocol = UDP
-		}
+	case "TCP", "UDP", "SCTP":
+		k.Protocol = map[string]Protocol{"TCP": TCP, "UDP": UDP, "SCTP": SCTP}[f[0]]
 		ap, err := parseAddrPort(f[1], 0, false)
 		if err != nil {
 			return k, nil, fmt.Errorf("invalid service address %q", f[1])

@@ -8,10 +8,11 @@ import (
 // Protocol of a virtual service.
 type Protocol string
 
-// Protocols as ipvsadm selects them (-t, -u, -f).
+// Protocols as ipvsadm selects them (-t, -u, --sctp-service, -f).
 const (
 	TCP    Protocol = "tcp"
 	UDP    Protocol = "udp"
+	SCTP   Protocol = "sctp"
 	FWMark Protocol = "fwm"
 )
 
@@ -47,7 +48,14 @@ type Service struct {
 	Timeout    int
 	// Netmask is the persistence granularity; normalised to
 	// 255.255.255.255 when persistent and unset, invalid otherwise.
-	Netmask      netip.Addr
+	Netmask netip.Addr
+	// Flags are the scheduler flags (-b): sh-fallback, sh-port, ...
+	Flags SchedFlags
+	// OnePacket is one-packet scheduling (-o): every UDP datagram is
+	// scheduled on its own, no connection entry outlives it.
+	OnePacket bool
+	// PE is the persistence engine (--pe), e.g. "sip"; "" for none.
+	PE           string
 	Destinations []Destination // sorted by address
 }
 
@@ -59,11 +67,41 @@ type Destination struct {
 	Weight  int
 	Upper   int // -x, 0 = unlimited
 	Lower   int // -y
+	// Tunnel encapsulation of a Tunnel destination (--tun-type,
+	// --tun-port, --tun-csum/--tun-remcsum); normalised to TunIPIP, 0 and
+	// "" for every other forwarding method and for ipip.
+	TunType string // TunIPIP, TunGUE or TunGRE
+	TunPort uint16 // GUE's UDP destination port
+	TunCsum string // "" (no checksum), TunCsum or TunRemCsum
 }
 
-// Table is a set of virtual services, sorted by key.
+// Tunnel types and checksum modes of a Tunnel destination.
+const (
+	TunIPIP    = "ipip"
+	TunGUE     = "gue"
+	TunGRE     = "gre"
+	TunCsum    = "csum"    // --tun-csum (GUE, GRE)
+	TunRemCsum = "remcsum" // --tun-remcsum (GUE)
+)
+
+// Timeouts are the IPVS connection timeouts in seconds (ipvsadm --set
+// tcp tcpfin udp; read back with ipvsadm -L --timeout). Zero means "not
+// managed" in a desired table, as in ipvsadm --set, where 0 leaves the
+// kernel's value alone.
+type Timeouts struct {
+	TCP, TCPFin, UDP int
+}
+
+// IsZero reports whether no timeout is set.
+func (t Timeouts) IsZero() bool { return t == Timeouts{} }
+
+// Table is a set of virtual services, sorted by key, and the connection
+// timeouts of the host's IPVS.
 type Table struct {
 	Services []Service
+	// Timeouts are the kernel's timeouts when read back; in a desired
+	// table, the ones clusterctl sets (zero fields: left alone).
+	Timeouts Timeouts
 }
 
 // KeyLess orders service keys: protocol, address, port, mark.

@@ -366,7 +366,9 @@ func (d *differ) ipvs() {
 	for _, s := range d.want.IPVS.Services {
 		owned[s.Key.String()] = true
 	}
-	var mine ipvs.Table
+	// The timeouts are the host's, not a service's: clusterctl manages
+	// those the configuration sets.
+	mine := ipvs.Table{Timeouts: d.have.IPVS.Timeouts}
 	for _, s := range d.have.IPVS.Services {
 		if owned[s.Key.String()] {
 			mine.Services = append(mine.Services, s)
@@ -391,6 +393,10 @@ func (d *differ) ipvs() {
 		e := &edits[i]
 		c := Change{}
 		switch e.Op {
+		case ipvs.SetTimeouts:
+			c.Action, c.Key = Update, "timeouts (tcp tcpfin udp)"
+			c.Before = ipvs.Edit{Op: ipvs.SetTimeouts, Timeouts: e.BeforeTimeouts}.String()
+			c.After = e.String()
 		case ipvs.AddService:
 			c.Action, c.Key, c.After = Create, keyOf(e.Service.Key), e.String()
 		case ipvs.EditService:

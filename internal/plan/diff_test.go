@@ -231,6 +231,27 @@ func TestDiffPerKind(t *testing.T) {
 			observed: Observed{IPVS: ipvs.Table{Services: []ipvs.Service{{Key: ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: ap("10.0.0.1:80")}, Scheduler: "wlc", Persistent: true, Timeout: 300, Netmask: addr("255.255.255.255"), Destinations: []ipvs.Destination{{Addr: ap("10.0.1.1:80"), Forward: ipvs.Route, Weight: 1}}}}}},
 		},
 		{
+			name: "ipvs: timeouts, flags, ops, engine and tunnel settings are diffed",
+			desired: resource.Host{IPVS: ipvs.Table{Timeouts: ipvs.Timeouts{TCP: 7200}, Services: []ipvs.Service{{
+				Key: ipvs.ServiceKey{Protocol: ipvs.UDP, Addr: ap("10.0.0.1:5060")}, Scheduler: "sh", Flags: ipvs.SchedFlag2, OnePacket: true,
+				Persistent: true, PE: "sip", Destinations: []ipvs.Destination{{Addr: ap("10.0.1.1:5060"), Forward: ipvs.Tunnel, Weight: 1, TunType: ipvs.TunGUE, TunPort: 6080}},
+			}}}},
+			observed: Observed{IPVS: ipvs.Table{Timeouts: ipvs.Timeouts{TCP: 900, TCPFin: 120, UDP: 300}, Services: []ipvs.Service{{
+				Key: ipvs.ServiceKey{Protocol: ipvs.UDP, Addr: ap("10.0.0.1:5060")}, Scheduler: "sh", Persistent: true,
+				Destinations: []ipvs.Destination{{Addr: ap("10.0.1.1:5060"), Forward: ipvs.Tunnel, Weight: 1}},
+			}}}},
+			want: []string{
+				"~ ipvs timeouts (tcp tcpfin udp) [--set 900 120 300 => --set 7200 0 0]",
+				"~ ipvs -u 10.0.0.1:5060 [-A -u 10.0.0.1:5060 -s sh -p 300 => -A -u 10.0.0.1:5060 -s sh -p 300 --pe sip -o -b sh-port]",
+				"~ ipvs -u 10.0.0.1:5060 -> 10.0.1.1:5060 [-a -u 10.0.0.1:5060 -r 10.0.1.1:5060 -i -w 1 => -e -u 10.0.0.1:5060 -r 10.0.1.1:5060 -i -w 1 -x 0 -y 0 --tun-type gue --tun-port 6080]",
+			},
+		},
+		{
+			name:     "ipvs: timeouts the configuration leaves out are no change",
+			desired:  resource.Host{IPVS: ipvs.Table{Timeouts: ipvs.Timeouts{UDP: 300}}},
+			observed: Observed{IPVS: ipvs.Table{Timeouts: ipvs.Timeouts{TCP: 900, TCPFin: 120, UDP: 300}}},
+		},
+		{
 			name:     "ipvs: an unusable IPVS is a note",
 			desired:  resource.Host{IPVS: ipvs.Table{Services: []ipvs.Service{webService("wlc")}}},
 			observed: Observed{IPVSError: "no-kernel-support: no /proc/net/ip_vs"},

@@ -260,5 +260,112 @@ func testCases() map[string]func() *config.Config {
 		"tun":               labTUN,
 		"fullnat":           labFullNAT,
 		"ha-keepalived-lvs": labHA,
+		"ipvs-options":      labIPVSOptions,
+		"sync-group":        labSyncGroup,
+		"vrrp3-strict":      labVRRP3Strict,
 	}
+}
+
+// labVRRP3Strict is a director pair under vrrp_strict: an IPv4 instance
+// on VRRP version 3 with accept (its VIP carries a virtual server) and
+// unicast adverts, and an IPv6 instance (version 3 by family). An
+// instance is single-family, so the IPv6 VIP has an instance of its own.
+func labVRRP3Strict() *config.Config {
+	c := newConfig(
+		newHost("lb1", iface("eth0", "192.168.60.11/24", "fd00:60::11/64")),
+		newHost("lb2", iface("eth0", "192.168.60.12/24", "fd00:60::12/64")),
+		newHost("rs1", iface("eth0", "192.168.60.21/24")),
+	)
+	c.Keepalived = config.Keepalived{EnableScriptSecurity: true, ScriptUser: "root", VRRPStrict: true}
+	// Under vrrp_strict every member starts BACKUP.
+	members := func() []*config.Member {
+		return []*config.Member{{Host: "lb1", Priority: 150, State: config.StateBackup}, {Host: "lb2", Priority: 100, State: config.StateBackup}}
+	}
+	c.VRRPInstances["VI_4"] = &config.VRRPInstance{
+		Name: "VI_4", Interface: "eth0", VirtualRouterID: 71, AdvertInt: 1, Version: 3, Accept: true, Unicast: true,
+		VirtualIPs: []netip.Prefix{pfx("192.168.60.100/24")}, Members: members(),
+	}
+	c.VRRPInstances["VI_6"] = &config.VRRPInstance{
+		Name: "VI_6", Interface: "eth0", VirtualRouterID: 72, AdvertInt: 1,
+		// Strict mode wants a link-local address first (RFC 5798).
+		VirtualIPs: []netip.Prefix{pfx("fe80::72/64"), pfx("fd00:60::100/64")}, Members: members(),
+	}
+	c.VirtualServers["web"] = &config.VirtualServer{
+		Name: "web", Address: addrPort("192.168.60.100:80"), Protocol: "tcp", Mode: config.ModeDR,
+		Scheduler: "rr", Directors: []string{"lb1", "lb2"}, ManagedBy: config.ManagedByKeepalived,
+		RealServers: []*config.RealServer{{Host: "rs1", Address: addr("192.168.60.21"), Port: 80, Weight: 1}},
+	}
+	return c
+}
+
+// labSyncGroup is a director pair whose external and internal instances
+// move together (vrrp_sync_group), with group and instance notify
+// scripts, VIP options (dev, scope, label), an excluded IPv6 address and
+// a VMAC interface.
+func labSyncGroup() *config.Config {
+	c := newConfig(
+		newHost("lb1", iface("eth0", "192.168.50.11/24"), iface("eth1", "10.0.50.11/24")),
+		newHost("lb2", iface("eth0", "192.168.50.12/24"), iface("eth1", "10.0.50.12/24")),
+	)
+	c.Keepalived = config.Keepalived{EnableScriptSecurity: true, ScriptUser: "root"}
+	members := func() []*config.Member {
+		return []*config.Member{{Host: "lb1", Priority: 150, State: config.StateMaster}, {Host: "lb2", Priority: 100, State: config.StateBackup}}
+	}
+	c.VRRPInstances["VI_EXT"] = &config.VRRPInstance{
+		Name: "VI_EXT", Interface: "eth0", VirtualRouterID: 61, AdvertInt: 1,
+		VirtualIPs:  []netip.Prefix{pfx("192.168.50.100/24")},
+		ExcludedIPs: []netip.Prefix{pfx("fd00:50::100/64")},
+		VIPOptions: map[netip.Addr]config.VIPOption{
+			addr("192.168.50.100"): {Dev: "eth0", Scope: "global", Label: "eth0:vip"},
+			addr("fd00:50::100"):   {Dev: "eth0"},
+		},
+		Notify: "/usr/local/sbin/vrrp-notify", NotifyStop: "/usr/local/sbin/vrrp-notify stop",
+		TrackProcesses: []string{"haproxy"}, TrackFiles: []string{"maint"},
+		Members: members(),
+	}
+	init0 := 0
+	c.TrackProcesses = map[string]*config.TrackProcess{"haproxy": {Name: "haproxy", Process: "haproxy", Weight: -60, Quorum: 1, Delay: 2}}
+	c.TrackFiles = map[string]*config.TrackFile{"maint": {Name: "maint", File: "/var/run/clusterctl-maint", Weight: -100, InitValue: &init0}}
+	c.VRRPInstances["VI_INT"] = &config.VRRPInstance{
+		Name: "VI_INT", Interface: "eth1", VirtualRouterID: 62, AdvertInt: 1, UseVMAC: true, VMACInterface: "vrrp.62",
+		VirtualIPs: []netip.Prefix{pfx("10.0.50.1/24")},
+		Members:    members(),
+	}
+	c.SyncGroups = map[string]*config.SyncGroup{"VG_LB": {
+		Name: "VG_LB", Instances: []string{"VI_EXT", "VI_INT"}, TrackingWeight: true,
+		NotifyMaster: "/usr/local/sbin/vrrp-notify group master", NotifyBackup: "/usr/local/sbin/vrrp-notify group backup",
+		NotifyFault: "/usr/local/sbin/vrrp-notify group fault", Notify: "/usr/local/sbin/vrrp-notify group", NotifyStop: "/usr/local/sbin/vrrp-notify group stop",
+	}}
+	return c
+}
+
+// labIPVSOptions exercises every IPVS setting beyond the basics: the ipvs
+// block (timeouts, sysctls), scheduler flags, one-packet scheduling, the
+// sip persistence engine and GUE/GRE encapsulation, both as ipvsadm rules
+// (clusterctl) and as keepalived.conf (keepalived).
+func labIPVSOptions() *config.Config {
+	c := newConfig(newHost("dir", iface("eth0", "10.1.0.10/24")))
+	c.IPVS = config.IPVS{TimeoutTCP: 7200, TimeoutUDP: 60, Sysctls: map[string]int{
+		"expire_nodest_conn": 1, "expire_quiescent_template": 1, "sloppy_tcp": 1, "conn_reuse_mode": 0,
+	}}
+	c.VirtualServers["sip"] = &config.VirtualServer{
+		Name: "sip", Address: addrPort("10.1.0.100:5060"), Protocol: "udp", Mode: config.ModeTUN,
+		Scheduler: "sh", SchedulerFlags: []string{"sh-fallback", "sh-port"}, OnePacket: true,
+		Persistence: 120, PersistenceEngine: "sip", TunType: "gue", TunPort: 6080, TunChecksum: "remcsum",
+		Directors: []string{"dir"}, ManagedBy: config.ManagedByClusterctl,
+		RealServers: []*config.RealServer{{Address: addr("10.2.0.11"), Port: 5060, Weight: 1}},
+	}
+	c.VirtualServers["web"] = &config.VirtualServer{
+		Name: "web", Address: addrPort("10.1.0.101:80"), Protocol: "tcp", Mode: config.ModeTUN,
+		Scheduler: "mh", SchedulerFlags: []string{"mh-port"}, TunType: "gre", TunChecksum: "csum",
+		Directors: []string{"dir"}, ManagedBy: config.ManagedByKeepalived,
+		RealServers: []*config.RealServer{{Address: addr("10.2.0.11"), Port: 80, Weight: 1}},
+	}
+	c.VirtualServers["dns"] = &config.VirtualServer{
+		Name: "dns", Address: addrPort("10.1.0.101:53"), Protocol: "udp", Mode: config.ModeTUN,
+		Scheduler: "rr", SchedulerFlags: []string{"flag-3"}, OnePacket: true, Persistence: 60, PersistenceEngine: "sip",
+		Directors: []string{"dir"}, ManagedBy: config.ManagedByKeepalived,
+		RealServers: []*config.RealServer{{Address: addr("10.2.0.11"), Port: 53, Weight: 1}},
+	}
+	return c
 }

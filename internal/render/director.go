@@ -2,8 +2,11 @@ package render
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/config"
@@ -18,9 +21,26 @@ func hostMask() netip.Addr { return netip.AddrFrom4([4]byte{255, 255, 255, 255})
 // modules, forwarding sysctls and NAT rules per mode, and for
 // clusterctl-managed servers the IPVS services themselves.
 func (b *hostBuilder) addDirector() error {
-	for _, vs := range b.directed() {
+	directed := b.directed()
+	for _, vs := range directed {
 		if err := b.addDirectorOf(vs); err != nil {
 			return fmt.Errorf("virtual_server %s: %w", vs.Name, err)
+		}
+	}
+	if len(directed) > 0 {
+		return b.addIPVSSettings()
+	}
+	return nil
+}
+
+// addIPVSSettings applies the ipvs block on a director: its timeouts go
+// into the IPVS table (ipvsadm --set), its settings become sysctls.
+func (b *hostBuilder) addIPVSSettings() error {
+	s := b.cfg.IPVS
+	b.ipvsTimeouts = ipvs.Timeouts{TCP: s.TimeoutTCP, TCPFin: s.TimeoutTCPFin, UDP: s.TimeoutUDP}
+	for _, k := range slices.Sorted(maps.Keys(s.Sysctls)) {
+		if err := b.setSysctl(config.IPVSSysctlPrefix+k, strconv.Itoa(s.Sysctls[k]), "ipvs block"); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -34,6 +54,9 @@ func (b *hostBuilder) addDirectorOf(vs *config.VirtualServer) error {
 	// facts script and `clusterctl status` read the table with it.
 	b.addPackage("ipvsadm")
 	b.addModule("ip_vs", "ip_vs_"+vs.Scheduler)
+	if vs.PersistenceEngine != "" {
+		b.addModule("ip_vs_pe_" + vs.PersistenceEngine)
+	}
 	reason := "director of " + vs.Name + " (" + string(vs.Mode) + ")"
 	if err := b.addDirectorVIP(vs); err != nil {
 		return err
@@ -89,7 +112,7 @@ func (b *hostBuilder) addDirectorVIP(vs *config.VirtualServer) error {
 		}
 	}
 	for _, v := range b.memberInstances() {
-		for _, p := range v.VirtualIPs {
+		for _, p := range append(append([]netip.Prefix(nil), v.VirtualIPs...), v.ExcludedIPs...) {
 			if p.Addr() == vip {
 				return nil
 			}
@@ -182,12 +205,17 @@ func fullNATRule(vs *config.VirtualServer) (string, error) {
 
 // ipvsService is the IPVS service clusterctl keeps on a director of vs.
 func ipvsService(vs *config.VirtualServer) (ipvs.Service, error) {
-	svc := ipvs.Service{Scheduler: vs.Scheduler}
+	svc := ipvs.Service{Scheduler: vs.Scheduler, OnePacket: vs.OnePacket}
 	key, err := vs.IPVSKey()
 	if err != nil {
 		return svc, err
 	}
 	svc.Key = key
+	flags, err := schedFlags(vs)
+	if err != nil {
+		return svc, err
+	}
+	svc.Flags = flags
 	if vs.Persistence > 0 {
 		svc.Persistent = true
 		svc.Timeout = vs.Persistence
@@ -195,6 +223,7 @@ func ipvsService(vs *config.VirtualServer) (ipvs.Service, error) {
 		if vs.PersistenceNetmask.IsValid() {
 			svc.Netmask = vs.PersistenceNetmask
 		}
+		svc.PE = vs.PersistenceEngine
 	}
 	var forward string
 	switch vs.Mode {
@@ -214,7 +243,18 @@ func ipvsService(vs *config.VirtualServer) (ipvs.Service, error) {
 			Weight:  rs.Weight,
 			Upper:   rs.UpperThreshold,
 			Lower:   rs.LowerThreshold,
+			TunType: vs.TunType,
+			TunPort: vs.TunPort,
+			TunCsum: vs.TunChecksum,
 		})
 	}
 	return svc, nil
+}
+
+// schedFlags returns vs's scheduler flags as IPVS bits.
+func schedFlags(vs *config.VirtualServer) (ipvs.SchedFlags, error) {
+	if len(vs.SchedulerFlags) == 0 {
+		return 0, nil
+	}
+	return ipvs.ParseSchedFlags(vs.Scheduler, strings.Join(vs.SchedulerFlags, ","))
 }

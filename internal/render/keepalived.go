@@ -19,6 +19,9 @@ import (
 type keepalivedView struct {
 	Global         globalDefsView
 	Scripts        []vrrpScriptView
+	TrackProcesses []trackProcessView
+	TrackFiles     []trackFileView
+	SyncGroups     []syncGroupView
 	Instances      []vrrpInstanceView
 	VirtualServers []keepalivedVSView
 }
@@ -31,6 +34,7 @@ type globalDefsView struct {
 	RouterID              string
 	EnableScriptSecurity  bool
 	ScriptUser            string
+	VRRPStrict            bool
 }
 
 type vrrpScriptView struct {
@@ -40,6 +44,28 @@ type vrrpScriptView struct {
 	Weight, Fall, Rise, Timeout int
 }
 
+type trackProcessView struct {
+	Name, Process         string
+	Weight, Quorum, Delay int
+}
+
+type trackFileView struct {
+	Name, File string
+	Weight     int
+	InitFile   string // "" or the init_file arguments
+}
+
+type syncGroupView struct {
+	Name           string
+	Instances      []string
+	TrackingWeight bool
+	NotifyMaster   string // quoted
+	NotifyBackup   string
+	NotifyFault    string
+	Notify         string
+	NotifyStop     string
+}
+
 type vrrpInstanceView struct {
 	Name            string
 	State           string
@@ -47,27 +73,38 @@ type vrrpInstanceView struct {
 	VirtualRouterID int
 	Priority        int
 	AdvertInt       int
+	Version         int
+	Accept          bool
 	Nopreempt       bool
 	PreemptDelay    int
 	GarpMasterDelay int
 	UnicastSrcIP    string
 	UnicastPeers    []string
 	AuthPass        string
-	VirtualIPs      []string
+	VirtualIPs      []string // "ADDR/LEN [dev D] [scope S] [label L]"
+	ExcludedIPs     []string
+	UseVMAC         string // "" off, "use_vmac" or "use_vmac NAME"
 	TrackInterfaces []string
 	TrackScripts    []string
+	TrackProcesses  []string
+	TrackFiles      []string
 	NotifyMaster    string // quoted
 	NotifyBackup    string
 	NotifyFault     string
+	Notify          string
+	NotifyStop      string
 }
 
 type keepalivedVSView struct {
 	Selector    string // "IP PORT" or "fwmark N"
 	DelayLoop   int
 	Scheduler   string
-	Kind        string // NAT, DR, TUN
+	Kind        string   // NAT, DR, TUN, or TUN with its encapsulation
+	Flags       []string // sh-port, ... (one keyword each)
+	OnePacket   bool
 	Persistence int
 	Granularity string
+	PE          string // persistence_engine
 	Protocol    string // TCP, UDP
 	SorryServer string // "IP PORT"
 	RealServers []keepalivedRSView
@@ -171,6 +208,30 @@ func (b *hostBuilder) addKeepalived() error {
 			}
 		}
 	}
+	if err := b.trackViews(instances, &view); err != nil {
+		return err
+	}
+	for _, name := range b.cfg.SyncGroupNames() {
+		g := b.cfg.SyncGroups[name]
+		if len(g.Instances) == 0 || b.cfg.VRRPInstances[g.Instances[0]] == nil || b.cfg.VRRPInstances[g.Instances[0]].MemberFor(b.host.Name) == nil {
+			continue
+		}
+		gv := syncGroupView{Name: g.Name, Instances: g.Instances, TrackingWeight: g.TrackingWeight}
+		for _, n := range []struct {
+			dst     *string
+			cmd, kw string
+		}{{&gv.NotifyMaster, g.NotifyMaster, "notify_master"}, {&gv.NotifyBackup, g.NotifyBackup, "notify_backup"}, {&gv.NotifyFault, g.NotifyFault, "notify_fault"}, {&gv.Notify, g.Notify, "notify"}, {&gv.NotifyStop, g.NotifyStop, "notify_stop"}} {
+			if n.cmd == "" {
+				continue
+			}
+			q, err := keepalivedQuote(n.kw, n.cmd)
+			if err != nil {
+				return fmt.Errorf("vrrp_sync_group %s: %w", g.Name, err)
+			}
+			*n.dst = q
+		}
+		view.SyncGroups = append(view.SyncGroups, gv)
+	}
 	sensitive := false
 	for _, v := range instances {
 		iv, err := b.instanceView(v)
@@ -217,6 +278,7 @@ func (b *hostBuilder) globalDefs() globalDefsView {
 		RouterID:              k.RouterID,
 		EnableScriptSecurity:  k.EnableScriptSecurity,
 		ScriptUser:            k.ScriptUser,
+		VRRPStrict:            k.VRRPStrict,
 	}
 	if g.RouterID == "" {
 		g.RouterID = b.host.Name
@@ -262,6 +324,8 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 		VirtualRouterID: v.VirtualRouterID,
 		Priority:        m.Priority,
 		AdvertInt:       v.AdvertInt,
+		Version:         v.Version,
+		Accept:          v.Accept,
 		Nopreempt:       v.Nopreempt,
 		PreemptDelay:    v.PreemptDelay,
 		GarpMasterDelay: v.GarpMasterDelay,
@@ -284,17 +348,43 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 		return iv, fmt.Errorf("no virtual IPs")
 	}
 	for _, p := range v.VirtualIPs {
-		iv.VirtualIPs = append(iv.VirtualIPs, p.String())
+		w, err := vipWords(v, p)
+		if err != nil {
+			return iv, err
+		}
+		iv.VirtualIPs = append(iv.VirtualIPs, w)
+	}
+	for _, p := range v.ExcludedIPs {
+		w, err := vipWords(v, p)
+		if err != nil {
+			return iv, err
+		}
+		iv.ExcludedIPs = append(iv.ExcludedIPs, w)
+	}
+	if v.UseVMAC {
+		iv.UseVMAC = "use_vmac"
+		if v.VMACInterface != "" {
+			if _, err := keepalivedWord("vmac_interface", v.VMACInterface); err != nil {
+				return iv, err
+			}
+			iv.UseVMAC += " " + v.VMACInterface
+		}
 	}
 	for _, name := range v.TrackScripts {
 		iv.TrackScripts = append(iv.TrackScripts, b.cfg.HealthChecks[name].VRRPScriptName())
+	}
+	for _, name := range v.TrackProcesses {
+		iv.TrackProcesses = append(iv.TrackProcesses, b.cfg.TrackProcesses[name].KeepalivedName())
+	}
+	for _, name := range v.TrackFiles {
+		iv.TrackFiles = append(iv.TrackFiles, b.cfg.TrackFiles[name].KeepalivedName())
 	}
 	var err error
 	for _, n := range []struct {
 		dst *string
 		cmd string
 		kw  string
-	}{{&iv.NotifyMaster, v.NotifyMaster, "notify_master"}, {&iv.NotifyBackup, v.NotifyBackup, "notify_backup"}, {&iv.NotifyFault, v.NotifyFault, "notify_fault"}} {
+	}{{&iv.NotifyMaster, v.NotifyMaster, "notify_master"}, {&iv.NotifyBackup, v.NotifyBackup, "notify_backup"}, {&iv.NotifyFault, v.NotifyFault, "notify_fault"}, {&iv.Notify, v.Notify, "notify"}, {&iv.NotifyStop, v.NotifyStop, "notify_stop"}} {
 		if n.cmd == "" {
 			continue
 		}
@@ -308,6 +398,65 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 		}
 	}
 	return iv, nil
+}
+
+// trackViews adds the track_process and track_file blocks the given
+// instances track, each once, sorted by name.
+func (b *hostBuilder) trackViews(instances []*config.VRRPInstance, view *keepalivedView) error {
+	procs, files := map[string]bool{}, map[string]bool{}
+	for _, v := range instances {
+		for _, n := range v.TrackProcesses {
+			if b.cfg.TrackProcesses[n] == nil {
+				return fmt.Errorf("vrrp_instance %s: track_process %q is not declared", v.Name, n)
+			}
+			procs[n] = true
+		}
+		for _, n := range v.TrackFiles {
+			if b.cfg.TrackFiles[n] == nil {
+				return fmt.Errorf("vrrp_instance %s: track_file %q is not declared", v.Name, n)
+			}
+			files[n] = true
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(procs)) {
+		t := b.cfg.TrackProcesses[n]
+		if _, err := keepalivedWord("track_process process", t.Process); err != nil {
+			return err
+		}
+		view.TrackProcesses = append(view.TrackProcesses, trackProcessView{Name: t.KeepalivedName(), Process: t.Process, Weight: t.Weight, Quorum: t.Quorum, Delay: t.Delay})
+	}
+	for _, n := range slices.Sorted(maps.Keys(files)) {
+		t := b.cfg.TrackFiles[n]
+		if _, err := keepalivedWord("track_file file", t.File); err != nil {
+			return err
+		}
+		fv := trackFileView{Name: t.KeepalivedName(), File: t.File, Weight: t.Weight}
+		if t.InitValue != nil {
+			fv.InitFile = strconv.Itoa(*t.InitValue)
+		}
+		view.TrackFiles = append(view.TrackFiles, fv)
+	}
+	return nil
+}
+
+// vipWords renders one virtual_ipaddress line: the address and the
+// options its virtual_ip block sets, in keepalived's order.
+func vipWords(v *config.VRRPInstance, p netip.Prefix) (string, error) {
+	w := p.String()
+	o, ok := v.VIPOptions[p.Addr()]
+	if !ok {
+		return w, nil
+	}
+	for _, kv := range [][2]string{{"dev", o.Dev}, {"scope", o.Scope}, {"label", o.Label}} {
+		if kv[1] == "" {
+			continue
+		}
+		if _, err := keepalivedWord("virtual_ip "+kv[0], kv[1]); err != nil {
+			return "", err
+		}
+		w += " " + kv[0] + " " + kv[1]
+	}
+	return w, nil
 }
 
 // unicast returns this host's source address for the instance's adverts
@@ -373,8 +522,23 @@ func keepalivedServerView(vs *config.VirtualServer) (keepalivedVSView, error) {
 		DelayLoop:   vs.DelayLoop,
 		Scheduler:   vs.Scheduler,
 		Kind:        kind,
+		Flags:       vs.SchedulerFlags,
+		OnePacket:   vs.OnePacket,
 		Persistence: vs.Persistence,
 		Protocol:    strings.ToUpper(string(vs.Protocol)),
+	}
+	if vs.Persistence > 0 {
+		v.PE = vs.PersistenceEngine
+	}
+	if vs.Mode == config.ModeTUN && vs.TunType != "" && vs.TunType != "ipip" {
+		// keepalived 2.2.7: lb_kind TUN type {gue port N|gre} [csum|remcsum|nocsum].
+		v.Kind += " type " + vs.TunType
+		if vs.TunPort != 0 {
+			v.Kind += " port " + strconv.Itoa(int(vs.TunPort))
+		}
+		if vs.TunChecksum != "" {
+			v.Kind += " " + vs.TunChecksum
+		}
 	}
 	switch {
 	case vs.FWMark != 0:

@@ -28,6 +28,7 @@ type restoreView struct {
 	NATChain     string
 	IPVSFile     string
 	IPVSServices []string // ipvsadm service selectors: "-t 192.168.47.128:80"
+	IPVSTimeouts string   // `ipvsadm --set` arguments; "" to leave them
 }
 
 // addPersistence writes the files that make the runtime state survive a
@@ -63,10 +64,10 @@ func (b *hostBuilder) addPersistence() error {
 			return err
 		}
 	}
-	table := ipvs.Table{Services: append([]ipvs.Service(nil), b.ipvs...)}
+	table := ipvs.Table{Services: append([]ipvs.Service(nil), b.ipvs...), Timeouts: b.ipvsTimeouts}
 	table.Normalize()
 	var selectors []string
-	if len(table.Services) > 0 {
+	if len(table.Services) > 0 || !table.Timeouts.IsZero() {
 		content, err := b.execute("ipvs.rules.tmpl", table.Save())
 		if err != nil {
 			return err
@@ -78,10 +79,13 @@ func (b *hostBuilder) addPersistence() error {
 			selectors = append(selectors, shell.Join(s.Key.Args()...))
 		}
 	}
-	if len(sysctls) == 0 && len(b.addresses) == 0 && len(b.routes) == 0 && len(b.natRules) == 0 && len(table.Services) == 0 {
+	if len(sysctls) == 0 && len(b.addresses) == 0 && len(b.routes) == 0 && len(b.natRules) == 0 && len(table.Services) == 0 && table.Timeouts.IsZero() {
 		return nil
 	}
 	view := restoreView{IPVSServices: selectors}
+	if !table.Timeouts.IsZero() {
+		view.IPVSTimeouts = ipvs.Edit{Op: ipvs.SetTimeouts, Timeouts: table.Timeouts}.String()
+	}
 	if len(sysctls) > 0 {
 		view.SysctlFile = SysctlDropInPath
 	}

@@ -116,7 +116,9 @@ type hostBuilder struct {
 	files     map[string]resource.File
 	natRules  []string
 	ipvs      []ipvs.Service
-	services  map[string]*resource.Service
+	// ipvsTimeouts are the IPVS timeouts of a director (zero: unmanaged).
+	ipvsTimeouts ipvs.Timeouts
+	services     map[string]*resource.Service
 }
 
 // sysctlEntry is a wanted sysctl value and the role that wants it, for
@@ -234,6 +236,7 @@ func (b *hostBuilder) build() *resource.Host {
 	}
 	h.NATRules = append(h.NATRules, b.natRules...)
 	h.IPVS.Services = append(h.IPVS.Services, b.ipvs...)
+	h.IPVS.Timeouts = b.ipvsTimeouts
 	h.IPVS.Normalize()
 	for _, s := range b.services {
 		sort.Strings(s.ReloadOn)

@@ -269,6 +269,42 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 			}
 		}
 	})
+	t.Run("ipvs-options", func(t *testing.T) {
+		// Scheduler flags, ops, the sip engine, GUE and GRE encapsulation.
+		if rc, out := check(t, mustRender(t, labIPVSOptions())["dir"].File(KeepalivedConfPath).Content, "eth0"); rc != 0 || out != "" {
+			t.Errorf("dir: keepalived -t: rc %d\n%s", rc, out)
+		}
+	})
+	t.Run("sync-group", func(t *testing.T) {
+		cfg := labSyncGroup()
+		s := script(t)
+		replace := func(cmd *string) {
+			if *cmd != "" {
+				*cmd = strings.Replace(*cmd, "/usr/local/sbin/vrrp-notify", s, 1)
+			}
+		}
+		for _, v := range cfg.VRRPInstances {
+			replace(&v.Notify)
+			replace(&v.NotifyStop)
+		}
+		for _, g := range cfg.SyncGroups {
+			for _, p := range []*string{&g.NotifyMaster, &g.NotifyBackup, &g.NotifyFault, &g.Notify, &g.NotifyStop} {
+				replace(p)
+			}
+		}
+		for _, h := range []string{"lb1", "lb2"} {
+			if rc, out := check(t, mustRender(t, cfg)[h].File(KeepalivedConfPath).Content, "eth0", "eth1"); rc != 0 || out != "" {
+				t.Errorf("%s: keepalived -t: rc %d\n%s", h, rc, out)
+			}
+		}
+	})
+	t.Run("vrrp3-strict", func(t *testing.T) {
+		for _, h := range []string{"lb1", "lb2"} {
+			if rc, out := check(t, mustRender(t, labVRRP3Strict())[h].File(KeepalivedConfPath).Content, "eth0"); rc != 0 || out != "" {
+				t.Errorf("%s: keepalived -t: rc %d\n%s", h, rc, out)
+			}
+		}
+	})
 	t.Run("broken config is refused", func(t *testing.T) {
 		cfg := labA()
 		cfg.VRRPInstances["VI_1"].VirtualRouterID = 351

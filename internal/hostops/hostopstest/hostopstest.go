@@ -551,7 +551,7 @@ func (h *Host) natTable() netfilter.Table {
 }
 
 func cloneTable(t ipvs.Table) ipvs.Table {
-	out := ipvs.Table{}
+	out := ipvs.Table{Timeouts: t.Timeouts}
 	for _, s := range t.Services {
 		s.Destinations = slices.Clone(s.Destinations)
 		out.Services = append(out.Services, s)
@@ -561,6 +561,18 @@ func cloneTable(t ipvs.Table) ipvs.Table {
 
 // applyEdit executes one IPVS edit as ipvsadm would.
 func applyEdit(t *ipvs.Table, e ipvs.Edit) error {
+	if e.Op == ipvs.SetTimeouts {
+		// As ipvsadm --set: a zero leaves the value alone.
+		for _, v := range []struct {
+			dst *int
+			v   int
+		}{{&t.Timeouts.TCP, e.Timeouts.TCP}, {&t.Timeouts.TCPFin, e.Timeouts.TCPFin}, {&t.Timeouts.UDP, e.Timeouts.UDP}} {
+			if v.v != 0 {
+				*v.dst = v.v
+			}
+		}
+		return nil
+	}
 	s := t.Service(e.Service.Key)
 	if s == nil && e.Op != ipvs.AddService {
 		return fmt.Errorf("ipvsadm %s: No such service", e)
