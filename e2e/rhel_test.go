@@ -177,3 +177,37 @@ func TestLabBCentOS7(t *testing.T) {
 func TestLabBMixed(t *testing.T) {
 	labBOn(t, map[string]lab.Flavour{"rs1": lab.Rocky9, "rs2": lab.CentOS7})
 }
+
+// TestLabAFirewalldPublic: lab A on Rocky 9 with firewalld's default zone
+// (public, EL's default) instead of the lab's trusted one. clusterctl does
+// not open the firewall yet: VRRP is dropped, both members take the VIP,
+// the gate sees it and rolls back; with the two rules docs/apply.md gives
+// (VRRP and port 80, permanent, reloaded) apply converges and verify
+// passes.
+func TestLabAFirewalldPublic(t *testing.T) {
+	c := newClusterWith(t, exampleDir("ha-nginx"), map[string]lab.Flavour{"web1": lab.Rocky9, "web2": lab.Rocky9})
+	for _, m := range []string{"web1", "web2"} {
+		if out, rc := c.exec(m, "firewall-cmd", "--set-default-zone=public"); rc != 0 {
+			t.Fatalf("%s: %s", m, out)
+		}
+	}
+	out, errOut, code := c.clusterctl("apply", c.path, "-auto-approve")
+	if code == 0 {
+		t.Fatalf("apply converged although firewalld's public zone drops VRRP")
+	}
+	mustContain(t, "apply behind firewalld", out+errOut, "split brain: VIP 192.168.19.100 is held by web1 and web2", "the cluster is as before")
+	for _, m := range []string{"web1", "web2"} {
+		script := `firewall-cmd -q --permanent --add-rich-rule='rule protocol value="vrrp" accept' && firewall-cmd -q --permanent --add-port=80/tcp && firewall-cmd -q --reload && firewall-cmd --list-rich-rules`
+		if out, rc := c.exec(m, "sh", "-c", script); rc != 0 || !strings.Contains(out, `rule protocol value="vrrp" accept`) {
+			t.Fatalf("%s: open VRRP and port 80: rc %d\n%s", m, rc, out)
+		}
+	}
+	if _, _, code := c.clusterctl("apply", c.path, "-auto-approve"); code != 0 {
+		t.Fatalf("apply with VRRP and port 80 open: exit %d", code)
+	}
+	out, _, code = c.clusterctl("verify", c.path)
+	if code != 0 {
+		t.Fatalf("verify: exit %d", code)
+	}
+	mustContain(t, "verify", out, "5 passed, 0 failed")
+}
