@@ -180,7 +180,8 @@ func TestLabBMixed(t *testing.T) {
 
 // TestLabAFirewalldPublic: lab A on Rocky 9 with firewalld's default zone
 // (public, EL's default) instead of the lab's trusted one. clusterctl does
-// not open the firewall yet: VRRP is dropped, both members take the VIP,
+// not open the firewall yet: the plan notes that firewalld runs and what
+// must be open; VRRP is dropped, both members take the VIP,
 // the gate sees it and rolls back; with the two rules docs/apply.md gives
 // (VRRP and port 80, permanent, reloaded) apply converges and verify
 // passes.
@@ -191,6 +192,9 @@ func TestLabAFirewalldPublic(t *testing.T) {
 			t.Fatalf("%s: %s", m, out)
 		}
 	}
+	out, _, _ := c.clusterctl("plan", c.path)
+	mustContain(t, "plan behind firewalld", hostSection(out, "web1")+hostSection(out, "web2"),
+		"note (web1): firewalld is running", "note (web2): firewalld is running", "VRRP (IP protocol 112)")
 	out, errOut, code := c.clusterctl("apply", c.path, "-auto-approve")
 	if code == 0 {
 		t.Fatalf("apply converged although firewalld's public zone drops VRRP")
