@@ -1,49 +1,78 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"os"
+	"time"
+
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/clusterctl/clusterctl/internal/pipeline"
+	"github.com/clusterctl/clusterctl/internal/status"
 	"github.com/clusterctl/clusterctl/internal/views"
 )
 
 type statusFlags struct {
-	conn connFlags
-	JSON bool
+	conn     connFlags
+	JSON     bool
+	Watch    bool
+	Interval time.Duration
+	Count    int
 }
 
 func (a *app) statusCommand() *cobra.Command {
 	var f statusFlags
 	cmd := &cobra.Command{
 		Use:   "status [PATH]",
-		Short: "Show who holds each VIP, keepalived per node and the IPVS tables",
-		Long: `Gather the live state of every host (one SSH connection and one read-only
-remote script per host, in parallel) and show:
+		Short: "Show keepalived's own view of every node, who holds each VIP and the IPVS tables",
+		Long: `Gather the live state of every host (one SSH connection and one script per
+host, in parallel) and judge the cluster's health. On every host that runs
+keepalived, the script asks keepalived itself for its state: it signals it
+to write its JSON and data dumps (keepalived --signum=JSON / DATA) and reads
+them, with the VRRP password blanked on the host. Nothing clusterctl
+manages is changed. It shows:
 
-  - per VRRP instance, each member's role as observed and who holds each
-    virtual IP: exactly one member is "ok", two or more is a "split-brain"
-    (the holders are named), none is "down". A member holding a VIP on the
-    instance's interface is MASTER; one running keepalived without it is
-    BACKUP (keepalived's FAULT state looks the same from outside); one not
-    running keepalived is DOWN; an unreachable one is UNKNOWN.
-  - per virtual server and director, the IPVS service (scheduler,
-    persistence) with each real server's forwarding method, weight and
-    ActiveConn/InActConn counts, or why the table is unavailable (no
-    ipvsadm, no IPVS in the kernel, module not loaded).
-  - per host, whether it was reachable and the active/enabled state of
-    keepalived and the services clusterctl manages there.
+  - per VRRP instance, each member's state as keepalived holds it (MASTER,
+    BACKUP, FAULT, INIT; STOP when keepalived is not running; UNKNOWN when
+    it cannot be learned), its effective priority, when it last changed
+    state, every tracked script and interface with keepalived's verdict,
+    and who holds each virtual IP: exactly one member is "ok", two or more
+    is a "split-brain", none is "down".
+  - per virtual server and director, the IPVS service with each real
+    server's weight, connection counts and traffic counters, and, where
+    keepalived manages it, the health its checkers see.
+  - per host, whether it was reachable, keepalived's pid and which dumps
+    it answered, and the state of the services clusterctl manages.
 
-With -json the report is one JSON object (fields: healthy, problems,
-warnings, vrrp_instances, virtual_servers, hosts; see internal/status).
-Secrets are masked.
+Then the findings and one verdict (see docs/status.md for every rule):
 
-Exit status: 0 healthy; 1 error; 2 degraded (a split brain, a VIP that no
-member holds, or an unreachable host).`,
+  healthy   exit 0  nothing at all to report
+  degraded  exit 2  still serving, redundancy lost or something to look
+                    at (a member in FAULT or STOP, a failing tracked script,
+                    a VIP away from its expected master, a real server
+                    down, an unreachable host)
+  broken    exit 3  not serving or not safely: a VIP no member holds, a
+                    split brain, a MASTER without its VIPs, a virtual
+                    service with no real server left
+
+Exit status 1 means the command itself failed. With -json the report is
+one JSON object (docs/status.md). -watch refreshes the report in place
+every --interval until Ctrl-C (on a terminal; otherwise reports follow
+one another) and exits with the last verdict's status. Secrets are masked.`,
 		Example: `  clusterctl status examples/lab-19.x/ha-nginx
-  clusterctl status -json | jq '.vrrp_instances[].vips'
-  clusterctl status || echo "exit $?: degraded or failed"`,
+  clusterctl status --lab ccl examples/lab-19.x/ha-nginx -watch
+  clusterctl status -json | jq '.vrrp_instances[].members[] | {host, state}'
+  clusterctl status; case $? in 0) echo healthy;; 2) echo degraded;; 3) echo broken;; esac`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.Interval < 200*time.Millisecond {
+				return errors.New("--interval must be at least 200ms")
+			}
+			if f.Count < 0 {
+				return errors.New("--count must not be negative")
+			}
 			cfg, err := a.loadConfig(configPath(args))
 			if err != nil {
 				return err
@@ -53,7 +82,10 @@ member holds, or an unreachable host).`,
 				return err
 			}
 			defer c.Close()
-			r := pipeline.Status(cmd.Context(), c)
+			if f.Watch {
+				return a.statusWatch(cmd.Context(), c, &f)
+			}
+			r := pipeline.Status(cmd.Context(), c, time.Now)
 			if err := cmd.Context().Err(); err != nil {
 				return err
 			}
@@ -65,14 +97,68 @@ member holds, or an unreachable host).`,
 			if err != nil {
 				return err
 			}
-			if !r.Healthy {
-				return exitError{2}
-			}
-			return nil
+			return verdictExit(r)
 		},
 	}
 	fl := cmd.Flags()
 	f.conn.register(fl, false)
-	fl.BoolVar(&f.JSON, "json", false, "print the report as JSON")
+	// status changes nothing: the flag of how many hosts are changed at
+	// once does not apply (facts are read --gather-parallelism at once).
+	_ = fl.MarkHidden("parallelism")
+	fl.BoolVar(&f.JSON, "json", false, "print the report as JSON (with -watch: one line per refresh)")
+	fl.BoolVar(&f.Watch, "watch", false, "refresh the report in place every --interval until Ctrl-C")
+	fl.DurationVar(&f.Interval, "interval", 2*time.Second, "time between refreshes with -watch")
+	fl.IntVar(&f.Count, "count", 0, "with -watch, stop after this many reports (0: until Ctrl-C)")
 	return cmd
+}
+
+// verdictExit turns a verdict into the command's exit.
+func verdictExit(r status.Report) error {
+	if r.ExitCode != 0 {
+		return exitError{r.ExitCode}
+	}
+	return nil
+}
+
+// statusWatch gathers and prints the report every f.Interval until ctx
+// ends (Ctrl-C) or f.Count reports were printed; it exits with the last
+// report's verdict.
+func (a *app) statusWatch(ctx context.Context, c *pipeline.Cluster, f *statusFlags) error {
+	clear := false
+	if o, ok := a.out.Underlying().(*os.File); ok && !f.JSON {
+		clear = term.IsTerminal(int(o.Fd()))
+	}
+	var last *status.Report
+	for n := 1; ; n++ {
+		r := pipeline.Status(ctx, c, time.Now)
+		if ctx.Err() != nil {
+			break
+		}
+		last = &r
+		var err error
+		if f.JSON {
+			err = views.StatusJSONLine(a.out, r)
+		} else {
+			err = views.StatusWatchFrame(a.out, r, f.Interval, clear)
+		}
+		if err != nil {
+			return err
+		}
+		if f.Count > 0 && n >= f.Count {
+			break
+		}
+		t := time.NewTimer(f.Interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if last == nil {
+		return ctx.Err()
+	}
+	return verdictExit(*last)
 }

@@ -180,14 +180,14 @@ var keepalivedSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "router_id"}, {Name: "notification_email"}, {Name: "notification_email_from"},
 		{Name: "smtp_server"}, {Name: "smtp_connect_timeout"},
-		{Name: "enable_script_security"}, {Name: "script_user"},
+		{Name: "enable_script_security"}, {Name: "script_user"}, {Name: "config_mode"},
 	},
 }
 
 func (d *decoder) decodeKeepalived(blocks []*hcl.Block) Keepalived {
 	blk := d.onlyOne(blocks)
 	if blk == nil {
-		return Keepalived{EnableScriptSecurity: true, ScriptUser: "root"}
+		return Keepalived{EnableScriptSecurity: true, ScriptUser: "root", ConfigMode: 0o640}
 	}
 	r := d.reader(blk.Body, keepalivedSchema)
 	k := Keepalived{DeclRange: blk.DefRange, Ranges: r.ranges}
@@ -227,6 +227,17 @@ func (d *decoder) decodeKeepalived(blocks []*hcl.Block) Keepalived {
 	k.ScriptUser = r.str("script_user", "root")
 	if u := k.ScriptUser; u != "" && !reUser.MatchString(u) {
 		r.errorf(r.ranges["script_user"], "Invalid script_user", "%q is not a valid user name.", u)
+	}
+	// An adopted cluster's keepalived.conf keeps the mode it was found
+	// with; it holds auth_pass, so it may not be writable but by root.
+	k.ConfigMode = 0o640
+	if m := r.str("config_mode", ""); m != "" {
+		v, err := strconv.ParseUint(m, 8, 32)
+		if err != nil || v > 0o777 || v&0o022 != 0 || v&0o400 == 0 {
+			r.errorf(r.ranges["config_mode"], "Invalid config_mode", "config_mode is keepalived.conf's mode as an octal string, readable by its owner and writable by nobody else, such as \"0640\" (the default) or \"0644\"; got %q.", m)
+		} else {
+			k.ConfigMode = uint32(v)
+		}
 	}
 	d.done(r)
 	return k

@@ -155,8 +155,11 @@ type Keepalived struct {
 	// script security.
 	EnableScriptSecurity bool
 	ScriptUser           string
-	DeclRange            hcl.Range
-	Ranges               Ranges
+	// ConfigMode is keepalived.conf's mode (0640 unless set: it holds
+	// auth_pass); import keeps the mode an adopted host's file has.
+	ConfigMode uint32
+	DeclRange  hcl.Range
+	Ranges     Ranges
 }
 
 // VRRP states as keepalived spells them.

@@ -67,6 +67,9 @@ type Host struct {
 	// Processes counts running processes by name (keepalived, nginx and
 	// Request.Processes).
 	Processes map[string]int
+	// Keepalived is keepalived's own view of itself, gathered only when
+	// Request.Keepalived is set (status); nil otherwise.
+	Keepalived *Keepalived
 }
 
 // ServiceState is what `systemctl show` says about a service.

@@ -112,6 +112,9 @@ func Parse(out []byte, token string) (*Host, error) {
 	if err := interpret(r.h, r.cmds, r.ipvsHeader); err != nil {
 		return nil, err
 	}
+	if err := interpretKeepalived(r.h, r.kastateHeader, r.cmds); err != nil {
+		return nil, err
+	}
 	return r.h, nil
 }
 
@@ -123,6 +126,7 @@ type reader struct {
 	cmds                       map[string]*command
 	stdout, contents           map[string][]byte
 	ipvsHeader, servicesHeader *section
+	kastateHeader              *section
 }
 
 // read takes one section. Unknown kinds are ignored.
@@ -169,6 +173,8 @@ func (r *reader) read(s *section) error {
 		r.ipvsHeader = s
 	case "services":
 		r.servicesHeader = s
+	case "kastate":
+		r.kastateHeader = s
 	case "file":
 		if len(s.args) < 2 || !validPath(s.args[0]) {
 			return fail("invalid file header")

@@ -40,6 +40,22 @@ type Request struct {
 	// resource.LockPath (tests).
 	ManifestPath string
 	LockPath     string
+	// Keepalived, when set, asks the running keepalived for its own view
+	// of itself (see KeepalivedRequest). Only status asks: it makes
+	// keepalived write its dump files, which plan must not cause.
+	Keepalived *KeepalivedRequest
+}
+
+// KeepalivedRequest says which of keepalived's dumps to wait for: its
+// VRRP process writes keepalived.json (builds with JSON) and
+// keepalived.data, its checker process keepalived_check.data. A process
+// the host's configuration does not start never writes its file, so it
+// is not waited for.
+type KeepalivedRequest struct {
+	VRRP, Checker bool
+	// PIDFiles override the pid files looked for, in order (tests);
+	// default /run/keepalived.pid, /var/run/keepalived.pid.
+	PIDFiles []string
 }
 
 var (
@@ -106,7 +122,11 @@ func (r Request) validate() ([]string, error) {
 			return nil, err
 		}
 	}
-	for _, p := range []string{r.ManifestPath, r.LockPath} {
+	paths := []string{r.ManifestPath, r.LockPath}
+	if r.Keepalived != nil {
+		paths = append(paths, r.Keepalived.PIDFiles...)
+	}
+	for _, p := range paths {
 		if p != "" && !validPath(p) {
 			return nil, fmt.Errorf("invalid file path %q", p)
 		}

@@ -164,6 +164,7 @@ func Script(req Request, token string) (string, error) {
 	b.files()
 	b.lock(req)
 	b.processes(procs)
+	b.keepalived(req)
 	b.WriteString("h end\n} | enc\nprintf '%s done\\n' \"$B\"\n")
 	return b.String(), nil
 }

@@ -123,10 +123,26 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("vrrp_instance VI_1 {\n  virtual_ipaddress {\n    10.0.0.1\n  }\n}\n"))
 	f.Add([]byte("global_defs\n{\n vrrp_skip_check_adv_addr\n}\n"))
 	f.Add([]byte("\"unterminated\n}{{\n"))
+	f.Add([]byte("include /etc/keepalived/*.conf\r\nvirtual_server 10.0.0.1 80 {\r\n lb_algo rr\\\n  \r\n real_server 10.0.0.2 80 { TCP_CHECK { nb_get_retry 3 } }\r\n}\r\n"))
+	f.Add([]byte("\xef\xbb\xbf# caf\xe9\nvrrp_instnace X {\n$IF=eth0\n@web1 priority 1\n}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		nodes, err := Parse("f", data)
-		if err == nil {
-			ReadVRRP(nodes)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Line < 1 {
+				t.Fatalf("error without a line: %v", err)
+			}
+			return
+		}
+		ReadVRRP(nodes)
+		for _, p := range Check(nodes) {
+			if p.Line < 1 || p.File != "f" {
+				t.Fatalf("problem without a position: %+v", p)
+			}
+		}
+		c := Canonical(nodes)
+		if same, _ := Same(nodes, nodes, 1); !same {
+			t.Fatalf("a configuration differs from itself: %q", c)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/config"
@@ -143,17 +144,21 @@ type Gathered struct {
 	Took  time.Duration
 }
 
+// GatherParallelism is how many hosts facts are gathered from at once.
+func (c *Cluster) GatherParallelism() int {
+	if c.opts.GatherParallelism > 0 {
+		return c.opts.GatherParallelism
+	}
+	return c.opts.Parallelism
+}
+
 // Gather collects the facts of every planned host in parallel, one
 // connection and one remote script each. It does not fail: a host that
 // could not be gathered has Err set.
 func (c *Cluster) Gather(ctx context.Context) map[string]Gathered {
 	hosts := c.Hosts()
 	out := make([]Gathered, len(hosts))
-	par := c.opts.GatherParallelism
-	if par <= 0 {
-		par = c.opts.Parallelism
-	}
-	_ = remote.ForEach(ctx, hosts, par, func(ctx context.Context, i int) error {
+	_ = remote.ForEach(ctx, hosts, c.GatherParallelism(), func(ctx context.Context, i int) error {
 		start := time.Now()
 		f, err := c.GatherHost(ctx, hosts[i])
 		out[i] = Gathered{Facts: f, Err: err, Took: time.Since(start)}
@@ -175,26 +180,41 @@ func (c *Cluster) GatherHost(ctx context.Context, host string) (*facts.Host, err
 	if err != nil {
 		return nil, err
 	}
-	return ops.Facts(ctx, facts.RequestFor(c.Desired[host]))
+	return ops.Facts(ctx, c.FactsRequest(host))
+}
+
+// FactsRequest is what the plan needs to know of host.
+func (c *Cluster) FactsRequest(host string) facts.Request {
+	return facts.RequestFor(c.Desired[host])
 }
 
 // Plan gathers facts and builds the plan, with a fresh random salt for
 // its configuration digest, or with salt when it is not nil (apply of a
 // saved plan uses the saved plan's salt, so the digests compare).
 func (c *Cluster) Plan(ctx context.Context, salt []byte) (*plan.Plan, error) {
+	gathered := c.Gather(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.Build(gathered, salt)
+}
+
+// Build builds the plan of the planned hosts from their gathered facts
+// (a host missing from gathered is an error of the plan), with salt as
+// Plan takes it.
+func (c *Cluster) Build(gathered map[string]Gathered, salt []byte) (*plan.Plan, error) {
 	if salt == nil {
 		salt = make([]byte, 16)
 		if _, err := rand.Read(salt); err != nil {
 			return nil, err
 		}
 	}
-	gathered := c.Gather(ctx)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	inputs := map[string]plan.Input{}
 	for _, h := range c.Hosts() {
-		g := gathered[h]
+		g, ok := gathered[h]
+		if !ok {
+			g.Err = errors.New("no facts gathered")
+		}
 		in := plan.Input{Desired: c.Desired[h], Err: g.Err}
 		if g.Err == nil {
 			in.Observed = plan.FromFacts(g.Facts)

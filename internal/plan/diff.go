@@ -11,6 +11,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/keepalived"
 	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/secret"
 )
@@ -215,6 +216,14 @@ func (d *differ) files() {
 		}
 		var details []string
 		contentChanged := have.Unread != "" || !bytes.Equal(have.Content, f.Content)
+		if contentChanged && have.Unread == "" && f.Validate == resource.ValidateKeepalived && keepalived.SameContent(have.Content, f.Content) {
+			// The same configuration in another layout (a hand-written
+			// file adopted by import): keepalived would do the same with
+			// either, so nothing is planned; the next change rewrites it
+			// in clusterctl's layout.
+			contentChanged = false
+			d.note("%s is the same keepalived configuration as the one planned, written in another layout; it is rewritten in clusterctl's layout with its next change", f.Path)
+		}
 		if have.NoMetadata {
 			details = append(details, "mode and owner not known; set to "+config.FormatMode(f.Mode)+", "+f.Owner+":"+f.Group)
 		} else if have.Mode != f.Mode {

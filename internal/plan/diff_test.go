@@ -587,3 +587,28 @@ func TestDiffSecretFileLiveContent(t *testing.T) {
 		t.Errorf("manifest = %v", m)
 	}
 }
+
+// TestDiffSameKeepalivedConfiguration: a keepalived.conf that is the same
+// configuration in another layout (an adopted, hand-written file) plans
+// nothing and says so; a changed value still plans an update; other
+// files still compare byte for byte.
+func TestDiffSameKeepalivedConfiguration(t *testing.T) {
+	const conf = "/etc/keepalived/keepalived.conf"
+	rendered := "# Managed by clusterctl.\nvrrp_instance VI_1 {\n    state MASTER\n    priority 100\n    virtual_ipaddress {\n        10.0.0.1/32\n    }\n}\n"
+	hand := "vrrp_instance VI_1\n{\n  state MASTER\n  virtual_ipaddress {\n    10.0.0.1\n  }\n\n}\n"
+	want := file(conf, rendered, 0o640)
+	want.Validate = resource.ValidateKeepalived
+	hp := Diff(&resource.Host{Name: "h", Files: []resource.File{want}}, &Observed{Files: map[string]ObservedFile{conf: have(hand, 0o640)}}, secret.Masker{})
+	if len(hp.Changes) != 0 || len(hp.Notes) != 1 || !strings.Contains(hp.Notes[0], "same keepalived configuration") {
+		t.Errorf("same configuration: changes %v, notes %q", lines(hp), hp.Notes)
+	}
+	hp = Diff(&resource.Host{Name: "h", Files: []resource.File{want}}, &Observed{Files: map[string]ObservedFile{conf: have(strings.Replace(hand, "state MASTER", "state BACKUP", 1), 0o640)}}, secret.Masker{})
+	if len(hp.Changes) != 1 || hp.Changes[0].Action != Update {
+		t.Errorf("changed state: %v", lines(hp))
+	}
+	plain := file(conf, rendered, 0o640) // no keepalived validator: bytes count
+	hp = Diff(&resource.Host{Name: "h", Files: []resource.File{plain}}, &Observed{Files: map[string]ObservedFile{conf: have(hand, 0o640)}}, secret.Masker{})
+	if len(hp.Changes) != 1 {
+		t.Errorf("a plain file in another layout: %v", lines(hp))
+	}
+}

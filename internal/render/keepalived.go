@@ -191,7 +191,11 @@ func (b *hostBuilder) addKeepalived() error {
 	if err != nil {
 		return err
 	}
-	f := rootFile(KeepalivedConfPath, 0o640, content)
+	mode := b.cfg.Keepalived.ConfigMode
+	if mode == 0 {
+		mode = 0o640
+	}
+	f := rootFile(KeepalivedConfPath, mode, content)
 	f.Sensitive = sensitive
 	f.Validate = resource.ValidateKeepalived
 	if err := b.addFile(f); err != nil {

@@ -16,7 +16,7 @@ import (
 // keep equal to BuildReport's output (its testdata/*.report.json), through
 // an Out masked with the secret one of them carries in a host's error.
 func TestStatusViewsGolden(t *testing.T) {
-	for _, name := range []string{"healthy", "degraded"} {
+	for _, name := range []string{"healthy", "degraded", "broken"} {
 		data, err := os.ReadFile(filepath.Join("..", "status", "testdata", name+".report.json"))
 		if err != nil {
 			t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/hostops"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/kastate"
 	"github.com/clusterctl/clusterctl/internal/keepalived"
 	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/resource"
@@ -57,6 +58,8 @@ const (
 	OpLock            Op = "lock"
 	OpUnlock          Op = "unlock"
 	OpBreakLock       Op = "break-lock"
+	OpLockFacts       Op = "lock-facts"
+	OpFactsUnlock     Op = "facts-unlock"
 )
 
 // Mutates reports whether op changes the host.
@@ -445,7 +448,40 @@ func (c *Cluster) facts(h *Host, req facts.Request) *facts.Host {
 			f.Processes[p] = 0
 		}
 	}
+	if req.Keepalived != nil {
+		f.Keepalived = c.keepalivedView(h)
+	}
 	return f
+}
+
+// keepalivedView answers a request for keepalived's own view: each
+// instance its running keepalived loaded is MASTER where h holds the
+// VIPs, FAULT when h.Fault, BACKUP otherwise; its tracked scripts are
+// good unless h.Fault.
+func (c *Cluster) keepalivedView(h *Host) *facts.Keepalived {
+	if !h.Services["keepalived"].Active {
+		return &facts.Keepalived{}
+	}
+	k := &facts.Keepalived{Running: true, PID: 100, JSON: true}
+	k.View = kastate.View{Sources: []string{"json", "data"}, Scripts: map[string]kastate.Script{}, Interfaces: map[string]kastate.Interface{}}
+	for _, name := range slices.Sorted(maps.Keys(h.loaded)) {
+		in := h.loaded[name]
+		st := kastate.StateBackup
+		switch {
+		case h.Fault:
+			st = kastate.StateFault
+		case c.holder(name) == h:
+			st = kastate.StateMaster
+		}
+		ki := kastate.Instance{Name: name, State: st, WantState: st, VRID: in.VRID, Interface: in.Interface, BasePriority: in.Priority, EffectivePriority: in.Priority}
+		for _, sc := range in.TrackScripts {
+			ki.TrackScripts = append(ki.TrackScripts, kastate.Tracked{Name: sc})
+			k.View.Scripts[sc] = kastate.Script{Name: sc, Good: !h.Fault}
+		}
+		k.View.Instances = append(k.View.Instances, ki)
+		k.View.Interfaces[in.Interface] = kastate.Interface{Name: in.Interface, Up: true, Running: true}
+	}
+	return k
 }
 
 // manifestListed reads h's manifest into f and returns the files and

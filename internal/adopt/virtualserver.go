@@ -1,0 +1,296 @@
+package adopt
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/keepalived"
+)
+
+type virtualServer struct {
+	addr        netip.AddrPort
+	fwmark      uint32
+	protocol    string // tcp or udp
+	mode        string
+	scheduler   string
+	persistence int
+	netmask     string
+	managedBy   string // keepalived or clusterctl
+	sorry       string
+	delayLoop   int
+	directors   []string
+	reals       []realServer
+	settings    string // the shared settings, for conflicts
+	first       string
+	firstPos    string
+}
+
+type realServer struct {
+	addr         netip.Addr
+	port         uint16
+	weight       int
+	upper, lower int
+	check        *rsCheck
+}
+
+type rsCheck struct {
+	typ                                     string
+	connectTimeout, retry, delayBeforeRetry int
+	path                                    string
+	status                                  int
+	misc                                    string
+}
+
+func (vs *virtualServer) key() string {
+	if vs.fwmark != 0 {
+		return "fwmark " + strconv.FormatUint(uint64(vs.fwmark), 10)
+	}
+	return vs.protocol + " " + vs.addr.String()
+}
+
+func (vs *virtualServer) describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s p%d %s %s %d", vs.mode, vs.scheduler, vs.managedBy, vs.persistence, vs.netmask, vs.sorry, vs.delayLoop)
+	for _, r := range vs.reals {
+		fmt.Fprintf(&b, " [%s:%d w%d %d %d %+v]", r.addr, r.port, r.weight, r.upper, r.lower, r.check)
+	}
+	return b.String()
+}
+
+// addServer merges one host's view of a virtual server.
+func (c *cluster) addServer(host, pos string, vs *virtualServer) {
+	slices.SortFunc(vs.reals, func(a, b realServer) int {
+		return netip.AddrPortFrom(a.addr, a.port).Compare(netip.AddrPortFrom(b.addr, b.port))
+	})
+	vs.settings, vs.first, vs.firstPos = vs.describe(), host, pos
+	old, ok := c.servers[vs.key()]
+	if !ok {
+		vs.directors = []string{host}
+		c.servers[vs.key()] = vs
+		return
+	}
+	if old.settings != vs.settings {
+		c.findings = append(c.findings, Finding{Level: Conflict, Host: host, Pos: pos,
+			Msg: fmt.Sprintf("virtual server %s differs from %s's (%s); the configuration keeps %s's", vs.key(), old.first, old.firstPos, old.first)})
+	}
+	old.directors = append(old.directors, host)
+}
+
+func num(s string) (int, bool) {
+	v, err := strconv.Atoi(s)
+	return v, err == nil
+}
+
+// readVirtualServer reads a keepalived virtual_server block.
+func (c *cluster) readVirtualServer(hm *hostModel, n *keepalived.Node) {
+	host := hm.h.Name
+	vs := &virtualServer{managedBy: "keepalived", protocol: "tcp", mode: "nat"}
+	switch {
+	case len(n.Args) == 2 && n.Args[0] == "fwmark":
+		m, err := strconv.ParseUint(n.Args[1], 10, 32)
+		if err != nil || m == 0 {
+			c.lost(host, n, "virtual_server fwmark %q is not a mark", n.Args[1])
+			return
+		}
+		vs.fwmark = uint32(m)
+	case len(n.Args) == 2:
+		a, err := netip.ParseAddr(n.Args[0])
+		p, perr := strconv.ParseUint(n.Args[1], 10, 16)
+		if err != nil || perr != nil {
+			c.lost(host, n, "virtual_server %s: only an address and port, or a fwmark, are expressible", strings.Join(n.Args, " "))
+			return
+		}
+		vs.addr = netip.AddrPortFrom(a, uint16(p))
+	default:
+		c.lost(host, n, "virtual_server %s: only an address and port, or a fwmark, are expressible (not a virtual_server_group)", strings.Join(n.Args, " "))
+		return
+	}
+	for _, s := range n.Children {
+		kw := keepalived.CanonicalKeyword("virtual_server", s.Keyword)
+		switch kw {
+		case "lvs_sched":
+			vs.scheduler = strings.ToLower(s.Arg(0))
+		case "lvs_method":
+			switch strings.ToUpper(s.Arg(0)) {
+			case "NAT":
+				vs.mode = "nat"
+			case "DR":
+				vs.mode = "dr"
+			case "TUN":
+				vs.mode = "tun"
+			default:
+				c.lost(host, s, "lvs_method %s is not expressible", s.Arg(0))
+			}
+		case "protocol":
+			p := strings.ToLower(s.Arg(0))
+			if p != "tcp" && p != "udp" {
+				c.lost(host, s, "protocol %s: tcp and udp are expressible", s.Arg(0))
+				continue
+			}
+			vs.protocol = p
+		case "persistence_timeout":
+			if v, ok := num(s.Arg(0)); ok {
+				vs.persistence = v
+			} else {
+				c.lost(host, s, "persistence_timeout %q is not a number", s.Arg(0))
+			}
+		case "persistence_granularity":
+			vs.netmask = s.Arg(0)
+		case "delay_loop":
+			if v, ok := num(s.Arg(0)); ok {
+				vs.delayLoop = v
+			} else {
+				c.lost(host, s, "delay_loop %q is not a whole number", s.Arg(0))
+			}
+		case "sorry_server":
+			if a, err := netip.ParseAddr(s.Arg(0)); err == nil && len(s.Args) == 2 {
+				vs.sorry = netip.AddrPortFrom(a, uint16(mustPort(s.Arg(1)))).String()
+			} else {
+				c.lost(host, s, "sorry_server %s is not expressible", strings.Join(s.Args, " "))
+			}
+		case "real_server":
+			if rs, ok := c.readRealServer(hm, s); ok {
+				vs.reals = append(vs.reals, rs)
+			}
+		default:
+			c.lost(host, s, "virtual_server %s: %s has no counterpart in clusterctl's model", strings.Join(n.Args, " "), kw)
+		}
+	}
+	c.addServer(host, n.Pos(), vs)
+}
+
+func mustPort(s string) int {
+	v, _ := strconv.Atoi(s)
+	return v
+}
+
+func (c *cluster) readRealServer(hm *hostModel, n *keepalived.Node) (realServer, bool) {
+	host := hm.h.Name
+	a, err := netip.ParseAddr(n.Arg(0))
+	p, perr := strconv.ParseUint(n.Arg(1), 10, 16)
+	if err != nil || perr != nil || len(n.Args) != 2 {
+		c.lost(host, n, "real_server %s: an address and a port are expressible", strings.Join(n.Args, " "))
+		return realServer{}, false
+	}
+	rs := realServer{addr: a, port: uint16(p), weight: 1}
+	for _, s := range n.Children {
+		kw := keepalived.CanonicalKeyword("real_server", s.Keyword)
+		switch kw {
+		case "weight", "uthreshold", "lthreshold":
+			v, ok := num(s.Arg(0))
+			if !ok {
+				c.lost(host, s, "%s %q is not a whole number", kw, s.Arg(0))
+				continue
+			}
+			switch kw {
+			case "weight":
+				rs.weight = v
+			case "uthreshold":
+				rs.upper = v
+			default:
+				rs.lower = v
+			}
+		case "TCP_CHECK", "HTTP_GET", "MISC_CHECK":
+			if rs.check != nil {
+				c.lost(host, s, "a second checker is not expressible (one check per real server)")
+				continue
+			}
+			rs.check = c.readCheck(hm, s)
+		default:
+			c.lost(host, s, "real_server %s: %s has no counterpart in clusterctl's model", strings.Join(n.Args, " "), kw)
+		}
+	}
+	return rs, true
+}
+
+func (c *cluster) readCheck(hm *hostModel, n *keepalived.Node) *rsCheck {
+	host := hm.h.Name
+	ck := &rsCheck{typ: map[string]string{"TCP_CHECK": "tcp", "HTTP_GET": "http", "MISC_CHECK": "misc"}[n.Keyword]}
+	for _, s := range n.Children {
+		kw := keepalived.CanonicalKeyword(n.Keyword, s.Keyword)
+		switch kw {
+		case "connect_timeout", "retry", "delay_before_retry":
+			v, ok := num(s.Arg(0))
+			if !ok {
+				c.lost(host, s, "%s %q is not a whole number", kw, s.Arg(0))
+				continue
+			}
+			switch kw {
+			case "connect_timeout":
+				ck.connectTimeout = v
+			case "retry":
+				ck.retry = v
+			default:
+				ck.delayBeforeRetry = v
+			}
+		case "url":
+			for _, u := range s.Children {
+				switch u.Keyword {
+				case "path":
+					ck.path = u.Arg(0)
+				case "status_code":
+					ck.status, _ = num(u.Arg(0))
+				default:
+					c.lost(host, u, "url %s is not expressible", u.Keyword)
+				}
+			}
+		case "misc_path":
+			ck.misc = strings.Join(s.Args, " ")
+			c.adoptScript(hm, s, s.Args)
+		default:
+			c.lost(host, s, "%s %s has no counterpart in the model's check", n.Keyword, kw)
+		}
+	}
+	return ck
+}
+
+// readIPVS adopts the services of a host's live IPVS table that its
+// keepalived does not manage, as virtual servers clusterctl manages.
+func (c *cluster) readIPVS(hm *hostModel) {
+	h := hm.h
+	if h.IPVS == nil {
+		if h.IPVSNote != "" {
+			c.findings = append(c.findings, Finding{Level: Info, Host: h.Name, Msg: "the IPVS table was not read: " + h.IPVSNote})
+		}
+		return
+	}
+	for _, s := range h.IPVS.Services {
+		vs := &virtualServer{managedBy: "clusterctl", scheduler: s.Scheduler}
+		switch s.Key.Protocol {
+		case ipvs.TCP, ipvs.UDP:
+			vs.protocol, vs.addr = string(s.Key.Protocol), s.Key.Addr
+		case ipvs.FWMark:
+			vs.fwmark, vs.protocol = s.Key.Mark, "tcp"
+		}
+		if old, ok := c.servers[vs.key()]; ok && old.managedBy == "keepalived" && slices.Contains(old.directors, h.Name) {
+			continue // keepalived's own entry
+		}
+		if s.Persistent {
+			vs.persistence = s.Timeout
+			if s.Netmask.IsValid() && s.Netmask.String() != "255.255.255.255" {
+				vs.netmask = s.Netmask.String()
+			}
+		}
+		modes := map[string]bool{}
+		for _, d := range s.Destinations {
+			modes[d.Forward] = true
+			vs.reals = append(vs.reals, realServer{addr: d.Addr.Addr(), port: d.Addr.Port(), weight: d.Weight, upper: d.Upper, lower: d.Lower})
+		}
+		switch {
+		case len(modes) > 1:
+			c.findings = append(c.findings, Finding{Level: Lost, Host: h.Name, Msg: fmt.Sprintf("IPVS service %s mixes forwarding methods; the model has one mode per virtual server", vs.key())})
+			continue
+		case modes[ipvs.Route]:
+			vs.mode = "dr"
+		case modes[ipvs.Tunnel]:
+			vs.mode = "tun"
+		default:
+			vs.mode = "nat"
+		}
+		c.addServer(h.Name, "ipvsadm-save", vs)
+	}
+}
