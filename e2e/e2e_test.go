@@ -60,6 +60,13 @@ func exampleDir(name string) string { return filepath.Join("..", "examples", "la
 // down, and checked to leave nothing behind, when the test ends.
 func newCluster(t *testing.T, path string) *cluster {
 	t.Helper()
+	return newClusterWith(t, path, nil)
+}
+
+// newClusterWith is newCluster with machines of the given flavours (a
+// machine not named is the host's own, Debian).
+func newClusterWith(t *testing.T, path string, flavours map[string]lab.Flavour) *cluster {
+	t.Helper()
 	labtest.Require(t)
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -73,7 +80,7 @@ func newCluster(t *testing.T, path string) *cluster {
 	stateDir := filepath.Join(t.TempDir(), "lab")
 	spec := lab.Spec{Name: name, StateDir: stateDir}
 	for _, hn := range cfg.HostNames() {
-		m := lab.Machine{Name: hn}
+		m := lab.Machine{Name: hn, Flavour: flavours[hn]}
 		for _, i := range cfg.Hosts[hn].Interfaces {
 			m.Interfaces = append(m.Interfaces, lab.Interface{Name: i.Name, Addresses: i.Addresses})
 		}

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages clusterctl's local lab and its tests use:
 # the real parts (OpenSSH, keepalived, nginx, iptables, ipvsadm) plus the
-# tools the lab is built from. Safe to run again. Needs root.
+# tools the lab is built from, and what a RHEL-family lab machine is made
+# of (rpm, rpmbuild, dnf, createrepo-c, firewalld; see internal/lab/flavour.go).
+# Safe to run again. Needs root.
 set -euo pipefail
 pkgs=(openssh-server openssh-client keepalived nginx iptables iproute2 ipvsadm
-      busybox procps curl kmod util-linux attr ca-certificates)
+      busybox procps curl kmod util-linux attr ca-certificates
+      rpm dnf createrepo-c firewalld nftables)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -23,11 +23,45 @@ import (
 type labFlags struct {
 	Name     string
 	StateDir string
+	// Flavours are --flavour values: FLAVOUR for every machine, or
+	// MACHINE=FLAVOUR for one.
+	Flavours []string
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.Name, "name", "ccl", "lab name: prefix of its namespaces ([a-z0-9-], at most 12)")
 	cmd.PersistentFlags().StringVar(&f.StateDir, "state-dir", "", "lab state directory (default /run/clusterctl-lab/NAME)")
+	cmd.PersistentFlags().StringArrayVar(&f.Flavours, "flavour", nil, "machine userland: FLAVOUR for all machines or MACHINE=FLAVOUR for one (debian, rocky9, centos7); repeatable")
+}
+
+// flavours resolves --flavour for the machines named: the last value
+// without a machine applies to all, MACHINE=FLAVOUR overrides it.
+func (f *labFlags) flavours(machines []string) (map[string]lab.Flavour, error) {
+	all := lab.Flavour("")
+	per := map[string]lab.Flavour{}
+	known := map[string]bool{}
+	for _, m := range machines {
+		known[m] = true
+	}
+	for _, v := range f.Flavours {
+		m, fl, ok := strings.Cut(v, "=")
+		if !ok {
+			all = lab.Flavour(v)
+			continue
+		}
+		if !known[m] {
+			return nil, fmt.Errorf("--flavour %s: the configuration has no host %q (its hosts: %s)", v, m, strings.Join(machines, ", "))
+		}
+		per[m] = lab.Flavour(fl)
+	}
+	out := map[string]lab.Flavour{}
+	for _, m := range machines {
+		out[m] = all
+		if fl, ok := per[m]; ok {
+			out[m] = fl
+		}
+	}
+	return out, nil
 }
 
 // labRoot holds the state directories of the labs made without
@@ -94,12 +128,16 @@ then runs VRRP only).`,
 
 // labSpec turns a configuration into lab machines. Gateways are left to
 // apply: a fresh lab machine has only its interface addresses.
-func labSpec(cfg *config.Config, f *labFlags) lab.Spec {
+func labSpec(cfg *config.Config, f *labFlags) (lab.Spec, error) {
 	spec := lab.Spec{Name: f.Name, StateDir: f.stateDir()}
+	flavours, err := f.flavours(cfg.HostNames())
+	if err != nil {
+		return spec, err
+	}
 	reserved := map[netip.Addr]bool{}
 	for _, name := range cfg.HostNames() {
 		h := cfg.Hosts[name]
-		m := lab.Machine{Name: name}
+		m := lab.Machine{Name: name, Flavour: flavours[name]}
 		for _, i := range h.Interfaces {
 			m.Interfaces = append(m.Interfaces, lab.Interface{Name: i.Name, Addresses: i.Addresses})
 		}
@@ -124,7 +162,7 @@ func labSpec(cfg *config.Config, f *labFlags) lab.Spec {
 	for addr := range reserved {
 		spec.Reserved = append(spec.Reserved, addr)
 	}
-	return spec
+	return spec, nil
 }
 
 func (a *app) labUp(ctx context.Context, f *labFlags, path string) (*lab.Lab, error) {
@@ -136,7 +174,11 @@ func (a *app) labUp(ctx context.Context, f *labFlags, path string) (*lab.Lab, er
 		return nil, errors.New("the lab builds network namespaces and needs root")
 	}
 	start := time.Now()
-	l, err := lab.Up(ctx, labSpec(cfg, f), a.streams.Err)
+	spec, err := labSpec(cfg, f)
+	if err != nil {
+		return nil, err
+	}
+	l, err := lab.Up(ctx, spec, a.streams.Err)
 	if err != nil {
 		return nil, err
 	}

@@ -34,17 +34,47 @@ func parseDpkg(b []byte) map[string]string {
 	return m
 }
 
-// parseRPM reads "NAME\tVERSION-RELEASE" lines; "package X is not
-// installed" lines have no tab and are skipped.
+// parseRPM reads the lines of rpm -q --whatprovides with rpmQueryFormat:
+// "NAME\tEVR\tPROVIDES". Each installed package is recorded under its
+// name and under every plain name it provides (iptables for EL9's
+// iptables-nft), its own name taking precedence; "no package provides X"
+// lines have no tab and are skipped. Lines of the older two-field form
+// ("NAME\tVERSION-RELEASE") are read too.
 func parseRPM(b []byte) map[string]string {
 	m := map[string]string{}
+	provided := map[string]string{}
 	for _, line := range strings.Split(string(b), "\n") {
-		name, ver, ok := strings.Cut(line, "\t")
-		if ok && name != "" && !strings.Contains(name, " ") {
-			m[name] = strings.TrimSpace(ver)
+		f := strings.Split(line, "\t")
+		if len(f) < 2 || f[0] == "" || strings.Contains(f[0], " ") {
+			continue
+		}
+		evr := strings.TrimSpace(f[1])
+		m[f[0]] = evr
+		if len(f) > 2 {
+			for _, p := range strings.Fields(f[2]) {
+				if plainPackageName(p) {
+					if _, ok := provided[p]; !ok {
+						provided[p] = evr
+					}
+				}
+			}
+		}
+	}
+	for p, evr := range provided {
+		if _, ok := m[p]; !ok {
+			m[p] = evr
 		}
 	}
 	return m
+}
+
+// plainPackageName reports whether a provide is a plain name that could be
+// asked for as a package (not a file, a soname or a "config(x)" capability).
+func plainPackageName(p string) bool {
+	if p == "" || strings.ContainsAny(p, "/()") {
+		return false
+	}
+	return !strings.Contains(p, ".so")
 }
 
 // upstreamVersion is the upstream part of a package version: "2.2.7"

@@ -359,8 +359,43 @@ func TestParseFileMetadata(t *testing.T) {
 	}
 }
 
+// TestParseRPM reads rpm -q --whatprovides output as the facts script asks
+// for it: epochs kept (nginx's 1:), a name provided by another package
+// (EL9's iptables-nft provides iptables) recorded under the asked-for name,
+// a package's own name winning over another's provide, "no package
+// provides" lines skipped.
+func TestParseRPM(t *testing.T) {
+	out := "keepalived\t2.2.8-3.el9\tconfig(keepalived) keepalived keepalived(x86-64) \n" +
+		"nginx\t1:1.20.1-14.el9_2.1\tnginx nginx(x86-64) webserver \n" +
+		"iptables-nft\t1.8.10-2.el9\tiptables iptables-nft iptables-nft(x86-64) libxt_conntrack.so()(64bit) /usr/sbin/iptables \n" +
+		"no package provides ipvsadm\n"
+	h, err := Parse(doc("pkgmgr dnf", "out pkg-rpm", "="+out, "cmd pkg-rpm rc=1", "=no package provides ipvsadm"), testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"keepalived": "2.2.8-3.el9", "nginx": "1:1.20.1-14.el9_2.1", "webserver": "1:1.20.1-14.el9_2.1",
+		"iptables-nft": "1.8.10-2.el9", "iptables": "1.8.10-2.el9",
+	}
+	if d := cmp.Diff(want, h.Packages); d != "" {
+		t.Errorf("packages (-want +got):\n%s", d)
+	}
+	if h.KeepalivedVersion != "2.2.8" || h.PackageManager != "dnf" {
+		t.Errorf("keepalived version %q, manager %q", h.KeepalivedVersion, h.PackageManager)
+	}
+	// A package's own name wins over a provide of another package.
+	m := parseRPM([]byte("compat\t1.0-1\tkeepalived \nkeepalived\t2.2.8-3.el9\tkeepalived \n"))
+	if m["keepalived"] != "2.2.8-3.el9" {
+		t.Errorf("keepalived = %q, want its own package's version", m["keepalived"])
+	}
+	// rpm 4.11's output of the older two-field form still reads.
+	if m := parseRPM([]byte("keepalived\t1.3.5-19.el7\n")); m["keepalived"] != "1.3.5-19.el7" {
+		t.Errorf("two-field line: %v", m)
+	}
+}
+
 func TestUpstreamVersion(t *testing.T) {
-	for in, want := range map[string]string{"1:2.2.7-1+b2": "2.2.7", "2.2.8-3.el9": "2.2.8", "2.2.7": "2.2.7", "": "", "1:1.31-1+b1": "1.31"} {
+	for in, want := range map[string]string{"1:2.2.7-1+b2": "2.2.7", "2.2.8-3.el9": "2.2.8", "1:1.20.1-14.el9_2.1": "1.20.1", "2.2.7": "2.2.7", "": "", "1:1.31-1+b1": "1.31"} {
 		if got := upstreamVersion(in); got != want {
 			t.Errorf("upstreamVersion(%q) = %q, want %q", in, got, want)
 		}

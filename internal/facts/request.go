@@ -151,9 +151,11 @@ func sysctlPath(key string) string {
 
 // RequestFor says which facts to gather for a host whose desired state is
 // h: its files, sysctls, services and packages, keepalived's service and
-// the keepalived and nginx processes always.
+// the keepalived, nginx and firewalld processes always (a running firewalld
+// drops VRRP and the services' ports unless they were opened; the plan
+// notes it).
 func RequestFor(h *resource.Host) Request {
-	req := Request{Processes: []string{"keepalived", "nginx"}}
+	req := Request{Processes: []string{"keepalived", "nginx", "firewalld"}}
 	for _, f := range h.Files {
 		req.Files = append(req.Files, f.Path)
 	}

@@ -38,7 +38,7 @@ func TestRequestFor(t *testing.T) {
 		},
 		Services:  []string{"keepalived", "clusterctl-restore"},
 		Packages:  []string{"iptables", "ipvsadm"},
-		Processes: []string{"keepalived", "nginx"},
+		Processes: []string{"keepalived", "nginx", "firewalld"},
 	}
 	if d := cmp.Diff(want, dir); d != "" {
 		t.Errorf("Request(dir) (-want +got):\n%s", d)

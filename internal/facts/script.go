@@ -121,6 +121,12 @@ substr($0, 1, 9) == "Package: " {
 	printf "%s\t%s\t%s%s%s\n", p, v, W[f[1]], S[f[3]], (f[2] == "ok" ? " " : "R")
 }`
 
+// rpmQueryFormat prints "NAME\tEVR\tPROVIDES" per package, EVR with the
+// epoch only when the package has one ("1:1.20.1-14.el9", "2.2.8-3.el9"),
+// PROVIDES the names it provides, space-separated. It works with rpm 4.11
+// (EL7) and later.
+const rpmQueryFormat = `%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t[%{PROVIDENAME} ]\n`
+
 // Script returns the POSIX sh script that gathers the facts of one host,
 // to be run as `sh -s` (possibly through `sudo -n`) with the script on
 // stdin; it works with dash, bash and busybox sh. token is the section
@@ -207,7 +213,13 @@ func (b *scriptBuilder) packages(req Request) {
 		run pkg-dpkg dpkg-query -W -f '${Package}\t${Version}\t${db:Status-Abbrev}\n' %s
 	fi
 `, shell.Quote("pkgs="+strings.Join(pkgList, " ")), dpkgStatusAWK, pkgs)
-	b.printf("elif command -v rpm >/dev/null 2>&1; then\n\trun pkg-rpm rpm -q --qf '%%{NAME}\\t%%{VERSION}-%%{RELEASE}\\n' %s\nfi\n", pkgs)
+	// rpm: --whatprovides, because on EL9 a name such as iptables is
+	// provided by another package (iptables-nft): rpm -q iptables says
+	// "not installed" there while dnf install iptables says "already
+	// installed". Each line names the package, its epoch:version-release
+	// (the epoch only when it has one, as dnf prints it) and what it
+	// provides, so the parser maps every asked-for name to its package.
+	b.printf("elif command -v rpm >/dev/null 2>&1; then\n\trun pkg-rpm rpm -q --whatprovides --qf %s %s\nfi\n", shell.Quote(rpmQueryFormat), pkgs)
 }
 
 // network: addresses, links, routes and the asked-for sysctls.

@@ -16,6 +16,18 @@
 // falls back to /etc/init.d scripts for other units. A new machine has no
 // service enabled.
 //
+// A machine's Flavour chooses the userland it answers with. The default is
+// the host's (Debian). "rocky9" and "centos7" are RHEL-family machines made
+// from the same Debian binaries (flavour.go, scripts/el.sh): EL's
+// os-release and redhat-release, an rpm database at /var/lib/rpm, dnf (or
+// yum) with a file:// repository of RPMs the lab builds once from the
+// host's packages and caches under RepoCacheDir, EL's /etc/sysconfig files
+// and unit files, and dbus and firewalld running (default zone "trusted").
+// apt, dpkg and the files of packages the machine has not installed
+// (keepalived, nginx, ipvsadm) are hidden by overlay whiteouts, so that
+// dnf or yum installs them. There is no SELinux, and the binaries are
+// Debian's.
+//
 // Every distinct subnet of the machines' first interface addresses is one L2
 // segment: a Linux bridge. All bridges live in a namespace of their own
 // ("<lab>-br") and every veth is created from there, so nothing is added to

@@ -48,11 +48,16 @@ type machineFiles struct {
 // prepareMachine lays out the machine's directory: the overlay upper layer
 // with the machine's own files, the overlay work dir, the mount point and the
 // skeletons of /dev and /run that setup.sh copies into fresh tmpfs.
-func prepareMachine(stateDir string, m machineRecord, f machineFiles) error {
+func prepareMachine(ctx context.Context, stateDir string, m machineRecord, f machineFiles) error {
 	dir := m.dir(stateDir)
 	upper := filepath.Join(dir, "upper")
 	for _, d := range []string{dir, upper, filepath.Join(dir, "work"), filepath.Join(dir, "root")} {
 		if err := mkdirMode(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if m.Flavour.EL() {
+		if err := copyLayer(ctx, layerDir(stateDir, m.Flavour), upper); err != nil {
 			return err
 		}
 	}
@@ -92,6 +97,11 @@ func prepareMachine(stateDir string, m machineRecord, f machineFiles) error {
 	}
 	for _, file := range files {
 		if err := writeFile(filepath.Join(upper, file.path), file.data, file.mode); err != nil {
+			return err
+		}
+	}
+	if m.Flavour.EL() {
+		if err := prepareEL(upper); err != nil {
 			return err
 		}
 	}

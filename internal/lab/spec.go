@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"regexp"
+	"strings"
 )
 
 // Spec describes a lab to bring up.
@@ -37,6 +38,10 @@ type Machine struct {
 	// Gateway is the machine's default route; the zero Addr means none.
 	// It must lie in one of the machine's subnets.
 	Gateway netip.Addr
+	// Flavour is the userland the machine answers with: "" or "debian"
+	// (the host's own), "rocky9" or "centos7" (RHEL family: see
+	// flavour.go).
+	Flavour Flavour
 }
 
 // Interface is one network interface of a machine.
@@ -85,6 +90,9 @@ func (s Spec) Validate() error {
 			bad("machine %q is defined twice", m.Name)
 		}
 		machines[m.Name] = true
+		if !m.Flavour.valid() {
+			bad("machine %q: unknown flavour %q (want one of %s)", m.Name, m.Flavour, strings.Join(FlavourNames(), ", "))
+		}
 		if len(m.Interfaces) == 0 {
 			bad("machine %q has no interface", m.Name)
 		}

@@ -43,6 +43,8 @@ type machineRecord struct {
 	Namespace  string            `json:"namespace"`
 	Interfaces []interfaceRecord `json:"interfaces"`
 	Gateway    netip.Addr        `json:"gateway,omitzero"`
+	// Flavour is the machine's userland; "" for the host's (Debian).
+	Flavour Flavour `json:"flavour,omitempty"`
 	// Supervisor is the unshare process holding the machine: killing it
 	// kills PID 1 (--kill-child) and with it the whole PID namespace.
 	Supervisor process `json:"supervisor,omitzero"`
@@ -90,7 +92,7 @@ func planLab(s Spec) (record, error) {
 		if m.Gateway.IsValid() {
 			used[m.Gateway] = true
 		}
-		mr := machineRecord{Name: m.Name, Namespace: s.Name + "-" + m.Name, Gateway: m.Gateway}
+		mr := machineRecord{Name: m.Name, Namespace: s.Name + "-" + m.Name, Gateway: m.Gateway, Flavour: m.Flavour.recorded()}
 		for ii, ifc := range m.Interfaces {
 			b := bridgeOf[ifc.Addresses[0].Masked()]
 			for _, p := range ifc.Addresses {

@@ -144,6 +144,9 @@ func (l *Lab) build(ctx context.Context, log io.Writer) error {
 	if err := writeSetupScript(rec.StateDir); err != nil {
 		return err
 	}
+	if err := prepareFlavours(ctx, rec); err != nil {
+		return err
+	}
 	files := machineFiles{authorizedKey: authorizedKey(client.public, "clusterctl-lab-"+rec.Name), hosts: renderHosts(rec)}
 
 	if err := ipBatch(nc, rec.OperatorNamespace, addressCommands(rec.Operator, "")); err != nil {
@@ -164,7 +167,7 @@ func (l *Lab) build(ctx context.Context, log io.Writer) error {
 		}
 		f := files
 		f.hostKey = hostKeys[i]
-		if err := prepareMachine(rec.StateDir, m, f); err != nil {
+		if err := prepareMachine(ctx, rec.StateDir, m, f); err != nil {
 			return fmt.Errorf("machine %s: prepare: %w", m.Name, err)
 		}
 		sup, init, err := startMachine(ctx, rec.StateDir, m)

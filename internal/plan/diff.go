@@ -40,6 +40,9 @@ func Diff(desired *resource.Host, observed *Observed, masker secret.Masker) Host
 	for _, k := range Kinds {
 		steps[k]()
 	}
+	if observed.FirewalldRunning && len(desired.Services) > 0 {
+		d.note("firewalld is running and clusterctl does not manage the firewall: allow VRRP (IP protocol 112) between the members of each VRRP instance and the ports this host serves, or the members all take the VIPs (docs/apply.md, Per OS family)")
+	}
 	order := map[Step]int{}
 	for i, st := range Steps {
 		order[st] = i

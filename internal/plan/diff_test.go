@@ -514,6 +514,34 @@ func TestDiffStopsServicesNoLongerManaged(t *testing.T) {
 	}
 }
 
+// TestDiffNotesFirewalld: a host that runs services behind a running
+// firewalld gets a note saying what must be open (clusterctl does not
+// manage the firewall); one without firewalld, or with no service, none.
+func TestDiffNotesFirewalld(t *testing.T) {
+	withService := &resource.Host{Name: "web1", Services: []resource.Service{{Name: "keepalived"}}}
+	bare := &resource.Host{Name: "web1"}
+	for _, tt := range []struct {
+		name      string
+		desired   *resource.Host
+		firewalld bool
+		want      bool
+	}{
+		{"service behind firewalld", withService, true, true},
+		{"service, no firewalld", withService, false, false},
+		{"firewalld, no service", bare, true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			hp := Diff(tt.desired, &Observed{Services: map[string]ServiceState{}, FirewalldRunning: tt.firewalld}, secret.Masker{})
+			got := slices.ContainsFunc(hp.Notes, func(n string) bool {
+				return strings.Contains(n, "firewalld is running") && strings.Contains(n, "VRRP (IP protocol 112)")
+			})
+			if got != tt.want {
+				t.Errorf("firewalld note = %v, want %v (notes %q)", got, tt.want, hp.Notes)
+			}
+		})
+	}
+}
+
 // isStopDisable reports whether op stops and disables a service and does
 // nothing else.
 func isStopDisable(op Op) bool {

@@ -34,6 +34,9 @@ type Observed struct {
 	Services  map[string]ServiceState
 	// Manifest is the host's manifest; nil when it has none.
 	Manifest []resource.ManifestEntry
+	// FirewalldRunning is true when a firewalld process runs: clusterctl
+	// does not manage the firewall, so the plan notes what must be open.
+	FirewalldRunning bool
 }
 
 // ObservedFile is a file as it is on the host.
@@ -73,6 +76,8 @@ func FromFacts(f *facts.Host) *Observed {
 		Services:       map[string]ServiceState{},
 		IPVS:           f.IPVS,
 		Manifest:       f.Manifest,
+
+		FirewalldRunning: f.Processes["firewalld"] > 0,
 	}
 	for p := range f.Packages {
 		o.Packages[p] = true

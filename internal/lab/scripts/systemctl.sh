@@ -1,7 +1,8 @@
 #!/bin/bash
 # systemctl stand-in of a clusterctl lab machine, which has no systemd.
-# Units: keepalived, nginx and ssh (sshd) by pid file; any other unit with an
-# /etc/init.d script through that script. Enabled units are symlinks in
+# Units: keepalived, nginx, ssh (sshd), dbus and firewalld by pid file; any
+# other unit with an /etc/init.d script through that script, or else by its
+# unit file's ExecStart and ExecStop lines. Enabled units are symlinks in
 # /etc/systemd/system/multi-user.target.wants, started by the machine's PID 1.
 # Exit codes follow systemctl: is-active 0 active, 3 inactive, 4 unknown unit;
 # is-enabled 0 enabled, 1 disabled; start/stop of an unknown unit 5.
@@ -17,7 +18,17 @@ pidfile() {
 	keepalived) echo /run/keepalived.pid ;;
 	nginx) echo /run/nginx.pid ;;
 	ssh) echo /run/sshd.pid ;;
+	dbus) echo /run/dbus/pid ;;
+	firewalld) echo /run/firewalld.pid ;;
 	esac
+}
+
+# builtin reports whether the stand-in itself knows how to run a unit.
+builtin() {
+	case $1 in
+	keepalived | nginx | ssh | dbus | firewalld) return 0 ;;
+	esac
+	return 1
 }
 
 # unitfile prints the unit file of a unit installed as a file, if any.
@@ -35,15 +46,18 @@ unitfile() {
 # fileunit reports whether a unit is driven by its unit file (ExecStart)
 # rather than by the stand-in's built-in knowledge or an init script.
 fileunit() {
-	case $1 in
-	keepalived | nginx | ssh) return 1 ;;
-	esac
+	builtin "$1" && return 1
 	[ ! -x "/etc/init.d/$1" ] && unitfile "$1" >/dev/null
 }
 
+# known: a unit exists when the stand-in knows it and its program is
+# installed (on a RHEL-family lab machine keepalived and nginx come with
+# their packages), or it has an init script or a unit file.
 known() {
 	case $1 in
-	keepalived | nginx | ssh) return 0 ;;
+	ssh) return 0 ;;
+	keepalived | nginx | firewalld) [ -x "/usr/sbin/$1" ] ;;
+	dbus) command -v dbus-daemon >/dev/null ;;
 	*) [ -x "/etc/init.d/$1" ] || unitfile "$1" >/dev/null ;;
 	esac
 }
@@ -53,7 +67,9 @@ mainpid() {
 	local f pid
 	f=$(pidfile "$1")
 	[ -n "$f" ] && [ -r "$f" ] || return 1
-	read -r pid <"$f" 2>/dev/null || return 1
+	# firewalld writes its pid without a newline: read fails at EOF but
+	# has read it.
+	{ read -r pid || [ -n "$pid" ]; } <"$f" 2>/dev/null || return 1
 	[ -n "$pid" ] || return 1
 	local _comm state
 	read -r _comm _comm state _ <"/proc/$pid/stat" 2>/dev/null || return 1
@@ -63,7 +79,7 @@ mainpid() {
 
 active() {
 	case $1 in
-	keepalived | nginx | ssh) mainpid "$1" >/dev/null ;;
+	keepalived | nginx | ssh | dbus | firewalld) mainpid "$1" >/dev/null ;;
 	*)
 		if fileunit "$1"; then
 			[ -e "/run/clusterctl-lab-units/$1.active" ]
@@ -89,6 +105,22 @@ start_fileunit() {
 		mkdir -p /run/clusterctl-lab-units
 		: >"/run/clusterctl-lab-units/$1.active"
 	fi
+}
+
+# stop_fileunit runs a unit file's ExecStop lines.
+stop_fileunit() {
+	local f line rc=0
+	f=$(unitfile "$1") || return 0
+	if grep -qi '^RemainAfterExit=yes' "$f" && [ ! -e "/run/clusterctl-lab-units/$1.active" ]; then
+		return 0
+	fi
+	while IFS= read -r line; do
+		case $line in
+		ExecStop=*) sh -c "${line#ExecStop=}" || rc=1 ;;
+		esac
+	done <"$f"
+	rm -f "/run/clusterctl-lab-units/$1.active"
+	return $rc
 }
 
 # waitfor CMD... retries CMD for up to 10 s.
@@ -131,7 +163,11 @@ do_start() {
 			log "keepalived: $conf is missing or empty; not started (ConditionFileNotEmpty)"
 			return 0
 		fi
+		local KEEPALIVED_OPTIONS=""
 		[ -r /etc/default/keepalived ] && . /etc/default/keepalived
+		# A RHEL-family machine's options (its unit's EnvironmentFile).
+		[ -r /etc/sysconfig/keepalived ] && . /etc/sysconfig/keepalived
+		DAEMON_ARGS="$DAEMON_ARGS $KEEPALIVED_OPTIONS"
 		local args=(-D -p /run/keepalived.pid)
 		if [ ! -e /proc/net/ip_vs ] && grep -Eq '^[[:space:]]*virtual_server(_group)?([[:space:]]|$)' "$conf"; then
 			args+=(-P)
@@ -145,6 +181,26 @@ do_start() {
 		nginx -t -q || fail_start nginx || return 1
 		nginx || fail_start nginx || return 1
 		waitfor active nginx || fail_start nginx
+		;;
+	dbus)
+		mkdir -p -m 0755 /run/dbus
+		dbus-daemon --system --fork || fail_start dbus || return 1
+		waitfor active dbus || fail_start dbus
+		;;
+	firewalld)
+		local FIREWALLD_ARGS=""
+		[ -r /etc/sysconfig/firewalld ] && . /etc/sysconfig/firewalld
+		active dbus || do_start dbus || return 1
+		# shellcheck disable=SC2086
+		firewalld $FIREWALLD_ARGS || fail_start firewalld || return 1
+		# Ready once it answers on D-Bus (it takes a second or two).
+		local i
+		for ((i = 0; i < 60; i++)); do
+			firewall-cmd -q --state 2>/dev/null && return 0
+			active firewalld || break
+			sleep 0.25
+		done
+		fail_start firewalld
 		;;
 	ssh)
 		mkdir -p -m 0755 /run/sshd
@@ -163,14 +219,14 @@ do_start() {
 
 do_stop() {
 	case $1 in
-	keepalived | ssh) stop_pid "$1" TERM ;;
+	keepalived | ssh | dbus | firewalld) stop_pid "$1" TERM ;;
 	nginx)
 		active nginx && nginx -s quit 2>/dev/null
 		stop_pid nginx TERM
 		;;
 	*)
 		if fileunit "$1"; then
-			rm -f "/run/clusterctl-lab-units/$1.active"
+			stop_fileunit "$1"
 		else
 			"/etc/init.d/$1" stop
 		fi
@@ -184,7 +240,7 @@ do_reload() {
 		return 1
 	fi
 	case $1 in
-	keepalived | ssh) kill -HUP "$(mainpid "$1")" ;;
+	keepalived | ssh | firewalld | dbus) kill -HUP "$(mainpid "$1")" ;;
 	nginx) nginx -t -q && nginx -s reload ;;
 	*) "/etc/init.d/$1" reload ;;
 	esac
