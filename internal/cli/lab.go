@@ -21,11 +21,18 @@ import (
 type labFlags struct {
 	Name     string
 	StateDir string
+	// BootTimeout is up's and run's --boot-timeout (0: the lab's default).
+	BootTimeout time.Duration
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.Name, "name", "ccl", "lab name: prefix of its namespaces ([a-z0-9-], at most 12)")
 	cmd.PersistentFlags().StringVar(&f.StateDir, "state-dir", "", "lab state directory (default /run/clusterctl-lab/NAME)")
+}
+
+// registerBoot adds --boot-timeout to a command that brings a lab up.
+func (f *labFlags) registerBoot(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&f.BootTimeout, "boot-timeout", lab.DefaultBootTimeout, "how long each machine may take to boot (more on a starved host, such as an emulated VM)")
 }
 
 func (f *labFlags) stateDir() string {
@@ -61,7 +68,7 @@ then runs VRRP only).`,
 // labSpec turns a configuration into lab machines. Gateways are left to
 // apply: a fresh lab machine has only its interface addresses.
 func labSpec(cfg *config.Config, f *labFlags) lab.Spec {
-	spec := lab.Spec{Name: f.Name, StateDir: f.stateDir()}
+	spec := lab.Spec{Name: f.Name, StateDir: f.stateDir(), BootTimeout: f.BootTimeout}
 	reserved := map[netip.Addr]bool{}
 	for _, name := range cfg.HostNames() {
 		h := cfg.Hosts[name]
@@ -111,7 +118,7 @@ func (a *app) labUp(ctx context.Context, f *labFlags, path string) (*lab.Lab, er
 }
 
 func (a *app) labUpCommand(f *labFlags) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "up [PATH]",
 		Short: "Build a lab machine for every host of the configuration",
 		Long: `Build one lab machine per host, with the interfaces and addresses of the
@@ -130,6 +137,8 @@ up is refused (run "lab down" first); a failed "up" removes what it made.`,
 			return nil
 		},
 	}
+	f.registerBoot(cmd)
+	return cmd
 }
 
 func (a *app) labHints(l *lab.Lab) {
@@ -276,6 +285,7 @@ lab stays up afterwards for you to explore; "clusterctl lab down" removes it.`,
 		},
 	}
 	cmd.Flags().BoolVar(&skipVerify, "skip-verify", false, "only bring the lab up and apply")
+	f.registerBoot(cmd)
 	return cmd
 }
 
