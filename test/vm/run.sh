@@ -40,7 +40,8 @@ done
 [[ $scenarios =~ ^[a-z0-9,-]+$ ]] || { echo "run.sh: bad --scenarios" >&2; exit 2; }
 if [ -z "$timeout" ]; then
 	timeout=540
-	# ipvs-live applies six changes, each planned twice: ~10-15 min emulated.
+	# ipvs-live applies seven changes under traffic: a few minutes on an
+	# idle host, over 20 min emulated on one starved of CPU.
 	[[ ,$scenarios, != *,ipvs-live,* ]] || timeout=$((timeout + 900))
 fi
 [[ $timeout =~ ^[0-9]+$ ]] || { echo "run.sh: bad --timeout" >&2; exit 2; }
