@@ -26,6 +26,8 @@ type labFlags struct {
 	// Flavours are --flavour values: FLAVOUR for every machine, or
 	// MACHINE=FLAVOUR for one.
 	Flavours []string
+	// BootTimeout is up's and run's --boot-timeout (0: the lab's default).
+	BootTimeout time.Duration
 }
 
 func (f *labFlags) register(cmd *cobra.Command) {
@@ -67,6 +69,11 @@ func (f *labFlags) flavours(machines []string) (map[string]lab.Flavour, error) {
 // labRoot holds the state directories of the labs made without
 // --state-dir, one per lab name.
 const labRoot = "/run/clusterctl-lab"
+
+// registerBoot adds --boot-timeout to a command that brings a lab up.
+func (f *labFlags) registerBoot(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&f.BootTimeout, "boot-timeout", lab.DefaultBootTimeout, "how long each machine may take to boot (more on a starved host, such as an emulated VM)")
+}
 
 func (f *labFlags) stateDir() string {
 	if f.StateDir != "" {
@@ -129,7 +136,7 @@ then runs VRRP only).`,
 // labSpec turns a configuration into lab machines. Gateways are left to
 // apply: a fresh lab machine has only its interface addresses.
 func labSpec(cfg *config.Config, f *labFlags) (lab.Spec, error) {
-	spec := lab.Spec{Name: f.Name, StateDir: f.stateDir()}
+	spec := lab.Spec{Name: f.Name, StateDir: f.stateDir(), BootTimeout: f.BootTimeout}
 	flavours, err := f.flavours(cfg.HostNames())
 	if err != nil {
 		return spec, err
@@ -187,7 +194,7 @@ func (a *app) labUp(ctx context.Context, f *labFlags, path string) (*lab.Lab, er
 }
 
 func (a *app) labUpCommand(f *labFlags) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "up [PATH]",
 		Short: "Build a lab machine for every host of the configuration",
 		Long: `Build one lab machine per host, with the interfaces and addresses of the
@@ -206,6 +213,8 @@ up is refused (run "lab down" first); a failed "up" removes what it made.`,
 			return nil
 		},
 	}
+	f.registerBoot(cmd)
+	return cmd
 }
 
 func (a *app) labHints(l *lab.Lab) {
@@ -392,6 +401,7 @@ lab stays up afterwards for you to explore; "clusterctl lab down" removes it.`,
 		},
 	}
 	cmd.Flags().BoolVar(&skipVerify, "skip-verify", false, "only bring the lab up and apply")
+	f.registerBoot(cmd)
 	return cmd
 }
 

@@ -32,7 +32,6 @@ const (
 	machineWants   = "/etc/systemd/system/multi-user.target.wants"
 	setupName      = "machine-setup.sh"
 	consoleLogName = "console.log"
-	readyTimeout   = 60 * time.Second
 )
 
 // machinePath is the PATH of every process the lab starts in a namespace.
@@ -208,10 +207,10 @@ func copySkel(dir string) error {
 	return nil
 }
 
-// startMachine boots machine m and waits until its PID 1 reports ready. It
-// returns the supervisor (unshare) and init processes; on error they are
+// startMachine boots machine m and waits up to timeout until its PID 1
+// reports ready. It returns the supervisor (unshare) and init processes; on error they are
 // returned too when known, so the caller can record them for Down.
-func startMachine(ctx context.Context, stateDir string, m machineRecord) (sup, init process, err error) {
+func startMachine(ctx context.Context, stateDir string, m machineRecord, timeout time.Duration) (sup, init process, err error) {
 	dir := m.dir(stateDir)
 	console := filepath.Join(dir, consoleLogName)
 	logf, err := os.OpenFile(console, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -245,7 +244,7 @@ func startMachine(ctx context.Context, stateDir string, m machineRecord) (sup, i
 		}
 		return why
 	}
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()

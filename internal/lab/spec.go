@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Spec describes a lab to bring up.
@@ -23,7 +24,15 @@ type Spec struct {
 	// Reserved are addresses the operator namespace must not take, such as
 	// the virtual IPs of the cluster.
 	Reserved []netip.Addr
+	// BootTimeout bounds how long each machine may take to report ready;
+	// zero means DefaultBootTimeout. A host starved of CPU (an emulated
+	// VM on a loaded machine) needs more.
+	BootTimeout time.Duration
 }
+
+// DefaultBootTimeout is a machine's boot deadline when Spec.BootTimeout
+// is zero.
+const DefaultBootTimeout = 60 * time.Second
 
 // Machine is one lab machine.
 type Machine struct {

@@ -63,7 +63,11 @@ func Up(ctx context.Context, spec Spec, log io.Writer) (*Lab, error) {
 		return nil, err
 	}
 	l := &Lab{rec: rec}
-	if err := l.build(ctx, log); err != nil {
+	boot := spec.BootTimeout
+	if boot <= 0 {
+		boot = DefaultBootTimeout
+	}
+	if err := l.build(ctx, log, boot); err != nil {
 		if derr := l.Down(context.WithoutCancel(ctx)); derr != nil {
 			err = errors.Join(err, fmt.Errorf("clean up after failed up: %w", derr))
 		}
@@ -100,9 +104,10 @@ func checkFree(rec record) error {
 	return nil
 }
 
-// build makes everything after the bridge namespace exists. The record is
-// saved first so that Down, from here or another process, finds the lab.
-func (l *Lab) build(ctx context.Context, log io.Writer) error {
+// build makes everything after the bridge namespace exists, giving each
+// machine up to boot to report ready. The record is saved first so that
+// Down, from here or another process, finds the lab.
+func (l *Lab) build(ctx context.Context, log io.Writer, boot time.Duration) error {
 	rec := l.rec
 	nc := context.WithoutCancel(ctx) // for ip, see Up
 	if err := mkdirMode(rec.StateDir, 0o700); err != nil {
@@ -170,7 +175,7 @@ func (l *Lab) build(ctx context.Context, log io.Writer) error {
 		if err := prepareMachine(ctx, rec.StateDir, m, f); err != nil {
 			return fmt.Errorf("machine %s: prepare: %w", m.Name, err)
 		}
-		sup, init, err := startMachine(ctx, rec.StateDir, m)
+		sup, init, err := startMachine(ctx, rec.StateDir, m, boot)
 		l.mu.Lock()
 		l.rec.Machines[i].Supervisor, l.rec.Machines[i].Init = sup, init
 		l.mu.Unlock()
