@@ -244,6 +244,9 @@ type Instance struct {
 	VIPs      []netip.Addr
 	// Members are the hosts of the instance, highest priority first.
 	Members []string
+	// Priorities are the members' priorities, in the same order (set by
+	// InstancesOf; nil from the configuration).
+	Priorities []int
 	// Preempt is true when the highest-priority member takes the VIPs
 	// back as soon as it runs (no nopreempt, no preempt_delay).
 	Preempt bool
@@ -305,6 +308,8 @@ type Plan struct {
 	// hosts (which go first, in parallel): the steps of a wave run at the
 	// same time, the waves one after the other.
 	Waves []Wave `json:"waves,omitempty"`
+	// DirectorsFirst says the waves go before the other hosts (destroy).
+	DirectorsFirst bool `json:"directors_first,omitempty"`
 }
 
 // HostError is a host that could not be planned.
