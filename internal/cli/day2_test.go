@@ -264,3 +264,163 @@ func TestDestroyDirectorsFirst(t *testing.T) {
 		t.Errorf("director keeps IPVS %v or its NAT chain (%v, %v)", dir.IPVS.Services, dir.NATChain, dir.NATJump)
 	}
 }
+
+func TestFailoverCommand(t *testing.T) {
+	sim := fakeCluster(t)
+	if code, out, errOut := runAt(t, sim, day0, "", "apply", "-auto-approve", labA); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, bad := range [][]string{{"VI_9"}, {"VI_1", "--to", "nosuch"}, {"VI_1", "--to", "web2", "--release"}} {
+		if code, _, errOut := runAt(t, sim, day0, "", append([]string{"failover", "-c", labA, "-auto-approve"}, bad...)...); code == 0 || errOut == "" {
+			t.Errorf("failover %v: exit %d, %q", bad, code, errOut)
+		}
+	}
+	code, out, errOut := runAt(t, sim, day0.Add(time.Hour), "", "failover", "-c", labA, "VI_1", "-auto-approve")
+	if code != 0 {
+		t.Fatalf("failover: exit %d\n%s%s", code, out, errOut)
+	}
+	mustContainAll(t, "failover", out, "-    priority 90", "+    priority 101", "VI_1 is failed over to this host", "web2: keepalived running, each VIP held by one node", "Failover complete!")
+	if got := vipHolders(sim); !slices.Equal(got, []string{"web2"}) {
+		t.Fatalf("after failover the VIP is on %v, want web2", got)
+	}
+	// Plan and apply keep it.
+	code, out, _ = runAt(t, sim, day0.Add(2*time.Hour), "", "plan", "-detailed-exitcode", labA)
+	if code != 0 || !strings.Contains(out, "VI_1 is failed over to this host (priority above its peers) by clusterctl failover") {
+		t.Errorf("plan after failover: exit %d\n%s", code, out)
+	}
+	_, out, _ = runAt(t, sim, day0.Add(2*time.Hour), "", "plan", "-json", labA)
+	if !strings.Contains(out, `"marks": [`) || !strings.Contains(out, `"failover VI_1"`) {
+		t.Errorf("plan -json lacks the mark:\n%s", out)
+	}
+	if code, out, errOut := runAt(t, sim, day0.Add(3*time.Hour), "", "apply", "-auto-approve", labA); code != 0 || !slices.Equal(vipHolders(sim), []string{"web2"}) {
+		t.Errorf("apply after failover: exit %d, VIP on %v\n%s%s", code, vipHolders(sim), out, errOut)
+	}
+	code, out, errOut = runAt(t, sim, day0.Add(4*time.Hour), "", "failover", "-c", labA, "VI_1", "--release", "-auto-approve")
+	if code != 0 {
+		t.Fatalf("failover --release: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := vipHolders(sim); !slices.Equal(got, []string{"web1"}) {
+		t.Errorf("after --release the VIP is on %v, want web1", got)
+	}
+	if code, out, _ := runAt(t, sim, day0.Add(5*time.Hour), "", "plan", "-detailed-exitcode", labA); code != 0 || strings.Contains(out, "failed over") {
+		t.Errorf("plan after --release: exit %d\n%s", code, out)
+	}
+}
+
+func mustContainAll(t *testing.T, what, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("%s: missing %q in:\n%s", what, sub, s)
+		}
+	}
+}
+
+func loadSim(t *testing.T, path string) *hostopstest.Cluster {
+	t.Helper()
+	cfg, diags := config.NewLoader().Load(path, config.LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return hostopstest.New(cfg)
+}
+
+// TestDrainStaticTable drains a real server of a director whose IPVS
+// table clusterctl manages: weight 0 in the table and its persisted
+// rules, kept by plan and apply, waited for, undone by undrain.
+func TestDrainStaticTable(t *testing.T) {
+	path := "../../examples/lab-19.x/lvs-nat"
+	sim := loadSim(t, path)
+	if code, out, errOut := runAt(t, sim, day0, "", "apply", "-auto-approve", path); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runAt(t, sim, day0, "", "drain", "-c", path, "nosuch", "-auto-approve"); code == 0 || !strings.Contains(errOut, "nosuch is not a real server of any virtual_server") {
+		t.Errorf("drain of no real server: exit %d: %s", code, errOut)
+	}
+	dir := sim.Host("dir")
+	rs1 := dir.IPVS.Services[0].Destinations[0].Addr
+	weight := func() int {
+		for _, d := range sim.Host("dir").IPVS.Services[0].Destinations {
+			if d.Addr == rs1 {
+				return d.Weight
+			}
+		}
+		return -1
+	}
+	// Two connections that end after the third look; the service's
+	// persistence (3 s) is then waited out.
+	dir.ActiveConn[rs1] = 2
+	looks := 0
+	sim.BeforeOp = func(host string, op hostopstest.Op) {
+		if host == "dir" && op == hostopstest.OpIPVSStats {
+			if looks++; looks > 3 {
+				sim.Host("dir").ActiveConn[rs1] = 0
+			}
+		}
+	}
+	code, out, errOut := runAt(t, sim, day0.Add(time.Hour), "", "drain", "-c", path, "rs1", "-auto-approve", "--wait", "--timeout", "1m")
+	if code != 0 {
+		t.Fatalf("drain: exit %d\n%s%s", code, out, errOut)
+	}
+	mustContainAll(t, "drain", out, "-e -t 192.168.47.128:80 -r "+rs1.String()+" -m -w 0", "dir: rs1: 2 active, 0 inactive connections",
+		"dir: rs1: 0 active, 0 inactive connections; idle for 3s of the 3s persistence timeout", "rs1 is drained: no connection left on dir.")
+	if weight() != 0 {
+		t.Fatalf("rs1's weight on dir: %d", weight())
+	}
+	if !strings.Contains(string(dir.Files["/etc/clusterctl/ipvs.rules"].Content), "-r "+rs1.String()+" -m -w 0") {
+		t.Errorf("the persisted rules do not keep the drain:\n%s", dir.Files["/etc/clusterctl/ipvs.rules"].Content)
+	}
+	sim.BeforeOp = nil
+	code, out, _ = runAt(t, sim, day0.Add(2*time.Hour), "", "plan", "-detailed-exitcode", path)
+	if code != 0 || !strings.Contains(out, "rs1 is drained here (weight 0) by clusterctl drain") {
+		t.Errorf("plan after drain: exit %d\n%s", code, out)
+	}
+	if code, _, _ := runAt(t, sim, day0.Add(3*time.Hour), "", "apply", "-auto-approve", path); code != 0 || weight() != 0 {
+		t.Errorf("apply after drain: exit %d, weight %d", code, weight())
+	}
+	// A --wait that runs out of time says what is left; the drain stays.
+	dir.ActiveConn[rs1] = 5
+	code, out, errOut = runAt(t, sim, day0.Add(4*time.Hour), "", "drain", "-c", path, "rs1", "-auto-approve", "--wait", "--timeout", "3s")
+	if code != 1 || !strings.Contains(errOut, "rs1 is drained (weight 0) but not idle after 3s: dir: 5 active") {
+		t.Errorf("drain --wait timing out: exit %d\n%s%s", code, out, errOut)
+	}
+	dir.ActiveConn[rs1] = 0
+	if code, out, errOut := runAt(t, sim, day0.Add(5*time.Hour), "", "undrain", "-c", path, "rs1", "-auto-approve"); code != 0 || weight() != 1 {
+		t.Fatalf("undrain: exit %d, weight %d\n%s%s", code, weight(), out, errOut)
+	}
+	if code, out, _ := runAt(t, sim, day0.Add(6*time.Hour), "", "plan", "-detailed-exitcode", path); code != 0 || strings.Contains(out, "drained") {
+		t.Errorf("plan after undrain: exit %d\n%s", code, out)
+	}
+}
+
+// TestDrainKeepalivedTable drains a real server of directors whose
+// table keepalived manages: weight 0 in both directors' keepalived.conf,
+// reloaded one director at a time with the gates.
+func TestDrainKeepalivedTable(t *testing.T) {
+	path := "../../examples/lab-19.x/ha-lvs"
+	sim := loadSim(t, path)
+	if code, out, errOut := runAt(t, sim, day0, "", "apply", "-auto-approve", path); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runAt(t, sim, day0.Add(time.Hour), "", "drain", "-c", path, "rs1", "-auto-approve")
+	if code != 0 {
+		t.Fatalf("drain: exit %d\n%s%s", code, out, errOut)
+	}
+	mustContainAll(t, "drain", out, "# lb1", "# lb2", "↻ service keepalived: reload", "Drain complete!")
+	for _, lb := range []string{"lb1", "lb2"} {
+		conf := string(sim.Host(lb).Files[resource.KeepalivedConfPath].Content)
+		i := strings.Index(conf, "real_server 192.168.19.102")
+		if i < 0 || !strings.Contains(conf[i:i+120], "weight 0") {
+			t.Errorf("%s: rs1 is not at weight 0:\n%s", lb, conf)
+		}
+	}
+	if code, out, _ := runAt(t, sim, day0.Add(2*time.Hour), "", "plan", "-detailed-exitcode", path); code != 0 || strings.Count(out, "rs1 is drained here") != 2 {
+		t.Errorf("plan after drain: exit %d\n%s", code, out)
+	}
+	if code, out, errOut := runAt(t, sim, day0.Add(3*time.Hour), "", "undrain", "-c", path, "rs1", "-auto-approve"); code != 0 {
+		t.Fatalf("undrain: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runAt(t, sim, day0.Add(4*time.Hour), "", "plan", "-detailed-exitcode", path); code != 0 {
+		t.Errorf("plan after undrain: exit %d\n%s", code, out)
+	}
+}

@@ -169,5 +169,5 @@ func (a *app) versionCommand() *cobra.Command {
 
 // addOperationalCommands adds the commands that talk to hosts.
 func (a *app) addOperationalCommands(root *cobra.Command) {
-	root.AddCommand(a.planCommand(), a.applyCommand(), a.forceUnlockCommand(), a.labCommand(), a.statusCommand(), a.verifyCommand(), a.rollbackCommand(), a.destroyCommand())
+	root.AddCommand(a.planCommand(), a.applyCommand(), a.forceUnlockCommand(), a.labCommand(), a.statusCommand(), a.verifyCommand(), a.rollbackCommand(), a.destroyCommand(), a.drainCommand(true), a.drainCommand(false), a.failoverCommand())
 }

@@ -202,11 +202,47 @@ func (c *Cluster) Plan(ctx context.Context, salt []byte) (*plan.Plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	desired, err := c.markedDesired(gathered)
+	if err != nil {
+		return nil, err
+	}
 	inputs := map[string]plan.Input{}
 	for _, h := range c.Hosts() {
-		inputs[h] = inputOf(c.Desired[h], gathered[h])
+		inputs[h] = inputOf(desired[h], gathered[h])
 	}
-	return c.build(c.Topology, inputs, salt)
+	p, err := c.build(c.Topology, inputs, salt)
+	if err != nil {
+		return nil, err
+	}
+	// The digest names the configuration, not the marks (they are the
+	// hosts' state, covered by their fingerprints), so that a saved plan
+	// is checked against the configuration alone.
+	unmarked := map[string]*resource.Host{}
+	for _, h := range c.Hosts() {
+		unmarked[h] = c.Desired[h]
+	}
+	if p.ConfigDigest, err = plan.ConfigDigest(unmarked, salt); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// markedDesired is the configuration's state with the operator's marks
+// (drain, failover) the hosts' manifests hold in force; c.Desired when
+// there are none.
+func (c *Cluster) markedDesired(gathered map[string]Gathered) (map[string]*resource.Host, error) {
+	marks := map[string][]resource.ManifestEntry{}
+	for h, g := range gathered {
+		if g.Err == nil {
+			if m := resource.Marks(g.Facts.Manifest); len(m) > 0 {
+				marks[h] = m
+			}
+		}
+	}
+	if len(marks) == 0 {
+		return c.Desired, nil
+	}
+	return render.RenderMarked(c.Config, marks)
 }
 
 // inputOf is the planner's input for a host from its desired state and

@@ -104,6 +104,10 @@ func (c *Cluster) planOperation(ctx context.Context, st *opState, salt []byte) (
 	if first {
 		st.desired, st.notes = map[string]*resource.Host{}, map[string][]string{}
 	}
+	marked, err := c.markedDesired(gathered)
+	if err != nil {
+		return nil, err
+	}
 	inputs := map[string]plan.Input{}
 	for _, h := range c.Hosts() {
 		g := gathered[h]
@@ -111,7 +115,7 @@ func (c *Cluster) planOperation(ctx context.Context, st *opState, salt []byte) (
 			g.Err = st.errs[h]
 		}
 		if first && g.Err == nil {
-			d, notes, err := st.op.Desired(h, c.Desired[h], plan.FromFacts(g.Facts))
+			d, notes, err := st.op.Desired(h, marked[h], plan.FromFacts(g.Facts))
 			if err != nil {
 				g.Err = err
 			} else {
@@ -120,7 +124,7 @@ func (c *Cluster) planOperation(ctx context.Context, st *opState, salt []byte) (
 		}
 		desired := st.desired[h]
 		if desired == nil {
-			desired = c.Desired[h]
+			desired = marked[h]
 		}
 		inputs[h] = inputOf(desired, g)
 	}

@@ -191,6 +191,10 @@ type HostPlan struct {
 	Effects     []Effect `json:"effects,omitempty"`
 	// Disruption is the worst impact of the host's changes and effects.
 	Disruption Impact `json:"disruption"`
+	// Marks are the operator's marks in force on the host after the
+	// plan ("drain rs1", "failover VI_1"; resource.ManifestDrain): states
+	// a day-2 command set that plan and apply keep.
+	Marks []string `json:"marks,omitempty"`
 	// Notes are things a person should know that are not changes, e.g. an
 	// IPVS service clusterctl does not manage and leaves alone.
 	Notes []string `json:"notes,omitempty"`

@@ -188,6 +188,7 @@ func RollbackDesired(rendered *resource.Host, observed *Observed, g Generation) 
 		h.Services = append(h.Services, s)
 	}
 	keepLive(h, observed, append(slices.Clone(now), found...))
+	h.Marks = resource.Marks(found)
 	h.Sort()
 	notes = append([]string{fmt.Sprintf("rolls back to the files as they were before the apply of %s", g.Suffix)}, notes...)
 	if !g.Manifest {

@@ -210,3 +210,15 @@ func Unlocked(w io.Writer, hosts []string, held map[string]string, err error) {
 		fmt.Fprintln(w, "No host was locked.")
 	}
 }
+
+// DrainProgress prints one look at a drained real server on each
+// director (clusterctl drain --wait).
+func DrainProgress(w io.Writer, key string, looks []pipeline.DrainProgress) {
+	for _, p := range looks {
+		line := fmt.Sprintf("%s: %s: %d active, %d inactive connections", p.Host, key, p.Active, p.Inactive)
+		if p.Active+p.Inactive == 0 && p.Persists > 0 {
+			line += fmt.Sprintf("; idle for %s of the %s persistence timeout", p.QuietFor.Round(time.Second), p.Persists)
+		}
+		fmt.Fprintln(w, line)
+	}
+}
