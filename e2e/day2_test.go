@@ -3,6 +3,7 @@ package e2e
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -76,5 +77,68 @@ func TestDay2RollbackAndDestroy(t *testing.T) {
 	}
 	if out, _, code := c.clusterctl("plan", "-detailed-exitcode", c.path); code != 0 {
 		t.Errorf("plan after rolling back the destroy: exit %d\n%s", code, out)
+	}
+}
+
+// TestDay2Failover moves lab A's VIP on purpose on real keepalived: to
+// web2 by a priority raised in its keepalived.conf, kept by the next
+// plan and apply, and given back with --release.
+func TestDay2Failover(t *testing.T) {
+	c := newCluster(t, exampleDir("ha-nginx"))
+	const vip = "192.168.19.100"
+	if out, errOut, code := c.clusterctl("apply", "-auto-approve", c.path); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code := c.clusterctl("failover", "-c", c.path, "VI_1", "--to", "web2", "-auto-approve")
+	if code != 0 {
+		t.Fatalf("failover: exit %d\n%s%s", code, out, errOut)
+	}
+	mustContain(t, "failover", out, "+    priority 101", "web2: keepalived running, each VIP held by one node", "Failover complete!")
+	if got := c.holders(vip, "web1", "web2"); !slices.Equal(got, []string{"web2"}) {
+		t.Fatalf("after failover the VIP is on %v, want web2", got)
+	}
+	out, _, code = c.clusterctl("plan", "-detailed-exitcode", c.path)
+	if code != 0 {
+		t.Errorf("plan after failover: exit %d, want 0 (the failover is kept)", code)
+	}
+	mustContain(t, "plan after failover", out, "VI_1 is failed over to this host")
+	if s, _ := c.exec("web2", "cat", "/var/lib/clusterctl/manifest"); !strings.Contains(s, "failover VI_1") {
+		t.Errorf("web2's manifest lacks the mark:\n%s", s)
+	}
+	if out, errOut, code := c.clusterctl("failover", "-c", c.path, "VI_1", "--release", "-auto-approve"); code != 0 {
+		t.Fatalf("failover --release: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := c.holders(vip, "web1", "web2"); !slices.Equal(got, []string{"web1"}) {
+		t.Errorf("after --release the VIP is on %v, want web1", got)
+	}
+	if out, _, code := c.clusterctl("plan", "-detailed-exitcode", c.path); code != 0 || strings.Contains(out, "failed over") {
+		t.Errorf("plan after --release: exit %d\n%s", code, out)
+	}
+}
+
+// TestDay2DrainPreview plans a drain of a keepalived-managed table
+// against real hosts over sshd (this kernel has no IPVS, so keepalived
+// cannot run ha-lvs here: the VM lane is where the weight takes effect):
+// both directors' keepalived.conf carry rs1 at weight 0, and a "no"
+// leaves the hosts untouched.
+func TestDay2DrainPreview(t *testing.T) {
+	c := newCluster(t, exampleDir("ha-lvs"))
+	out, errOut, code := c.clusterctl("drain", "-c", c.path, "rs1")
+	if code != 1 {
+		t.Fatalf("drain answered no: exit %d\n%s%s", code, out, errOut)
+	}
+	mustContain(t, "drain preview", out, "# lb1", "# lb2", "Drain cancelled.")
+	for _, host := range []string{"lb1", "lb2"} {
+		i := strings.Index(out, "# "+host)
+		j := strings.Index(out[i:], "real_server 192.168.19.102 80")
+		if j < 0 || !strings.Contains(out[i+j:i+j+200], "weight 0") {
+			t.Errorf("%s: rs1 is not planned at weight 0", host)
+		}
+	}
+	if strings.Contains(out, "# rs1") || strings.Contains(out, "# rs2") {
+		t.Errorf("a drain plans only the directors:\n%s", out)
+	}
+	if s, code := c.exec("lb1", "ls", "/etc/keepalived/keepalived.conf"); code == 0 {
+		t.Errorf("a cancelled drain wrote keepalived.conf: %s", s)
 	}
 }
