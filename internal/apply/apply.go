@@ -56,6 +56,9 @@ type Options struct {
 	// its files are restored from the backups and its services put back
 	// (see rollback).
 	NoRollback bool
+	// DirectorsFirst rolls the directors out (wave by wave) before the
+	// real servers and plain hosts (destroy).
+	DirectorsFirst bool
 	// Reporter receives progress events; nil discards them.
 	Reporter Reporter
 	// Now and Sleep replace the clock in tests.
@@ -88,7 +91,16 @@ type applier struct {
 	applied map[string]*hostApplier
 	// slots bounds the hosts being changed at once (Parallelism).
 	slots chan struct{}
+	// gen names this apply's generation of backups: the suffix of every
+	// file (and manifest) it replaces or removes (GenerationSuffix).
+	gen string
 }
+
+// GenerationSuffix is the backup suffix of an apply started at t: every
+// file an apply replaces or removes, and the manifest it found, are kept
+// under resource.BackupDir with the same suffix, so that `clusterctl
+// rollback` can restore one apply's generation as a whole.
+func GenerationSuffix(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
 
 // applier returns the applier of host, nil when it was not applied.
 func (a *applier) applier(host string) *hostApplier {
@@ -141,7 +153,7 @@ func Run(ctx context.Context, p *plan.Plan, hosts Hosts, opts Options) (Result, 
 	if !p.Applyable() {
 		return Result{}, errors.New("the plan has errors and cannot be applied")
 	}
-	a := &applier{p: p, hosts: hosts, opts: opts, applied: map[string]*hostApplier{}, slots: make(chan struct{}, opts.Parallelism)}
+	a := &applier{p: p, hosts: hosts, opts: opts, applied: map[string]*hostApplier{}, slots: make(chan struct{}, opts.Parallelism), gen: GenerationSuffix(opts.Now())}
 
 	var first []*plan.HostPlan
 	inWave := map[string]bool{}
@@ -171,19 +183,38 @@ func Run(ctx context.Context, p *plan.Plan, hosts Hosts, opts Options) (Result, 
 		}
 	}
 
-	// 1. Real servers and plain hosts in parallel.
-	if err := a.parallel(ctx, first); err != nil {
-		notStarted(0)
-		return a.result, err
+	firstNotStarted := func() {
+		for _, hp := range first {
+			a.result.NotStarted = append(a.result.NotStarted, hp.Host)
+		}
+	}
+	// 1. Real servers and plain hosts in parallel (last with
+	// DirectorsFirst).
+	if !opts.DirectorsFirst {
+		if err := a.parallel(ctx, first); err != nil {
+			notStarted(0)
+			return a.result, err
+		}
 	}
 	// 2. The directors, wave by wave.
 	for k, w := range p.Waves {
 		if err := ctx.Err(); err != nil {
 			notStarted(k)
+			if opts.DirectorsFirst {
+				firstNotStarted()
+			}
 			return a.result, fmt.Errorf("interrupted before wave %d: %w", k+1, err)
 		}
 		if err := a.wave(ctx, k, w); err != nil {
 			notStarted(k + 1)
+			if opts.DirectorsFirst {
+				firstNotStarted()
+			}
+			return a.result, err
+		}
+	}
+	if opts.DirectorsFirst {
+		if err := a.parallel(ctx, first); err != nil {
 			return a.result, err
 		}
 	}
@@ -268,7 +299,7 @@ func (a *applier) director(ctx context.Context, group []*plan.HostPlan) (rollbac
 	}
 	for _, m := range group {
 		if h := a.applier(m.Host); h != nil && h.owes() {
-			if err := h.ops.WriteManifest(ctx, m.Manifest); err != nil {
+			if err := h.writeManifest(ctx, m.Manifest); err != nil {
 				a.fail(m.Host)
 				return false, gated, &remote.HostError{Host: m.Host, Err: err}
 			}
@@ -305,7 +336,7 @@ func (a *applier) finishBootstrap(ctx context.Context, hp *plan.HostPlan) error 
 	if h == nil || final == nil {
 		return &remote.HostError{Host: hp.Host, Err: errors.New("bootstrap: no keepalived.conf in the plan")}
 	}
-	suffix := a.now().UTC().Format("20060102T150405Z") + "-bootstrap"
+	suffix := a.gen + "-bootstrap"
 	if err := h.ops.WriteFile(ctx, *final, suffix); err != nil {
 		a.fail(hp.Host)
 		return &remote.HostError{Host: hp.Host, Err: fmt.Errorf("files: %s: %w", final.Path, err)}

@@ -30,6 +30,22 @@ type hostApplier struct {
 	undo undoLog
 	// intent is the manifest recordIntent wrote, if it wrote one.
 	intent []resource.ManifestEntry
+	// manifestKept is set once the manifest as found was kept as a
+	// backup of this apply's generation (the first manifest write does).
+	manifestKept bool
+}
+
+// writeManifest replaces the host's manifest; the first write of the
+// apply keeps the manifest as found in the apply's generation of backups.
+func (h *hostApplier) writeManifest(ctx context.Context, entries []resource.ManifestEntry) error {
+	suffix := ""
+	if !h.manifestKept {
+		suffix = h.a.gen
+	}
+	// Tried once only: a write whose reply was lost may have kept the
+	// backup already, and a second one would overwrite it.
+	h.manifestKept = true
+	return h.ops.WriteManifest(ctx, entries, suffix)
 }
 
 // undoLog records what a host's apply did that a rollback reverses.
@@ -116,7 +132,7 @@ func (h *hostApplier) manifest(ctx context.Context) error {
 	if slices.Equal(h.hp.ManifestBefore, h.hp.Manifest) && len(h.hp.Changes) == 0 {
 		return nil
 	}
-	return h.ops.WriteManifest(ctx, h.hp.Manifest)
+	return h.writeManifest(ctx, h.hp.Manifest)
 }
 
 // owes reports whether a reload or start of the host waits for
@@ -154,7 +170,7 @@ func (h *hostApplier) dropUnowedPending(ctx context.Context) {
 		return e.Kind == resource.ManifestPending && !before[e]
 	})
 	if len(kept) != len(h.intent) {
-		_ = h.ops.WriteManifest(ctx, kept)
+		_ = h.writeManifest(ctx, kept)
 	}
 }
 
@@ -185,7 +201,7 @@ func (h *hostApplier) recordIntent(ctx context.Context) error {
 	}
 	resource.SortManifest(union)
 	h.intent = union
-	return h.ops.WriteManifest(ctx, union)
+	return h.writeManifest(ctx, union)
 }
 
 // tracked reports whether step creates resources the manifest records.

@@ -115,7 +115,7 @@ func (h *hostApplier) files(ctx context.Context, changes []plan.Change) error {
 		return -1
 	})
 	for _, op := range ordered {
-		suffix := h.a.now().UTC().Format("20060102T150405Z")
+		suffix := h.a.gen
 		switch {
 		case op.After == nil:
 			err = h.ops.RemoveFile(ctx, op.Path, suffix)

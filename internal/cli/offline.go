@@ -174,6 +174,7 @@ func versionLine() string {
 
 // addOperationalCommands adds the commands that talk to hosts.
 func (a *app) addOperationalCommands(root *cobra.Command) {
-	root.AddCommand(a.planCommand(), a.applyCommand(), a.importCommand(), a.forceUnlockCommand(), a.labCommand(), a.statusCommand(), a.verifyCommand(), a.graphCommand())
+	root.AddCommand(a.planCommand(), a.applyCommand(), a.importCommand(), a.forceUnlockCommand(), a.labCommand(), a.statusCommand(), a.verifyCommand(), a.graphCommand(),
+		a.rollbackCommand(), a.destroyCommand(), a.drainCommand(true), a.drainCommand(false), a.failoverCommand())
 	registerLabCompletions(root)
 }

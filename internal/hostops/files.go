@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/config"
@@ -107,16 +108,45 @@ func (s *Shell) cleanup(ctx context.Context, tmp string) {
 	_, _ = s.run(ctx, "rm", "-f", tmp)
 }
 
-// WriteManifest implements Host in one command: write a temporary file
-// (mode 0644) and rename it over the manifest.
-func (s *Shell) WriteManifest(ctx context.Context, entries []resource.ManifestEntry) error {
-	dir := path.Dir(resource.ManifestPath)
-	tmp := resource.ManifestPath + "." + randomSuffix() + ".tmp"
-	cmd := fmt.Sprintf("mkdir -p %s && ( umask 022; cat > %s ) && mv -f %s %s", shell.Quote(dir), shell.Quote(tmp), shell.Quote(tmp), shell.Quote(resource.ManifestPath))
-	if _, err := s.sh(ctx, resource.FormatManifest(entries), cmd); err != nil {
+// WriteManifest implements Host in one command: keep the manifest as
+// found (with backupSuffix), write a temporary file (mode 0644) and
+// rename it over the manifest; or, with no entries, remove it.
+func (s *Shell) WriteManifest(ctx context.Context, entries []resource.ManifestEntry, backupSuffix string) error {
+	m := resource.ManifestPath
+	var cmd string
+	if backupSuffix != "" {
+		backup := resource.BackupDir + m + "." + backupSuffix
+		cmd = fmt.Sprintf("mkdir -p %s && { if [ -e %s ]; then cp -p %s %s; else : > %s; fi; } && ", shell.Quote(path.Dir(backup)), shell.Quote(m), shell.Quote(m), shell.Quote(backup), shell.Quote(backup))
+	}
+	var stdin []byte
+	if len(entries) == 0 {
+		cmd += "rm -f " + shell.Quote(m)
+	} else {
+		tmp := m + "." + randomSuffix() + ".tmp"
+		cmd += fmt.Sprintf("mkdir -p %s && ( umask 022; cat > %s ) && mv -f %s %s", shell.Quote(path.Dir(m)), shell.Quote(tmp), shell.Quote(tmp), shell.Quote(m))
+		stdin = resource.FormatManifest(entries)
+	}
+	if _, err := s.sh(ctx, stdin, cmd); err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
 	return nil
+}
+
+// Backups implements Host: the regular files under resource.BackupDir.
+func (s *Shell) Backups(ctx context.Context) ([]string, error) {
+	dir := shell.Quote(resource.BackupDir)
+	out, err := s.sh(ctx, nil, "if [ -d "+dir+" ]; then find "+dir+" -type f; fi")
+	if err != nil {
+		return nil, fmt.Errorf("list backups: %w", err)
+	}
+	var paths []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, resource.BackupDir+"/") {
+			paths = append(paths, l)
+		}
+	}
+	sort.Strings(paths)
+	return paths, nil
 }
 
 func randomSuffix() string {

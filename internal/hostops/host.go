@@ -70,8 +70,14 @@ type Host interface {
 	// DaemonReload makes systemd read its unit files again.
 	DaemonReload(ctx context.Context) error
 	// WriteManifest replaces the manifest (resource.ManifestPath)
-	// atomically with entries.
-	WriteManifest(ctx context.Context, entries []resource.ManifestEntry) error
+	// atomically with entries; no entries removes it. With a
+	// backupSuffix, the manifest as found is kept first under
+	// resource.BackupDir like a file (an empty backup when there was
+	// none), so that a rollback knows what an apply found.
+	WriteManifest(ctx context.Context, entries []resource.ManifestEntry, backupSuffix string) error
+	// Backups lists the backups kept under resource.BackupDir (absolute
+	// paths, sorted).
+	Backups(ctx context.Context) ([]string, error)
 
 	// Lock creates the apply lock (resource.LockPath) holding holder, only
 	// if there is none; a lock held by someone else gives an error

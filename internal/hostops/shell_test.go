@@ -189,6 +189,10 @@ func TestCommands(t *testing.T) {
 			[]string{"systemctl enable nginx"}},
 		{"lock", func(s *Shell) error { return s.Lock(context.Background(), "id=x\n") },
 			[]string{"mkdir -p /run/lock && ( set -C; umask 077; cat > /run/lock/clusterctl.lock ) 2>/dev/null || { cat /run/lock/clusterctl.lock; exit 75; }"}},
+		{"manifest removed, kept first", func(s *Shell) error { return s.WriteManifest(context.Background(), nil, "20261201T080000Z") },
+			[]string{"mkdir -p /var/lib/clusterctl/backup/var/lib/clusterctl && { if [ -e /var/lib/clusterctl/manifest ]; then cp -p /var/lib/clusterctl/manifest /var/lib/clusterctl/backup/var/lib/clusterctl/manifest.20261201T080000Z; else : > /var/lib/clusterctl/backup/var/lib/clusterctl/manifest.20261201T080000Z; fi; } && rm -f /var/lib/clusterctl/manifest"}},
+		{"backups", func(s *Shell) error { _, err := s.Backups(context.Background()); return err },
+			[]string{"if [ -d /var/lib/clusterctl/backup ]; then find /var/lib/clusterctl/backup -type f; fi"}},
 		{"unlock", func(s *Shell) error { return s.Unlock(context.Background(), "abc") },
 			[]string{"grep -q 'id=abc ' /run/lock/clusterctl.lock 2>/dev/null && rm -f /run/lock/clusterctl.lock; true"}},
 	}

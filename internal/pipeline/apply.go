@@ -24,6 +24,10 @@ type ApplyRequest struct {
 	MaxDisruption *plan.Disruption
 	// Apply tunes the rollout (its Reporter is the UI's).
 	Apply apply.Options
+	// Operation, when set, brings the hosts to the state it derives
+	// (rollback, destroy, drain, failover) instead of the configuration's.
+	// It takes no saved plan.
+	Operation *Operation
 }
 
 // ApplyUI is what the apply pipeline shows and asks.
@@ -84,6 +88,8 @@ type applyRun struct {
 	unlock func(context.Context) error
 	// done ends the pipeline early, successfully (nothing to apply).
 	done bool
+	// op is the operation's state (ApplyRequest.Operation).
+	op *opState
 }
 
 // phase is one named step of a pipeline.
@@ -98,6 +104,9 @@ type phase struct {
 func Apply(ctx context.Context, c *Cluster, req ApplyRequest, ui ApplyUI) (ApplyOutcome, error) {
 	r := &applyRun{c: c, req: req, ui: ui}
 	r.req.Apply.Reporter = ui
+	if req.Operation != nil {
+		r.req.Apply.DirectorsFirst = req.Operation.DirectorsFirst
+	}
 	if r.req.Apply.Parallelism == 0 {
 		r.req.Apply.Parallelism = c.Parallelism()
 	}
@@ -161,7 +170,7 @@ func (r *applyRun) lock(ctx context.Context) error {
 }
 
 func (r *applyRun) plan(ctx context.Context) error {
-	p, err := r.c.Plan(ctx, r.salt)
+	p, err := r.planNow(ctx, r.salt)
 	if err != nil {
 		return err
 	}
@@ -173,6 +182,17 @@ func (r *applyRun) plan(ctx context.Context) error {
 		return ErrUnapplyable
 	}
 	return nil
+}
+
+// planNow plans the configuration, or the operation.
+func (r *applyRun) planNow(ctx context.Context, salt []byte) (*plan.Plan, error) {
+	if r.req.Operation == nil {
+		return r.c.Plan(ctx, salt)
+	}
+	if r.op == nil {
+		r.op = r.c.prepare(ctx, r.req.Operation)
+	}
+	return r.c.planOperation(ctx, r.op, salt)
 }
 
 // checkFresh refuses a saved plan whose hosts changed since it was made.
@@ -223,7 +243,7 @@ func (r *applyRun) rollout(ctx context.Context) error {
 
 // converge plans again: the cluster must now match.
 func (r *applyRun) converge(ctx context.Context) error {
-	after, err := r.c.Plan(context.WithoutCancel(ctx), nil)
+	after, err := r.planNow(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return err
 	}

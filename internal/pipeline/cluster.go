@@ -147,6 +147,12 @@ type Gathered struct {
 // connection and one remote script each. It does not fail: a host that
 // could not be gathered has Err set.
 func (c *Cluster) Gather(ctx context.Context) map[string]Gathered {
+	return c.gather(ctx, func(host string) facts.Request { return facts.RequestFor(c.Desired[host]) })
+}
+
+// gather collects the facts of every planned host, asking each what req
+// returns for it.
+func (c *Cluster) gather(ctx context.Context, req func(host string) facts.Request) map[string]Gathered {
 	hosts := c.Hosts()
 	out := make([]Gathered, len(hosts))
 	par := c.opts.GatherParallelism
@@ -155,7 +161,11 @@ func (c *Cluster) Gather(ctx context.Context) map[string]Gathered {
 	}
 	_ = remote.ForEach(ctx, hosts, par, func(ctx context.Context, i int) error {
 		start := time.Now()
-		f, err := c.GatherHost(ctx, hosts[i])
+		var f *facts.Host
+		ops, err := c.Open(ctx, hosts[i])
+		if err == nil {
+			f, err = ops.Facts(ctx, req(hosts[i]))
+		}
 		out[i] = Gathered{Facts: f, Err: err, Took: time.Since(start)}
 		if err == nil && c.opts.Gathered != nil {
 			c.opts.Gathered(hosts[i], out[i].Took)
@@ -192,17 +202,63 @@ func (c *Cluster) Plan(ctx context.Context, salt []byte) (*plan.Plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	desired, err := c.markedDesired(gathered)
+	if err != nil {
+		return nil, err
+	}
 	inputs := map[string]plan.Input{}
 	for _, h := range c.Hosts() {
-		g := gathered[h]
-		in := plan.Input{Desired: c.Desired[h], Err: g.Err}
-		if g.Err == nil {
-			in.Observed = plan.FromFacts(g.Facts)
-			in.Fingerprint = facts.Fingerprint(g.Facts)
-		}
-		inputs[h] = in
+		inputs[h] = inputOf(desired[h], gathered[h])
 	}
-	p, err := plan.Build(c.Topology, inputs, c.Masker, salt)
+	p, err := c.build(c.Topology, inputs, salt)
+	if err != nil {
+		return nil, err
+	}
+	// The digest names the configuration, not the marks (they are the
+	// hosts' state, covered by their fingerprints), so that a saved plan
+	// is checked against the configuration alone.
+	unmarked := map[string]*resource.Host{}
+	for _, h := range c.Hosts() {
+		unmarked[h] = c.Desired[h]
+	}
+	if p.ConfigDigest, err = plan.ConfigDigest(unmarked, salt); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// markedDesired is the configuration's state with the operator's marks
+// (drain, failover) the hosts' manifests hold in force; c.Desired when
+// there are none.
+func (c *Cluster) markedDesired(gathered map[string]Gathered) (map[string]*resource.Host, error) {
+	marks := map[string][]resource.ManifestEntry{}
+	for h, g := range gathered {
+		if g.Err == nil {
+			if m := resource.Marks(g.Facts.Manifest); len(m) > 0 {
+				marks[h] = m
+			}
+		}
+	}
+	if len(marks) == 0 {
+		return c.Desired, nil
+	}
+	return render.RenderMarked(c.Config, marks)
+}
+
+// inputOf is the planner's input for a host from its desired state and
+// gathered facts.
+func inputOf(desired *resource.Host, g Gathered) plan.Input {
+	in := plan.Input{Desired: desired, Err: g.Err}
+	if g.Err == nil {
+		in.Observed = plan.FromFacts(g.Facts)
+		in.Fingerprint = facts.Fingerprint(g.Facts)
+	}
+	return in
+}
+
+// build builds the plan from inputs and tells FoundSecrets what it found.
+func (c *Cluster) build(topo plan.Topology, inputs map[string]plan.Input, salt []byte) (*plan.Plan, error) {
+	p, err := plan.Build(topo, inputs, c.Masker, salt)
 	if err != nil {
 		return nil, err
 	}

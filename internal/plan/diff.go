@@ -32,6 +32,15 @@ func Diff(desired *resource.Host, observed *Observed, masker secret.Masker) Host
 	for _, s := range desired.Services {
 		d.hp.RunsKeepalived = d.hp.RunsKeepalived || s.Name == "keepalived"
 	}
+	for _, m := range desired.Marks {
+		d.hp.Marks = append(d.hp.Marks, string(m.Kind)+" "+m.Key)
+		switch m.Kind {
+		case resource.ManifestDrain:
+			d.note("%s is drained here (weight 0) by clusterctl drain; clusterctl undrain %s gives it its configured weight back", m.Key, m.Key)
+		case resource.ManifestFailover:
+			d.note("%s is failed over to this host (priority above its peers) by clusterctl failover; clusterctl failover %s --release gives it back", m.Key, m.Key)
+		}
+	}
 	steps := map[Kind]func(){
 		KindPackage: d.packages, KindModule: d.modules, KindSysctl: d.sysctls,
 		KindAddress: d.addresses, KindRoute: d.routes, KindFile: d.files,

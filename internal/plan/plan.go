@@ -191,6 +191,10 @@ type HostPlan struct {
 	Effects     []Effect `json:"effects,omitempty"`
 	// Disruption is the worst impact of the host's changes and effects.
 	Disruption Impact `json:"disruption"`
+	// Marks are the operator's marks in force on the host after the
+	// plan ("drain rs1", "failover VI_1"; resource.ManifestDrain): states
+	// a day-2 command set that plan and apply keep.
+	Marks []string `json:"marks,omitempty"`
 	// Notes are things a person should know that are not changes, e.g. an
 	// IPVS service clusterctl does not manage and leaves alone.
 	Notes []string `json:"notes,omitempty"`
@@ -244,6 +248,9 @@ type Instance struct {
 	VIPs      []netip.Addr
 	// Members are the hosts of the instance, highest priority first.
 	Members []string
+	// Priorities are the members' priorities, in the same order (set by
+	// InstancesOf; nil from the configuration).
+	Priorities []int
 	// Preempt is true when the highest-priority member takes the VIPs
 	// back as soon as it runs (no nopreempt, no preempt_delay).
 	Preempt bool
@@ -308,6 +315,8 @@ type Plan struct {
 	// hosts (which go first, in parallel): the steps of a wave run at the
 	// same time, the waves one after the other.
 	Waves []Wave `json:"waves,omitempty"`
+	// DirectorsFirst says the waves go before the other hosts (destroy).
+	DirectorsFirst bool `json:"directors_first,omitempty"`
 }
 
 // HostError is a host that could not be planned.

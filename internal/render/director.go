@@ -87,7 +87,7 @@ func (b *hostBuilder) addDirectorOf(vs *config.VirtualServer) error {
 		return fmt.Errorf("unknown mode %q", vs.Mode)
 	}
 	if vs.ManagedBy == config.ManagedByClusterctl {
-		svc, err := ipvsService(vs)
+		svc, err := ipvsService(vs, b.weight)
 		if err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func fullNATRule(vs *config.VirtualServer) (string, error) {
 }
 
 // ipvsService is the IPVS service clusterctl keeps on a director of vs.
-func ipvsService(vs *config.VirtualServer) (ipvs.Service, error) {
+func ipvsService(vs *config.VirtualServer, weight func(*config.RealServer) int) (ipvs.Service, error) {
 	svc := ipvs.Service{Scheduler: vs.Scheduler, OnePacket: vs.OnePacket}
 	key, err := vs.IPVSKey()
 	if err != nil {
@@ -240,7 +240,7 @@ func ipvsService(vs *config.VirtualServer) (ipvs.Service, error) {
 		svc.Destinations = append(svc.Destinations, ipvs.Destination{
 			Addr:    rs.AddrPort(),
 			Forward: forward,
-			Weight:  rs.Weight,
+			Weight:  weight(rs),
 			Upper:   rs.UpperThreshold,
 			Lower:   rs.LowerThreshold,
 			TunType: vs.TunType,

@@ -242,7 +242,7 @@ func (b *hostBuilder) addKeepalived() error {
 		view.Instances = append(view.Instances, iv)
 	}
 	for _, vs := range servers {
-		sv, err := keepalivedServerView(vs)
+		sv, err := keepalivedServerView(vs, b.weight)
 		if err != nil {
 			return fmt.Errorf("virtual_server %s: %w", vs.Name, err)
 		}
@@ -322,7 +322,7 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 		State:           m.State,
 		Interface:       v.Interface,
 		VirtualRouterID: v.VirtualRouterID,
-		Priority:        m.Priority,
+		Priority:        b.priority(v, m),
 		AdvertInt:       v.AdvertInt,
 		Version:         v.Version,
 		Accept:          v.Accept,
@@ -513,7 +513,7 @@ func lbKind(mode config.Mode) (string, error) {
 	return "", fmt.Errorf("unknown mode %q", mode)
 }
 
-func keepalivedServerView(vs *config.VirtualServer) (keepalivedVSView, error) {
+func keepalivedServerView(vs *config.VirtualServer, weight func(*config.RealServer) int) (keepalivedVSView, error) {
 	kind, err := lbKind(vs.Mode)
 	if err != nil {
 		return keepalivedVSView{}, err
@@ -564,7 +564,7 @@ func keepalivedServerView(vs *config.VirtualServer) (keepalivedVSView, error) {
 		rv := keepalivedRSView{
 			Address: rs.Address.String(),
 			Port:    rs.Port,
-			Weight:  rs.Weight,
+			Weight:  weight(rs),
 			Upper:   rs.UpperThreshold,
 			Lower:   rs.LowerThreshold,
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -73,16 +74,103 @@ func checkReferences(cfg *config.Config) error {
 	return nil
 }
 
-func renderHost(cfg *config.Config, tmpl *template.Template, name string) (*resource.Host, error) {
+// RenderMarked computes the desired state of every host of cfg with the
+// operator's marks in force on each (resource.ManifestDrain: the real
+// server at weight 0 on that director; resource.ManifestFailover: that
+// member's priority above its peers'). A mark that names nothing the
+// host has under the configuration is dropped. Hosts without marks
+// render as Render renders them.
+func RenderMarked(cfg *config.Config, marks map[string][]resource.ManifestEntry) (map[string]*resource.Host, error) {
+	if cfg == nil {
+		return nil, errors.New("render: nil configuration")
+	}
+	tmpl, err := template.New("").Option("missingkey=error").ParseFS(templates.FS, "*.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	if err := checkReferences(cfg); err != nil {
+		return nil, err
+	}
+	out := make(map[string]*resource.Host, len(cfg.Hosts))
+	for _, name := range cfg.HostNames() {
+		h, err := renderHost(cfg, tmpl, name, marks[name]...)
+		if err != nil {
+			return nil, fmt.Errorf("host %s: %w", name, err)
+		}
+		out[name] = h
+	}
+	return out, nil
+}
+
+// FailoverPriority is the priority a member of v gets while a failover
+// mark moves v to it: one above the highest of its peers (at most 254;
+// 255 means address owner). ok is false when no such priority exists
+// (a peer at 254 already) or host is no member.
+func FailoverPriority(v *config.VRRPInstance, host string) (prio int, ok bool) {
+	m := v.MemberFor(host)
+	if m == nil {
+		return 0, false
+	}
+	top := 0
+	for _, o := range v.Members {
+		if o.Host != host {
+			top = max(top, o.Priority)
+		}
+	}
+	switch {
+	case m.Priority > top:
+		return m.Priority, true
+	case top >= 254:
+		return 0, false
+	}
+	return top + 1, true
+}
+
+// drained reports whether rs is drained on this host by a mark.
+func (b *hostBuilder) drained(rs *config.RealServer) bool {
+	for _, m := range b.marks {
+		if m.Kind == resource.ManifestDrain && (m.Key == rs.Host && rs.Host != "" || m.Key == rs.Address.String()) {
+			b.usedMarks[m] = true
+			return true
+		}
+	}
+	return false
+}
+
+// weight is rs's weight on this host: 0 while it is drained.
+func (b *hostBuilder) weight(rs *config.RealServer) int {
+	if b.drained(rs) {
+		return 0
+	}
+	return rs.Weight
+}
+
+// priority is this host's priority in v, raised while a failover mark
+// moves v to it.
+func (b *hostBuilder) priority(v *config.VRRPInstance, m *config.Member) int {
+	for _, mk := range b.marks {
+		if mk.Kind == resource.ManifestFailover && mk.Key == v.Name {
+			if p, ok := FailoverPriority(v, m.Host); ok {
+				b.usedMarks[mk] = true
+				return p
+			}
+		}
+	}
+	return m.Priority
+}
+
+func renderHost(cfg *config.Config, tmpl *template.Template, name string, marks ...resource.ManifestEntry) (*resource.Host, error) {
 	b := &hostBuilder{
-		cfg:      cfg,
-		tmpl:     tmpl,
-		host:     cfg.Hosts[name],
-		packages: map[string]bool{},
-		modules:  map[string]bool{},
-		sysctls:  map[string]sysctlEntry{},
-		files:    map[string]resource.File{},
-		services: map[string]*resource.Service{},
+		marks:     marks,
+		usedMarks: map[resource.ManifestEntry]bool{},
+		cfg:       cfg,
+		tmpl:      tmpl,
+		host:      cfg.Hosts[name],
+		packages:  map[string]bool{},
+		modules:   map[string]bool{},
+		sysctls:   map[string]sysctlEntry{},
+		files:     map[string]resource.File{},
+		services:  map[string]*resource.Service{},
 	}
 	steps := []func() error{
 		b.addUserDeclared,
@@ -107,6 +195,10 @@ type hostBuilder struct {
 	cfg  *config.Config
 	tmpl *template.Template
 	host *config.Host
+	// marks are the operator's marks in force (RenderMarked); usedMarks
+	// those that applied to something.
+	marks     []resource.ManifestEntry
+	usedMarks map[resource.ManifestEntry]bool
 
 	packages  map[string]bool
 	modules   map[string]bool
@@ -243,6 +335,12 @@ func (b *hostBuilder) build() *resource.Host {
 		sort.Strings(s.RestartOn)
 		h.Services = append(h.Services, *s)
 	}
+	for _, m := range b.marks {
+		if b.usedMarks[m] && !slices.Contains(h.Marks, m) {
+			h.Marks = append(h.Marks, m)
+		}
+	}
+	resource.SortManifest(h.Marks)
 	h.Sort()
 	return h
 }

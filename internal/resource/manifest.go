@@ -3,6 +3,7 @@ package resource
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -42,7 +43,35 @@ const (
 	// so an apply cut off between a file and its reload never leaves the
 	// service running the old configuration unnoticed.
 	ManifestPending ManifestKind = "pending"
+	// ManifestDrain marks a real server drained on this director by
+	// `clusterctl drain` (key: the real server as named: a host name or
+	// an address). While the mark is there, every plan renders the real
+	// server with weight 0 on this director, and keeps the mark.
+	ManifestDrain ManifestKind = "drain"
+	// ManifestFailover marks this host as the one `clusterctl failover`
+	// moved a VRRP instance to (key: the instance's name). While the mark
+	// is there, every plan renders this member's priority above its
+	// peers', and keeps the mark.
+	ManifestFailover ManifestKind = "failover"
 )
+
+// IsMark reports whether k is an operator's mark (drain, failover): a
+// state a day-2 command set on purpose, which plan and apply keep
+// rather than undo.
+func (k ManifestKind) IsMark() bool { return k == ManifestDrain || k == ManifestFailover }
+
+// Marks returns the operator's marks among entries (IsMark), sorted;
+// status and plan read drain and failover state here.
+func Marks(entries []ManifestEntry) []ManifestEntry {
+	var out []ManifestEntry
+	for _, e := range entries {
+		if e.Kind.IsMark() && !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	SortManifest(out)
+	return out
+}
 
 // ManifestEntry is one managed resource: a kind and a key. Entries of a
 // kind this version does not know (written by a newer clusterctl) are
@@ -73,6 +102,7 @@ func Manifest(h *Host) []ManifestEntry {
 	for _, s := range h.Services {
 		out = append(out, ManifestEntry{ManifestService, s.Name})
 	}
+	out = append(out, h.Marks...)
 	SortManifest(out)
 	return out
 }

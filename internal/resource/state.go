@@ -36,6 +36,10 @@ type Host struct {
 	IPVS ipvs.Table
 	// Services are system services that must be enabled and running.
 	Services []Service
+	// Marks are the operator's marks in force on the host (drain,
+	// failover; see ManifestDrain): render applied them, and the
+	// manifest keeps them.
+	Marks []ManifestEntry `json:",omitempty"`
 }
 
 // NATChain is the nat-table chain clusterctl owns; it is jumped to from

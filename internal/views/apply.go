@@ -22,12 +22,36 @@ type ApplyHuman struct {
 	Out, Err io.Writer
 	In       io.Reader
 	Color    bool
+	// Operation names a day-2 command run through the apply pipeline
+	// ("Rollback", "Destroy"); "" is apply itself.
+	Operation string
+}
+
+// verb is what the outcome calls the run: "Apply" or the operation.
+func (v *ApplyHuman) verb() string {
+	if v.Operation == "" {
+		return "Apply"
+	}
+	return v.Operation
 }
 
 var _ pipeline.ApplyUI = (*ApplyHuman)(nil)
 
 // ShowPlan implements pipeline.ApplyUI.
-func (v *ApplyHuman) ShowPlan(p *plan.Plan) error { return PlanHuman(v.Out, p, v.Color) }
+func (v *ApplyHuman) ShowPlan(p *plan.Plan) error {
+	if v.Operation != "" && p.Empty() && len(p.Errors) == 0 {
+		// "matches the configuration" would not be true of an operation.
+		var b strings.Builder
+		c := newPalette(v.Color)
+		for _, h := range p.Hosts {
+			writeNotes(&b, c, h)
+		}
+		fmt.Fprintf(&b, "%sNo changes.%s Nothing to %s.\n", c.bold+c.green, c.reset, strings.ToLower(v.Operation))
+		_, err := io.WriteString(v.Out, b.String())
+		return err
+	}
+	return PlanHuman(v.Out, p, v.Color)
+}
 
 // ShowUnapplyable implements pipeline.ApplyUI.
 func (v *ApplyHuman) ShowUnapplyable(p *plan.Plan) error { return PlanHuman(v.Err, p, v.Color) }
@@ -37,7 +61,7 @@ func (v *ApplyHuman) Confirm(context.Context) (bool, error) {
 	fmt.Fprint(v.Out, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
 	answer, _ := bufio.NewReader(v.In).ReadString('\n')
 	if strings.TrimSpace(answer) != "yes" {
-		fmt.Fprintln(v.Out, "\nApply cancelled.")
+		fmt.Fprintf(v.Out, "\n%s cancelled.\n", v.verb())
 		return false, nil
 	}
 	fmt.Fprintln(v.Out)
@@ -89,9 +113,13 @@ func (v *ApplyHuman) Outcome(out pipeline.ApplyOutcome, err error) {
 	switch {
 	case err == nil:
 		s := out.Result.Summary
-		fmt.Fprintf(v.Out, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", s.Add, s.Change, s.Destroy)
+		fmt.Fprintf(v.Out, "\n%s complete! Resources: %d added, %d changed, %d destroyed.\n", v.verb(), s.Add, s.Change, s.Destroy)
 	case errors.Is(err, pipeline.ErrNotConverged) && out.After != nil:
-		fmt.Fprintln(v.Out, "\nApply finished, but the cluster still differs from the configuration:")
+		what := "the configuration"
+		if v.Operation != "" {
+			what = "what " + strings.ToLower(v.Operation) + " planned"
+		}
+		fmt.Fprintf(v.Out, "\n%s finished, but the cluster still differs from %s:\n", v.verb(), what)
 		_ = PlanHuman(v.Out, out.After, v.Color)
 	case errors.Is(err, pipeline.ErrCancelled), errors.Is(err, pipeline.ErrUnapplyable):
 		// Already said: "Apply cancelled." or the plan with its errors.
@@ -180,5 +208,17 @@ func Unlocked(w io.Writer, hosts []string, held map[string]string, err error) {
 	}
 	if len(held) == 0 && err == nil {
 		fmt.Fprintln(w, "No host was locked.")
+	}
+}
+
+// DrainProgress prints one look at a drained real server on each
+// director (clusterctl drain --wait).
+func DrainProgress(w io.Writer, key string, looks []pipeline.DrainProgress) {
+	for _, p := range looks {
+		line := fmt.Sprintf("%s: %s: %d active, %d inactive connections", p.Host, key, p.Active, p.Inactive)
+		if p.Active+p.Inactive == 0 && p.Persists > 0 {
+			line += fmt.Sprintf("; idle for %s of the %s persistence timeout", p.QuietFor.Round(time.Second), p.Persists)
+		}
+		fmt.Fprintln(w, line)
 	}
 }

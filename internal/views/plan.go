@@ -77,7 +77,7 @@ func planHuman(w io.Writer, p *plan.Plan, color, compact bool) error {
 			fmt.Fprintf(&b, " (%s)", worst.Reason)
 		}
 		b.WriteString(".\n")
-		writeWaves(&b, c, p.Waves)
+		writeWaves(&b, c, p.Waves, p.DirectorsFirst)
 	}
 	if n := len(p.Errors); n > 0 {
 		hosts := "hosts"
@@ -98,7 +98,7 @@ func planHuman(w io.Writer, p *plan.Plan, color, compact bool) error {
 
 // writeWaves prints the director rollout: which directors go at the same
 // time (a step's hosts joined by "+" are reloaded or started together).
-func writeWaves(b *strings.Builder, c palette, waves []plan.Wave) {
+func writeWaves(b *strings.Builder, c palette, waves []plan.Wave, directorsFirst bool) {
 	if len(waves) == 0 {
 		return
 	}
@@ -106,7 +106,11 @@ func writeWaves(b *strings.Builder, c palette, waves []plan.Wave) {
 	if len(waves) > 1 {
 		n = fmt.Sprintf("%d waves", len(waves))
 	}
-	fmt.Fprintf(b, "%sRollout:%s the directors in %s after the other hosts; the steps of a wave run at the same time, each gated:\n", c.bold, c.reset, n)
+	when := "after"
+	if directorsFirst {
+		when = "before"
+	}
+	fmt.Fprintf(b, "%sRollout:%s the directors in %s %s the other hosts; the steps of a wave run at the same time, each gated:\n", c.bold, c.reset, n, when)
 	for k, w := range waves {
 		steps := make([]string, len(w.Steps))
 		for i, s := range w.Steps {

@@ -58,12 +58,13 @@ const (
 	OpLock            Op = "lock"
 	OpUnlock          Op = "unlock"
 	OpBreakLock       Op = "break-lock"
+	OpBackups         Op = "backups"
 )
 
 // Mutates reports whether op changes the host.
 func (o Op) Mutates() bool {
 	switch o {
-	case OpFacts, OpAddresses, OpServiceActive, OpIPVSStats:
+	case OpFacts, OpAddresses, OpServiceActive, OpIPVSStats, OpBackups:
 		return false
 	}
 	return true

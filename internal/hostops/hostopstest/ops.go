@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/facts"
@@ -275,11 +276,36 @@ func (o *conn) DaemonReload(context.Context) error {
 	return o.c.do(o.name, OpDaemonReload, "", func(*Host) error { return nil })
 }
 
-func (o *conn) WriteManifest(_ context.Context, entries []resource.ManifestEntry) error {
+func (o *conn) WriteManifest(_ context.Context, entries []resource.ManifestEntry, backupSuffix string) error {
 	return o.c.do(o.name, OpWriteManifest, fmt.Sprintf("%d entries", len(entries)), func(h *Host) error {
+		if backupSuffix != "" {
+			old, ok := h.Files[resource.ManifestPath]
+			if !ok {
+				old = File{Mode: 0o644, Owner: "root", Group: "root"}
+			}
+			h.Files[resource.BackupDir+resource.ManifestPath+"."+backupSuffix] = old
+		}
+		if len(entries) == 0 {
+			delete(h.Files, resource.ManifestPath)
+			return nil
+		}
 		h.Files[resource.ManifestPath] = File{Content: resource.FormatManifest(entries), Mode: 0o644, Owner: "root", Group: "root"}
 		return nil
 	})
+}
+
+func (o *conn) Backups(context.Context) ([]string, error) {
+	var out []string
+	err := o.c.do(o.name, OpBackups, "", func(h *Host) error {
+		for p := range h.Files {
+			if strings.HasPrefix(p, resource.BackupDir+"/") {
+				out = append(out, p)
+			}
+		}
+		sort.Strings(out)
+		return nil
+	})
+	return out, err
 }
 
 func (o *conn) Lock(_ context.Context, holder string) error {
