@@ -10,9 +10,10 @@ import (
 )
 
 // keepalivedPolls bounds how long the facts script waits for keepalived
-// to write its dumps after the signals: 30 polls of 0.1 s. keepalived
-// 2.2.7 in the lab wrote both VRRP dumps within one poll.
-const keepalivedPolls = 30
+// to write its dumps after the signals: 50 polls of 0.1 s. keepalived
+// 2.2.7 in the lab wrote both VRRP dumps within one poll; 5 s leaves room
+// for a machine running the whole test suite at once.
+const keepalivedPolls = 50
 
 // Keepalived is keepalived's own view of itself on one host, gathered
 // when Request.Keepalived is set.
@@ -26,7 +27,7 @@ type Keepalived struct {
 	// View is what the dumps said (kastate.Merge of those that came).
 	View kastate.View
 	// Problems says, per dump that was expected, why it is missing or
-	// could not be read, e.g. "keepalived.json: not written within 3s".
+	// could not be read, e.g. "keepalived.json: not written within 5s".
 	Problems []string
 }
 
