@@ -106,7 +106,7 @@ func TestImportLabA(t *testing.T) {
 		t.Fatalf("plan after the priority change: exit %d, want 2", code)
 	}
 	mustContain(t, "priority plan", out, "+    priority 95", "Plan: 0 to add, 1 to change, 0 to destroy.")
-	out, _, code = c.clusterctl("apply", adopted, "-var", "vrrp_password=aminglin", "-auto-approve")
+	_, _, code = c.clusterctl("apply", adopted, "-var", "vrrp_password=aminglin", "-auto-approve")
 	if code != 0 {
 		t.Fatalf("apply of the priority change: exit %d", code)
 	}
