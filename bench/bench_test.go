@@ -201,6 +201,7 @@ func TestWriteReport(t *testing.T) {
 		add(n, clientClusterctl, "clusterctl", "clusterctl", opFirst, gated(s(5*k, 0.1, 20, 0.2, 8), 3.7, 1), gated(s(5.2*k, 0.1, 22, 0.2, 8), 3.8, 1), gated(s(4.9*k, 0.1, 21, 0.2, 8), 3.6, 1))
 		add(n, clientClusterctl, "clusterctl", "clusterctl", opPlan, s(1*k, 0.1, 20, 0.1, 2), s(1.1*k, 0.1, 20, 0.1, 2), s(0.9*k, 0.1, 20, 0.1, 2))
 		add(n, clientClusterctl, "clusterctl", "clusterctl", opNoop, gated(s(1.2*k, 0.1, 20, 0.12, 6), 0, 0))
+		add(n, clientClusterctl, "clusterctl", "clusterctl", opImport, s(1.5*k, 0.2, 25, 0.1, 2), s(1.6*k, 0.2, 25, 0.1, 2))
 		add(n, clientOpenSSH, "OpenSSH fan-out, facts script, curve25519", "openssh", opFanOut, s(1*k, 0.2, 15, 0.1, 2), s(1*k, 0.2, 15, 0.1, 2), s(1*k, 0.2, 15, 0.1, 2))
 		add(n, "ansible f5-facts", "ansible-playbook, forks 5, facts on", "ansible", opPlan, s(20*k, 3, 50, 2, 30), s(22*k, 3, 50, 2, 30), s(21*k, 3, 50, 2, 30))
 		add(n, "ansible f50-nofacts", "ansible-playbook, forks 50, facts off", "ansible", opPlan, s(10*k, 3, 50, 1, 20), s(12*k, 3, 50, 1, 20))

@@ -236,7 +236,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	env.Import = importNote(b.bin, env.Commit)
 	var results []result
 	for _, n := range o.sizes {
 		for _, s := range o.shapes {
@@ -253,15 +252,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	env.LoadAfter = loadAverage()
 	writeReport(stdout, env, results)
 	return nil
-}
-
-// importNote says whether the clusterctl at bin has an import command.
-// The bench does not measure it yet: it only tells the report.
-func importNote(bin, commit string) string {
-	if exec.Command(bin, "import", "--help").Run() != nil {
-		return fmt.Sprintf("Not measured: `clusterctl import` (issue 19, item 5) does not exist at %s.", orNone(commit))
-	}
-	return "Not measured: `clusterctl import` exists, but the bench does not run it yet."
 }
 
 // goBuild builds pkg into out.

@@ -24,10 +24,15 @@ const (
 	opChange = "change" // apply / run of variant 1 over variant 0
 	opNoop   = "noop"   // the same again: nothing to change
 	opFanOut = "fanout" // the OpenSSH fan-out of the facts script (plan's floor)
+	opImport = "import" // clusterctl import of the converged hosts (no peer)
 )
 
 // ops are the operations both tools run, in report order.
 var ops = []string{opPlan, opFirst, opChange, opNoop}
+
+// reportOps are every operation in report order: the OpenSSH floor, the
+// operations both tools run, and clusterctl's import, which has no peer.
+var reportOps = append(append([]string{opFanOut}, ops...), opImport)
 
 // opLabel says what op is for people.
 func opLabel(op string) string {
@@ -42,6 +47,8 @@ func opLabel(op string) string {
 		return "no-op apply"
 	case opFanOut:
 		return "fan-out of the facts script"
+	case opImport:
+		return "import (live)"
 	}
 	return op
 }
@@ -121,6 +128,15 @@ func (b *bench) clusterctlArgs(n int, s shape, op string) []string {
 		args = []string{"plan", b.configPath(n, s, 1)}
 	case opFirst:
 		args = []string{"apply", b.configPath(n, s, 0), "-auto-approve", "--json"}
+	case opImport:
+		// Every host by name and address, into a directory of its own;
+		// a partial import (a shape with nothing keepalived runs) is
+		// still written, so the run measures the whole read and check.
+		args = []string{"import", "-o", b.importDir(n, s), "--allow-partial"}
+		for i := range n {
+			args = append(args, hostName(i)+"="+hostAddr(i).String())
+		}
+		return args
 	default:
 		args = []string{"apply", b.configPath(n, s, 1), "-auto-approve", "--json"}
 	}
@@ -153,6 +169,15 @@ func (b *bench) units(n int, s shape, variants []ansibleVariant) [][]measurement
 			}
 			seq = append(seq, m)
 		}
+		// Import what the sequence converged to, as an operator adopting
+		// it would (measured beside plan; nothing to compare it with).
+		seq = append(seq, measurement{key: key(clientClusterctl, opImport), shape: s, client: clientClusterctl, op: opImport, label: "clusterctl", peer: "clusterctl",
+			before: func(context.Context) error { return os.RemoveAll(b.importDir(n, s)) },
+			command: func(ctx context.Context) (*exec.Cmd, error) {
+				return b.clusterctl(ctx, b.bin, nil, b.clusterctlArgs(n, s, opImport)...)
+			},
+			check: func(out []byte, _ *sample) error { return checkImport(b.importDir(n, s), out) },
+		})
 		units = append(units, seq)
 	}
 	if b.peers["openssh"] {
@@ -207,6 +232,19 @@ func (b *bench) units(n int, s shape, variants []ansibleVariant) [][]measurement
 		}
 	}
 	return units
+}
+
+// importDir is where the import of n hosts of shape s writes.
+func (b *bench) importDir(n int, s shape) string {
+	return filepath.Join(b.dir, fmt.Sprintf("n%d", n), string(s)+"-imported")
+}
+
+// checkImport checks that an import wrote a configuration into dir.
+func checkImport(dir string, out []byte) error {
+	if _, err := os.Stat(filepath.Join(dir, "cluster.hcl")); err != nil {
+		return fmt.Errorf("import wrote no configuration (%v):\n%s", err, tailString(string(out), 800))
+	}
+	return nil
 }
 
 // checkClusterctl checks a clusterctl run's output: a plan with changes

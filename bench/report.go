@@ -22,13 +22,10 @@ type result struct {
 
 // env describes where the numbers were measured.
 type env struct {
-	CPUs                 int
-	CPUModel, Kernel     string
-	OpenSSH, Ansible, Go string
-	Commit               string
-	// Import says why `clusterctl import` was not measured ("" when it
-	// was).
-	Import                string
+	CPUs                  int
+	CPUModel, Kernel      string
+	OpenSSH, Ansible, Go  string
+	Commit                string
 	LoadBefore, LoadAfter string
 	Runs                  int
 }
@@ -176,9 +173,6 @@ func writeReport(w io.Writer, e env, results []result) {
 	writeAgainstAnsible(w, results)
 	writeAgainstPlan(w, results)
 	writeScale(w, results)
-	if e.Import != "" {
-		fmt.Fprintf(w, "\n%s\n", e.Import)
-	}
 	fmt.Fprintf(w, "\nfloor: the physical limit of the run on this machine, N × target CPU per host ÷ %d CPUs, plus the wait keepalived's timing imposes (a first rollout of pairs: one master-down interval, %.2f s; everything else: none); floor with client adds the client's tree CPU, which shares the same CPUs here. gate: the time apply spent in its gates (per wave, the longest; summed). client CPU: rusage of the client process and the children it waited for; tree CPU: cpuacct cgroup of everything the client started (daemonised ssh masters included); target CPU: what the measured machines' sshds spent serving the run (handshake, authentication, remote commands; the sshd listeners' accumulated CPU), per host; machine CPU: all CPUs of the machine during the run (/proc/stat), including other load on the machine. Peak RSS is the largest single process of the client's tree. conns/sessions: sshd log lines (\"Accepted publickey\", \"Starting session:\") of the measured hosts, per host.\n",
 		e.CPUs, shapePairs.gateFloor(opFirst))
 }
@@ -205,7 +199,7 @@ func writeMeasurements(w io.Writer, e env, results []result) {
 	sizes, shs := sizesAndShapes(results)
 	for _, n := range sizes {
 		for _, s := range shs {
-			for _, op := range append([]string{opFanOut}, ops...) {
+			for _, op := range reportOps {
 				for _, r := range results {
 					if r.N != n || r.Shape != s || r.Op != op || len(r.Samples) == 0 {
 						continue
@@ -282,7 +276,7 @@ func writeAgainstPlan(w io.Writer, results []result) {
 			}
 			if !header {
 				fmt.Fprintf(w, "\n### clusterctl against its plan and the OpenSSH floor (ratio of medians (per-iteration range))\n\n")
-				fmt.Fprintf(w, "| hosts | shape | plan s | plan ÷ OpenSSH fan-out | first apply ÷ plan | change apply ÷ plan | no-op apply ÷ plan |\n|---:|---|---:|---|---|---|---|\n")
+				fmt.Fprintf(w, "| hosts | shape | plan s | plan ÷ OpenSSH fan-out | first apply ÷ plan | change apply ÷ plan | no-op apply ÷ plan | import ÷ plan |\n|---:|---|---:|---|---|---|---|---|\n")
 				header = true
 			}
 			cell := func(r *result, den *result) string {
@@ -291,11 +285,12 @@ func writeAgainstPlan(w io.Writer, results []result) {
 				}
 				return compare(r.Samples, den.Samples).String()
 			}
-			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s |\n", n, s, secs(median(pick(plan.Samples, wall))),
+			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s |\n", n, s, secs(median(pick(plan.Samples, wall))),
 				cell(plan, findResult(results, n, s, clientOpenSSH, opFanOut)),
 				cell(findResult(results, n, s, clientClusterctl, opFirst), plan),
 				cell(findResult(results, n, s, clientClusterctl, opChange), plan),
-				cell(findResult(results, n, s, clientClusterctl, opNoop), plan))
+				cell(findResult(results, n, s, clientClusterctl, opNoop), plan),
+				cell(findResult(results, n, s, clientClusterctl, opImport), plan))
 		}
 	}
 }
@@ -327,7 +322,7 @@ func writeScale(w io.Writer, results []result) {
 			}
 		}
 		for _, client := range clients {
-			for _, op := range append([]string{opFanOut}, ops...) {
+			for _, op := range reportOps {
 				var rs []*result
 				for _, n := range sizes {
 					rs = append(rs, findResult(results, n, s, client, op))
