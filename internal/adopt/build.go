@@ -98,7 +98,9 @@ type instance struct {
 	track     []string // health check names
 	trackIf   []string
 	garpDelay int
-	members   []member
+	// raw are the statements the model lacks, as raw lines.
+	raw     []string
+	members []member
 }
 
 type member struct {
@@ -157,8 +159,6 @@ func Build(hosts []*Host) (*Result, error) {
 			res.Files[f.side] = hm.h.Files[f.path]
 		}
 	}
-	res.HCL = c.write()
-	res.Findings = c.findings
 	for _, name := range slices.Sorted(maps.Keys(c.vars)) {
 		res.Variables = append(res.Variables, name)
 		res.Values[name] = c.vars[name]
@@ -174,6 +174,9 @@ func Build(hosts []*Host) (*Result, error) {
 			}
 		}
 	}
+	c.dropSecretRaw(res.Secrets)
+	res.HCL = c.write()
+	res.Findings = c.findings
 	return res, nil
 }
 

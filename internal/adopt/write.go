@@ -216,6 +216,9 @@ func (c *cluster) writeInstance(body *hclwrite.Body, in *instance) {
 	if in.garpDelay > 0 {
 		b.SetAttributeValue("garp_master_delay", cty.NumberIntVal(int64(in.garpDelay)))
 	}
+	if len(in.raw) > 0 {
+		b.SetAttributeRaw("raw", heredoc(in.raw))
+	}
 	for i, m := range in.members {
 		mb := b.AppendNewBlock("member", []string{m.host}).Body()
 		mb.SetAttributeValue("priority", cty.NumberIntVal(int64(m.priority)))

@@ -1,0 +1,89 @@
+package adopt
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestImportRawLines: statements of a vrrp_instance that the model lacks
+// but keepalived knows are imported into the instance's raw lines (an
+// info finding, not a partial import), and the rendering is the same
+// configuration as each host's; a misspelt keyword stays lost, and raw
+// lines holding the password are left out and reported.
+func TestImportRawLines(t *testing.T) {
+	conf := func(prio int, extra string) string {
+		return `global_defs {
+  router_id R
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority ` + strconv.Itoa(prio) + `
+  authentication {
+    auth_type PASS
+    auth_pass pw4vrrp
+  }
+  virtual_ipaddress {
+    10.0.0.100
+  }
+  garp_master_refresh 10
+  virtual_routes {
+    10.9.0.0/16 via 10.0.0.254 dev eth0
+  }
+` + extra + `}
+`
+	}
+	hosts := []*Host{
+		fileHost("a", "10.0.0.1/24", map[string]string{"/etc/keepalived/keepalived.conf": conf(100, "")}),
+		fileHost("b", "10.0.0.2/24", map[string]string{"/etc/keepalived/keepalived.conf": conf(90, "")}),
+	}
+	res, err := Build(hosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRaw := `  raw               = <<-EOT
+    garp_master_refresh 10
+    virtual_routes {
+      10.9.0.0/16 via 10.0.0.254 dev eth0
+    }
+  EOT
+`
+	if !strings.Contains(string(res.HCL), wantRaw) {
+		t.Errorf("cluster.hcl lacks the raw lines:\n%s", res.HCL)
+	}
+	if Partial(res.Findings) {
+		t.Errorf("import is partial: %v", res.Findings)
+	}
+	if len(res.Findings) != 4 || !strings.Contains(res.Findings[0].Msg, "garp_master_refresh has no counterpart in clusterctl's model: kept in raw") {
+		t.Errorf("findings: %v", res.Findings)
+	}
+	if got := Check(writeResult(t, res), hosts, res.Values); len(got) != 0 {
+		t.Errorf("check: %v", got)
+	}
+
+	// A misspelt keyword is not raw: keepalived ignores it. Raw lines
+	// with the password are left out.
+	hosts[0].Files["/etc/keepalived/keepalived.conf"] = []byte(conf(100, "  garp_master_refesh 10\n  notify_deleted \"/usr/local/bin/deleted pw4vrrp\"\n"))
+	hosts[1].Files["/etc/keepalived/keepalived.conf"] = []byte(conf(90, "  notify_deleted \"/usr/local/bin/deleted pw4vrrp\"\n"))
+	if res, err = Build(hosts); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(res.HCL), "raw") || strings.Contains(string(res.HCL), "pw4vrrp") {
+		t.Errorf("raw lines holding the password are in cluster.hcl:\n%s", res.HCL)
+	}
+	var lost []string
+	for _, f := range res.Findings {
+		if f.Level == Lost {
+			lost = append(lost, f.String())
+		}
+	}
+	want := []string{
+		`not expressible a /etc/keepalived/keepalived.conf:19: unknown keyword "garp_master_refesh" in vrrp_instance VI_1 (did you mean "garp_master_refresh"?); keepalived ignores it, and so does the import`,
+		`not expressible a /etc/keepalived/keepalived.conf:19: vrrp_instance VI_1: garp_master_refesh has no counterpart in clusterctl's model`,
+		`not expressible a /etc/keepalived/keepalived.conf:4: vrrp_instance VI_1: lines the model lacks hold a password; raw lines are shown in plans, so they are not in the configuration`,
+	}
+	if strings.Join(lost, "\n") != strings.Join(want, "\n") {
+		t.Errorf("lost findings:\n%s\nwant:\n%s", strings.Join(lost, "\n"), strings.Join(want, "\n"))
+	}
+}
