@@ -10,8 +10,9 @@ import (
 // keepalived on the lab's pair: a line keepalived rejects (an unknown
 // keyword, which clusterctl only warns about) fails the apply at the
 // first host's `keepalived -t`, with nothing changed on either host; a
-// line keepalived accepts is shown in the plan's diff, applied, and the
-// next plan is empty.
+// line keepalived accepts (in a vrrp_instance, in global_defs, and a
+// whole block at the top level) is shown in the plan's diff, applied, and
+// the next plan is empty.
 func TestRawLines(t *testing.T) {
 	c := newCluster(t, exampleDir("ha-nginx"))
 	dir := t.TempDir()
@@ -23,7 +24,19 @@ func TestRawLines(t *testing.T) {
   EOT`)
 		return p
 	}
-	good := withRaw("good", "    garp_master_refresh 10")
+	// The accepted configuration has raw lines in global_defs and whole
+	// raw blocks too.
+	good := filepath.Join(dir, "good")
+	copyConfig(t, withRaw("good-instance", "    garp_master_refresh 10"), good, `smtp_connect_timeout    = 30`, `smtp_connect_timeout    = 30
+  raw                     = "vrrp_garp_master_refresh 60"
+  raw_blocks              = <<-EOT
+    garp_group {
+      garp_interval 10
+      interfaces {
+        ens33
+      }
+    }
+  EOT`)
 	bad := withRaw("bad", "    garp_master_refresh 10\n    garp_master_refresh_sometimes 3")
 
 	if _, _, code := c.clusterctl("apply", c.path, "-auto-approve"); code != 0 {
@@ -64,14 +77,14 @@ func TestRawLines(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("plan with a raw line: exit %d, want 2 (changes)", code)
 	}
-	mustContain(t, "plan", out, "+    garp_master_refresh 10")
+	mustContain(t, "plan", out, "+    garp_master_refresh 10", "+    vrrp_garp_master_refresh 60", "+garp_group {", "+        ens33")
 	mustContain(t, "plan warnings", errOut, "Raw keepalived lines are not checked by clusterctl")
 	if _, _, code := c.clusterctl("apply", good, "-auto-approve"); code != 0 {
 		t.Fatalf("apply with a raw line keepalived accepts: exit %d", code)
 	}
 	for _, h := range []string{"web1", "web2"} {
 		conf, _ := c.exec(h, "cat", "/etc/keepalived/keepalived.conf")
-		mustContain(t, h+" keepalived.conf", conf, "    garp_master_refresh 10\n}")
+		mustContain(t, h+" keepalived.conf", conf, "    garp_master_refresh 10\n}", "    vrrp_garp_master_refresh 60\n}", "\n\ngarp_group {\n    garp_interval 10\n    interfaces {\n        ens33\n    }\n}\n")
 	}
 	if _, _, code := c.clusterctl("plan", good, "-detailed-exitcode"); code != 0 {
 		t.Errorf("plan after applying the raw line: exit %d, want 0 (no changes)", code)
