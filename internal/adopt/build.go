@@ -240,6 +240,7 @@ func (c *cluster) setGlobal(host string, n *keepalived.Node, attr string, v any)
 }
 
 func (c *cluster) readGlobal(host string, g *keepalived.Node) {
+	var raw []string // statements the model lacks, as raw lines
 	for _, n := range g.Children {
 		kw := keepalived.CanonicalKeyword("global_defs", n.Keyword)
 		switch kw {
@@ -268,10 +269,21 @@ func (c *cluster) readGlobal(host string, g *keepalived.Node) {
 				c.lost(host, n, "script_user %s: clusterctl runs scripts as root", strings.Join(n.Args, " "))
 			}
 		default:
+			if lines, ok := rawLines("global_defs", n); ok {
+				raw = append(raw, lines...)
+				c.findings = append(c.findings, Finding{Level: Info, Host: host, Pos: n.Pos(), Keyword: n.Keyword,
+					Msg: fmt.Sprintf("global_defs %s has no counterpart in clusterctl's model: kept in keepalived's raw, which clusterctl passes through unchecked (keepalived -t checks it)", kw)})
+				continue
+			}
 			if keepalived.Known("global_defs", n.Keyword) {
 				c.lost(host, n, "global_defs %s has no counterpart in clusterctl's model", kw)
 			}
 		}
+	}
+	if len(raw) > 0 {
+		// Hosts whose raw lines differ are a conflict here; a host
+		// without any, while others have some, is caught by Check.
+		c.setGlobal(host, g, "raw", strings.Join(raw, "\n"))
 	}
 }
 

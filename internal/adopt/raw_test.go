@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestImportRawLines: statements of a vrrp_instance that the model lacks
-// but keepalived knows are imported into the instance's raw lines (an
+// TestImportRawLines: statements of global_defs and of a vrrp_instance
+// that the model lacks but keepalived knows are imported into raw lines (an
 // info finding, not a partial import), and the rendering is the same
 // configuration as each host's; a misspelt keyword stays lost, and raw
 // lines holding the password are left out and reported.
@@ -15,6 +15,7 @@ func TestImportRawLines(t *testing.T) {
 	conf := func(prio int, extra string) string {
 		return `global_defs {
   router_id R
+  vrrp_garp_master_refresh 60
 }
 vrrp_instance VI_1 {
   interface eth0
@@ -52,10 +53,13 @@ vrrp_instance VI_1 {
 	if !strings.Contains(string(res.HCL), wantRaw) {
 		t.Errorf("cluster.hcl lacks the raw lines:\n%s", res.HCL)
 	}
+	if !strings.Contains(string(res.HCL), "keepalived {\n  router_id = \"R\"\n  raw       = <<-EOT\n    vrrp_garp_master_refresh 60\n  EOT\n}") {
+		t.Errorf("cluster.hcl lacks global_defs' raw lines:\n%s", res.HCL)
+	}
 	if Partial(res.Findings) {
 		t.Errorf("import is partial: %v", res.Findings)
 	}
-	if len(res.Findings) != 4 || !strings.Contains(res.Findings[0].Msg, "garp_master_refresh has no counterpart in clusterctl's model: kept in raw") {
+	if len(res.Findings) != 6 || !strings.Contains(res.Findings[1].Msg, "garp_master_refresh has no counterpart in clusterctl's model: kept in raw") {
 		t.Errorf("findings: %v", res.Findings)
 	}
 	if got := Check(writeResult(t, res), hosts, res.Values); len(got) != 0 {
@@ -69,7 +73,7 @@ vrrp_instance VI_1 {
 	if res, err = Build(hosts); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(res.HCL), "raw") || strings.Contains(string(res.HCL), "pw4vrrp") {
+	if strings.Contains(string(res.HCL), "notify_deleted") || strings.Contains(string(res.HCL), "pw4vrrp") {
 		t.Errorf("raw lines holding the password are in cluster.hcl:\n%s", res.HCL)
 	}
 	var lost []string
@@ -79,9 +83,9 @@ vrrp_instance VI_1 {
 		}
 	}
 	want := []string{
-		`not expressible a /etc/keepalived/keepalived.conf:19: unknown keyword "garp_master_refesh" in vrrp_instance VI_1 (did you mean "garp_master_refresh"?); keepalived ignores it, and so does the import`,
-		`not expressible a /etc/keepalived/keepalived.conf:19: vrrp_instance VI_1: garp_master_refesh has no counterpart in clusterctl's model`,
-		`not expressible a /etc/keepalived/keepalived.conf:4: vrrp_instance VI_1: lines the model lacks hold a password; raw lines are shown in plans, so they are not in the configuration`,
+		`not expressible a /etc/keepalived/keepalived.conf:20: unknown keyword "garp_master_refesh" in vrrp_instance VI_1 (did you mean "garp_master_refresh"?); keepalived ignores it, and so does the import`,
+		`not expressible a /etc/keepalived/keepalived.conf:20: vrrp_instance VI_1: garp_master_refesh has no counterpart in clusterctl's model`,
+		`not expressible a /etc/keepalived/keepalived.conf:5: vrrp_instance VI_1: lines the model lacks hold a password; raw lines are shown in plans, so they are not in the configuration`,
 	}
 	if strings.Join(lost, "\n") != strings.Join(want, "\n") {
 		t.Errorf("lost findings:\n%s\nwant:\n%s", strings.Join(lost, "\n"), strings.Join(want, "\n"))
