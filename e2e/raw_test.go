@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,4 +94,48 @@ func TestRawLines(t *testing.T) {
 	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
 		t.Errorf("VIP holders after the raw line = %v, want [web1]", h)
 	}
+}
+
+// TestRawImport adopts the seed's lab A built by hand with statements
+// the model lacks in global_defs and in the vrrp_instance: import writes them
+// as raw lines without reporting a loss, and plan right after says "No
+// changes".
+func TestRawImport(t *testing.T) {
+	c := newCluster(t, exampleDir("ha-nginx"))
+	for _, h := range []string{"web1", "web2"} {
+		conf := seedFile(t, h, "/etc/keepalived/keepalived.conf")
+		conf = bytes.Replace(conf, []byte("   router_id LVS_DEVEL\n"), []byte("   router_id LVS_DEVEL\n   vrrp_garp_master_refresh 60\n"), 1)
+		conf = bytes.Replace(conf, []byte("    advert_int 1\n"), []byte("    advert_int 1\n    garp_master_refresh 10\n    garp_master_refresh_repeat 2\n"), 1)
+		if !bytes.Contains(conf, []byte("vrrp_garp_master_refresh 60")) || !bytes.Contains(conf, []byte("garp_master_refresh_repeat 2")) {
+			t.Fatalf("the seed's keepalived.conf of %s changed: no place for the raw lines", h)
+		}
+		c.put(h, "/etc/keepalived/keepalived.conf", conf, "644")
+		c.put(h, "/usr/local/sbin/check_ng.sh", seedFile(t, h, "/usr/local/sbin/check_ng.sh"), "755")
+		if out, rc := c.exec(h, "sh", "-c", "systemctl enable keepalived nginx && systemctl start nginx && systemctl start keepalived"); rc != 0 {
+			t.Fatalf("start services on %s: %s", h, out)
+		}
+	}
+	c.waitHolders("192.168.19.100", "web1", "web1", "web2")
+
+	adopted := filepath.Join(t.TempDir(), "adopted")
+	out, _, code := c.clusterctl("import", "web1=root@192.168.19.101", "web2=root@192.168.19.102", "-o", adopted)
+	if code != 0 {
+		t.Fatalf("import: exit %d", code)
+	}
+	mustContain(t, "import", out, "Imported 2 hosts: web1, web2.", "garp_master_refresh has no counterpart in clusterctl's model: kept in raw")
+	if strings.Contains(out, "not expressible") || strings.Contains(out, "conflict") {
+		t.Errorf("import reports a loss:\n%s", out)
+	}
+	hcl, err := os.ReadFile(filepath.Join(adopted, "cluster.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "cluster.hcl", string(hcl), "    vrrp_garp_master_refresh 60\n  EOT", "    garp_master_refresh 10\n    garp_master_refresh_repeat 2\n  EOT")
+
+	out, errOut, code := c.clusterctl("plan", adopted, "-var", "vrrp_password=aminglin", "-detailed-exitcode")
+	if code != 0 {
+		t.Fatalf("plan right after import: exit %d, want 0", code)
+	}
+	mustContain(t, "plan after import", out, "No changes.")
+	mustContain(t, "plan warnings", errOut, "Raw keepalived lines are not checked by clusterctl")
 }
