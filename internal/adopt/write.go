@@ -268,6 +268,9 @@ func (c *cluster) writeServer(body *hclwrite.Body, vs *virtualServer) {
 	if vs.delayLoop > 0 {
 		b.SetAttributeValue("delay_loop", cty.NumberIntVal(int64(vs.delayLoop)))
 	}
+	if len(vs.raw) > 0 {
+		b.SetAttributeRaw("raw", heredoc(vs.raw))
+	}
 	for _, r := range vs.reals {
 		label := r.addr.String()
 		for _, hm := range c.hosts {
