@@ -213,6 +213,8 @@ func (c *cluster) readHost(hm *hostModel, nodes []*keepalived.Node) {
 			c.readScript(hm, n)
 		}
 	}
+	var rawBlocks []string // top-level blocks the model lacks, as raw lines
+	var rawAt *keepalived.Node
 	for _, n := range nodes {
 		switch n.Keyword {
 		case "global_defs", "vrrp_script":
@@ -222,10 +224,24 @@ func (c *cluster) readHost(hm *hostModel, nodes []*keepalived.Node) {
 			c.readVirtualServer(hm, n)
 		case "include":
 		default:
+			if lines, ok := rawLines("top", n); ok {
+				if len(rawBlocks) == 0 {
+					rawAt = n
+				}
+				rawBlocks = append(rawBlocks, lines...)
+				c.findings = append(c.findings, Finding{Level: Info, Host: host, Pos: n.Pos(), Keyword: n.Keyword,
+					Msg: fmt.Sprintf("%s has no counterpart in clusterctl's model: kept in keepalived's raw_blocks, which clusterctl passes through unchecked (keepalived -t checks it)", n.Keyword)})
+				continue
+			}
 			if keepalived.Known("top", n.Keyword) {
 				c.lost(host, n, "%s has no counterpart in clusterctl's model: it is not in the configuration", n.Keyword)
 			}
 		}
+	}
+	if len(rawBlocks) > 0 {
+		// As for global_defs' raw lines: hosts that differ are a
+		// conflict, a host without any is caught by Check.
+		c.setGlobal(host, rawAt, "raw_blocks", strings.Join(rawBlocks, "\n"))
 	}
 }
 

@@ -82,12 +82,16 @@ func heredoc(lines []string) hclwrite.Tokens {
 // secret (config rejects them: plans show raw lines as they are), and
 // reports them lost.
 func (c *cluster) dropSecretRaw(secrets []string) {
-	if g, ok := c.global["raw"]; ok {
+	for _, attr := range []string{"raw", "raw_blocks"} {
+		g, ok := c.global[attr]
+		if !ok {
+			continue
+		}
 		for _, s := range secrets {
 			if s != "" && strings.Contains(g.value.(string), s) {
 				c.findings = append(c.findings, Finding{Level: Lost, Host: g.host, Pos: g.pos,
-					Msg: "global_defs: lines the model lacks hold a password; raw lines are shown in plans, so they are not in the configuration"})
-				delete(c.global, "raw")
+					Msg: fmt.Sprintf("keepalived %s: lines the model lacks hold a password; raw lines are shown in plans, so they are not in the configuration", attr)})
+				delete(c.global, attr)
 				break
 			}
 		}

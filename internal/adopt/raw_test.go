@@ -7,7 +7,7 @@ import (
 )
 
 // TestImportRawLines: statements of global_defs, a vrrp_instance and a
-// virtual_server that the model lacks but keepalived knows are imported into raw lines (an
+// virtual_server, and a top-level block, that the model lacks but keepalived knows are imported into raw lines (an
 // info finding, not a partial import), and the rendering is the same
 // configuration as each host's; a misspelt keyword stays lost, and raw
 // lines holding the password are left out and reported.
@@ -33,6 +33,9 @@ vrrp_instance VI_1 {
     10.9.0.0/16 via 10.0.0.254 dev eth0
   }
 ` + extra + `}
+static_routes {
+  10.9.0.0/16 via 10.0.0.254 dev eth0
+}
 virtual_server 10.0.0.100 80 {
   lb_algo rr
   lb_kind DR
@@ -62,7 +65,7 @@ virtual_server 10.0.0.100 80 {
 	if !strings.Contains(string(res.HCL), wantRaw) {
 		t.Errorf("cluster.hcl lacks the raw lines:\n%s", res.HCL)
 	}
-	if !strings.Contains(string(res.HCL), "keepalived {\n  router_id = \"R\"\n  raw       = <<-EOT\n    vrrp_garp_master_refresh 60\n  EOT\n}") {
+	if !strings.Contains(string(res.HCL), "keepalived {\n  router_id  = \"R\"\n  raw        = <<-EOT\n    vrrp_garp_master_refresh 60\n  EOT\n  raw_blocks = <<-EOT\n    static_routes {\n      10.9.0.0/16 via 10.0.0.254 dev eth0\n    }\n  EOT\n}") {
 		t.Errorf("cluster.hcl lacks global_defs' raw lines:\n%s", res.HCL)
 	}
 	if !strings.Contains(string(res.HCL), "  raw        = <<-EOT\n    quorum 1\n  EOT\n") {
@@ -71,7 +74,7 @@ virtual_server 10.0.0.100 80 {
 	if Partial(res.Findings) {
 		t.Errorf("import is partial: %v", res.Findings)
 	}
-	if len(res.Findings) != 8 || !strings.Contains(res.Findings[1].Msg, "garp_master_refresh has no counterpart in clusterctl's model: kept in raw") {
+	if len(res.Findings) != 10 || !strings.Contains(res.Findings[1].Msg, "garp_master_refresh has no counterpart in clusterctl's model: kept in raw") {
 		t.Errorf("findings: %v", res.Findings)
 	}
 	// A director gets clusterctl's own files (modules to load): the

@@ -37,8 +37,10 @@ func (c *cluster) write() []byte {
 				b.SetAttributeValue(attr, ctyOf(g.value))
 			}
 		}
-		if g, ok := c.global["raw"]; ok {
-			b.SetAttributeRaw("raw", heredoc(strings.Split(g.value.(string), "\n")))
+		for _, attr := range []string{"raw", "raw_blocks"} {
+			if g, ok := c.global[attr]; ok {
+				b.SetAttributeRaw(attr, heredoc(strings.Split(g.value.(string), "\n")))
+			}
 		}
 		if m := c.confModeValue(); m != 0 && m != 0o640 {
 			b.SetAttributeValue("config_mode", cty.StringVal(fmt.Sprintf("%04o", m)))
