@@ -84,13 +84,13 @@ func fileHost(name string, addrs string, files map[string]string) *Host {
 	return h
 }
 
-// TestImportFindings: a misspelt keyword, a keyword the model cannot
-// express, hosts that disagree and priorities that tie are each reported
+// TestImportFindings: a misspelt keyword, a keyword the import cannot
+// express (vrrp_strict: modelled, so not a raw line, but not adopted yet), hosts that disagree and priorities that tie are each reported
 // with host and file:line; Check catches what the model lost.
 func TestImportFindings(t *testing.T) {
 	a := `global_defs {
   router_id R
-  vrrp_garp_master_refresh 60
+  vrrp_strict
 }
 vrrp_instance VI_1 {
   interface eth0
@@ -116,9 +116,9 @@ vrrp_instance VI_1 {
 	}
 	want := []string{
 		`not expressible a /etc/keepalived/keepalived.conf:8: unknown keyword "priorty" in vrrp_instance VI_1 (did you mean "priority"?); keepalived ignores it, and so does the import`,
-		`not expressible a /etc/keepalived/keepalived.conf:3: global_defs vrrp_garp_master_refresh has no counterpart in clusterctl's model`,
+		`not expressible a /etc/keepalived/keepalived.conf:3: global_defs vrrp_strict has no counterpart in clusterctl's model`,
 		`not expressible a /etc/keepalived/keepalived.conf:8: vrrp_instance VI_1: priorty has no counterpart in clusterctl's model`,
-		`not expressible b /etc/keepalived/keepalived.conf:3: global_defs vrrp_garp_master_refresh has no counterpart in clusterctl's model`,
+		`not expressible b /etc/keepalived/keepalived.conf:3: global_defs vrrp_strict has no counterpart in clusterctl's model`,
 		`conflict        b /etc/keepalived/keepalived.conf:7: vrrp_instance VI_1: virtual_router_id "52" here differs from a (/etc/keepalived/keepalived.conf:5); the configuration keeps a's`,
 		`conflict        b /etc/keepalived/keepalived.conf:5: vrrp_instance VI_1: priority 100 ties with a (/etc/keepalived/keepalived.conf:5); keepalived then elects by address`,
 	}
@@ -139,7 +139,7 @@ vrrp_instance VI_1 {
 	for _, f := range checked {
 		if f.Level == Lost && strings.Contains(f.Msg, "not the same configuration") {
 			lostOn = append(lostOn, f.Host)
-			if !strings.Contains(f.Msg, "- global_defs / vrrp_garp_master_refresh 60") {
+			if !strings.Contains(f.Msg, "- global_defs / vrrp_strict") {
 				t.Errorf("check does not name the lost statement: %s", f.Msg)
 			}
 		}

@@ -98,7 +98,9 @@ type instance struct {
 	track     []string // health check names
 	trackIf   []string
 	garpDelay int
-	members   []member
+	// raw are the statements the model lacks, as raw lines.
+	raw     []string
+	members []member
 }
 
 type member struct {
@@ -157,8 +159,6 @@ func Build(hosts []*Host) (*Result, error) {
 			res.Files[f.side] = hm.h.Files[f.path]
 		}
 	}
-	res.HCL = c.write()
-	res.Findings = c.findings
 	for _, name := range slices.Sorted(maps.Keys(c.vars)) {
 		res.Variables = append(res.Variables, name)
 		res.Values[name] = c.vars[name]
@@ -174,6 +174,9 @@ func Build(hosts []*Host) (*Result, error) {
 			}
 		}
 	}
+	c.dropSecretRaw(res.Secrets)
+	res.HCL = c.write()
+	res.Findings = c.findings
 	return res, nil
 }
 
@@ -210,6 +213,8 @@ func (c *cluster) readHost(hm *hostModel, nodes []*keepalived.Node) {
 			c.readScript(hm, n)
 		}
 	}
+	var rawBlocks []string // top-level blocks the model lacks, as raw lines
+	var rawAt *keepalived.Node
 	for _, n := range nodes {
 		switch n.Keyword {
 		case "global_defs", "vrrp_script":
@@ -219,10 +224,24 @@ func (c *cluster) readHost(hm *hostModel, nodes []*keepalived.Node) {
 			c.readVirtualServer(hm, n)
 		case "include":
 		default:
+			if lines, ok := rawLines("top", n); ok {
+				if len(rawBlocks) == 0 {
+					rawAt = n
+				}
+				rawBlocks = append(rawBlocks, lines...)
+				c.findings = append(c.findings, Finding{Level: Info, Host: host, Pos: n.Pos(), Keyword: n.Keyword,
+					Msg: fmt.Sprintf("%s has no counterpart in clusterctl's model: kept in keepalived's raw_blocks, which clusterctl passes through unchecked (keepalived -t checks it)", n.Keyword)})
+				continue
+			}
 			if keepalived.Known("top", n.Keyword) {
 				c.lost(host, n, "%s has no counterpart in clusterctl's model: it is not in the configuration", n.Keyword)
 			}
 		}
+	}
+	if len(rawBlocks) > 0 {
+		// As for global_defs' raw lines: hosts that differ are a
+		// conflict, a host without any is caught by Check.
+		c.setGlobal(host, rawAt, "raw_blocks", strings.Join(rawBlocks, "\n"))
 	}
 }
 
@@ -237,6 +256,7 @@ func (c *cluster) setGlobal(host string, n *keepalived.Node, attr string, v any)
 }
 
 func (c *cluster) readGlobal(host string, g *keepalived.Node) {
+	var raw []string // statements the model lacks, as raw lines
 	for _, n := range g.Children {
 		kw := keepalived.CanonicalKeyword("global_defs", n.Keyword)
 		switch kw {
@@ -265,10 +285,21 @@ func (c *cluster) readGlobal(host string, g *keepalived.Node) {
 				c.lost(host, n, "script_user %s: clusterctl runs scripts as root", strings.Join(n.Args, " "))
 			}
 		default:
+			if lines, ok := rawLines("global_defs", n); ok {
+				raw = append(raw, lines...)
+				c.findings = append(c.findings, Finding{Level: Info, Host: host, Pos: n.Pos(), Keyword: n.Keyword,
+					Msg: fmt.Sprintf("global_defs %s has no counterpart in clusterctl's model: kept in keepalived's raw, which clusterctl passes through unchecked (keepalived -t checks it)", kw)})
+				continue
+			}
 			if keepalived.Known("global_defs", n.Keyword) {
 				c.lost(host, n, "global_defs %s has no counterpart in clusterctl's model", kw)
 			}
 		}
+	}
+	if len(raw) > 0 {
+		// Hosts whose raw lines differ are a conflict here; a host
+		// without any, while others have some, is caught by Check.
+		c.setGlobal(host, g, "raw", strings.Join(raw, "\n"))
 	}
 }
 

@@ -136,8 +136,17 @@ func (c *cluster) readInstance(hm *hostModel, n *keepalived.Node) {
 				}
 			}
 		default:
+			if lines, ok := rawLines("vrrp_instance", s); ok {
+				in.raw = append(in.raw, lines...)
+				c.findings = append(c.findings, Finding{Level: Info, Host: host, Pos: s.Pos(), Keyword: s.Keyword,
+					Msg: fmt.Sprintf("vrrp_instance %s: %s has no counterpart in clusterctl's model: kept in raw, which clusterctl passes through unchecked (keepalived -t checks it)", in.name, kw)})
+				continue
+			}
 			c.lost(host, s, "vrrp_instance %s: %s has no counterpart in clusterctl's model", in.name, kw)
 		}
+	}
+	if len(in.raw) > 0 {
+		in.shared["raw"], shared["raw"] = strings.Join(in.raw, "\n"), n
 	}
 	if unicastSrc != "" || len(unicastPeers) > 0 {
 		in.unicast = true
@@ -157,6 +166,9 @@ func (c *cluster) readInstance(hm *hostModel, n *keepalived.Node) {
 				what := fmt.Sprintf("%s %q", k, in.shared[k])
 				if k == "auth_pass" {
 					what = "auth_pass (not shown)"
+				}
+				if k == "raw" {
+					what = "the lines the model lacks (raw)"
 				}
 				if in.shared[k] == "" {
 					what = k + " unset"

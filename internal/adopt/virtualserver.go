@@ -24,7 +24,8 @@ type virtualServer struct {
 	delayLoop   int
 	directors   []string
 	reals       []realServer
-	settings    string // the shared settings, for conflicts
+	raw         []string // statements the model lacks, as raw lines
+	settings    string   // the shared settings, for conflicts
 	first       string
 	firstPos    string
 }
@@ -58,6 +59,7 @@ func (vs *virtualServer) describe() string {
 	for _, r := range vs.reals {
 		fmt.Fprintf(&b, " [%s:%d w%d %d %d %+v]", r.addr, r.port, r.weight, r.upper, r.lower, r.check)
 	}
+	fmt.Fprintf(&b, " raw %q", vs.raw)
 	return b.String()
 }
 
@@ -157,6 +159,12 @@ func (c *cluster) readVirtualServer(hm *hostModel, n *keepalived.Node) {
 				vs.reals = append(vs.reals, rs)
 			}
 		default:
+			if lines, ok := rawLines("virtual_server", s); ok {
+				vs.raw = append(vs.raw, lines...)
+				c.findings = append(c.findings, Finding{Level: Info, Host: host, Pos: s.Pos(), Keyword: s.Keyword,
+					Msg: fmt.Sprintf("virtual_server %s: %s has no counterpart in clusterctl's model: kept in raw, which clusterctl passes through unchecked (keepalived -t checks it)", strings.Join(n.Args, " "), kw)})
+				continue
+			}
 			c.lost(host, s, "virtual_server %s: %s has no counterpart in clusterctl's model", strings.Join(n.Args, " "), kw)
 		}
 	}

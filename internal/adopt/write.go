@@ -37,6 +37,11 @@ func (c *cluster) write() []byte {
 				b.SetAttributeValue(attr, ctyOf(g.value))
 			}
 		}
+		for _, attr := range []string{"raw", "raw_blocks"} {
+			if g, ok := c.global[attr]; ok {
+				b.SetAttributeRaw(attr, heredoc(strings.Split(g.value.(string), "\n")))
+			}
+		}
 		if m := c.confModeValue(); m != 0 && m != 0o640 {
 			b.SetAttributeValue("config_mode", cty.StringVal(fmt.Sprintf("%04o", m)))
 		}
@@ -216,6 +221,9 @@ func (c *cluster) writeInstance(body *hclwrite.Body, in *instance) {
 	if in.garpDelay > 0 {
 		b.SetAttributeValue("garp_master_delay", cty.NumberIntVal(int64(in.garpDelay)))
 	}
+	if len(in.raw) > 0 {
+		b.SetAttributeRaw("raw", heredoc(in.raw))
+	}
 	for i, m := range in.members {
 		mb := b.AppendNewBlock("member", []string{m.host}).Body()
 		mb.SetAttributeValue("priority", cty.NumberIntVal(int64(m.priority)))
@@ -261,6 +269,9 @@ func (c *cluster) writeServer(body *hclwrite.Body, vs *virtualServer) {
 	}
 	if vs.delayLoop > 0 {
 		b.SetAttributeValue("delay_loop", cty.NumberIntVal(int64(vs.delayLoop)))
+	}
+	if len(vs.raw) > 0 {
+		b.SetAttributeRaw("raw", heredoc(vs.raw))
 	}
 	for _, r := range vs.reals {
 		label := r.addr.String()

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/clusterctl/clusterctl/internal/keepalived"
 )
 
 // keepalivedKeywords maps keepalived.conf keywords (and common misnamings
@@ -64,6 +66,8 @@ func refineDiagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) hcl.Di
 			if arg := leadingName.FindString(hint); arg != "" {
 				suggested[arg] = append(suggested[arg], d.Subject)
 			}
+		} else if !ok && !didYouMeanRE.MatchString(d.Detail) {
+			d.Detail += rawHint(m[1], innermostBlock(files[d.Subject.Filename], d.Subject))
 		}
 		if s := didYouMeanRE.FindStringSubmatch(d.Detail); s != nil {
 			suggested[s[1]] = append(suggested[s[1]], d.Subject)
@@ -79,6 +83,31 @@ func refineDiagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) hcl.Di
 		out = append(out, d)
 	}
 	return out
+}
+
+// rawContexts are the blocks that take raw lines, with the keepalived
+// block the lines go into.
+var rawContexts = map[string]string{
+	"keepalived":     rawGlobalDefs,
+	"vrrp_instance":  rawVRRPInstance,
+	"virtual_server": rawVirtualServer,
+}
+
+// rawHint points an unsupported argument that is a keyword keepalived
+// knows in the block's keepalived counterpart, and that clusterctl does
+// not model, at the block's raw lines; "" otherwise.
+func rawHint(name string, blk *hclsyntax.Block) string {
+	if blk == nil {
+		return ""
+	}
+	context, ok := rawContexts[blk.Type]
+	if !ok || !keepalived.Known(context, name) {
+		return ""
+	}
+	if _, modelled := modelledKeywords[context][keepalived.CanonicalKeyword(context, name)]; modelled {
+		return ""
+	}
+	return fmt.Sprintf(" clusterctl does not model keepalived's %s; write it as a raw keepalived line of this block: raw = <<-EOT ... EOT (docs/configuration.md, Raw keepalived lines).", name)
 }
 
 // explainedByTypo reports whether one of typos lies in the innermost block

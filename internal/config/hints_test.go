@@ -56,3 +56,34 @@ func TestFileFuncNamesWhereItLooked(t *testing.T) {
 		t.Errorf("diagnostics lack %q:\n%s", want, msg)
 	}
 }
+
+// TestRawLineHint: a keepalived keyword the model lacks, written as an
+// attribute of the block it belongs in, points at the block's raw lines;
+// one the model has under another name does not.
+func TestRawLineHint(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"c.hcl": `
+host "dir" {
+  interface "ens33" {
+    addresses = ["192.168.19.101/24"]
+  }
+}
+
+vrrp_instance "VI_1" {
+  interface           = "ens33"
+  virtual_router_id   = 51
+  virtual_ips         = ["192.168.19.100/24"]
+  garp_master_refresh = 10
+  member "dir" {
+    priority = 100
+  }
+}
+`})
+	msg := loadDiags(t, dir)
+	if !strings.Contains(msg, "clusterctl does not model keepalived's garp_master_refresh; write it as a raw keepalived line of this block") {
+		t.Errorf("no raw hint for garp_master_refresh:\n%s", msg)
+	}
+	msg = loadDiags(t, filepath.Join("testdata", "invalid", "keepalived_keywords.hcl"))
+	if strings.Contains(msg, "raw keepalived line") {
+		t.Errorf("a keyword clusterctl spells differently points at raw lines:\n%s", msg)
+	}
+}

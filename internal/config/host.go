@@ -181,7 +181,7 @@ var keepalivedSchema = &hcl.BodySchema{
 		{Name: "router_id"}, {Name: "notification_email"}, {Name: "notification_email_from"},
 		{Name: "smtp_server"}, {Name: "smtp_connect_timeout"},
 		{Name: "enable_script_security"}, {Name: "script_user"}, {Name: "config_mode"},
-		{Name: "vrrp_strict"},
+		{Name: "vrrp_strict"}, {Name: "raw"}, {Name: "raw_blocks"},
 	},
 }
 
@@ -241,6 +241,8 @@ func (d *decoder) decodeKeepalived(blocks []*hcl.Block) Keepalived {
 			k.ConfigMode = uint32(v)
 		}
 	}
+	k.Raw = d.decodeRaw(r, "raw", rawGlobalDefs)
+	k.RawBlocks = d.decodeRaw(r, "raw_blocks", rawTop)
 	d.done(r)
 	return k
 }

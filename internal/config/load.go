@@ -272,6 +272,9 @@ type decoder struct {
 	pendingTrackProcess map[string][]ref
 	pendingTrackFile    map[string][]ref
 	pendingDirectors    map[string][]ref
+	// raws are the raw keepalived lines read, checked for secrets once
+	// every secret is known.
+	raws []rawText
 }
 
 func (d *decoder) errorf(rng *hcl.Range, summary, format string, args ...any) {
@@ -407,6 +410,7 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		cfg.SensitiveValues = append(cfg.SensitiveValues, stringLeaves(v.Value)...)
 	}
 	sort.Strings(cfg.SensitiveValues)
+	d.checkRawSecrets()
 	return cfg
 }
 

@@ -166,8 +166,14 @@ type Keepalived struct {
 	// strictly (no authentication, no preempt_delay) and, unless an
 	// instance sets accept, drops traffic addressed to its VIPs.
 	VRRPStrict bool
-	DeclRange  hcl.Range
-	Ranges     Ranges
+	// Raw is keepalived lines rendered verbatim (re-indented) at the
+	// end of global_defs, and RawBlocks whole blocks rendered at the end
+	// of keepalived.conf; "" for none. Neither is checked beyond raw.go's
+	// rules: keepalived -t on the host decides.
+	Raw       string
+	RawBlocks string
+	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // VRRP states as keepalived spells them.
@@ -222,6 +228,9 @@ type VRRPInstance struct {
 	TrackInterfaces []string
 	// GarpMasterDelay is keepalived's garp_master_delay; 0 → not rendered.
 	GarpMasterDelay int
+	// Raw is keepalived lines rendered verbatim (re-indented) at the end
+	// of the vrrp_instance block on every member; "" for none.
+	Raw string
 
 	DeclRange hcl.Range
 	Ranges    Ranges
@@ -382,6 +391,10 @@ type VirtualServer struct {
 	SorryServer netip.AddrPort // keepalived only; invalid → none
 	DelayLoop   int            // keepalived health check period; 0 → default
 	RealServers []*RealServer  // sorted by address
+	// Raw is keepalived lines rendered verbatim (re-indented) at the end
+	// of the keepalived virtual_server block; "" for none. Only with
+	// ManagedBy keepalived.
+	Raw string
 
 	DeclRange hcl.Range
 	Ranges    Ranges

@@ -38,6 +38,7 @@ var virtualServerSchema = &hcl.BodySchema{
 		{Name: "sorry_server"}, {Name: "delay_loop"},
 		{Name: "scheduler_flags"}, {Name: "one_packet"}, {Name: "persistence_engine"},
 		{Name: "tun_type"}, {Name: "tun_port"}, {Name: "tun_checksum"},
+		{Name: "raw"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "real_server", LabelNames: []string{"name"}}},
 }
@@ -160,6 +161,11 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 			"A persistence engine decides which connections persist together, so it needs persistence (a timeout in seconds); IPVS ignores it otherwise.")
 	}
 	d.pendingDirectors[vs.Name] = r.refs("directors", "host")
+	vs.Raw = d.decodeRaw(r, "raw", rawVirtualServer)
+	if vs.Raw != "" && vs.ManagedBy != ManagedByKeepalived {
+		r.errorf(r.ranges["raw"], "raw needs keepalived",
+			"raw lines go into keepalived's virtual_server block, which exists only with managed_by = \"keepalived\"; clusterctl runs ipvsadm for this one.")
+	}
 
 	seen := map[string]hcl.Range{}
 	for _, rb := range r.content.Blocks.OfType("real_server") {

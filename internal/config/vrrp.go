@@ -28,6 +28,7 @@ var vrrpSchema = &hcl.BodySchema{
 		{Name: "track_script"}, {Name: "track_interface"}, {Name: "garp_master_delay"},
 		{Name: "notify"}, {Name: "notify_stop"}, {Name: "excluded_ips"}, {Name: "use_vmac"}, {Name: "vmac_interface"},
 		{Name: "track_process"}, {Name: "track_file"}, {Name: "version"}, {Name: "accept"},
+		{Name: "raw"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "member", LabelNames: []string{"host"}},
@@ -181,6 +182,7 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 		}
 	}
 	d.decodeVIPOptions(r, v)
+	v.Raw = d.decodeRaw(r, "raw", rawVRRPInstance)
 
 	seen := map[string]hcl.Range{}
 	for _, mb := range r.content.Blocks.OfType("member") {

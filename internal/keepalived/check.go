@@ -123,3 +123,17 @@ func distance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// CheckIn is Check for statements that stand inside a block named
+// context ("global_defs", "vrrp_instance", "virtual_server", or "top"
+// for a file's top level): what clusterctl puts into one of its blocks
+// from a configuration's raw lines.
+func CheckIn(context string, nodes []*Node) []Problem {
+	var out []Problem
+	where := context
+	if context == topContext {
+		where = "the top level"
+	}
+	checkIn(context, where, nodes, &out)
+	return out
+}

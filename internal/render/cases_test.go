@@ -263,7 +263,20 @@ func testCases() map[string]func() *config.Config {
 		"ipvs-options":      labIPVSOptions,
 		"sync-group":        labSyncGroup,
 		"vrrp3-strict":      labVRRP3Strict,
+		"raw-lines":         labRaw,
 	}
+}
+
+// labRaw is labHA with raw keepalived lines in every place they go,
+// written with uneven indentation, blank lines around them and CRLF line
+// ends: the golden file shows them laid out at their block's depth.
+func labRaw() *config.Config {
+	c := labHA()
+	c.Keepalived.Raw = "\n  vrrp_garp_master_refresh 60\nvrrp_garp_master_refresh_repeat 2\n"
+	c.Keepalived.RawBlocks = "static_routes {\r\n10.9.0.0/16 via 10.10.0.254 dev eth1\r\n}\r\n\r\ngarp_group {\r\n    garp_interval 10\r\n  interfaces {\r\n eth0\r\n  }\r\n}\r\n"
+	c.VRRPInstances["VI_EXT"].Raw = "garp_master_refresh 10\n        garp_master_refresh_repeat 2\n"
+	c.VirtualServers["web"].Raw = "  quorum 2\n  hysteresis 1\n"
+	return c
 }
 
 // labVRRP3Strict is a director pair under vrrp_strict: an IPv4 instance

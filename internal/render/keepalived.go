@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/keepalived"
 	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
@@ -24,6 +25,9 @@ type keepalivedView struct {
 	SyncGroups     []syncGroupView
 	Instances      []vrrpInstanceView
 	VirtualServers []keepalivedVSView
+	// RawBlocks are the configuration's raw top-level lines, laid out
+	// (rawLines); "" for none.
+	RawBlocks string
 }
 
 type globalDefsView struct {
@@ -35,6 +39,7 @@ type globalDefsView struct {
 	EnableScriptSecurity  bool
 	ScriptUser            string
 	VRRPStrict            bool
+	Raw                   string // raw lines, laid out (rawLines)
 }
 
 type vrrpScriptView struct {
@@ -93,6 +98,7 @@ type vrrpInstanceView struct {
 	NotifyFault     string
 	Notify          string
 	NotifyStop      string
+	Raw             string // raw lines, laid out (rawLines)
 }
 
 type keepalivedVSView struct {
@@ -107,6 +113,7 @@ type keepalivedVSView struct {
 	PE          string // persistence_engine
 	Protocol    string // TCP, UDP
 	SorryServer string // "IP PORT"
+	Raw         string // raw lines, laid out (rawLines)
 	RealServers []keepalivedRSView
 }
 
@@ -195,7 +202,7 @@ func (b *hostBuilder) addKeepalived() error {
 	if err != nil {
 		return err
 	}
-	view := keepalivedView{Global: b.globalDefs()}
+	view := keepalivedView{Global: b.globalDefs(), RawBlocks: rawLines(b.cfg.Keepalived.RawBlocks, 0)}
 	for _, hc := range checks {
 		sv, err := scriptView(hc)
 		if err != nil {
@@ -279,11 +286,20 @@ func (b *hostBuilder) globalDefs() globalDefsView {
 		EnableScriptSecurity:  k.EnableScriptSecurity,
 		ScriptUser:            k.ScriptUser,
 		VRRPStrict:            k.VRRPStrict,
+		Raw:                   rawLines(k.Raw, 1),
 	}
 	if g.RouterID == "" {
 		g.RouterID = b.host.Name
 	}
 	return g
+}
+
+// rawLines lays out a configuration's raw keepalived lines for a block
+// depth blocks deep, indented as the template indents its own lines. The
+// lines themselves are passed through: config checked what clusterctl
+// checks of them, keepalived -t on the host checks the rest.
+func rawLines(raw string, depth int) string {
+	return keepalived.Reindent(raw, depth, "    ")
 }
 
 func scriptView(hc *config.HealthCheck) (vrrpScriptView, error) {
@@ -331,6 +347,7 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 		GarpMasterDelay: v.GarpMasterDelay,
 		AuthPass:        v.AuthPass,
 		TrackInterfaces: v.TrackInterfaces,
+		Raw:             rawLines(v.Raw, 1),
 	}
 	if iv.State != config.StateMaster && iv.State != config.StateBackup {
 		return iv, fmt.Errorf("member %s: state %q is neither %s nor %s", m.Host, iv.State, config.StateMaster, config.StateBackup)
@@ -526,6 +543,7 @@ func keepalivedServerView(vs *config.VirtualServer, weight func(*config.RealServ
 		OnePacket:   vs.OnePacket,
 		Persistence: vs.Persistence,
 		Protocol:    strings.ToUpper(string(vs.Protocol)),
+		Raw:         rawLines(vs.Raw, 1),
 	}
 	if vs.Persistence > 0 {
 		v.PE = vs.PersistenceEngine
