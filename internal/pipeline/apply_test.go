@@ -126,7 +126,7 @@ func TestApplyPipelineLockHeld(t *testing.T) {
 func TestApplyPipelineUnapplyable(t *testing.T) {
 	cfg := load(t, "ha-nginx", config.LoadOptions{})
 	sim := hostopstest.New(cfg)
-	sim.Fail("web1", 2, hostopstest.Before) // its facts (after the lock)
+	sim.Fail("web1", 1, hostopstest.Before) // its facts (the look)
 	ui := &testUI{approve: true}
 	out, err := Apply(context.Background(), simCluster(t, cfg, sim), quick(ApplyRequest{}), ui)
 	if !errors.Is(err, ErrUnapplyable) || out.Ran || len(ui.unapplyable) != 1 || ui.asked != 0 {
@@ -134,6 +134,26 @@ func TestApplyPipelineUnapplyable(t *testing.T) {
 	}
 	if out.UnlockErr != nil {
 		t.Errorf("unlock: %v", out.UnlockErr)
+	}
+	for h, n := range mutations(sim) {
+		if n != 0 {
+			t.Errorf("%s: %d changing operations (the plan failed before the lock): %v", h, n, sim.Log(h))
+		}
+	}
+
+	// The host fails under the lock (its LockFacts): the apply stops
+	// naming it, and the locks taken are released.
+	sim = hostopstest.New(cfg)
+	sim.Fail("web1", 2, hostopstest.Before)
+	ui = &testUI{approve: true}
+	out, err = Apply(context.Background(), simCluster(t, cfg, sim), quick(ApplyRequest{}), ui)
+	if err == nil || !strings.Contains(err.Error(), "web1") || out.Ran || len(ui.shown) != 0 || ui.asked != 0 {
+		t.Fatalf("LockFacts failed: err = %v, ran %v, shown %d, asked %d", err, out.Ran, len(ui.shown), ui.asked)
+	}
+	for _, h := range sim.Hosts() {
+		if l := sim.Host(h).Lock; l != "" {
+			t.Errorf("%s left locked: %q", h, l)
+		}
 	}
 }
 
@@ -180,7 +200,7 @@ func TestApplyPipelineSavedPlan(t *testing.T) {
 	}
 	after := mutations(sim)
 	for h := range before {
-		if after[h]-before[h] != 2 { // the second run's lock and release
+		if after[h]-before[h] != 0 { // refused by the look, before the lock
 			t.Errorf("%s: %d changing operations by the refused applies", h, after[h]-before[h])
 		}
 	}
