@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // rendered returns each host's keepalived.conf as `clusterctl render`
@@ -59,27 +61,47 @@ func (c *cluster) startClusterctl(ctx context.Context, onLine func(string), args
 }
 
 // TestReliabilityKilledApply kills `clusterctl apply` with SIGKILL at
-// several points of lab A's first apply. After each: every keepalived.conf
-// is absent, or the complete new file (never partial); the next apply is
-// refused by the lock, naming the holder; force-unlock clears it; plan
-// runs; a second apply converges.
+// several points of lab A's first apply. Apply looks before it locks, so
+// what a kill leaves depends on what the apply had reached, and the test
+// decides it from the evidence: the killed apply's complete output (a
+// pipe keeps what was written before the kill) and the lock file on each
+// host.
+//
+//   - Killed before it showed the plan (looking, or taking the lock):
+//     nothing was changed. No host has a keepalived.conf; a lock, where
+//     one was taken, is the killed apply's; the plan is the plan made
+//     before the apply, byte for byte.
+//   - Killed after it showed the plan (locked, planned, rolling out): the
+//     killed apply's lock is on every host; each keepalived.conf is absent
+//     or the complete new file, never partial.
+//
+// A lock left refuses the next apply, which names the holder's pid, and
+// force-unlock clears it; with no lock left the next apply is not refused
+// and converges. Either way a plan then runs, a second apply converges
+// and the plan after it is empty.
 func TestReliabilityKilledApply(t *testing.T) {
 	points := []struct {
 		name   string
 		marker string        // kill when a stdout line contains this
 		after  time.Duration // or after this long
 	}{
+		{"first facts gathered", "facts gathered", 0},
 		{"web2 applying", "web2: applying", 0},
 		{"web2 files done", "web2: files:", 0},
 		{"web2 gate", "web2: waiting for keepalived", 0},
 		{"web1 files done", "web1: files:", 0},
 		{"after 1.5s", "", 1500 * time.Millisecond},
 	}
-	killed := 0
+	hosts := []string{"web1", "web2"}
+	reached := map[string]int{}
 	for _, pt := range points {
 		t.Run(strings.ReplaceAll(pt.name, " ", "_"), func(t *testing.T) {
 			c := newCluster(t, exampleDir("ha-nginx"))
 			want := c.rendered(c.path)
+			before, _, code := c.clusterctl("plan", c.path, "-detailed-exitcode")
+			if code != 2 {
+				t.Fatalf("plan of the fresh lab: exit %d, want 2", code)
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			var once sync.Once
@@ -100,41 +122,98 @@ func TestReliabilityKilledApply(t *testing.T) {
 			}
 			<-done
 			err := cmd.Wait()
+			output := strings.Join(lines, "\n")
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != -1 {
-				t.Logf("apply was not killed (it ended first: %v); output:\n%s", err, strings.Join(lines, "\n"))
-			} else {
-				killed++
-			}
-			for _, h := range []string{"web1", "web2"} {
-				got, rc := c.exec(h, "cat", "/etc/keepalived/keepalived.conf")
-				if rc != 0 {
-					continue // absent
+				// It ended before the kill: it must have converged and
+				// released its lock.
+				reached["ended"]++
+				if err != nil {
+					t.Fatalf("apply ended before the kill with %v; output:\n%s", err, output)
 				}
-				if got != want[h] {
+				for _, h := range hosts {
+					if l, rc := c.exec(h, "cat", resource.LockPath); rc == 0 {
+						t.Errorf("%s: a finished apply left a lock: %s", h, l)
+					}
+				}
+				if _, _, code := c.clusterctl("plan", c.path, "-detailed-exitcode"); code != 0 {
+					t.Fatalf("plan after the finished apply: exit %d, want 0", code)
+				}
+				return
+			}
+			pid := "pid=" + strconv.Itoa(cmd.Process.Pid) + " "
+			shown := strings.Contains(output, "Plan: ")
+			var locked []string
+			for _, h := range hosts {
+				l, rc := c.exec(h, "cat", resource.LockPath)
+				if rc != 0 {
+					continue
+				}
+				locked = append(locked, h)
+				if !strings.Contains(l+" ", pid) {
+					t.Errorf("%s: the lock is not the killed apply's (%s): %s", h, strings.TrimSpace(pid), l)
+				}
+			}
+			for _, h := range hosts {
+				got, rc := c.exec(h, "cat", "/etc/keepalived/keepalived.conf")
+				switch {
+				case rc != 0: // absent
+				case !shown:
+					t.Errorf("%s: killed before the plan was shown, yet keepalived.conf was written:\n%s", h, got)
+				case got != want[h]:
 					t.Errorf("%s: keepalived.conf after the kill is neither absent nor the complete new file:\n%s", h, got)
 				}
 			}
+			switch {
+			case shown:
+				reached["locked: plan shown"]++
+				if len(locked) != len(hosts) {
+					t.Errorf("killed after the plan was shown: the lock is on %v, want every host %v; output:\n%s", locked, hosts, output)
+				}
+			case len(locked) > 0:
+				reached["taking the lock"]++
+			default:
+				reached["looking: no lock"]++
+			}
+			t.Logf("killed %s: plan shown %v, lock left on %v", pt.name, shown, locked)
+			if !shown {
+				after, _, _ := c.clusterctl("plan", c.path, "-detailed-exitcode")
+				if after != before {
+					t.Errorf("killed before the plan was shown, yet the plan changed:\nbefore:\n%s\nafter:\n%s", before, after)
+				}
+			}
+
 			_, errOut, code := c.clusterctl("apply", c.path, "-auto-approve")
-			if code == 0 {
-				t.Fatalf("apply after the kill succeeded although the killed apply's lock was left")
-			}
-			mustContain(t, "apply after kill", errOut, "locked by another apply", "owner=", "pid="+strconv.Itoa(cmd.Process.Pid), "force-unlock")
-			if _, _, code := c.clusterctl("force-unlock", c.path, "-force"); code != 0 {
-				t.Fatalf("force-unlock: exit %d", code)
-			}
-			if _, _, code := c.clusterctl("plan", c.path, "-detailed-exitcode"); code == 1 {
-				t.Fatalf("plan after the kill: exit 1")
-			}
-			if _, _, code := c.clusterctl("apply", c.path, "-auto-approve"); code != 0 {
-				t.Fatalf("second apply: exit %d", code)
+			if len(locked) > 0 {
+				if code == 0 {
+					t.Fatalf("apply after the kill succeeded although the killed apply's lock was left on %v", locked)
+				}
+				mustContain(t, "apply after kill", errOut, "locked by another apply", "owner=", strings.TrimSpace(pid), "force-unlock")
+				if _, _, code := c.clusterctl("force-unlock", c.path, "-force"); code != 0 {
+					t.Fatalf("force-unlock: exit %d", code)
+				}
+				if _, _, code := c.clusterctl("plan", c.path, "-detailed-exitcode"); code == 1 {
+					t.Fatalf("plan after the kill: exit 1")
+				}
+				if _, _, code := c.clusterctl("apply", c.path, "-auto-approve"); code != 0 {
+					t.Fatalf("second apply: exit %d", code)
+				}
+			} else {
+				// No lock and, as the plan showed, nothing changed: the
+				// apply just run is a first apply, and converges.
+				if code != 0 {
+					t.Fatalf("apply after a kill that left no lock: exit %d", code)
+				}
+				if strings.Contains(errOut, "locked by another apply") {
+					t.Errorf("apply after a kill that left no lock was refused by a lock:\n%s", errOut)
+				}
 			}
 			if _, _, code := c.clusterctl("plan", c.path, "-detailed-exitcode"); code != 0 {
 				t.Fatalf("plan after the second apply: exit %d, want 0", code)
 			}
 		})
 	}
-	t.Logf("SIGKILL points: %d tried, %d killed mid-apply, all recovered", len(points), killed)
+	t.Logf("SIGKILL points: %d tried; what the killed applies had reached: %v", len(points), reached)
 }
 
 // TestReliabilityConcurrentApplies starts two applies at once: exactly one

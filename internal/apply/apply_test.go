@@ -54,11 +54,17 @@ func TestApplyTranscripts(t *testing.T) {
 					t.Errorf("secret in event %+v", e)
 				}
 			}
-			// Every file went through a 0600 temporary file and a rename.
+			// Every file went, in one command, through a private temporary
+			// file and a rename; nothing used SFTP (one more session).
 			for _, h := range tt.hosts {
 				for _, op := range c.fakes[h].Log() {
-					if op.Kind == remote.OpWrite && strings.Contains(op.Path, ".clusterctl-") && op.Mode != 0o600 {
-						t.Errorf("%s: %s uploaded with mode %o", h, op.Path, op.Mode)
+					switch {
+					case op.Kind != remote.OpRun:
+						t.Errorf("%s: %s", h, op)
+					case strings.HasPrefix(op.Cmd.Command, "t="):
+						if !strings.Contains(op.Cmd.Command, `( umask 077; set -C; cat > "$t" )`) || !strings.Contains(op.Cmd.Command, `mv -f "$t" "$p"`) {
+							t.Errorf("%s: not a private upload and a rename: %s", h, op.Cmd.Command)
+						}
 					}
 				}
 			}
@@ -105,15 +111,21 @@ func TestApplyLabAGates(t *testing.T) {
 func TestApplyKeepalivedRejects(t *testing.T) {
 	c := newCluster(t, "ha-nginx")
 	const msg = "(/etc/keepalived/.clusterctl-keepalived.conf.tmp: Line 24) number '351' outside range [1, 255]"
-	c.fakes["web2"].Handle("test -s ", func(remote.Cmd) (remote.Result, error) {
-		return remote.Result{Stderr: []byte(msg + "\n"), ExitCode: 5}, nil
+	c.fakes["web2"].Handle("t=/etc/keepalived/.clusterctl-keepalived.conf.", func(remote.Cmd) (remote.Result, error) {
+		// What hostops' WriteFile command says when keepalived -t rejects
+		// the file (tested on a real shell in hostops).
+		return remote.Result{Stderr: []byte(msg + "\nclusterctl: validator exited 5\n"), ExitCode: 73}, nil
 	})
 	p := c.planFresh()
 	res, err := Run(context.Background(), p, c.hosts(), c.options())
 	if !errors.Is(err, ErrValidation) {
 		t.Fatalf("err = %v, want ErrValidation", err)
 	}
-	for _, w := range []string{"web2", "files", "/etc/keepalived/keepalived.conf", msg, "exited 5"} {
+	var verr *hostops.ValidationError
+	if !errors.As(err, &verr) || verr.ExitCode != 5 || verr.Output != msg {
+		t.Errorf("validation error = %#v", verr)
+	}
+	for _, w := range []string{"web2", "files", "/etc/keepalived/keepalived.conf", msg, "exited 5", "untouched"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error lacks %q: %v", w, err)
 		}
@@ -122,23 +134,8 @@ func TestApplyKeepalivedRejects(t *testing.T) {
 		t.Errorf("Result = %+v", res)
 	}
 	web2 := c.fakes["web2"]
-	var tmp string
-	for _, op := range web2.Log() {
-		if op.Kind == remote.OpWrite && strings.Contains(op.Path, "keepalived.conf") {
-			tmp = op.Path
-		}
-		if op.Kind == remote.OpRename && op.NewPath == "/etc/keepalived/keepalived.conf" {
-			t.Errorf("the rejected file was renamed into place: %s", op)
-		}
-	}
-	if tmp == "" {
-		t.Fatal("keepalived.conf was never uploaded")
-	}
-	if !containsCommand(web2, "rm -f "+tmp) {
-		t.Errorf("temporary file %s not removed; commands:\n%s", tmp, strings.Join(web2.Commands(), "\n"))
-	}
-	if _, ok := web2.File(tmp); ok {
-		t.Errorf("temporary file left: %s", tmp)
+	if _, ok := web2.File("/etc/keepalived/keepalived.conf"); ok {
+		t.Error("the rejected keepalived.conf is in place")
 	}
 	if containsCommand(web2, "systemctl") {
 		t.Errorf("the services step ran after a failed validation:\n%s", strings.Join(web2.Commands(), "\n"))
@@ -152,26 +149,46 @@ func TestApplyKeepalivedRejects(t *testing.T) {
 	}
 }
 
+// TestApplyUploadFails: a file whose upload fails (the directory cannot
+// be made), and one whose reply is lost, stop the host at the files step
+// with an error naming the step, the file and the stage; nothing after
+// runs, and the hosts after it are not started.
 func TestApplyUploadFails(t *testing.T) {
-	c := newCluster(t, "ha-nginx")
-	drop := errors.New("sftp: connection lost")
-	c.fakes["web2"].FailWhen(func(op remote.Op) bool { return op.Kind == remote.OpWrite }, drop)
-	p := c.planFresh()
-	res, err := Run(context.Background(), p, c.hosts(), c.options())
-	if !errors.Is(err, drop) || !strings.Contains(err.Error(), "upload") {
-		t.Fatalf("err = %v", err)
-	}
-	web2 := c.fakes["web2"]
-	for _, op := range web2.Log() {
-		if op.Kind == remote.OpRename {
-			t.Errorf("renamed after a failed upload: %s", op)
-		}
-	}
-	if !containsCommand(web2, "rm -f /usr/local/sbin/.clusterctl-check_ng.sh.") {
-		t.Errorf("no cleanup of the temporary file:\n%s", strings.Join(commands(web2), "\n"))
-	}
-	if res.Failed != "web2" || fmt.Sprint(res.NotStarted) != "[web1]" {
-		t.Errorf("Result = %+v", res)
+	for _, tt := range []struct {
+		name string
+		arm  func(f *remote.Fake)
+		want []string
+	}{
+		{"upload stage", func(f *remote.Fake) {
+			f.Handle("t=/usr/local/sbin/.clusterctl-check_ng.sh.", func(remote.Cmd) (remote.Result, error) {
+				return remote.Result{Stderr: []byte("mkdir: cannot create directory '/usr/local/sbin': Read-only file system\n"), ExitCode: 71}, nil
+			})
+		}, []string{"web2", "files: /usr/local/sbin/check_ng.sh: upload: command failed (exit 71): mkdir: cannot create directory"}},
+		{"lost reply", func(f *remote.Fake) {
+			f.FailWhen(func(op remote.Op) bool { return strings.HasPrefix(op.Cmd.Command, "t=/usr/local/sbin/") }, errors.New("ssh: connection lost"))
+		}, []string{"web2", "files: /usr/local/sbin/check_ng.sh: write file: ssh: connection lost"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCluster(t, "ha-nginx")
+			tt.arm(c.fakes["web2"])
+			p := c.planFresh()
+			res, err := Run(context.Background(), p, c.hosts(), c.options())
+			for _, w := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %v, want %q", err, w)
+				}
+			}
+			if errors.Is(err, ErrValidation) {
+				t.Errorf("reported as a rejection: %v", err)
+			}
+			web2 := c.fakes["web2"]
+			if containsCommand(web2, "t=/etc/keepalived/") || containsCommand(web2, "systemctl") {
+				t.Errorf("the host went on after the failed file:\n%s", strings.Join(commands(web2), "\n"))
+			}
+			if res.Failed != "web2" || fmt.Sprint(res.NotStarted) != "[web1]" {
+				t.Errorf("Result = %+v", res)
+			}
+		})
 	}
 }
 

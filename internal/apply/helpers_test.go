@@ -3,7 +3,9 @@ package apply
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +72,18 @@ func newCluster(t *testing.T, example string) *cluster {
 			}
 			return remote.Result{}, nil
 		})
+		// hostops' WriteFile command: the file lands at its path with its
+		// final mode (its stages are tested on a real shell in hostops).
+		f.Handle("t=", func(cmd remote.Cmd) (remote.Result, error) {
+			m := writeFileRE.FindStringSubmatch(cmd.Command)
+			if m == nil {
+				t.Errorf("not a WriteFile command: %s", cmd.Command)
+				return remote.Result{ExitCode: 2}, nil
+			}
+			mode, _ := strconv.ParseUint(m[3], 8, 32)
+			f.SetFile(strings.Trim(m[2], "'"), cmd.Stdin, fs.FileMode(mode))
+			return remote.Result{}, nil
+		})
 		f.Handle("ip -o addr show", func(remote.Cmd) (remote.Result, error) {
 			return remote.Result{Stdout: []byte(c.ipAddr(name))}, nil
 		})
@@ -83,6 +97,10 @@ func newCluster(t *testing.T, example string) *cluster {
 	t.Cleanup(func() { assertNeverFlushed(t, c.fakes) })
 	return c
 }
+
+// writeFileRE matches hostops' WriteFile command: temporary file, target,
+// mode.
+var writeFileRE = regexp.MustCompile(`^t=(\S+) p=(\S+); .* chmod ([0-7]+) "\$t"`)
 
 // ipAddr is `ip -o addr show` of host: its configured addresses and the
 // VIPs it holds.

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// holderRE finds the holder the lock command writes.
+var holderRE = regexp.MustCompile(`(?s)printf '%s' '(.*?)' > `)
+
 // lockBehaviour makes a fake keep a lock file the way the noclobber
 // command would.
 func lockBehaviour(f *remote.Fake) {
@@ -19,7 +23,11 @@ func lockBehaviour(f *remote.Fake) {
 		if held, ok := f.File(resource.LockPath); ok {
 			return remote.Result{Stdout: held.Data, ExitCode: 75}, nil
 		}
-		f.SetFile(resource.LockPath, cmd.Stdin, 0o600)
+		m := holderRE.FindStringSubmatch(cmd.Command)
+		if m == nil {
+			return remote.Result{ExitCode: 2, Stderr: []byte("no holder in " + cmd.Command)}, nil
+		}
+		f.SetFile(resource.LockPath, []byte(strings.ReplaceAll(m[1], `'\''`, "'")), 0o600)
 		return remote.Result{}, nil
 	})
 	f.Handle("grep -q ", func(cmd remote.Cmd) (remote.Result, error) {

@@ -34,8 +34,9 @@ func (a *app) applyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apply [PATH | PLANFILE]",
 		Short: "Make every host match the configuration",
-		Long: `Lock the cluster, gather facts, show the plan and, after you answer "yes"
-(or with -auto-approve), apply it: real servers first (in parallel), then
+		Long: `Gather facts and plan; when there is nothing to do, stop there (nothing is
+locked). Otherwise lock the cluster, plan again under the lock, show the
+plan and, after you answer "yes" (or with -auto-approve), apply it: real servers first (in parallel), then
 BACKUP directors one at a time, then the MASTER; after each director,
 keepalived must be running and every VIP held by exactly one node before
 the next host is touched. Within a host: packages, modules, sysctls,

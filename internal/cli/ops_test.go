@@ -261,15 +261,111 @@ func TestMaxDisruption(t *testing.T) {
 	if code != exitTooDisruptive || !strings.Contains(errOut, "more disruptive than allowed") {
 		t.Fatalf("apply --max-disruption reload: exit %d\n%s", code, errOut)
 	}
+	// The plan is shown, then refused: only the lock was taken, with the
+	// facts the plan was made from, and released.
+	var got []string
 	for _, e := range sim.Log("web1")[ops:] {
-		if e.Op.Mutates() && e.Op != hostopstest.OpLock && e.Op != hostopstest.OpUnlock {
-			t.Errorf("the refused apply changed web1: %s", e)
-		}
+		got = append(got, string(e.Op))
+	}
+	if strings.Join(got, " ") != "facts lock-facts unlock" {
+		t.Errorf("the refused apply's operations on web1: %v, want facts lock-facts unlock", got)
 	}
 	if code, _, errOut := runOn(t, sim, "", append([]string{"plan", "--max-disruption", "vip-move", dir}, swap...)...); code != 0 {
 		t.Errorf("plan --max-disruption vip-move: exit %d\n%s", code, errOut)
 	}
 	if code, _, errOut := runOn(t, sim, "", "plan", "--max-disruption", "hitless", dir); code != 1 || !strings.Contains(errOut, "unknown disruption class") {
 		t.Errorf("an unknown class: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestApplyOperationsPerHost counts what apply does on each host, one
+// operation being one command (one SSH session) on a real host: a no-op
+// apply is one facts gathering, as plan; a change takes the lock with the
+// facts, then the rollout, then gathers facts again and releases the lock
+// in one; a lock found by the look refuses the apply, even with nothing
+// to do.
+func TestApplyOperationsPerHost(t *testing.T) {
+	sim := fakeCluster(t)
+	ops := func() map[string][]string {
+		out := map[string][]string{}
+		for _, h := range sim.Hosts() {
+			for _, e := range sim.Log(h) {
+				out[h] = append(out[h], string(e.Op))
+			}
+		}
+		return out
+	}
+	since := func(before map[string][]string) map[string][]string {
+		out := map[string][]string{}
+		for h, l := range ops() {
+			out[h] = l[len(before[h]):]
+		}
+		return out
+	}
+
+	// The change: facts, lock-facts, the rollout, facts-unlock; no other
+	// facts gathering, lock or unlock.
+	before := ops()
+	if code, out, errOut := runOn(t, sim, "", "apply", "-auto-approve", labA); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	for h, l := range since(before) {
+		if len(l) < 4 || l[0] != "facts" || l[1] != "lock-facts" || l[len(l)-1] != "facts-unlock" {
+			t.Errorf("%s: %v, want facts, lock-facts, ..., facts-unlock", h, l)
+		}
+		for _, op := range l[2 : len(l)-1] {
+			switch hostopstest.Op(op) {
+			case hostopstest.OpFacts, hostopstest.OpLock, hostopstest.OpUnlock, hostopstest.OpLockFacts, hostopstest.OpFactsUnlock:
+				t.Errorf("%s: %s inside the rollout: %v", h, op, l)
+			}
+		}
+		if sim.Host(h).Lock != "" {
+			t.Errorf("%s left locked", h)
+		}
+	}
+
+	// Nothing to do: one facts gathering per host, as plan.
+	for range 2 {
+		before = ops()
+		code, out, errOut := runOn(t, sim, "", "apply", "-auto-approve", labA)
+		if code != 0 || !strings.Contains(out, "No changes.") {
+			t.Fatalf("no-op apply: exit %d\n%s%s", code, out, errOut)
+		}
+		for h, l := range since(before) {
+			if strings.Join(l, " ") != "facts" {
+				t.Errorf("no-op apply on %s: %v, want [facts]", h, l)
+			}
+		}
+	}
+	before = ops()
+	if code, out, _ := runOn(t, sim, "", "plan", labA); code != 0 || !strings.Contains(out, "No changes.") {
+		t.Fatalf("plan: exit %d\n%s", code, out)
+	}
+	for h, l := range since(before) {
+		if strings.Join(l, " ") != "facts" {
+			t.Errorf("plan on %s: %v", h, l)
+		}
+	}
+
+	// Another apply's lock on web2: refused although nothing is to do,
+	// naming the holder; web1's lock taken meanwhile is released.
+	sim.Host("web2").Lock = "id=old owner=bob@ci pid=7 started=2024-01-01T00:00:00Z\n"
+	before = ops()
+	code, _, errOut := runOn(t, sim, "", "apply", "-auto-approve", labA)
+	if code != 1 || !strings.Contains(errOut, "web2: cluster is locked by another apply: id=old owner=bob@ci") {
+		t.Fatalf("locked: exit %d\n%s", code, errOut)
+	}
+	for h, l := range since(before) {
+		for _, op := range l {
+			if hostopstest.Op(op).Mutates() && op != string(hostopstest.OpLock) && op != string(hostopstest.OpUnlock) {
+				t.Errorf("%s: the refused apply ran %s: %v", h, op, l)
+			}
+		}
+	}
+	if l := sim.Host("web2").Lock; !strings.Contains(l, "bob@ci") {
+		t.Errorf("bob's lock changed: %q", l)
+	}
+	if l := sim.Host("web1").Lock; l != "" {
+		t.Errorf("web1 left locked: %q", l)
 	}
 }

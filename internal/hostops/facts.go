@@ -14,27 +14,43 @@ import (
 
 // Facts implements Host: one `sh -s` fed the facts script.
 func (s *Shell) Facts(ctx context.Context, req facts.Request) (*facts.Host, error) {
+	f, _, err := s.factsWith(ctx, req, "", "")
+	return f, err
+}
+
+// factsWith runs the facts script for req in one `sh -s`, with before and
+// after (shell lines that must not read stdin: the script arrives there)
+// around it; before may end the script with lockHeldExit. It returns the
+// facts and how the command ended.
+func (s *Shell) factsWith(ctx context.Context, req facts.Request, before, after string) (*facts.Host, remote.Result, error) {
 	token, err := facts.NewToken()
 	if err != nil {
-		return nil, err
+		return nil, remote.Result{}, err
 	}
 	script, err := facts.Script(req, token)
 	if err != nil {
-		return nil, err
+		return nil, remote.Result{}, err
 	}
-	res, err := s.conn.Run(ctx, remote.Cmd{Command: "sh -s", Stdin: []byte(script), Sudo: true})
+	if after != "" {
+		// Keep the facts script's status; run after whatever it was.
+		script += "_rc=$?\n" + after + "\nexit $_rc\n"
+	}
+	res, err := s.conn.Run(ctx, remote.Cmd{Command: "sh -s", Stdin: []byte(before + script), Sudo: true})
 	if err != nil {
-		return nil, fmt.Errorf("gather facts: %w", err)
+		return nil, res, fmt.Errorf("gather facts: %w", err)
+	}
+	if before != "" && res.ExitCode == lockHeldExit {
+		return nil, res, nil
 	}
 	if res.ExitCode != 0 {
 		line, _, _ := strings.Cut(string(res.Stderr), "\n")
-		return nil, fmt.Errorf("gather facts: script exited %d: %s", res.ExitCode, line)
+		return nil, res, fmt.Errorf("gather facts: script exited %d: %s", res.ExitCode, line)
 	}
 	f, err := facts.Parse(res.Stdout, token)
 	if err != nil {
-		return nil, fmt.Errorf("gather facts: %w", err)
+		return nil, res, fmt.Errorf("gather facts: %w", err)
 	}
-	return f, nil
+	return f, res, nil
 }
 
 // Addresses implements Host. It needs no privilege.

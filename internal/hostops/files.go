@@ -5,13 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"path"
 	"sort"
 	"strings"
 
-	"github.com/clusterctl/clusterctl/internal/config"
-	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/shell"
 )
@@ -30,41 +27,6 @@ func TempPath(p string) string {
 	return path.Join(path.Dir(p), ".clusterctl-"+path.Base(p)+"."+randomSuffix()+".tmp")
 }
 
-// WriteFile implements Host: mkdir, upload with mode 0600 (a secret never
-// sits in a world-readable file), chown and chmod, the validator, the
-// backup and a sync, then the rename.
-func (s *Shell) WriteFile(ctx context.Context, f resource.File, backupSuffix string) error {
-	p := f.Path
-	dir := path.Dir(p)
-	tmp := TempPath(p)
-	if _, err := s.run(ctx, "mkdir", "-p", dir); err != nil {
-		return err
-	}
-	if err := s.conn.WriteFile(ctx, tmp, f.Content, fs.FileMode(0o600)); err != nil {
-		s.cleanup(ctx, tmp)
-		return fmt.Errorf("upload: %w", err)
-	}
-	if _, err := s.sh(ctx, nil, fmt.Sprintf("chown %s:%s %s && chmod %s %s", shell.Quote(f.Owner), shell.Quote(f.Group), shell.Quote(tmp), config.FormatMode(f.Mode), shell.Quote(tmp))); err != nil {
-		s.cleanup(ctx, tmp)
-		return err
-	}
-	if f.Validate == resource.ValidateKeepalived {
-		if err := s.validateKeepalived(ctx, tmp); err != nil {
-			s.cleanup(ctx, tmp)
-			return err
-		}
-	}
-	if _, err := s.sh(ctx, nil, backupCommand(p, backupSuffix)+" && { sync "+shell.Quote(tmp)+" 2>/dev/null || sync; }"); err != nil {
-		s.cleanup(ctx, tmp)
-		return err
-	}
-	if err := s.conn.Rename(ctx, tmp, p); err != nil {
-		s.cleanup(ctx, tmp)
-		return fmt.Errorf("rename into place: %w", err)
-	}
-	return nil
-}
-
 // RemoveFile implements Host.
 func (s *Shell) RemoveFile(ctx context.Context, p, backupSuffix string) error {
 	_, err := s.sh(ctx, nil, backupCommand(p, backupSuffix)+" && rm -f "+shell.Quote(p))
@@ -80,26 +42,6 @@ func (s *Shell) RestoreFile(ctx context.Context, p, backupSuffix string) error {
 	if _, err := s.sh(ctx, nil, cmd); err != nil {
 		s.cleanup(ctx, tmp)
 		return fmt.Errorf("restore %s: %w", p, err)
-	}
-	return nil
-}
-
-// validateKeepalived runs keepalived's own check on the uploaded file.
-// keepalived 2.2.7 exits 0 for a missing file, so existence is checked
-// first; it checks that interfaces and scripts exist, so it must run on
-// the host itself.
-func (s *Shell) validateKeepalived(ctx context.Context, tmp string) error {
-	res, err := s.conn.Run(ctx, remote.Cmd{Command: "test -s " + shell.Quote(tmp) + " && keepalived -t -f " + shell.Quote(tmp), Sudo: true})
-	if err != nil {
-		return fmt.Errorf("keepalived -t: %w", err)
-	}
-	if res.ExitCode != 0 {
-		msg := strings.TrimSpace(string(res.Stderr) + "\n" + string(res.Stdout))
-		if msg == "" {
-			msg = fmt.Sprintf("exit %d", res.ExitCode)
-		}
-		return fmt.Errorf("%w: keepalived -t -f (new keepalived.conf) exited %d; the old file and the running keepalived are untouched:\n%s",
-			ErrValidation, res.ExitCode, msg)
 	}
 	return nil
 }

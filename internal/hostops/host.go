@@ -85,6 +85,14 @@ type Host interface {
 	Lock(ctx context.Context, holder string) error
 	// Unlock removes the lock if it still holds id.
 	Unlock(ctx context.Context, id string) error
+	// LockFacts takes the lock as Lock does and, in the same command,
+	// gathers facts as Facts does (after the lock is taken). A lock held
+	// by someone else gives an error wrapping ErrLockHeld and no facts.
+	LockFacts(ctx context.Context, holder string, req facts.Request) (*facts.Host, error)
+	// FactsUnlock gathers facts as Facts does and then, in the same
+	// command, removes the lock if it still holds id (whatever the facts
+	// script did). Without an error, the lock is released.
+	FactsUnlock(ctx context.Context, req facts.Request, id string) (*facts.Host, error)
 	// BreakLock removes the lock whoever holds it and returns what it held
 	// ("" when there was none).
 	BreakLock(ctx context.Context) (string, error)

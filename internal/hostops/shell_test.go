@@ -3,153 +3,17 @@ package hostops
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io/fs"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/clusterctl/clusterctl/internal/golden"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/resource"
 )
-
-// fileHost is a remote.Fake that carries out the commands of WriteFile,
-// RemoveFile and the lock on its files, as a shell would.
-func fileHost(t *testing.T) *remote.Fake {
-	t.Helper()
-	f := remote.NewFake("h")
-	backupRE := regexp.MustCompile(`^if \[ -e (\S+) \]; then mkdir -p \S+ && cp -p \S+ (\S+); fi && (.*)$`)
-	f.HandleDefault(func(cmd remote.Cmd) (remote.Result, error) {
-		c := cmd.Command
-		if m := backupRE.FindStringSubmatch(c); m != nil {
-			if old, ok := f.File(m[1]); ok {
-				f.SetFile(m[2], old.Data, old.Mode)
-			}
-			c = m[3]
-		}
-		for _, part := range strings.Split(c, " && ") {
-			w := strings.Fields(part)
-			switch {
-			case len(w) == 0:
-			case w[0] == "mkdir", w[0] == "chown", w[0] == "{":
-			case w[0] == "chmod":
-				mode, _ := strconv.ParseUint(w[1], 8, 32)
-				old, ok := f.File(w[2])
-				if !ok {
-					return remote.Result{ExitCode: 1, Stderr: []byte("chmod: no such file")}, nil
-				}
-				f.SetFile(w[2], old.Data, fs.FileMode(mode))
-			case w[0] == "rm":
-				for _, p := range w[2:] {
-					f.RemoveFile(p)
-				}
-			case w[0] == "test", w[0] == "keepalived":
-			default:
-				t.Errorf("unexpected command %q", part)
-			}
-		}
-		return remote.Result{}, nil
-	})
-	return f
-}
-
-var conf = resource.File{Path: "/etc/keepalived/keepalived.conf", Content: []byte("new\n"), Mode: 0o640, Owner: "root", Group: "root", Validate: resource.ValidateKeepalived}
-
-// TestWriteFileTranscript pins the commands of an atomic file write.
-func TestWriteFileTranscript(t *testing.T) {
-	f := fileHost(t)
-	f.SetFile(conf.Path, []byte("old\n"), 0o640)
-	if err := New(f).WriteFile(context.Background(), conf, "20260101T000000Z"); err != nil {
-		t.Fatal(err)
-	}
-	got := regexp.MustCompile(`\.[0-9a-f]{12}\.tmp`).ReplaceAllString(f.Transcript(), ".RANDOM.tmp")
-	golden.Check(t, "writefile.transcript", got)
-	if d, _ := f.File(conf.Path); string(d.Data) != "new\n" || d.Mode != 0o640 {
-		t.Errorf("file = %q %v", d.Data, d.Mode)
-	}
-	if b, ok := f.File(resource.BackupDir + conf.Path + ".20260101T000000Z"); !ok || string(b.Data) != "old\n" {
-		t.Errorf("backup = %q, %v", b.Data, ok)
-	}
-}
-
-// TestWriteFileFaultEveryOperation fails each remote operation of a
-// WriteFile in turn, as a dropped connection (that operation and every
-// later one fail) and as a timeout (that operation alone), and checks
-// that the target holds its old content or its complete new content with
-// the final mode, and that a temporary file left behind is private (0600)
-// or already has the final mode.
-func TestWriteFileFaultEveryOperation(t *testing.T) {
-	clean := fileHost(t)
-	clean.SetFile(conf.Path, []byte("old\n"), 0o640)
-	if err := New(clean).WriteFile(context.Background(), conf, "s"); err != nil {
-		t.Fatal(err)
-	}
-	ops := len(clean.Log())
-	for i := 1; i <= ops; i++ {
-		for _, kind := range []string{"drop", "timeout"} {
-			t.Run(fmt.Sprintf("op%d-%s", i, kind), func(t *testing.T) {
-				f := fileHost(t)
-				f.SetFile(conf.Path, []byte("old\n"), 0o640)
-				fault := errors.New("injected")
-				if kind == "drop" {
-					n := 0
-					f.FailWhen(func(remote.Op) bool { n++; return n >= i }, fault)
-				} else {
-					f.FailNth(i, fault)
-				}
-				err := New(f).WriteFile(context.Background(), conf, "s")
-				if !errors.Is(err, fault) {
-					t.Fatalf("err = %v, want the injected fault", err)
-				}
-				d, _ := f.File(conf.Path)
-				switch string(d.Data) {
-				case "old\n":
-				case "new\n":
-					if d.Mode != 0o640 {
-						t.Errorf("new content with mode %v", d.Mode)
-					}
-				default:
-					t.Errorf("target holds %q", d.Data)
-				}
-				for _, p := range f.Paths() {
-					if strings.HasSuffix(p, ".tmp") {
-						if m, _ := f.File(p); m.Mode != 0o600 && m.Mode != 0o640 {
-							t.Errorf("temporary %s has mode %v", p, m.Mode)
-						}
-					}
-				}
-			})
-		}
-	}
-}
-
-func TestWriteFileRejected(t *testing.T) {
-	f := fileHost(t)
-	f.SetFile(conf.Path, []byte("old\n"), 0o640)
-	msg := "(/etc/keepalived/.clusterctl-keepalived.conf.tmp: Line 4) number '351' outside range [1, 255]"
-	f.Handle("test -s ", func(remote.Cmd) (remote.Result, error) {
-		return remote.Result{ExitCode: 5, Stderr: []byte(msg + "\n")}, nil
-	})
-	err := New(f).WriteFile(context.Background(), conf, "s")
-	if !errors.Is(err, ErrValidation) || !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), "exited 5") {
-		t.Fatalf("err = %v", err)
-	}
-	if d, _ := f.File(conf.Path); string(d.Data) != "old\n" {
-		t.Errorf("the rejected file replaced the old one: %q", d.Data)
-	}
-	for _, p := range f.Paths() {
-		if strings.HasSuffix(p, ".tmp") {
-			t.Errorf("temporary left: %s", p)
-		}
-	}
-}
 
 // TestCommands pins the command each operation sends.
 func TestCommands(t *testing.T) {
@@ -188,7 +52,7 @@ func TestCommands(t *testing.T) {
 		{"enable", func(s *Shell) error { return s.Systemctl(context.Background(), Enable, "nginx") },
 			[]string{"systemctl enable nginx"}},
 		{"lock", func(s *Shell) error { return s.Lock(context.Background(), "id=x\n") },
-			[]string{"mkdir -p /run/lock && ( set -C; umask 077; cat > /run/lock/clusterctl.lock ) 2>/dev/null || { cat /run/lock/clusterctl.lock; exit 75; }"}},
+			[]string{"mkdir -p /run/lock && ( set -C; umask 077; printf '%s' 'id=x\n' > /run/lock/clusterctl.lock ) 2>/dev/null || { cat /run/lock/clusterctl.lock; exit 75; }"}},
 		{"manifest removed, kept first", func(s *Shell) error { return s.WriteManifest(context.Background(), nil, "20261201T080000Z") },
 			[]string{"mkdir -p /var/lib/clusterctl/backup/var/lib/clusterctl && { if [ -e /var/lib/clusterctl/manifest ]; then cp -p /var/lib/clusterctl/manifest /var/lib/clusterctl/backup/var/lib/clusterctl/manifest.20261201T080000Z; else : > /var/lib/clusterctl/backup/var/lib/clusterctl/manifest.20261201T080000Z; fi; } && rm -f /var/lib/clusterctl/manifest"}},
 		{"backups", func(s *Shell) error { _, err := s.Backups(context.Background()); return err },

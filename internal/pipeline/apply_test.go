@@ -10,8 +10,10 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/apply"
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/hostops"
 	"github.com/clusterctl/clusterctl/internal/hostops/hostopstest"
 	"github.com/clusterctl/clusterctl/internal/plan"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // testUI records what the apply pipeline showed and answers Confirm.
@@ -126,7 +128,7 @@ func TestApplyPipelineLockHeld(t *testing.T) {
 func TestApplyPipelineUnapplyable(t *testing.T) {
 	cfg := load(t, "ha-nginx", config.LoadOptions{})
 	sim := hostopstest.New(cfg)
-	sim.Fail("web1", 2, hostopstest.Before) // its facts (after the lock)
+	sim.Fail("web1", 1, hostopstest.Before) // its facts (the look)
 	ui := &testUI{approve: true}
 	out, err := Apply(context.Background(), simCluster(t, cfg, sim), quick(ApplyRequest{}), ui)
 	if !errors.Is(err, ErrUnapplyable) || out.Ran || len(ui.unapplyable) != 1 || ui.asked != 0 {
@@ -134,6 +136,26 @@ func TestApplyPipelineUnapplyable(t *testing.T) {
 	}
 	if out.UnlockErr != nil {
 		t.Errorf("unlock: %v", out.UnlockErr)
+	}
+	for h, n := range mutations(sim) {
+		if n != 0 {
+			t.Errorf("%s: %d changing operations (the plan failed before the lock): %v", h, n, sim.Log(h))
+		}
+	}
+
+	// The host fails under the lock (its LockFacts): the apply stops
+	// naming it, and the locks taken are released.
+	sim = hostopstest.New(cfg)
+	sim.Fail("web1", 2, hostopstest.Before)
+	ui = &testUI{approve: true}
+	out, err = Apply(context.Background(), simCluster(t, cfg, sim), quick(ApplyRequest{}), ui)
+	if err == nil || !strings.Contains(err.Error(), "web1") || out.Ran || len(ui.shown) != 0 || ui.asked != 0 {
+		t.Fatalf("LockFacts failed: err = %v, ran %v, shown %d, asked %d", err, out.Ran, len(ui.shown), ui.asked)
+	}
+	for _, h := range sim.Hosts() {
+		if l := sim.Host(h).Lock; l != "" {
+			t.Errorf("%s left locked: %q", h, l)
+		}
 	}
 }
 
@@ -180,7 +202,7 @@ func TestApplyPipelineSavedPlan(t *testing.T) {
 	}
 	after := mutations(sim)
 	for h := range before {
-		if after[h]-before[h] != 2 { // the second run's lock and release
+		if after[h]-before[h] != 0 { // refused by the look, before the lock
 			t.Errorf("%s: %d changing operations by the refused applies", h, after[h]-before[h])
 		}
 	}
@@ -196,4 +218,47 @@ func TestApplyPipelineSavedPlan(t *testing.T) {
 
 func loadExampleVars(t *testing.T, example string, vars ...string) *config.Config {
 	return load(t, example, config.LoadOptions{Vars: vars})
+}
+
+// TestApplyPipelineOperationLocksFirst: an operation derives the hosts'
+// states from what it finds, so it takes the lock on every host before
+// its Prepare and its facts, and converges (gathers again) before the
+// lock is released; the configuration's apply, by contrast, looks first.
+func TestApplyPipelineOperationLocksFirst(t *testing.T) {
+	cfg := load(t, "ha-nginx", config.LoadOptions{})
+	sim := hostopstest.New(cfg)
+	op := &Operation{
+		Name: "test",
+		Prepare: func(ctx context.Context, host string, ops hostops.Host) ([]string, error) {
+			_, err := ops.Backups(ctx)
+			return nil, err
+		},
+		Desired: func(host string, rendered *resource.Host, _ *plan.Observed) (*resource.Host, []string, error) {
+			return rendered, nil, nil
+		},
+	}
+	out, err := Apply(context.Background(), simCluster(t, cfg, sim), quick(ApplyRequest{Operation: op}), &testUI{approve: true})
+	if err != nil || out.UnlockErr != nil || !out.Ran {
+		t.Fatalf("apply: %v / unlock: %v / ran %v", err, out.UnlockErr, out.Ran)
+	}
+	for _, h := range sim.Hosts() {
+		var ops []string
+		for _, e := range sim.Log(h) {
+			ops = append(ops, string(e.Op))
+		}
+		if len(ops) < 5 || ops[0] != "lock" || ops[1] != "backups" || ops[2] != "facts" || ops[len(ops)-2] != "facts" || ops[len(ops)-1] != "unlock" {
+			t.Errorf("%s: %v, want lock, backups, facts, ..., facts, unlock", h, ops)
+		}
+	}
+
+	// The configuration's apply on fresh hosts looks before it locks.
+	sim = hostopstest.New(cfg)
+	if _, err := Apply(context.Background(), simCluster(t, cfg, sim), quick(ApplyRequest{}), &testUI{approve: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range sim.Hosts() {
+		if l := sim.Log(h); len(l) < 2 || l[0].Op != hostopstest.OpFacts || l[1].Op != hostopstest.OpLockFacts {
+			t.Errorf("%s: apply began with %v, want facts, lock-facts", h, l[:min(2, len(l))])
+		}
+	}
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/config"
@@ -143,11 +144,19 @@ type Gathered struct {
 	Took  time.Duration
 }
 
+// GatherParallelism is how many hosts facts are gathered from at once.
+func (c *Cluster) GatherParallelism() int {
+	if c.opts.GatherParallelism > 0 {
+		return c.opts.GatherParallelism
+	}
+	return c.opts.Parallelism
+}
+
 // Gather collects the facts of every planned host in parallel, one
 // connection and one remote script each. It does not fail: a host that
 // could not be gathered has Err set.
 func (c *Cluster) Gather(ctx context.Context) map[string]Gathered {
-	return c.gather(ctx, func(host string) facts.Request { return facts.RequestFor(c.Desired[host]) })
+	return c.gather(ctx, c.FactsRequest)
 }
 
 // gather collects the facts of every planned host, asking each what req
@@ -155,11 +164,7 @@ func (c *Cluster) Gather(ctx context.Context) map[string]Gathered {
 func (c *Cluster) gather(ctx context.Context, req func(host string) facts.Request) map[string]Gathered {
 	hosts := c.Hosts()
 	out := make([]Gathered, len(hosts))
-	par := c.opts.GatherParallelism
-	if par <= 0 {
-		par = c.opts.Parallelism
-	}
-	_ = remote.ForEach(ctx, hosts, par, func(ctx context.Context, i int) error {
+	_ = remote.ForEach(ctx, hosts, c.GatherParallelism(), func(ctx context.Context, i int) error {
 		start := time.Now()
 		var f *facts.Host
 		ops, err := c.Open(ctx, hosts[i])
@@ -185,22 +190,34 @@ func (c *Cluster) GatherHost(ctx context.Context, host string) (*facts.Host, err
 	if err != nil {
 		return nil, err
 	}
-	return ops.Facts(ctx, facts.RequestFor(c.Desired[host]))
+	return ops.Facts(ctx, c.FactsRequest(host))
+}
+
+// FactsRequest is what the plan needs to know of host.
+func (c *Cluster) FactsRequest(host string) facts.Request {
+	return facts.RequestFor(c.Desired[host])
 }
 
 // Plan gathers facts and builds the plan, with a fresh random salt for
 // its configuration digest, or with salt when it is not nil (apply of a
 // saved plan uses the saved plan's salt, so the digests compare).
 func (c *Cluster) Plan(ctx context.Context, salt []byte) (*plan.Plan, error) {
+	gathered := c.Gather(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.Build(gathered, salt)
+}
+
+// Build builds the plan of the planned hosts from their gathered facts
+// (a host missing from gathered is an error of the plan), with salt as
+// Plan takes it.
+func (c *Cluster) Build(gathered map[string]Gathered, salt []byte) (*plan.Plan, error) {
 	if salt == nil {
 		salt = make([]byte, 16)
 		if _, err := rand.Read(salt); err != nil {
 			return nil, err
 		}
-	}
-	gathered := c.Gather(ctx)
-	if err := ctx.Err(); err != nil {
-		return nil, err
 	}
 	desired, err := c.markedDesired(gathered)
 	if err != nil {
@@ -208,7 +225,11 @@ func (c *Cluster) Plan(ctx context.Context, salt []byte) (*plan.Plan, error) {
 	}
 	inputs := map[string]plan.Input{}
 	for _, h := range c.Hosts() {
-		inputs[h] = inputOf(desired[h], gathered[h])
+		g, ok := gathered[h]
+		if !ok {
+			g.Err = errors.New("no facts gathered")
+		}
+		inputs[h] = inputOf(desired[h], g)
 	}
 	p, err := c.build(c.Topology, inputs, salt)
 	if err != nil {

@@ -59,6 +59,8 @@ const (
 	OpUnlock          Op = "unlock"
 	OpBreakLock       Op = "break-lock"
 	OpBackups         Op = "backups"
+	OpLockFacts       Op = "lock-facts"
+	OpFactsUnlock     Op = "facts-unlock"
 )
 
 // Mutates reports whether op changes the host.

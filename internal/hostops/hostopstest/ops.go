@@ -159,7 +159,7 @@ func (o *conn) WriteFile(_ context.Context, f resource.File, backupSuffix string
 				err = errors.New("keepalived: not found")
 			}
 			if err != nil {
-				return fmt.Errorf("%w: keepalived -t -f (new keepalived.conf): %w", hostops.ErrValidation, err)
+				return &hostops.ValidationError{Path: f.Path, Validator: "keepalived -t -f", ExitCode: 1, Output: err.Error()}
 			}
 		}
 		h.backup(f.Path, backupSuffix)
@@ -325,6 +325,41 @@ func (o *conn) Unlock(_ context.Context, id string) error {
 		}
 		return nil
 	})
+}
+
+// LockFacts is one operation: the lock taken, then the facts (which show
+// it).
+func (o *conn) LockFacts(_ context.Context, holder string, req facts.Request) (*facts.Host, error) {
+	var f *facts.Host
+	err := o.c.do(o.name, OpLockFacts, "", func(h *Host) error {
+		if h.Lock != "" {
+			return fmt.Errorf("%w: %s (if that apply is dead: clusterctl force-unlock)", hostops.ErrLockHeld, strings.TrimSpace(h.Lock))
+		}
+		h.Lock = holder
+		f = o.c.facts(h, req)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// FactsUnlock is one operation: the facts, then the lock released if it
+// holds id.
+func (o *conn) FactsUnlock(_ context.Context, req facts.Request, id string) (*facts.Host, error) {
+	var f *facts.Host
+	err := o.c.do(o.name, OpFactsUnlock, id, func(h *Host) error {
+		f = o.c.facts(h, req)
+		if strings.Contains(h.Lock, "id="+id+" ") {
+			h.Lock = ""
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gather facts: %w", err)
+	}
+	return f, nil
 }
 
 func (o *conn) BreakLock(context.Context) (string, error) {
