@@ -1,0 +1,115 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/keepalived"
+)
+
+// This file is what rendering knows of keepalived releases: which
+// features a host's keepalived.conf uses (KeepalivedUses, for the plan to
+// check against the host's release) and, through the hostBuilder's
+// version, which spelling of a renamed keyword it is written with.
+
+// KeepalivedUses returns, per host, the features of keepalived.conf that
+// not every keepalived release has (keepalived.Features), each with the
+// place in the configuration that asks for it. Hosts without
+// keepalived.conf, or whose file needs nothing version-bound, are absent.
+func KeepalivedUses(cfg *config.Config) (map[string][]keepalived.Use, error) {
+	_, uses, err := renderAll(cfg, nil, nil)
+	return uses, err
+}
+
+// where is the "file:line" of r, "" when r is unset.
+func where(r hcl.Range) string {
+	if r.Filename == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
+}
+
+// use records that the host's keepalived.conf needs f, set at r.
+func (b *hostBuilder) use(f keepalived.Feature, r hcl.Range) {
+	for _, u := range b.uses {
+		if u.Feature == f {
+			return
+		}
+	}
+	b.uses = append(b.uses, keepalived.Use{Feature: f, Where: where(r)})
+}
+
+// useGlobal records the global_defs features.
+func (b *hostBuilder) useGlobal(g globalDefsView) {
+	k := b.cfg.Keepalived
+	if g.EnableScriptSecurity {
+		b.use(keepalived.FeatureScriptSecurity, k.Ranges.At("enable_script_security", k.DeclRange))
+	}
+	if g.ScriptUser != "" {
+		b.use(keepalived.FeatureScriptUser, k.Ranges.At("script_user", k.DeclRange))
+	}
+	if g.VRRPStrict {
+		b.use(keepalived.FeatureVRRPStrict, k.Ranges.At("vrrp_strict", k.DeclRange))
+	}
+}
+
+// useInstance records the features of one vrrp_instance.
+func (b *hostBuilder) useInstance(v *config.VRRPInstance) {
+	at := func(name string) hcl.Range { return v.Ranges.At(name, v.DeclRange) }
+	if v.Version == 3 || len(v.VirtualIPs) > 0 && v.VirtualIPs[0].Addr().Is6() {
+		b.use(keepalived.FeatureVRRPv3, at("version"))
+	}
+	if v.Accept {
+		b.use(keepalived.FeatureAccept, at("accept"))
+	}
+	if v.Unicast {
+		b.use(keepalived.FeatureUnicast, at("unicast"))
+	}
+	if v.UseVMAC {
+		b.use(keepalived.FeatureUseVMAC, at("use_vmac"))
+	}
+	for _, n := range v.TrackProcesses {
+		b.use(keepalived.FeatureTrackProcess, b.cfg.TrackProcesses[n].DeclRange)
+	}
+	for _, n := range v.TrackFiles {
+		b.use(keepalived.FeatureTrackFile, b.cfg.TrackFiles[n].DeclRange)
+	}
+}
+
+// useServer records the features of one keepalived virtual_server.
+func (b *hostBuilder) useServer(vs *config.VirtualServer) {
+	at := func(name string) hcl.Range { return vs.Ranges.At(name, vs.DeclRange) }
+	if vs.OnePacket {
+		b.use(keepalived.FeatureOnePacket, at("one_packet"))
+	}
+	if vs.Persistence > 0 && vs.PersistenceEngine != "" {
+		b.use(keepalived.FeaturePersistEngine, at("persistence_engine"))
+	}
+	for _, f := range vs.SchedulerFlags {
+		if strings.HasPrefix(f, "mh-") {
+			b.use(keepalived.FeatureMHFlags, at("scheduler_flags"))
+		} else {
+			b.use(keepalived.FeatureSHFlags, at("scheduler_flags"))
+		}
+	}
+	if vs.Mode == config.ModeTUN && (vs.TunType == "gue" || vs.TunType == "gre") {
+		b.use(keepalived.FeatureTunType, at("tun_type"))
+	}
+	for _, rs := range vs.RealServers {
+		c := rs.Check
+		if c == nil || c.Type != config.CheckMisc {
+			continue
+		}
+		for _, a := range []struct {
+			set  bool
+			name string
+		}{{c.Retry != 0, "retry"}, {c.DelayBeforeRetry != 0, "delay_before_retry"}, {c.ConnectTimeout != 0, "connect_timeout"}} {
+			if a.set {
+				b.use(keepalived.FeatureMiscRetry, c.Ranges.At(a.name, c.DeclRange))
+			}
+		}
+	}
+}
