@@ -8,6 +8,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/hostops"
+	"github.com/clusterctl/clusterctl/internal/keepalived"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/render"
@@ -52,6 +53,9 @@ type Cluster struct {
 	Topology plan.Topology
 	// Masker knows every secret of the configuration.
 	Masker secret.Masker
+	// KeepalivedUses are, per host, the features of its keepalived.conf
+	// that need a minimum keepalived release (render.KeepalivedUses).
+	KeepalivedUses map[string][]keepalived.Use
 
 	opts Options
 	pool *remote.Pool
@@ -61,6 +65,10 @@ type Cluster struct {
 // error.
 func Open(cfg *config.Config, opts Options) (*Cluster, error) {
 	desired, err := render.Render(cfg)
+	if err != nil {
+		return nil, err
+	}
+	uses, err := render.KeepalivedUses(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +85,7 @@ func Open(cfg *config.Config, opts Options) (*Cluster, error) {
 		targets[name] = t
 	}
 	return &Cluster{
-		Config: cfg, Desired: desired, Topology: topo,
+		Config: cfg, Desired: desired, Topology: topo, KeepalivedUses: uses,
 		Masker: secret.New(cfg.Secrets()...),
 		opts:   opts, pool: remote.NewPool(targets, opts.Dial, opts.Remote),
 	}, nil
@@ -209,6 +217,7 @@ func (c *Cluster) Plan(ctx context.Context, salt []byte) (*plan.Plan, error) {
 	inputs := map[string]plan.Input{}
 	for _, h := range c.Hosts() {
 		inputs[h] = inputOf(desired[h], gathered[h])
+		inputs[h] = withKeepalivedUses(inputs[h], c.KeepalivedUses[h])
 	}
 	p, err := c.build(c.Topology, inputs, salt)
 	if err != nil {
@@ -228,21 +237,36 @@ func (c *Cluster) Plan(ctx context.Context, salt []byte) (*plan.Plan, error) {
 }
 
 // markedDesired is the configuration's state with the operator's marks
-// (drain, failover) the hosts' manifests hold in force; c.Desired when
-// there are none.
+// (drain, failover) the hosts' manifests hold in force, and each host's
+// keepalived.conf written for its installed keepalived release
+// (render.RenderFor); c.Desired when there are no marks and no release
+// is known.
 func (c *Cluster) markedDesired(gathered map[string]Gathered) (map[string]*resource.Host, error) {
 	marks := map[string][]resource.ManifestEntry{}
+	versions := map[string]keepalived.Version{}
 	for h, g := range gathered {
 		if g.Err == nil {
 			if m := resource.Marks(g.Facts.Manifest); len(m) > 0 {
 				marks[h] = m
 			}
+			if v, ok := keepalived.ParseVersion(g.Facts.KeepalivedVersion); ok {
+				versions[h] = v
+			}
 		}
 	}
-	if len(marks) == 0 {
+	if len(marks) == 0 && len(versions) == 0 {
 		return c.Desired, nil
 	}
-	return render.RenderMarked(c.Config, marks)
+	return render.RenderFor(c.Config, marks, versions)
+}
+
+// withKeepalivedUses adds to in the features the host's keepalived.conf
+// needs, for plan.Build to check against its keepalived release. Only
+// plans of the configuration pass them: a day-2 operation's desired
+// state (a rollback's old files) is not what the configuration renders.
+func withKeepalivedUses(in plan.Input, uses []keepalived.Use) plan.Input {
+	in.KeepalivedUses = uses
+	return in
 }
 
 // inputOf is the planner's input for a host from its desired state and
