@@ -117,10 +117,9 @@ var (
 	// built against kernel headers with IPVS tunnel types (keepalived -t
 	// on the host still catches a build without them).
 	FeatureTunType = Feature{"virtual_server tun_type gue/gre", "lb_kind TUN type", V(2, 0, 18)}
-	// Before 1.4.0 MISC_CHECK had its own misc_timeout and no retry,
-	// delay_before_retry or connect_timeout; 1.4.0 made them common to
-	// every checker.
-	FeatureMiscRetry = Feature{"real_server check misc retry/delay_before_retry/connect_timeout", "retry, delay_before_retry, connect_timeout (in MISC_CHECK)", V(1, 4, 0)}
+	// Before 1.4.0 MISC_CHECK had its own misc_timeout and no retry or
+	// delay_before_retry; 1.4.0 made them common to every checker.
+	FeatureMiscRetry = Feature{"real_server check misc retry/delay_before_retry", "retry, delay_before_retry (in MISC_CHECK)", V(1, 4, 0)}
 )
 
 // Features lists every Feature above, oldest first; docs/configuration.md

@@ -106,7 +106,7 @@ func (b *hostBuilder) useServer(vs *config.VirtualServer) {
 		for _, a := range []struct {
 			set  bool
 			name string
-		}{{c.Retry != 0, "retry"}, {c.DelayBeforeRetry != 0, "delay_before_retry"}, {c.ConnectTimeout != 0, "connect_timeout"}} {
+		}{{c.Retry != 0, "retry"}, {c.DelayBeforeRetry != 0, "delay_before_retry"}} {
 			if a.set {
 				b.use(keepalived.FeatureMiscRetry, c.Ranges.At(a.name, c.DeclRange))
 			}
