@@ -1,6 +1,10 @@
 package keepalived
 
-import "testing"
+import (
+	"os"
+	"strings"
+	"testing"
+)
 
 func TestParseVersion(t *testing.T) {
 	for _, tc := range []struct {
@@ -71,6 +75,33 @@ func TestRenamedKeywords(t *testing.T) {
 		}
 		if got := HTTPGetRetry(tc.v); got != tc.r {
 			t.Errorf("HTTPGetRetry(%v) = %q; want %q", tc.v, got, tc.r)
+		}
+	}
+}
+
+// TestFeaturesDocumented keeps docs/configuration.md's table of
+// supported keepalived versions in step with Features: every feature
+// has a row naming its first keyword and ending in its release.
+func TestFeaturesDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "## Supported keepalived versions")
+	if !ok {
+		t.Fatal("docs/configuration.md has no section Supported keepalived versions")
+	}
+	rows := strings.Split(table, "\n")
+	for _, f := range Features() {
+		kw := strings.FieldsFunc(f.Keywords, func(r rune) bool { return strings.ContainsRune(" ,/(", r) })[0]
+		found := false
+		for _, r := range rows {
+			if strings.HasPrefix(r, "|") && strings.HasSuffix(r, "| "+f.Since.String()+" |") && strings.Contains(r, kw) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("docs/configuration.md has no row for %s (%s) ending in %s", f.Name, kw, f.Since)
 		}
 	}
 }
