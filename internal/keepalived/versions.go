@@ -139,6 +139,9 @@ type Use struct {
 	Feature Feature
 	// Where is the file:line of the setting, "" when not known.
 	Where string
+	// Default is true when the configuration does not set the feature
+	// and clusterctl renders it by default.
+	Default bool
 }
 
 // Unsupported returns the uses that keepalived v lacks, in the order
@@ -157,7 +160,10 @@ func Unsupported(v Version, uses []Use) []Use {
 // error.
 func (u Use) Describe(v Version) string {
 	s := fmt.Sprintf("keepalived %s lacks %s (%s, since keepalived %s)", v, u.Feature.Name, u.Feature.Keywords, u.Feature.Since)
-	if u.Where != "" {
+	switch {
+	case u.Default:
+		s += ", which clusterctl writes by default"
+	case u.Where != "":
 		s += ", set at " + u.Where
 	}
 	return s

@@ -32,24 +32,42 @@ func where(r hcl.Range) string {
 	return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line)
 }
 
-// use records that the host's keepalived.conf needs f, set at r.
+// use records that the host's keepalived.conf needs f, set at r; the
+// first place a feature is set is the one kept.
 func (b *hostBuilder) use(f keepalived.Feature, r hcl.Range) {
-	for _, u := range b.uses {
-		if u.Feature == f {
+	b.addUse(keepalived.Use{Feature: f, Where: where(r)})
+}
+
+// useDefault records that the host's keepalived.conf needs f because
+// of a default the configuration did not change.
+func (b *hostBuilder) useDefault(f keepalived.Feature) {
+	b.addUse(keepalived.Use{Feature: f, Default: true})
+}
+
+func (b *hostBuilder) addUse(u keepalived.Use) {
+	for _, x := range b.uses {
+		if x.Feature == u.Feature {
 			return
 		}
 	}
-	b.uses = append(b.uses, keepalived.Use{Feature: f, Where: where(r)})
+	b.uses = append(b.uses, u)
 }
 
 // useGlobal records the global_defs features.
 func (b *hostBuilder) useGlobal(g globalDefsView) {
 	k := b.cfg.Keepalived
-	if g.EnableScriptSecurity {
-		b.use(keepalived.FeatureScriptSecurity, k.Ranges.At("enable_script_security", k.DeclRange))
-	}
-	if g.ScriptUser != "" {
-		b.use(keepalived.FeatureScriptUser, k.Ranges.At("script_user", k.DeclRange))
+	for _, a := range []struct {
+		set  bool
+		name string
+		f    keepalived.Feature
+	}{{g.EnableScriptSecurity, "enable_script_security", keepalived.FeatureScriptSecurity}, {g.ScriptUser != "", "script_user", keepalived.FeatureScriptUser}} {
+		switch _, written := k.Ranges[a.name]; {
+		case !a.set:
+		case written:
+			b.use(a.f, k.Ranges[a.name])
+		default:
+			b.useDefault(a.f)
+		}
 	}
 	if g.VRRPStrict {
 		b.use(keepalived.FeatureVRRPStrict, k.Ranges.At("vrrp_strict", k.DeclRange))
