@@ -7,8 +7,8 @@ import (
 )
 
 // Version is a keepalived release, e.g. 2.2.7. The zero Version means
-// "not known": no feature is checked, and renamed keywords get the
-// spelling clusterctl rendered before it knew versions.
+// "not known": no feature is checked, and renamed keywords get their 2.x
+// spelling.
 type Version struct {
 	Major, Minor, Patch int
 }
@@ -98,8 +98,12 @@ var (
 	FeatureScriptSecurity = Feature{"keepalived enable_script_security", "enable_script_security", V(1, 3, 0)}
 	FeatureScriptUser     = Feature{"keepalived script_user", "script_user", V(1, 3, 0)}
 	// The vrrp_track_file block, track_file in an instance and init_file
-	// all came in 2.0.0. The block is spelled track_file from 2.1.0 on
-	// (TrackFileBlock).
+	// all came in 2.0.0. From 2.1.0 the block is also spelled track_file;
+	// vrrp_track_file stays as a deprecated synonym (logged at INFO, and
+	// 2.2.7's -t takes it silently), so clusterctl writes vrrp_track_file
+	// for every release: the first plan of a host without keepalived
+	// cannot know the release, and a spelling that depended on it would
+	// change once keepalived is installed.
 	FeatureTrackFile = Feature{"track_file", "vrrp_track_file/track_file, track_file", V(2, 0, 0)}
 	// The vrrp_track_process block with its delay, and track_process in
 	// an instance, came in 2.0.11.
@@ -169,22 +173,13 @@ func (u Use) Describe(v Version) string {
 	return s
 }
 
-// Keywords renamed across releases. For each, the renderer asks which
-// spelling the host's keepalived wants; an unknown version gets the
-// spelling clusterctl rendered before it knew versions. Keywords clusterctl renders whose spelling never changed (for
-// instance lb_algo and lb_kind, which every release from 1.1.5 to 2.4
-// accepts next to lvs_sched and lvs_method) are not here.
-
-// TrackFileBlock is the keyword of a top-level track file block:
-// vrrp_track_file in 2.0.x, track_file from 2.1.0 (which still accepts
-// vrrp_track_file but logs that it is deprecated). An unknown version
-// gets vrrp_track_file, which every release with track files accepts.
-func TrackFileBlock(v Version) string {
-	if !v.IsZero() && v.AtLeast(V(2, 1, 0)) {
-		return "track_file"
-	}
-	return "vrrp_track_file"
-}
+// Keywords renamed across releases, where no one spelling works in
+// every release clusterctl supports: the renderer asks which spelling the
+// host's keepalived wants. An unknown release (keepalived not installed
+// yet) gets the 2.x spelling. Renamed keywords whose old spelling every
+// release still accepts are written the old way everywhere and are not
+// here: lb_algo and lb_kind (lvs_sched and lvs_method since 1.1.5; both
+// still taken by 2.4) and vrrp_track_file (track_file since 2.1.0).
 
 // SyncGroupTrackingWeight is the vrrp_sync_group keyword that lets the
 // group's instances keep their tracking weights: global_tracking before

@@ -58,18 +58,15 @@ func TestUnsupported(t *testing.T) {
 
 func TestRenamedKeywords(t *testing.T) {
 	for _, tc := range []struct {
-		v                      Version
-		trackFile, sgWeight, r string
+		v           Version
+		sgWeight, r string
 	}{
-		{V(1, 3, 5), "vrrp_track_file", "global_tracking", "nb_get_retry"},
-		{V(1, 4, 0), "vrrp_track_file", "global_tracking", "retry"},
-		{V(2, 0, 20), "vrrp_track_file", "sync_group_tracking_weight", "retry"},
-		{V(2, 2, 7), "track_file", "sync_group_tracking_weight", "retry"},
-		{Version{}, "vrrp_track_file", "sync_group_tracking_weight", "retry"},
+		{V(1, 3, 5), "global_tracking", "nb_get_retry"},
+		{V(1, 4, 0), "global_tracking", "retry"},
+		{V(2, 0, 0), "sync_group_tracking_weight", "retry"},
+		{V(2, 2, 7), "sync_group_tracking_weight", "retry"},
+		{Version{}, "sync_group_tracking_weight", "retry"},
 	} {
-		if got := TrackFileBlock(tc.v); got != tc.trackFile {
-			t.Errorf("TrackFileBlock(%v) = %q; want %q", tc.v, got, tc.trackFile)
-		}
 		if got := SyncGroupTrackingWeight(tc.v); got != tc.sgWeight {
 			t.Errorf("SyncGroupTrackingWeight(%v) = %q; want %q", tc.v, got, tc.sgWeight)
 		}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -74,29 +75,36 @@ func TestPlanKeepalivedNotInstalled(t *testing.T) {
 }
 
 // TestPlanRendersForInstalledKeepalived: the keepalived.conf a plan
-// writes uses the spelling of the host's release (track_file from 2.1.0,
-// vrrp_track_file before).
+// writes uses the spelling of the host's release: an HTTP_GET's retry
+// count is nb_get_retry before 1.4.0, retry from it.
 func TestPlanRendersForInstalledKeepalived(t *testing.T) {
 	cfg, diags := config.NewLoader().Load("testdata/kaver", config.LoadOptions{})
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	cfg.TrackFiles = map[string]*config.TrackFile{"maint": {Name: "maint", File: "/run/maint", Weight: -10}}
-	cfg.VRRPInstances["VI_1"].TrackFiles = []string{"maint"}
+	// Nothing 1.3.5 lacks: no track_process; a keepalived-managed DR
+	// service with an HTTP check that retries.
+	cfg.VRRPInstances["VI_1"].TrackProcesses = nil
+	cfg.VirtualServers["web"] = &config.VirtualServer{
+		Name: "web", Address: netip.MustParseAddrPort("10.0.0.100:80"), Protocol: "tcp", Mode: config.ModeDR,
+		Scheduler: "rr", Directors: []string{"lb1", "lb2"}, ManagedBy: config.ManagedByKeepalived,
+		RealServers: []*config.RealServer{{Address: netip.MustParseAddr("10.0.0.21"), Port: 80, Weight: 1,
+			Check: &config.RealServerCheck{Type: config.CheckHTTP, Path: "/", StatusCode: 200, Retry: 3}}},
+	}
 	sim := hostopstest.New(cfg)
 	for _, h := range []string{"lb1", "lb2"} {
 		sim.Host(h).Packages["keepalived"] = true
 	}
 	sim.Host("lb1").KeepalivedVersion = "2.2.7"
-	sim.Host("lb2").KeepalivedVersion = "2.0.19"
+	sim.Host("lb2").KeepalivedVersion = "1.3.5"
 	p, err := simCluster(t, cfg, sim).Plan(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Errors) != 0 {
-		t.Fatalf("errors: %v", p.Errors)
+	if len(p.Errors) != 0 || len(p.Hosts) != 2 {
+		t.Fatalf("errors: %v; %d hosts planned", p.Errors, len(p.Hosts))
 	}
-	want := map[string]string{"lb1": "\ntrack_file tf_maint {\n", "lb2": "\nvrrp_track_file tf_maint {\n"}
+	want := map[string]string{"lb1": "\n            retry 3\n", "lb2": "\n            nb_get_retry 3\n"}
 	for _, hp := range p.Hosts {
 		conf := ""
 		for _, c := range hp.Changes {

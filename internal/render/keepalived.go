@@ -28,9 +28,6 @@ type keepalivedView struct {
 	// RawBlocks are the configuration's raw top-level lines, laid out
 	// (rawLines); "" for none.
 	RawBlocks string
-	// TrackFileBlock is the keyword of the track file blocks for the
-	// host's keepalived (keepalived.TrackFileBlock).
-	TrackFileBlock string
 }
 
 type globalDefsView struct {
@@ -206,7 +203,7 @@ func (b *hostBuilder) addKeepalived() error {
 	if err != nil {
 		return err
 	}
-	view := keepalivedView{Global: b.globalDefs(), RawBlocks: rawLines(b.cfg.Keepalived.RawBlocks, 0), TrackFileBlock: keepalived.TrackFileBlock(b.version)}
+	view := keepalivedView{Global: b.globalDefs(), RawBlocks: rawLines(b.cfg.Keepalived.RawBlocks, 0)}
 	b.useGlobal(view.Global)
 	for _, hc := range checks {
 		sv, err := scriptView(hc)

@@ -102,8 +102,8 @@ func RenderMarked(cfg *config.Config, marks map[string][]resource.ManifestEntry)
 
 // RenderFor is RenderMarked with each host's keepalived.conf written for
 // the keepalived release versions names for it: keywords renamed across
-// releases (keepalived.TrackFileBlock, SyncGroupTrackingWeight,
-// HTTPGetRetry) get that release's spelling. A host not in versions is
+// releases (keepalived.SyncGroupTrackingWeight, HTTPGetRetry) get that
+// release's spelling. A host not in versions is
 // rendered as Render renders it.
 func RenderFor(cfg *config.Config, marks map[string][]resource.ManifestEntry, versions map[string]keepalived.Version) (map[string]*resource.Host, error) {
 	out, _, err := renderAll(cfg, marks, versions)

@@ -300,8 +300,9 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 		}
 	})
 	t.Run("sync-group for 2.2.7", func(t *testing.T) {
-		// keepalived.conf written for this keepalived (2.2.7): the track
-		// file block is spelled track_file, which 2.2.7 takes silently.
+		// keepalived.conf written for this keepalived (2.2.7), with every
+		// version-bound feature but GUE/GRE and mh-*: 2.2.7 takes it
+		// silently, vrrp_track_file included.
 		cfg := labSyncGroup()
 		s := script(t)
 		for _, v := range cfg.VRRPInstances {
@@ -322,7 +323,7 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 		}
 		for _, h := range []string{"lb1", "lb2"} {
 			conf := hosts[h].File(KeepalivedConfPath).Content
-			if !strings.Contains(string(conf), "\ntrack_file tf_maint {") {
+			if !strings.Contains(string(conf), "\nvrrp_track_file tf_maint {") || !strings.Contains(string(conf), "\n    sync_group_tracking_weight\n") {
 				t.Fatalf("%s: not written for 2.2.7:\n%s", h, conf)
 			}
 			if rc, out := check(t, conf, "eth0", "eth1"); rc != 0 || out != "" {
