@@ -64,11 +64,7 @@ type Cluster struct {
 // Open renders cfg and prepares a run. A -target that names no host is an
 // error.
 func Open(cfg *config.Config, opts Options) (*Cluster, error) {
-	desired, err := render.Render(cfg)
-	if err != nil {
-		return nil, err
-	}
-	uses, err := render.KeepalivedUses(cfg)
+	desired, uses, err := render.RenderWithUses(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/keepalived"
+	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
 // This file is what rendering knows of keepalived releases: which
@@ -22,6 +23,12 @@ import (
 func KeepalivedUses(cfg *config.Config) (map[string][]keepalived.Use, error) {
 	_, uses, err := renderAll(cfg, nil, nil)
 	return uses, err
+}
+
+// RenderWithUses is Render and KeepalivedUses in one pass over the
+// hosts.
+func RenderWithUses(cfg *config.Config) (map[string]*resource.Host, map[string][]keepalived.Use, error) {
+	return renderAll(cfg, nil, nil)
 }
 
 // where is the "file:line" of r, "" when r is unset.
