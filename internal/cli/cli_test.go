@@ -205,3 +205,20 @@ vrrp_instance "VI_1" {
 		}
 	}
 }
+
+// render --keepalived-version writes keepalived.conf for that release
+// and refuses one that lacks a feature the configuration uses.
+func TestRenderForKeepalivedVersion(t *testing.T) {
+	out := t.TempDir()
+	if code, stdout, errOut := runCLI(t, "render", "../../examples/lab-19.x/ha-nginx", "-o", out, "-keepalived-version", "1.3.5"); code != 0 {
+		t.Fatalf("render for 1.3.5: exit %d\n%s%s", code, stdout, errOut)
+	}
+	code, _, errOut := runCLI(t, "render", "../../examples/lab-19.x/ha-nginx", "-o", t.TempDir(), "-keepalived-version", "1.2.24")
+	want := "web1: keepalived 1.2.24 lacks keepalived enable_script_security (enable_script_security, since keepalived 1.3.0), which clusterctl writes by default"
+	if code == 0 || !strings.Contains(errOut, want) {
+		t.Errorf("render for 1.2.24: exit %d, want an error with %q:\n%s", code, want, errOut)
+	}
+	if code, _, errOut := runCLI(t, "render", "../../examples/lab-19.x/ha-nginx", "-o", t.TempDir(), "-keepalived-version", "two"); code == 0 || !strings.Contains(errOut, `--keepalived-version "two"`) {
+		t.Errorf("render for %q: exit %d\n%s", "two", code, errOut)
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/keepalived"
 	"github.com/clusterctl/clusterctl/internal/render"
+	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/views"
 )
 
@@ -42,6 +45,9 @@ and column and a snippet of the source. Exit status 0 when valid, 1 when not.`,
 
 type renderFlags struct {
 	OutDir string
+	// KeepalivedVersion, when set, is the keepalived release every
+	// host's keepalived.conf is written and checked for.
+	KeepalivedVersion string
 }
 
 func (a *app) renderCommand() *cobra.Command {
@@ -52,7 +58,13 @@ func (a *app) renderCommand() *cobra.Command {
 		Long: `Render every managed file of every host and write it under DIR as
 DIR/<host>/<absolute path on the host>, with its mode. Nothing is sent to
 any host. Files holding secrets (keepalived.conf with auth_pass) are written
-with mode 0600 whatever their mode on the host.`,
+with mode 0600 whatever their mode on the host.
+
+With --keepalived-version, keepalived.conf is written for that keepalived
+release on every host (keywords renamed across releases spelled as it
+wants), and a feature the release lacks is an error naming the host, the
+feature and where the configuration sets it, as plan reports it for a
+host's installed release.`,
 		Example: `  clusterctl render examples/lab-19.x/lvs-nat -o out
   cat out/dir/etc/clusterctl/ipvs.rules`,
 		Args: cobra.MaximumNArgs(1),
@@ -67,6 +79,11 @@ with mode 0600 whatever their mode on the host.`,
 			hosts, err := render.Render(cfg)
 			if err != nil {
 				return err
+			}
+			if f.KeepalivedVersion != "" {
+				if hosts, err = renderForKeepalived(cfg, f.KeepalivedVersion); err != nil {
+					return err
+				}
 			}
 			n := 0
 			for _, name := range cfg.HostNames() {
@@ -93,7 +110,34 @@ with mode 0600 whatever their mode on the host.`,
 		},
 	}
 	cmd.Flags().StringVarP(&f.OutDir, "out", "o", "", "directory to write the files into")
+	cmd.Flags().StringVar(&f.KeepalivedVersion, "keepalived-version", "", "write and check keepalived.conf for this keepalived release (e.g. 2.0.19)")
 	return cmd
+}
+
+// renderForKeepalived renders every host of cfg with keepalived.conf
+// written for keepalived release raw; a feature that release lacks on
+// any host is an error (every one, in host order).
+func renderForKeepalived(cfg *config.Config, raw string) (map[string]*resource.Host, error) {
+	v, ok := keepalived.ParseVersion(raw)
+	if !ok {
+		return nil, fmt.Errorf("--keepalived-version %q: not a keepalived release such as 2.2.7", raw)
+	}
+	uses, err := render.KeepalivedUses(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	versions := map[string]keepalived.Version{}
+	for _, name := range cfg.HostNames() {
+		versions[name] = v
+		for _, u := range keepalived.Unsupported(v, uses[name]) {
+			errs = append(errs, fmt.Errorf("%s: %s", name, u.Describe(v)))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return render.RenderFor(cfg, nil, versions)
 }
 
 type fmtFlags struct {

@@ -9,6 +9,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/hostops"
+	"github.com/clusterctl/clusterctl/internal/keepalived"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/render"
@@ -53,6 +54,9 @@ type Cluster struct {
 	Topology plan.Topology
 	// Masker knows every secret of the configuration.
 	Masker secret.Masker
+	// KeepalivedUses are, per host, the features of its keepalived.conf
+	// that need a minimum keepalived release (render.KeepalivedUses).
+	KeepalivedUses map[string][]keepalived.Use
 
 	opts Options
 	pool *remote.Pool
@@ -61,7 +65,7 @@ type Cluster struct {
 // Open renders cfg and prepares a run. A -target that names no host is an
 // error.
 func Open(cfg *config.Config, opts Options) (*Cluster, error) {
-	desired, err := render.Render(cfg)
+	desired, uses, err := render.RenderWithUses(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +82,7 @@ func Open(cfg *config.Config, opts Options) (*Cluster, error) {
 		targets[name] = t
 	}
 	return &Cluster{
-		Config: cfg, Desired: desired, Topology: topo,
+		Config: cfg, Desired: desired, Topology: topo, KeepalivedUses: uses,
 		Masker: secret.New(cfg.Secrets()...),
 		opts:   opts, pool: remote.NewPool(targets, opts.Dial, opts.Remote),
 	}, nil
@@ -229,7 +233,7 @@ func (c *Cluster) Build(gathered map[string]Gathered, salt []byte) (*plan.Plan, 
 		if !ok {
 			g.Err = errors.New("no facts gathered")
 		}
-		inputs[h] = inputOf(desired[h], g)
+		inputs[h] = withKeepalivedUses(inputOf(desired[h], g), c.KeepalivedUses[h])
 	}
 	p, err := c.build(c.Topology, inputs, salt)
 	if err != nil {
@@ -249,21 +253,36 @@ func (c *Cluster) Build(gathered map[string]Gathered, salt []byte) (*plan.Plan, 
 }
 
 // markedDesired is the configuration's state with the operator's marks
-// (drain, failover) the hosts' manifests hold in force; c.Desired when
-// there are none.
+// (drain, failover) the hosts' manifests hold in force, and each host's
+// keepalived.conf written for its installed keepalived release
+// (render.RenderFor); c.Desired when there are no marks and no release
+// is known.
 func (c *Cluster) markedDesired(gathered map[string]Gathered) (map[string]*resource.Host, error) {
 	marks := map[string][]resource.ManifestEntry{}
+	versions := map[string]keepalived.Version{}
 	for h, g := range gathered {
 		if g.Err == nil {
 			if m := resource.Marks(g.Facts.Manifest); len(m) > 0 {
 				marks[h] = m
 			}
+			if v, ok := keepalived.ParseVersion(g.Facts.KeepalivedVersion); ok {
+				versions[h] = v
+			}
 		}
 	}
-	if len(marks) == 0 {
+	if len(marks) == 0 && len(versions) == 0 {
 		return c.Desired, nil
 	}
-	return render.RenderMarked(c.Config, marks)
+	return render.RenderFor(c.Config, marks, versions)
+}
+
+// withKeepalivedUses adds to in the features the host's keepalived.conf
+// needs, for plan.Build to check against its keepalived release. Only
+// plans of the configuration pass them: a day-2 operation's desired
+// state (a rollback's old files) is not what the configuration renders.
+func withKeepalivedUses(in plan.Input, uses []keepalived.Use) plan.Input {
+	in.KeepalivedUses = uses
+	return in
 }
 
 // inputOf is the planner's input for a host from its desired state and

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/hostops"
+	"github.com/clusterctl/clusterctl/internal/keepalived"
 	"github.com/clusterctl/clusterctl/internal/plan"
 	"github.com/clusterctl/clusterctl/internal/render"
 	"github.com/clusterctl/clusterctl/internal/resource"
@@ -73,7 +74,11 @@ func SetMarks(cfg *config.Config, name string, edit func(host string, marks []re
 		Name: name,
 		Desired: func(host string, _ *resource.Host, observed *plan.Observed) (*resource.Host, []string, error) {
 			marks := edit(host, resource.Marks(observed.Manifest))
-			d, err := render.RenderMarked(cfg, map[string][]resource.ManifestEntry{host: marks})
+			versions := map[string]keepalived.Version{}
+			if v, ok := keepalived.ParseVersion(observed.KeepalivedVersion); ok {
+				versions[host] = v
+			}
+			d, err := render.RenderFor(cfg, map[string][]resource.ManifestEntry{host: marks}, versions)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/keepalived"
 	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/secret"
 )
@@ -124,6 +125,11 @@ type Input struct {
 	Fingerprint string
 	// Err is set when the host could not be reached or its facts read.
 	Err error
+	// KeepalivedUses are the features of Desired's keepalived.conf that
+	// need a minimum keepalived release (render.KeepalivedUses); each one
+	// the host's keepalived (Observed.KeepalivedVersion) lacks makes the
+	// host's plan an error.
+	KeepalivedUses []keepalived.Use
 }
 
 // Build makes the plan of a cluster from per-host inputs, one for each
@@ -143,6 +149,9 @@ func Build(topo Topology, inputs map[string]Input, masker secret.Masker, salt []
 			continue
 		}
 		hp := Diff(in.Desired, in.Observed, masker)
+		unsupported, notes := checkKeepalivedVersion(in.Desired, in.Observed, in.KeepalivedUses)
+		hp.Blockers = append(hp.Blockers, unsupported...)
+		hp.Notes = append(hp.Notes, notes...)
 		if len(hp.Blockers) > 0 {
 			p.Errors = append(p.Errors, HostError{Host: s.Host, Error: masker.String(strings.Join(hp.Blockers, "; "))})
 			continue

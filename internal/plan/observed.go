@@ -14,6 +14,9 @@ import (
 type Observed struct {
 	// PackageManager is "apt", "dnf" or "yum"; "" when none was found.
 	PackageManager string
+	// KeepalivedVersion is the installed keepalived's upstream version
+	// ("2.2.7"); "" when keepalived is not installed.
+	KeepalivedVersion string
 	// Packages installed, by distribution-neutral name.
 	Packages map[string]bool
 	// Modules loaded (or built into the kernel).
@@ -66,16 +69,17 @@ type ServiceState struct {
 // FromFacts converts a host's facts into what the planner compares.
 func FromFacts(f *facts.Host) *Observed {
 	o := &Observed{
-		PackageManager: f.PackageManager,
-		Packages:       map[string]bool{},
-		Modules:        f.Modules,
-		Sysctls:        f.Sysctls,
-		Addresses:      f.Addresses,
-		Routes:         f.Routes,
-		Files:          map[string]ObservedFile{},
-		Services:       map[string]ServiceState{},
-		IPVS:           f.IPVS,
-		Manifest:       f.Manifest,
+		PackageManager:    f.PackageManager,
+		KeepalivedVersion: f.KeepalivedVersion,
+		Packages:          map[string]bool{},
+		Modules:           f.Modules,
+		Sysctls:           f.Sysctls,
+		Addresses:         f.Addresses,
+		Routes:            f.Routes,
+		Files:             map[string]ObservedFile{},
+		Services:          map[string]ServiceState{},
+		IPVS:              f.IPVS,
+		Manifest:          f.Manifest,
 
 		FirewalldRunning: f.Processes["firewalld"] > 0,
 	}

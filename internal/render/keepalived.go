@@ -63,7 +63,7 @@ type trackFileView struct {
 type syncGroupView struct {
 	Name           string
 	Instances      []string
-	TrackingWeight bool
+	TrackingWeight string // "" or the keyword for the host's keepalived
 	NotifyMaster   string // quoted
 	NotifyBackup   string
 	NotifyFault    string
@@ -132,6 +132,7 @@ type keepalivedCheckView struct {
 	MiscPath         string // quoted
 	ConnectTimeout   int
 	Retry            int
+	RetryKeyword     string // retry, or nb_get_retry for HTTP_GET before 1.4.0
 	DelayBeforeRetry int
 }
 
@@ -203,12 +204,16 @@ func (b *hostBuilder) addKeepalived() error {
 		return err
 	}
 	view := keepalivedView{Global: b.globalDefs(), RawBlocks: rawLines(b.cfg.Keepalived.RawBlocks, 0)}
+	b.useGlobal(view.Global)
 	for _, hc := range checks {
 		sv, err := scriptView(hc)
 		if err != nil {
 			return err
 		}
 		view.Scripts = append(view.Scripts, sv)
+		if hc.Timeout > 0 {
+			b.use(keepalived.FeatureScriptTimeout, hc.Ranges.At("timeout", hc.DeclRange))
+		}
 		if hc.Process != "" {
 			if err := b.addCheckScript(hc); err != nil {
 				return err
@@ -223,7 +228,13 @@ func (b *hostBuilder) addKeepalived() error {
 		if len(g.Instances) == 0 || b.cfg.VRRPInstances[g.Instances[0]] == nil || b.cfg.VRRPInstances[g.Instances[0]].MemberFor(b.host.Name) == nil {
 			continue
 		}
-		gv := syncGroupView{Name: g.Name, Instances: g.Instances, TrackingWeight: g.TrackingWeight}
+		gv := syncGroupView{Name: g.Name, Instances: g.Instances}
+		if g.TrackingWeight {
+			gv.TrackingWeight = keepalived.SyncGroupTrackingWeight(b.version)
+		}
+		if g.NotifyStop != "" {
+			b.use(keepalived.FeatureSyncNotifyStop, g.Ranges.At("notify_stop", g.DeclRange))
+		}
 		for _, n := range []struct {
 			dst     *string
 			cmd, kw string
@@ -245,11 +256,13 @@ func (b *hostBuilder) addKeepalived() error {
 		if err != nil {
 			return fmt.Errorf("vrrp_instance %s: %w", v.Name, err)
 		}
+		b.useInstance(v)
 		sensitive = sensitive || v.AuthPass != ""
 		view.Instances = append(view.Instances, iv)
 	}
 	for _, vs := range servers {
-		sv, err := keepalivedServerView(vs, b.weight)
+		b.useServer(vs)
+		sv, err := keepalivedServerView(vs, b.weight, b.version)
 		if err != nil {
 			return fmt.Errorf("virtual_server %s: %w", vs.Name, err)
 		}
@@ -530,7 +543,7 @@ func lbKind(mode config.Mode) (string, error) {
 	return "", fmt.Errorf("unknown mode %q", mode)
 }
 
-func keepalivedServerView(vs *config.VirtualServer, weight func(*config.RealServer) int) (keepalivedVSView, error) {
+func keepalivedServerView(vs *config.VirtualServer, weight func(*config.RealServer) int, version keepalived.Version) (keepalivedVSView, error) {
 	kind, err := lbKind(vs.Mode)
 	if err != nil {
 		return keepalivedVSView{}, err
@@ -587,7 +600,7 @@ func keepalivedServerView(vs *config.VirtualServer, weight func(*config.RealServ
 			Lower:   rs.LowerThreshold,
 		}
 		if rs.Check != nil {
-			cv, err := checkView(rs.Check)
+			cv, err := checkView(rs.Check, version)
 			if err != nil {
 				return v, fmt.Errorf("real server %s: %w", rs.AddrPort(), err)
 			}
@@ -598,10 +611,11 @@ func keepalivedServerView(vs *config.VirtualServer, weight func(*config.RealServ
 	return v, nil
 }
 
-func checkView(c *config.RealServerCheck) (*keepalivedCheckView, error) {
+func checkView(c *config.RealServerCheck, version keepalived.Version) (*keepalivedCheckView, error) {
 	cv := &keepalivedCheckView{
 		ConnectTimeout:   c.ConnectTimeout,
 		Retry:            c.Retry,
+		RetryKeyword:     "retry",
 		DelayBeforeRetry: c.DelayBeforeRetry,
 	}
 	var err error
@@ -610,6 +624,7 @@ func checkView(c *config.RealServerCheck) (*keepalivedCheckView, error) {
 		cv.Keyword = "TCP_CHECK"
 	case config.CheckHTTP:
 		cv.Keyword = "HTTP_GET"
+		cv.RetryKeyword = keepalived.HTTPGetRetry(version)
 		cv.Path = c.Path
 		if cv.Path == "" {
 			cv.Path = "/"

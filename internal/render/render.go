@@ -12,6 +12,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/keepalived"
 	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/templates"
 )
@@ -27,25 +28,39 @@ var ErrConflict = errors.New("conflicting desired state")
 // Every returned Host is sorted, and rendering the same cfg twice gives
 // deep-equal results.
 func Render(cfg *config.Config) (map[string]*resource.Host, error) {
+	out, _, err := renderAll(cfg, nil, nil)
+	return out, err
+}
+
+// renderAll renders every host of cfg with its marks in force and its
+// keepalived.conf written for its keepalived release (versions; a host
+// not in it gets the spellings of an unknown release), and returns what
+// each host's keepalived.conf needs of keepalived (KeepalivedUses).
+func renderAll(cfg *config.Config, marks map[string][]resource.ManifestEntry, versions map[string]keepalived.Version) (map[string]*resource.Host, map[string][]keepalived.Use, error) {
 	if cfg == nil {
-		return nil, errors.New("render: nil configuration")
+		return nil, nil, errors.New("render: nil configuration")
 	}
 	tmpl, err := template.New("").Option("missingkey=error").ParseFS(templates.FS, "*.tmpl")
 	if err != nil {
-		return nil, fmt.Errorf("parse templates: %w", err)
+		return nil, nil, fmt.Errorf("parse templates: %w", err)
 	}
 	if err := checkReferences(cfg); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make(map[string]*resource.Host, len(cfg.Hosts))
+	uses := map[string][]keepalived.Use{}
 	for _, name := range cfg.HostNames() {
-		h, err := renderHost(cfg, tmpl, name)
+		b := newHostBuilder(cfg, tmpl, name, versions[name], marks[name]...)
+		h, err := b.render()
 		if err != nil {
-			return nil, fmt.Errorf("host %s: %w", name, err)
+			return nil, nil, fmt.Errorf("host %s: %w", name, err)
 		}
 		out[name] = h
+		if len(b.uses) > 0 {
+			uses[name] = b.uses
+		}
 	}
-	return out, nil
+	return out, uses, nil
 }
 
 // checkReferences makes sure every host name used by an instance or a
@@ -81,25 +96,18 @@ func checkReferences(cfg *config.Config) error {
 // host has under the configuration is dropped. Hosts without marks
 // render as Render renders them.
 func RenderMarked(cfg *config.Config, marks map[string][]resource.ManifestEntry) (map[string]*resource.Host, error) {
-	if cfg == nil {
-		return nil, errors.New("render: nil configuration")
-	}
-	tmpl, err := template.New("").Option("missingkey=error").ParseFS(templates.FS, "*.tmpl")
-	if err != nil {
-		return nil, fmt.Errorf("parse templates: %w", err)
-	}
-	if err := checkReferences(cfg); err != nil {
-		return nil, err
-	}
-	out := make(map[string]*resource.Host, len(cfg.Hosts))
-	for _, name := range cfg.HostNames() {
-		h, err := renderHost(cfg, tmpl, name, marks[name]...)
-		if err != nil {
-			return nil, fmt.Errorf("host %s: %w", name, err)
-		}
-		out[name] = h
-	}
-	return out, nil
+	out, _, err := renderAll(cfg, marks, nil)
+	return out, err
+}
+
+// RenderFor is RenderMarked with each host's keepalived.conf written for
+// the keepalived release versions names for it: keywords renamed across
+// releases (keepalived.SyncGroupTrackingWeight, HTTPGetRetry) get that
+// release's spelling. A host not in versions is
+// rendered as Render renders it.
+func RenderFor(cfg *config.Config, marks map[string][]resource.ManifestEntry, versions map[string]keepalived.Version) (map[string]*resource.Host, error) {
+	out, _, err := renderAll(cfg, marks, versions)
+	return out, err
 }
 
 // FailoverPriority is the priority a member of v gets while a failover
@@ -159,8 +167,9 @@ func (b *hostBuilder) priority(v *config.VRRPInstance, m *config.Member) int {
 	return m.Priority
 }
 
-func renderHost(cfg *config.Config, tmpl *template.Template, name string, marks ...resource.ManifestEntry) (*resource.Host, error) {
-	b := &hostBuilder{
+func newHostBuilder(cfg *config.Config, tmpl *template.Template, name string, version keepalived.Version, marks ...resource.ManifestEntry) *hostBuilder {
+	return &hostBuilder{
+		version:   version,
 		marks:     marks,
 		usedMarks: map[resource.ManifestEntry]bool{},
 		cfg:       cfg,
@@ -172,6 +181,10 @@ func renderHost(cfg *config.Config, tmpl *template.Template, name string, marks 
 		files:     map[string]resource.File{},
 		services:  map[string]*resource.Service{},
 	}
+}
+
+// render computes the host's desired state.
+func (b *hostBuilder) render() (*resource.Host, error) {
 	steps := []func() error{
 		b.addUserDeclared,
 		b.addKeepalived,
@@ -195,6 +208,11 @@ type hostBuilder struct {
 	cfg  *config.Config
 	tmpl *template.Template
 	host *config.Host
+	// version is the keepalived release keepalived.conf is written for;
+	// zero when not known.
+	version keepalived.Version
+	// uses are the version-bound features keepalived.conf needs.
+	uses []keepalived.Use
 	// marks are the operator's marks in force (RenderMarked); usedMarks
 	// those that applied to something.
 	marks     []resource.ManifestEntry

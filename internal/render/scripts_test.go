@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/clusterctl/clusterctl/internal/config"
+	keepalivedpkg "github.com/clusterctl/clusterctl/internal/keepalived"
 	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/shell"
 )
@@ -295,6 +296,71 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 		for _, h := range []string{"lb1", "lb2"} {
 			if rc, out := check(t, mustRender(t, cfg)[h].File(KeepalivedConfPath).Content, "eth0", "eth1"); rc != 0 || out != "" {
 				t.Errorf("%s: keepalived -t: rc %d\n%s", h, rc, out)
+			}
+		}
+	})
+	t.Run("sync-group for 2.2.7", func(t *testing.T) {
+		// keepalived.conf written for this keepalived (2.2.7), with every
+		// version-bound feature but GUE/GRE and mh-*: 2.2.7 takes it
+		// silently, vrrp_track_file included.
+		cfg := labSyncGroup()
+		s := script(t)
+		for _, v := range cfg.VRRPInstances {
+			for _, cmd := range []*string{&v.Notify, &v.NotifyStop} {
+				if *cmd != "" {
+					*cmd = strings.Replace(*cmd, "/usr/local/sbin/vrrp-notify", s, 1)
+				}
+			}
+		}
+		for _, g := range cfg.SyncGroups {
+			for _, cmd := range []*string{&g.NotifyMaster, &g.NotifyBackup, &g.NotifyFault, &g.Notify, &g.NotifyStop} {
+				*cmd = strings.Replace(*cmd, "/usr/local/sbin/vrrp-notify", s, 1)
+			}
+		}
+		hosts, err := RenderFor(cfg, nil, map[string]keepalivedpkg.Version{"lb1": bookworm, "lb2": bookworm})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range []string{"lb1", "lb2"} {
+			conf := hosts[h].File(KeepalivedConfPath).Content
+			if !strings.Contains(string(conf), "\nvrrp_track_file tf_maint {") || !strings.Contains(string(conf), "\n    sync_group_tracking_weight\n") {
+				t.Fatalf("%s: not written for 2.2.7:\n%s", h, conf)
+			}
+			if rc, out := check(t, conf, "eth0", "eth1"); rc != 0 || out != "" {
+				t.Errorf("%s: keepalived -t: rc %d\n%s", h, rc, out)
+			}
+		}
+	})
+	t.Run("old-directors for 2.2.7 and for 1.3.5", func(t *testing.T) {
+		// Written for 2.2.7, the file passes silently; written for
+		// 1.3.5 (global_tracking, nb_get_retry), 2.2.7's -t reports both
+		// as deprecated and exits 5: the spelling must follow the release.
+		cfg := labOldDirectors()
+		s := script(t)
+		cfg.HealthChecks["lb"].Script = s
+		for _, v := range cfg.VRRPInstances {
+			if v.NotifyMaster != "" {
+				v.NotifyMaster, v.NotifyBackup, v.NotifyFault = s+" master", s+" backup", s+" fault"
+			}
+		}
+		cfg.VirtualServers["api"].RealServers[0].Check.MiscPath = s + " 192.168.50.21"
+		for _, tc := range []struct {
+			v     keepalivedpkg.Version
+			quiet bool
+		}{{bookworm, true}, {centos7, false}} {
+			hosts, err := RenderFor(cfg, nil, map[string]keepalivedpkg.Version{"lb1": tc.v})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, out := check(t, hosts["lb1"].File(KeepalivedConfPath).Content, "eth0", "eth1")
+			if tc.quiet && (rc != 0 || out != "") {
+				t.Errorf("written for %s: keepalived -t: rc %d\n%s", tc.v, rc, out)
+			}
+			if !tc.quiet {
+				t.Logf("written for %s: keepalived 2.2.7 -t: rc %d\n%s", tc.v, rc, out)
+				if rc == 0 || !strings.Contains(out, "nb_get_retry is deprecated") || !strings.Contains(out, "global_tracking is deprecated") {
+					t.Errorf("written for %s: keepalived 2.2.7 -t rc %d, want it to refuse global_tracking and nb_get_retry", tc.v, rc)
+				}
 			}
 		}
 	})

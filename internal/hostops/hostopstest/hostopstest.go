@@ -11,6 +11,7 @@
 package hostopstest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -129,11 +130,14 @@ type Host struct {
 	Name       string
 	Interfaces []config.Interface
 	Packages   map[string]bool
-	Modules    map[string]bool
-	Sysctls    map[string]string
-	Addresses  []resource.Address
-	Routes     []resource.Route
-	Files      map[string]File
+	// KeepalivedVersion is the release the keepalived package reports
+	// once installed; "" means Debian 12's 2.2.7, the lab's.
+	KeepalivedVersion string
+	Modules           map[string]bool
+	Sysctls           map[string]string
+	Addresses         []resource.Address
+	Routes            []resource.Route
+	Files             map[string]File
 	// NATChain says clusterctl's chain exists, NATJump that POSTROUTING
 	// jumps to it; NATRules are its rules; ForeignNAT are POSTROUTING
 	// rules clusterctl did not make.
@@ -410,7 +414,8 @@ func (c *Cluster) facts(h *Host, req facts.Request) *facts.Host {
 		if h.Packages[p] {
 			f.Packages[p] = "1.0"
 			if p == "keepalived" {
-				f.KeepalivedVersion = "1.0"
+				f.KeepalivedVersion = cmp.Or(h.KeepalivedVersion, "2.2.7")
+				f.Packages[p] = f.KeepalivedVersion
 			}
 		}
 	}
