@@ -1,7 +1,6 @@
 package adopt
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -82,42 +81,36 @@ func heredoc(lines []string) hclwrite.Tokens {
 // secret (config rejects them: plans show raw lines as they are), and
 // reports them lost.
 func (c *cluster) dropSecretRaw(secrets []string) {
+	lost := func(host, pos, what string) {
+		c.findings = append(c.findings, Finding{Level: Lost, Host: host, Pos: pos,
+			Msg: what + ": lines the model lacks hold a password; raw lines are shown in plans, so they are not in the configuration"})
+	}
 	for _, attr := range []string{"raw", "raw_blocks"} {
-		g, ok := c.global[attr]
-		if !ok {
-			continue
-		}
-		for _, s := range secrets {
-			if s != "" && strings.Contains(g.value.(string), s) {
-				c.findings = append(c.findings, Finding{Level: Lost, Host: g.host, Pos: g.pos,
-					Msg: fmt.Sprintf("keepalived %s: lines the model lacks hold a password; raw lines are shown in plans, so they are not in the configuration", attr)})
-				delete(c.global, attr)
-				break
-			}
+		if g, ok := c.global[attr]; ok && holdsSecret(g.value.(string), secrets) {
+			lost(g.host, g.pos, "keepalived "+attr)
+			delete(c.global, attr)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(c.servers)) {
-		vs := c.servers[k]
-		text := strings.Join(vs.raw, "\n")
-		for _, s := range secrets {
-			if s != "" && strings.Contains(text, s) {
-				c.findings = append(c.findings, Finding{Level: Lost, Host: vs.first, Pos: vs.firstPos,
-					Msg: fmt.Sprintf("virtual_server %s: lines the model lacks hold a password; raw lines are shown in plans, so they are not in the configuration", vs.key())})
-				vs.raw = nil
-				break
-			}
+		if vs := c.servers[k]; holdsSecret(strings.Join(vs.raw, "\n"), secrets) {
+			lost(vs.first, vs.firstPos, "virtual_server "+vs.key())
+			vs.raw = nil
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.instances)) {
-		in := c.instances[name]
-		text := strings.Join(in.raw, "\n")
-		for _, s := range secrets {
-			if s != "" && strings.Contains(text, s) {
-				c.findings = append(c.findings, Finding{Level: Lost, Host: in.first, Pos: in.firstPos,
-					Msg: fmt.Sprintf("vrrp_instance %s: lines the model lacks hold a password; raw lines are shown in plans, so they are not in the configuration", in.name)})
-				in.raw = nil
-				break
-			}
+		if in := c.instances[name]; holdsSecret(strings.Join(in.raw, "\n"), secrets) {
+			lost(in.first, in.firstPos, "vrrp_instance "+in.name)
+			in.raw = nil
 		}
 	}
+}
+
+// holdsSecret says whether text contains any of the non-empty secrets.
+func holdsSecret(text string, secrets []string) bool {
+	for _, s := range secrets {
+		if s != "" && strings.Contains(text, s) {
+			return true
+		}
+	}
+	return false
 }
