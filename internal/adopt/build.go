@@ -47,6 +47,9 @@ type cluster struct {
 	varLen    map[string]int    // variable → length of the value as written
 	// pendingPeers are unicast peer lists, checked against the members.
 	pendingPeers []peerCheck
+	// syncLines are the hosts' global lvs_sync_daemon lines, attached to
+	// their instances once every host is read.
+	syncLines []syncLine
 }
 
 type globalValue struct {
@@ -101,6 +104,10 @@ type instance struct {
 	// raw are the statements the model lacks, as raw lines.
 	raw     []string
 	members []member
+	// sync is the instance's lvs_sync_daemon, nil for none; syncHosts
+	// are the members whose keepalived.conf runs it.
+	sync      *syncDaemon
+	syncHosts []string
 }
 
 type member struct {
@@ -153,6 +160,7 @@ func Build(hosts []*Host) (*Result, error) {
 	for _, hm := range c.hosts {
 		c.readAddrsAndServices(hm)
 	}
+	c.attachSync()
 	c.mergeMembers()
 	for _, hm := range c.hosts {
 		for _, f := range hm.files {
@@ -279,6 +287,10 @@ func (c *cluster) readGlobal(host string, g *keepalived.Node) {
 				list = append(list, e.Words()...)
 			}
 			c.setGlobal(host, n, kw, list)
+		case "lvs_sync_daemon":
+			if l, ok := c.parseSyncLine(host, n); ok {
+				c.syncLines = append(c.syncLines, l)
+			}
 		case "enable_script_security":
 		case "script_user":
 			if n.Arg(0) != "root" {

@@ -224,6 +224,24 @@ func (c *cluster) writeInstance(body *hclwrite.Body, in *instance) {
 	if len(in.raw) > 0 {
 		b.SetAttributeRaw("raw", heredoc(in.raw))
 	}
+	if s := in.sync; s != nil {
+		sb := b.AppendNewBlock("lvs_sync_daemon", nil).Body()
+		if s.iface != in.iface {
+			sb.SetAttributeValue("interface", cty.StringVal(s.iface))
+		}
+		for _, o := range []struct {
+			attr string
+			v    int
+			set  bool
+		}{{"sync_id", s.id, s.id >= 0}, {"maxlen", s.maxlen, s.maxlen > 0}, {"port", s.port, s.port > 0}, {"ttl", s.ttl, s.ttl > 0}} {
+			if o.set {
+				sb.SetAttributeValue(o.attr, cty.NumberIntVal(int64(o.v)))
+			}
+		}
+		if s.group != "" {
+			sb.SetAttributeValue("group", cty.StringVal(s.group))
+		}
+	}
 	for i, m := range in.members {
 		mb := b.AppendNewBlock("member", []string{m.host}).Body()
 		mb.SetAttributeValue("priority", cty.NumberIntVal(int64(m.priority)))

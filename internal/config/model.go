@@ -231,6 +231,29 @@ type VRRPInstance struct {
 	// Raw is keepalived lines rendered verbatim (re-indented) at the end
 	// of the vrrp_instance block on every member; "" for none.
 	Raw string
+	// LVSSync runs the IPVS connection sync daemon with this instance's
+	// state (keepalived's global lvs_sync_daemon): the master sends its
+	// connections, the backups take them in, so a taken-over director
+	// already knows the established connections. nil: none.
+	LVSSync *LVSSyncDaemon
+
+	DeclRange hcl.Range
+	Ranges    Ranges
+}
+
+// LVSSyncDaemon is keepalived's lvs_sync_daemon for one instance: the
+// kernel's IPVS sync daemon runs as master on the instance's master and as
+// backup on the others, on Interface. Zero fields are not rendered
+// (keepalived's and the kernel's defaults).
+type LVSSyncDaemon struct {
+	Interface string // "" → the instance's interface
+	// SyncID is the sync id (0-255) both ends must share; -1 → not
+	// rendered (keepalived then uses the instance's virtual_router_id).
+	SyncID int
+	MaxLen int        // largest sync packet (maxlen); 0 → the kernel's
+	Port   int        // UDP port; 0 → the kernel's, 8848
+	TTL    int        // multicast TTL; 0 → the kernel's, 1
+	Group  netip.Addr // multicast group; invalid → the kernel's, 224.0.0.81
 
 	DeclRange hcl.Range
 	Ranges    Ranges

@@ -59,6 +59,7 @@ var modelledKeywords = map[string]map[string]string{
 		"enable_script_security":  "enable_script_security",
 		"script_user":             "script_user",
 		"vrrp_strict":             "vrrp_strict",
+		"lvs_sync_daemon":         "a vrrp_instance's lvs_sync_daemon block",
 	},
 	rawVRRPInstance: {
 		"state":                      "the member's state",

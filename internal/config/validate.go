@@ -19,6 +19,7 @@ func Validate(cfg *Config) hcl.Diagnostics {
 	v.hosts()
 	v.vrrp()
 	v.syncGroups()
+	v.lvsSync()
 	v.strict()
 	v.virtualServers()
 	v.ipvsSettings()
@@ -270,6 +271,52 @@ func (v *validator) ipvsSettings() {
 					"virtual_server %q is fullnat, whose SNAT rule matches IPVS connections through connection tracking: net.ipv4.vs.conntrack must be 1 on its directors (clusterctl sets it). Remove conntrack = 0.", name)
 				break
 			}
+		}
+	}
+}
+
+// lvsSync checks the instances that run the IPVS connection sync daemon:
+// keepalived has one lvs_sync_daemon per host, its interface must exist on
+// every member, and it syncs only what a director's table holds.
+func (v *validator) lvsSync() {
+	directors := map[string]bool{}
+	for _, vs := range v.cfg.VirtualServers {
+		for _, d := range vs.Directors {
+			directors[d] = true
+		}
+	}
+	syncedBy := map[string]*VRRPInstance{}
+	for _, name := range v.cfg.VRRPInstanceNames() {
+		inst := v.cfg.VRRPInstances[name]
+		s := inst.LVSSync
+		if s == nil {
+			continue
+		}
+		iface := s.Interface
+		if iface == "" {
+			iface = inst.Interface
+		}
+		directs := false
+		for _, m := range inst.Members {
+			h, ok := v.cfg.Hosts[m.Host]
+			if !ok {
+				continue
+			}
+			directs = directs || directors[m.Host]
+			if other, dup := syncedBy[m.Host]; dup {
+				v.errorf(s.DeclRange, "Two sync daemons on one host",
+					"Host %q is a member of %q and %q, and both run lvs_sync_daemon; keepalived runs one IPVS sync daemon per host (a global lvs_sync_daemon line), so it would follow only one of them. Keep lvs_sync_daemon in one instance per director.", m.Host, other.Name, name)
+			} else {
+				syncedBy[m.Host] = inst
+			}
+			if s.Interface != "" && interfaceNamed(h, iface) == nil {
+				v.warnf(s.Ranges.At("interface", s.DeclRange), "Unknown sync interface",
+					"Host %q declares no interface %q; keepalived cannot start the sync daemon on an interface that does not exist.", m.Host, iface)
+			}
+		}
+		if !directs {
+			v.warnf(s.DeclRange, "Sync daemon without a virtual server",
+				"No member of vrrp_instance %q directs a virtual_server, so the sync daemon has no IPVS connection to send. Put lvs_sync_daemon in the instance of the directors' VIP.", name)
 		}
 	}
 }

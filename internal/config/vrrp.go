@@ -33,7 +33,12 @@ var vrrpSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "member", LabelNames: []string{"host"}},
 		{Type: "virtual_ip", LabelNames: []string{"address"}},
+		{Type: "lvs_sync_daemon"},
 	},
+}
+
+var lvsSyncSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "interface"}, {Name: "sync_id"}, {Name: "maxlen"}, {Name: "port"}, {Name: "ttl"}, {Name: "group"}},
 }
 
 var vipOptionSchema = &hcl.BodySchema{
@@ -182,6 +187,7 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 		}
 	}
 	d.decodeVIPOptions(r, v)
+	v.LVSSync = d.decodeLVSSync(r.content.Blocks.OfType("lvs_sync_daemon"))
 	v.Raw = d.decodeRaw(r, "raw", rawVRRPInstance)
 
 	seen := map[string]hcl.Range{}
@@ -291,6 +297,40 @@ func (d *decoder) decodeVIPOptions(r *blockReader, v *VRRPInstance) {
 		}
 		v.VIPOptions[a] = o
 	}
+}
+
+// decodeLVSSync reads an instance's lvs_sync_daemon block (at most one).
+func (d *decoder) decodeLVSSync(blocks []*hcl.Block) *LVSSyncDaemon {
+	blk := d.onlyOne(blocks)
+	if blk == nil {
+		return nil
+	}
+	r := d.reader(blk.Body, lvsSyncSchema)
+	s := &LVSSyncDaemon{DeclRange: blk.DefRange, Ranges: r.ranges, SyncID: -1}
+	s.Interface = r.str("interface", "")
+	if s.Interface != "" && !reInterface.MatchString(s.Interface) {
+		r.errorf(r.ranges["interface"], "Invalid interface name", "%q is not a valid Linux interface name.", s.Interface)
+	}
+	if s.Interface == "lo" {
+		r.errorf(r.ranges["interface"], "Sync daemon on the loopback interface",
+			"The sync daemons of the directors exchange multicast over a network they share; the loopback interface reaches no other director. Use the directors' shared interface.")
+	}
+	if r.has("sync_id") {
+		s.SyncID = r.integer("sync_id", -1, 0, 255)
+	}
+	// The ranges of keepalived.conf(5).
+	s.MaxLen = r.integer("maxlen", 0, 1, 65507)
+	s.Port = r.integer("port", 0, 1, 65535)
+	s.TTL = r.integer("ttl", 0, 1, 255)
+	if r.has("group") {
+		s.Group = r.addr("group")
+		if s.Group.IsValid() && !s.Group.IsMulticast() {
+			r.errorf(r.ranges["group"], "Sync group is not a multicast address",
+				"group is the multicast address the sync daemons send to and listen on (the kernel's default is 224.0.0.81); %s is not multicast.", s.Group)
+		}
+	}
+	d.done(r)
+	return s
 }
 
 func (r *blockReader) diagsHaveErrors() bool { return r.diags.HasErrors() }

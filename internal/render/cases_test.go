@@ -264,7 +264,17 @@ func testCases() map[string]func() *config.Config {
 		"sync-group":        labSyncGroup,
 		"vrrp3-strict":      labVRRP3Strict,
 		"raw-lines":         labRaw,
+		"lvs-sync":          labLVSSync,
 	}
+}
+
+// labLVSSync is labHA whose external instance runs the IPVS connection
+// sync daemon on the internal network, with every option set: each
+// director's global_defs gets one lvs_sync_daemon line.
+func labLVSSync() *config.Config {
+	c := labHA()
+	c.VRRPInstances["VI_EXT"].LVSSync = &config.LVSSyncDaemon{Interface: "eth1", SyncID: 7, MaxLen: 1400, Port: 8849, TTL: 2, Group: netip.MustParseAddr("224.0.0.82")}
+	return c
 }
 
 // labRaw is labHA with raw keepalived lines in every place they go,

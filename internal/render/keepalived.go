@@ -39,7 +39,10 @@ type globalDefsView struct {
 	EnableScriptSecurity  bool
 	ScriptUser            string
 	VRRPStrict            bool
-	Raw                   string // raw lines, laid out (rawLines)
+	// LVSSyncDaemon is the arguments of lvs_sync_daemon ("" for none):
+	// interface, instance and the options set.
+	LVSSyncDaemon string
+	Raw           string // raw lines, laid out (rawLines)
 }
 
 type vrrpScriptView struct {
@@ -204,6 +207,7 @@ func (b *hostBuilder) addKeepalived() error {
 		return err
 	}
 	view := keepalivedView{Global: b.globalDefs(), RawBlocks: rawLines(b.cfg.Keepalived.RawBlocks, 0)}
+	view.Global.LVSSyncDaemon = lvsSyncDaemon(instances)
 	b.useGlobal(view.Global)
 	for _, hc := range checks {
 		sv, err := scriptView(hc)
@@ -305,6 +309,40 @@ func (b *hostBuilder) globalDefs() globalDefsView {
 		g.RouterID = b.host.Name
 	}
 	return g
+}
+
+// lvsSyncDaemon renders the arguments of keepalived's lvs_sync_daemon for
+// the first of a host's instances that runs the sync daemon (validation
+// allows one per host), or "".
+func lvsSyncDaemon(instances []*config.VRRPInstance) string {
+	for _, v := range instances {
+		s := v.LVSSync
+		if s == nil {
+			continue
+		}
+		iface := s.Interface
+		if iface == "" {
+			iface = v.Interface
+		}
+		out := iface + " " + v.Name
+		if s.SyncID >= 0 {
+			out += fmt.Sprintf(" id %d", s.SyncID)
+		}
+		if s.MaxLen > 0 {
+			out += fmt.Sprintf(" maxlen %d", s.MaxLen)
+		}
+		if s.Port > 0 {
+			out += fmt.Sprintf(" port %d", s.Port)
+		}
+		if s.TTL > 0 {
+			out += fmt.Sprintf(" ttl %d", s.TTL)
+		}
+		if s.Group.IsValid() {
+			out += " group " + s.Group.String()
+		}
+		return out
+	}
+	return ""
 }
 
 // rawLines lays out a configuration's raw keepalived lines for a block

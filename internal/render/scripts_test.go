@@ -270,6 +270,32 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 			}
 		}
 	})
+	t.Run("lvs-sync", func(t *testing.T) {
+		cfg := labLVSSync()
+		s := script(t)
+		cfg.HealthChecks["lb"].Script = s
+		for _, v := range cfg.VRRPInstances {
+			if v.NotifyMaster != "" {
+				v.NotifyMaster, v.NotifyBackup, v.NotifyFault = s+" master", s+" backup", s+" fault"
+			}
+		}
+		cfg.VirtualServers["api"].RealServers[0].Check.MiscPath = s + " 192.168.50.21"
+		for _, h := range []string{"lb1", "lb2"} {
+			conf := mustRender(t, cfg)[h].File(KeepalivedConfPath).Content
+			if !strings.Contains(string(conf), "    lvs_sync_daemon eth1 VI_EXT id 7 maxlen 1400 port 8849 ttl 2 group 224.0.0.82\n") {
+				t.Errorf("%s: no lvs_sync_daemon line:\n%s", h, conf)
+			}
+			if rc, out := check(t, conf, "eth0", "eth1"); rc != 0 || out != "" {
+				t.Errorf("%s: keepalived -t: rc %d\n%s", h, rc, out)
+			}
+		}
+		// keepalived -t checks the options' ranges (config's are the
+		// same: 0-255 for the id), though not the instance's name.
+		bad := strings.Replace(string(mustRender(t, cfg)["lb1"].File(KeepalivedConfPath).Content), " id 7 ", " id 256 ", 1)
+		if rc, out := check(t, []byte(bad), "eth0", "eth1"); rc == 0 || !strings.Contains(out, "Invalid syncid") {
+			t.Errorf("keepalived -t accepted sync id 256: rc %d\n%s", rc, out)
+		}
+	})
 	t.Run("ipvs-options", func(t *testing.T) {
 		// Scheduler flags, ops, the sip engine, GUE and GRE encapsulation.
 		if rc, out := check(t, mustRender(t, labIPVSOptions())["dir"].File(KeepalivedConfPath).Content, "eth0"); rc != 0 || out != "" {

@@ -7,7 +7,7 @@
 # table (scenario, result, seconds, proof) and exits non-zero when a scenario
 # fails, the guest crashes or the time runs out. See test/vm/README.md.
 #
-#   test/vm/run.sh [--scenarios nat,dr,tun,fullnat,ha-lvs|batch|ipvs-live]
+#   test/vm/run.sh [--scenarios nat,dr,tun,fullnat,ha-lvs,drain,sync|batch|ipvs-live]
 #                  [--timeout SECS] [--cache DIR] [--rebuild] [--verbose]
 #
 # The guest timeout defaults to 240 s per scenario (at least 480 s),
@@ -21,7 +21,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${CLUSTERCTL_VM_CACHE:-/var/cache/clusterctl-vm}
-scenarios=${CLUSTERCTL_VM_SCENARIOS:-nat,dr,tun,fullnat,ha-lvs}
+scenarios=${CLUSTERCTL_VM_SCENARIOS:-nat,dr,tun,fullnat,ha-lvs,drain,sync}
 timeout=${CLUSTERCTL_VM_TIMEOUT:-}
 rebuild=0 verbose=0
 
@@ -49,6 +49,12 @@ if [ -z "$timeout" ]; then
 	# ipvs-live applies seven changes under traffic: a few minutes on an
 	# idle host, over 20 min emulated on one starved of CPU.
 	[[ ,$scenarios, != *,ipvs-live,* ]] || timeout=$((timeout + 1200))
+	# drain waits for IPVS to forget the drained connections (its
+	# FIN_WAIT/TIME_WAIT timeouts, 2 min each) on top of four clusterctl
+	# runs: 120 s more.
+	[[ ,$scenarios, != *,drain,* ]] || timeout=$((timeout + 120))
+	# sync builds two labs (with and without the sync daemon).
+	[[ ,$scenarios, != *,sync,* ]] || timeout=$((timeout + 120))
 fi
 [[ $timeout =~ ^[0-9]+$ ]] || { echo "run.sh: bad --timeout" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (apt, cpio ownership)" >&2; exit 2; }
@@ -145,6 +151,7 @@ say "building clusterctl (static)"
 install -m 0755 "$here/guest/init" "$extra/init"
 install -m 0755 "$here/guest/driver.sh" "$extra/vm/driver.sh"
 cp -r "$repo/examples/lab-19.x" "$extra/vm/examples"
+cp -r "$repo/examples/features" "$extra/vm/features"
 (cd "$extra" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$work/extra.cpio"
 cat "$base" "$work/extra.cpio" >"$work/initrd.cpio"
 

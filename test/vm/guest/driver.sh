@@ -6,7 +6,7 @@
 # tears the lab down. Output contract, read by test/vm/run.sh:
 #   CLUSTERCTL-VM-RESULT <scenario> PASS|FAIL <seconds> <proof...>
 #   CLUSTERCTL-VM-DONE <passed> <failed>
-# Scenarios: nat dr tun fullnat ha-lvs (kernel command line
+# Scenarios: nat dr tun fullnat ha-lvs drain sync (kernel command line
 # clusterctl.scenarios=a,b limits them; default all), and batch and
 # ipvs-live, run only when named (ipvs-live has not passed whole yet). ipvs-live also prints its table as
 # CLUSTERCTL-VM-TABLE lines.
@@ -15,7 +15,7 @@ set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CC=/usr/local/bin/clusterctl
 EX=/vm/examples
-ALL="nat dr tun fullnat ha-lvs"
+ALL="nat dr tun fullnat ha-lvs drain sync"
 
 LAB="" SD="" PROOF=""
 
@@ -776,6 +776,230 @@ scenario_ipvs-live() {
 		echo "CLUSTERCTL-VM-TABLE | $r |"
 	done
 	dump dir
+	[ $bad = 0 ]
+}
+
+# scenario_drain: `clusterctl drain` on a converged lvs-nat director under
+# live traffic (issue 16). Eight keep-alive connections are held (four on
+# each real server under rr) and a prober opens a new connection twice a
+# second; drain rs2 --wait runs in the background. Proven: once rs2 is at
+# weight 0 its held connections go on answering, every new connection goes
+# to rs1, no new connection fails, drain --wait is still waiting while rs2
+# has connections and returns 0 after their clients close them (IPVS keeps
+# a closed connection in FIN_WAIT/TIME_WAIT, so that takes its timeout);
+# a plan afterwards shows the drain and no change, an apply keeps the
+# weight at 0, and undrain gives rs2 new connections again.
+DRAIN_RS=192.168.19.103
+scenario_drain() {
+	local ex=/tmp/drain/s0 tag=d
+	rm -rf /tmp/drain
+	live_config "$ex" 1 0 rr none 1 || return 1
+	up vm-drain "$ex" || return 1
+	if ! apply_converged "$ex"; then
+		log "drain: the first apply failed; once more"
+		PROOF=""
+		apply_converged "$ex" || return 1
+	fi
+	local dev c held=(10 11 12 13 14 15 16 17) prober=18 fresh=(19 20 21 22 23 24) after=(25 26 27 28 29 30)
+	dev=$(op ip -o addr show | awk '$4 == "192.168.47.254/24" { print $2 }')
+	[ -n "$dev" ] || fail "operator has no 192.168.47.254" || return 1
+	for c in "${held[@]}" $prober "${fresh[@]}" "${after[@]}"; do echo "addr add 192.168.47.$c/24 dev $dev"; done |
+		op ip -batch - || fail "add the client addresses" || return 1
+
+	live_open "$tag" "${held[@]}"
+	live_wait "$tag" 0 1 120 "${held[@]}" || { live_close "${held[@]}"; fail "the held connections did not come up"; return 1; }
+	local port d map on_rs2=() on_rs1=()
+	map=$(live_dests)
+	for c in "${held[@]}"; do
+		port=$(live_port "$tag" "$c")
+		d=$(awk -v s="192.168.47.$c:$port" '$1 == s { print $2; exit }' <<<"$map")
+		if [ "$d" = "$DRAIN_RS" ]; then on_rs2+=("$c"); else on_rs1+=("$c"); fi
+	done
+	log "drain: held connections on rs2: ${on_rs2[*]:-none}; on rs1: ${on_rs1[*]:-none}"
+	[ ${#on_rs2[@]} -gt 0 ] || { live_close "${held[@]}"; fail "no held connection landed on rs2 (rr over 8)"; return 1; }
+	live_probe "$tag" $prober
+	sleep 1
+
+	local t0 t_w0="" dlog=/tmp/$LAB-drain.log deadline=$((SECONDS + 300))
+	t0=$EPOCHREALTIME
+	cc drain rs2 -c "$ex" --auto-approve --wait --timeout 400s >"$dlog" 2>&1 &
+	local dp=$!
+	zero() { on dir ipvsadm -L -n | grep -Eq " ${DRAIN_RS//./\\.}:80 +Masq +0 "; }
+	while [ $SECONDS -lt $deadline ] && kill -0 $dp 2>/dev/null; do
+		zero && { t_w0=$EPOCHREALTIME; break; }
+		sleep 0.5
+	done
+	if [ -z "$t_w0" ]; then
+		live_close "${held[@]}" $prober
+		wait $dp
+		cat "$dlog"
+		fail "rs2 never reached weight 0"
+		return 1
+	fi
+	log "drain: rs2 at weight 0 $(secs_since "$t0" "$t_w0") s after the drain started"
+	# The drained connections go on: two more requests each after weight 0.
+	live_wait "$tag" "$t_w0" 2 90 "${on_rs2[@]}" || log "drain: not every connection on rs2 answered twice more"
+	# New connections: all to rs1.
+	local answers=() f
+	for f in "${fresh[@]}"; do answers+=("$(get "$LIVE_URL" --interface "192.168.47.$f")"); done
+	log "drain: new connections while draining: ${answers[*]}"
+	local waiting=no
+	kill -0 $dp 2>/dev/null && waiting=yes
+	log "drain: drain --wait still waiting while rs2 holds ${#on_rs2[@]} connections: $waiting"
+	# Their clients finish; the drain must then end by itself.
+	local t_close
+	t_close=$EPOCHREALTIME
+	live_close "${on_rs2[@]}"
+	local drc=0
+	wait $dp || drc=$?
+	local t_end
+	t_end=$EPOCHREALTIME
+	cat "$dlog"
+	log "drain: drain --wait exited $drc $(secs_since "$t_close" "$t_end") s after the clients closed rs2's connections ($(secs_since "$t0" "$t_end") s in all)"
+	live_wait "$tag" "$t_end" 1 60 "${on_rs1[@]}" || true
+	live_close "${on_rs1[@]}" $prober
+	local st n why bad=0 ok2=0 ok1=0
+	for c in "${on_rs2[@]}"; do
+		read -r st n why < <(live_judge "$tag" "$c" "$t0" "$t_w0")
+		log "drain:   .$c on rs2: $st ($n requests after weight 0, $why)"
+		[ "$st" = ok ] && ok2=$((ok2 + 1))
+	done
+	for c in "${on_rs1[@]}"; do
+		read -r st n why < <(live_judge "$tag" "$c" "$t0" "$t_end")
+		log "drain:   .$c on rs1: $st ($n requests after the drain, $why)"
+		[ "$st" = ok ] && ok1=$((ok1 + 1))
+	done
+	local pfail ptot
+	read -r pfail ptot < <(live_probed "$tag" $prober "$t0" "$t_end")
+	log "drain: new connections (prober) during the drain: $pfail of $ptot failed"
+	proof "drain rs2: ${ok2}/${#on_rs2[@]} held connections on rs2 and ${ok1}/${#on_rs1[@]} on rs1 went on; new connections while draining ${answers[*]}; prober $pfail/$ptot failed; --wait waited while connections remained: $waiting, exited $drc $(secs_since "$t_close" "$t_end") s after they closed"
+	[ "$ok2" = ${#on_rs2[@]} ] || fail "a held connection on the drained rs2 broke" || bad=1
+	[ "$ok1" = ${#on_rs1[@]} ] || fail "a held connection on rs1 broke during the drain" || bad=1
+	only RS1 "${answers[*]}" || fail "a new connection did not go to rs1 while rs2 drained: ${answers[*]}" || bad=1
+	[ "$pfail" = 0 ] || fail "$pfail new connections failed during the drain" || bad=1
+	[ $waiting = yes ] || fail "drain --wait returned while rs2 still had connections" || bad=1
+	[ $drc = 0 ] || fail "drain --wait exited $drc" || bad=1
+	grep -q 'no connection left\|0 active' "$dlog" || log "drain: (the drain's last progress line is above)"
+	local act
+	act=$(on dir ipvsadm -L -n | awk -v d="$DRAIN_RS:80" '$2 == d { print $4 + $5 }')
+	[ "${act:-x}" = 0 ] || fail "rs2 still has $act connections when drain --wait returned" || bad=1
+
+	# The drain is state, not drift: a plan shows it and changes nothing;
+	# an apply keeps the weight at 0.
+	local rc=0
+	cc plan "$ex" --detailed-exitcode >"/tmp/$LAB-plan.log" 2>&1 || rc=$?
+	cat "/tmp/$LAB-plan.log"
+	[ $rc = 0 ] || fail "plan after the drain exited $rc (want 0)" || bad=1
+	grep -q 'drain' "/tmp/$LAB-plan.log" || fail "the plan does not show the drain" || bad=1
+	cc apply "$ex" --auto-approve >"/tmp/$LAB-apply.log" 2>&1 || fail "apply after the drain" || bad=1
+	zero || fail "apply undid the drain" || bad=1
+	# undrain: rs2 gets new connections again.
+	cc undrain rs2 -c "$ex" --auto-approve >"/tmp/$LAB-undrain.log" 2>&1 || { cat "/tmp/$LAB-undrain.log"; fail "undrain"; return 1; }
+	answers=()
+	for f in "${after[@]}"; do answers+=("$(get "$LIVE_URL" --interface "192.168.47.$f")"); done
+	log "drain: new connections after undrain: ${answers[*]}"
+	both "${answers[*]}" || fail "after undrain, new connections do not reach both: ${answers[*]}" || bad=1
+	proof "plan after drain: no change, shows the drain; apply kept weight 0; after undrain: ${answers[*]}"
+	dump dir
+	[ $bad = 0 ]
+}
+
+# sync_failover EXAMPLE LAB: converge the director pair of EXAMPLE, hold
+# a rate-limited download through the VIP (DR, so the replies bypass the
+# directors), then kill the master director (its link down, as a dead
+# machine: no goodbye advert, no cleanup) and watch the download from the
+# client's socket. Sets SYNC_SEEN (the connection was in lb2's table
+# before the failover: yes/no), SYNC_TAKEOVER (seconds until lb2 held the
+# VIP) and SYNC_OUTCOME (survived|broken) with SYNC_HOW.
+sync_failover() {
+	local ex=$1 vip=192.168.19.100 url=http://192.168.19.100/big.bin
+	SYNC_SEEN=no SYNC_TAKEOVER=? SYNC_OUTCOME=? SYNC_HOW=""
+	up "$2" "$ex" || return 1
+	if ! apply_converged "$ex"; then
+		log "sync: the first apply failed; once more"
+		apply_converged "$ex" || return 1
+	fi
+	local h
+	h=$(holder "$vip" lb1 lb2)
+	[ "$h" = lb1 ] || fail "VIP $vip on '$h', want lb1" || return 1
+	on rs1 truncate -s 256M /var/www/html/big.bin
+	on rs2 truncate -s 256M /var/www/html/big.bin
+	rm -f /tmp/sync.out /tmp/sync.res
+	op curl -sS --max-time 900 --limit-rate 200k -o /tmp/sync.out -w 'http=%{http_code} bytes=%{size_download}' \
+		"$url" >/tmp/sync.res 2>&1 &
+	local dl=$! held="" i
+	conn() { on "$1" ipvsadm -L -n -c | awk -v v="$vip:80" '$3 == "ESTABLISHED" && $5 == v { print $4; exit }'; }
+	for ((i = 0; i < 40; i++)); do
+		held=$(conn lb1)
+		[ -n "$held" ] && break
+		sleep 0.5
+	done
+	[ -n "$held" ] || { kill $dl; fail "no established connection in lb1's table"; return 1; }
+	local client=$held
+	received() {
+		op ss -Htin state established dst "$vip" |
+			awk -v p=":${client##*:}" '
+				/^[^ \t]/ { f = substr($3, length($3) - length(p) + 1) == p; next }
+				f && match($0, /bytes_received:[0-9]+/) { print substr($0, RSTART + 15, RLENGTH - 15); exit }'
+	}
+	# The sync daemon sends a connection after its third packet and then
+	# every 50: it is in lb2's table within seconds, or never.
+	for ((i = 0; i < 20; i++)); do
+		[ "$(conn lb2)" = "$client" ] && { SYNC_SEEN=yes; break; }
+		sleep 1
+	done
+	log "sync: download $client held; in lb2's table before the failover: $SYNC_SEEN"
+	on lb2 ipvsadm -L -n -c | head -5
+	local b0 t0
+	b0=$(received)
+	t0=$SECONDS
+	on lb1 ip link set ens33 down
+	on_lb2() { [ "$(holder "$vip" lb2)" = lb2 ]; }
+	if waitfor 30 on_lb2; then SYNC_TAKEOVER=$((SECONDS - t0)); fi
+	log "sync: lb1's link down; lb2 holds the VIP after ${SYNC_TAKEOVER} s"
+	# The download must move again on the same socket: curl reads in
+	# bursts from a full buffer, so allow a minute for the next step.
+	local b1 b2=""
+	b1=$(received)
+	for ((i = 0; i < 60; i++)); do
+		sleep 1
+		b2=$(received)
+		[ -n "$b2" ] || break
+		[ "$b2" -le "${b1:-0}" ] || break
+		kill -0 $dl 2>/dev/null || break
+	done
+	local res
+	res=$(tr '\n' ' ' </tmp/sync.res)
+	if [ -n "$b2" ] && [ "$b2" -gt "${b1:-0}" ] && kill -0 $dl 2>/dev/null; then
+		SYNC_OUTCOME=survived SYNC_HOW="socket bytes_received ${b0:-?} before the failover, ${b1:-?} at takeover, $b2 after"
+	else
+		SYNC_OUTCOME=broken SYNC_HOW="socket bytes_received ${b0:-?} before, ${b1:-?} at takeover, ${b2:-gone} after${res:+; curl: $res}"
+	fi
+	log "sync: download $SYNC_OUTCOME ($SYNC_HOW)"
+	on lb2 ipvsadm -L -n -c | head -5
+	kill $dl 2>/dev/null
+	wait $dl 2>/dev/null
+	return 0
+}
+
+# scenario_sync: connection-keeping failover (issue 15). The DR director
+# pair of examples/features/dr-conn-sync runs keepalived's lvs_sync_daemon:
+# a download held through the VIP survives killing the master director.
+# The control is the same pair without the sync daemon (ha-lvs): the same
+# download breaks (lb2 does not know the connection and answers its next
+# packet with a reset), so the survival is the sync daemon's doing.
+scenario_sync() {
+	sync_failover /vm/features/dr-conn-sync vm-sync || return 1
+	local seen=$SYNC_SEEN take=$SYNC_TAKEOVER out=$SYNC_OUTCOME how=$SYNC_HOW
+	proof "with lvs_sync_daemon: connection in lb2's table before the failover: $seen; lb2 took the VIP in ${take} s; download $out ($how)"
+	down
+	sync_failover "$EX/ha-lvs" vm-nosync || return 1
+	proof "without (ha-lvs): in lb2's table: $SYNC_SEEN; lb2 took the VIP in ${SYNC_TAKEOVER} s; download $SYNC_OUTCOME ($SYNC_HOW)"
+	local bad=0
+	[ "$seen" = yes ] || fail "the connection never reached lb2's table through the sync daemon" || bad=1
+	[ "$out" = survived ] || fail "with the sync daemon the download did not survive the master's death" || bad=1
+	[ "$SYNC_SEEN" = no ] || fail "without the sync daemon the connection was in lb2's table: the control is not one" || bad=1
+	[ "$SYNC_OUTCOME" = broken ] || fail "without the sync daemon the download survived too: the proof proves nothing" || bad=1
 	[ $bad = 0 ]
 }
 
