@@ -6,16 +6,16 @@
 # tears the lab down. Output contract, read by test/vm/run.sh:
 #   CLUSTERCTL-VM-RESULT <scenario> PASS|FAIL <seconds> <proof...>
 #   CLUSTERCTL-VM-DONE <passed> <failed>
-# Scenarios: nat dr tun fullnat ha-lvs drain sync (kernel command line
-# clusterctl.scenarios=a,b limits them; default all), and batch and
-# ipvs-live, run only when named (ipvs-live has not passed whole yet). ipvs-live also prints its table as
-# CLUSTERCTL-VM-TABLE lines.
+# Scenarios: nat dr tun fullnat ha-lvs drain sync ipvs-live (kernel
+# command line clusterctl.scenarios=a,b limits them; default all), and
+# batch, a measurement run only when named. ipvs-live also prints its
+# table as CLUSTERCTL-VM-TABLE lines.
 # shellcheck disable=SC2317 # check functions are called through waitfor
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CC=/usr/local/bin/clusterctl
 EX=/vm/examples
-ALL="nat dr tun fullnat ha-lvs drain sync"
+ALL="nat dr tun fullnat ha-lvs drain sync ipvs-live"
 
 LAB="" SD="" PROOF=""
 
