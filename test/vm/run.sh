@@ -88,6 +88,7 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v depmod >/dev/null && command -v modprobe >/dev/null || need+=(kmod)
 command -v cpio >/dev/null || need+=(cpio)
 command -v busybox >/dev/null || need+=(busybox)
+command -v openssl >/dev/null || need+=(openssl)
 for p in $("$here/build-base.sh" --packages); do installed "$p" || need+=("$p"); done
 ((${#need[@]} == 0)) || apt_install "${need[@]}"
 command -v go >/dev/null || { echo "run.sh: Go is not installed" >&2; exit 2; }
@@ -152,6 +153,12 @@ install -m 0755 "$here/guest/init" "$extra/init"
 install -m 0755 "$here/guest/driver.sh" "$extra/vm/driver.sh"
 cp -r "$repo/examples/lab-19.x" "$extra/vm/examples"
 cp -r "$repo/examples/features" "$extra/vm/features"
+# The checkers scenario's test services and the TLS certificate of its
+# SSL_GET check (made here: the VM has no openssl).
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$extra/usr/local/bin/checksrv" ./test/vm/checksrv)
+mkdir -p "$extra/vm/tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rs1 \
+	-keyout "$extra/vm/tls/rs1.key" -out "$extra/vm/tls/rs1.crt" 2>/dev/null
 (cd "$extra" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$work/extra.cpio"
 cat "$base" "$work/extra.cpio" >"$work/initrd.cpio"
 

@@ -6,7 +6,7 @@
 # tears the lab down. Output contract, read by test/vm/run.sh:
 #   CLUSTERCTL-VM-RESULT <scenario> PASS|FAIL <seconds> <proof...>
 #   CLUSTERCTL-VM-DONE <passed> <failed>
-# Scenarios: nat dr tun fullnat ha-lvs drain sync ipvs-live (kernel
+# Scenarios: nat dr tun fullnat ha-lvs drain sync checkers ipvs-live (kernel
 # command line clusterctl.scenarios=a,b limits them; default all), and
 # batch, a measurement run only when named. ipvs-live also prints its
 # table as CLUSTERCTL-VM-TABLE lines.
@@ -15,7 +15,7 @@ set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CC=/usr/local/bin/clusterctl
 EX=/vm/examples
-ALL="nat dr tun fullnat ha-lvs drain sync ipvs-live"
+ALL="nat dr tun fullnat ha-lvs drain sync checkers ipvs-live"
 
 LAB="" SD="" PROOF=""
 
@@ -1000,6 +1000,195 @@ scenario_sync() {
 	[ "$out" = survived ] || fail "with the sync daemon the download did not survive the master's death" || bad=1
 	[ "$SYNC_SEEN" = no ] || fail "without the sync daemon the connection was in lb2's table: the control is not one" || bad=1
 	[ "$SYNC_OUTCOME" = broken ] || fail "without the sync daemon the download survived too: the proof proves nothing" || bad=1
+	[ $bad = 0 ]
+}
+
+# scenario_checkers: every keepalived real server checker takes a dead
+# real server out of the table and puts it back when it recovers (issue
+# 15). One director, one real server (rs1, 192.168.19.102) and one
+# keepalived-managed virtual server per checker type, each on its own VIP
+# port, each with rs1 as its only real server; rs1 serves what the checks
+# talk to (nginx on 80 and, with a certificate made on the host, 443;
+# checksrv's DNS on 53/udp, SMTP on 25 and UDP on 5353). Each service is
+# then made to fail in the way its checker sees (the server stopped, ICMP
+# dropped, the MISC script's flag, the FILE_CHECK file's number) and
+# brought back, and rs1 must leave and re-enter that virtual server's
+# table within the checker's timing.
+CHK_VIP=192.168.19.100
+CHK_TYPES="tcp http ssl dns smtp ping udp misc file"
+chk_port() { case $1 in tcp) echo 8001 ;; http) echo 8002 ;; ssl) echo 8003 ;; dns) echo 8004 ;; smtp) echo 8005 ;; ping) echo 8006 ;; udp) echo 8007 ;; misc) echo 8008 ;; file) echo 8009 ;; esac; }
+chk_config() {
+	local dir=$1 t
+	mkdir -p "$dir"
+	cat >"$dir/cluster.hcl" <<'HCL'
+defaults {
+  user = "root"
+}
+
+keepalived {
+  router_id = "CHECKERS"
+}
+
+host "dir" {
+  interface "ens33" {
+    addresses = ["192.168.19.11/24"]
+  }
+}
+
+host "rs1" {
+  interface "ens33" {
+    addresses = ["192.168.19.102/24"]
+  }
+  packages = ["nginx"]
+  services = ["nginx"]
+  file "/var/www/html/index.html" {
+    content = "RS1------RS1\n"
+  }
+}
+
+vrrp_instance "VI_CHK" {
+  interface         = "ens33"
+  virtual_router_id = 60
+  advert_int        = 1
+  virtual_ips       = ["192.168.19.100/32"]
+  member "dir" {
+    priority = 100
+  }
+}
+
+# FILE_CHECK: rs1's weight (1) plus the file's number times -1; 0 or
+# below takes it out.
+track_file "rs1_down" {
+  file = "/run/rs1-down"
+}
+HCL
+	for t in $CHK_TYPES; do
+		local p body
+		p=$(chk_port "$t")
+		case $t in
+		tcp) body='type = "tcp"
+      connect_port = 80' ;;
+		http) body='type = "http"
+      path = "/"
+      status_code = 200
+      connect_port = 80' ;;
+		ssl) body='type = "ssl"
+      path = "/"
+      status_code = 200
+      connect_port = 443' ;;
+		dns) body='type = "dns"
+      dns_type = "A"
+      dns_name = "example.org"
+      connect_port = 53' ;;
+		smtp) body='type = "smtp"
+      helo_name = "dir.example.org"
+      connect_port = 25' ;;
+		ping) body='type = "ping"' ;;
+		udp) body='type = "udp"
+      connect_port = 5353
+      payload = "0001"
+      require_reply = true
+      reply = "0a0b"' ;;
+		misc) body='type = "misc"
+      misc_path = "/usr/local/sbin/chk-misc"' ;;
+		file) body='type = "file"
+      track_file = track_file.rs1_down
+      weight = -1' ;;
+		esac
+		case $t in misc | file) ;; *) body+='
+      connect_timeout = 2' ;; esac
+		cat >>"$dir/cluster.hcl" <<HCL
+
+virtual_server "$t" {
+  address    = "$CHK_VIP:$p"
+  mode       = "dr"
+  scheduler  = "rr"
+  managed_by = "keepalived"
+  delay_loop = 2
+  directors  = [host.dir]
+  real_server "rs1" {
+    port = $p
+    check {
+      $body
+    }
+  }
+}
+HCL
+	done
+}
+# chk_in T: rs1 is in virtual server T's table on dir.
+chk_in() { on dir ipvsadm -L -n -t "$CHK_VIP:$(chk_port "$1")" 2>/dev/null | grep -q " 192\.168\.19\.102:"; }
+chk_out() { ! chk_in "$1"; }
+# chk_case T BREAK FIX: rs1 in T's table; BREAK → out within 30 s; FIX →
+# back within 30 s. Records "T: out Ns, in Ms".
+chk_case() {
+	local t=$1 brk=$2 fix=$3 t0 out_s in_s
+	if ! waitfor 30 chk_in "$t"; then
+		on dir ipvsadm -L -n
+		fail "$t: rs1 not in the table before the failure"
+		return 1
+	fi
+	t0=$SECONDS
+	eval "$brk" || { fail "$t: could not break the service ($brk)"; return 1; }
+	if ! waitfor 30 chk_out "$t"; then
+		on dir ipvsadm -L -n
+		fail "$t: rs1 stayed in the table 30 s after its service failed"
+		eval "$fix"
+		return 1
+	fi
+	out_s=$((SECONDS - t0))
+	t0=$SECONDS
+	eval "$fix" || { fail "$t: could not restore the service ($fix)"; return 1; }
+	if ! waitfor 30 chk_in "$t"; then
+		on dir ipvsadm -L -n
+		fail "$t: rs1 not back in the table 30 s after its service recovered"
+		return 1
+	fi
+	in_s=$((SECONDS - t0))
+	log "checkers: $t: out after ${out_s} s, back after ${in_s} s"
+	proof "$t out ${out_s}s/in ${in_s}s"
+}
+scenario_checkers() {
+	local ex=/tmp/chk
+	rm -rf "$ex"
+	chk_config "$ex"
+	up vm-chk "$ex" || return 1
+	# What the checks talk to, on rs1, before the apply (nginx starts with
+	# the TLS site); the MISC script on dir.
+	on rs1 sh -c 'mkdir -p /etc/nginx/tls && cat >/etc/nginx/tls/rs1.crt' </vm/tls/rs1.crt || fail "install the certificate" || return 1
+	on rs1 sh -c 'cat >/etc/nginx/tls/rs1.key && chmod 600 /etc/nginx/tls/rs1.key' </vm/tls/rs1.key || return 1
+	on rs1 sh -c 'cat >/etc/nginx/sites-enabled/tls' <<'NGINX' || return 1
+server {
+	listen 443 ssl;
+	ssl_certificate /etc/nginx/tls/rs1.crt;
+	ssl_certificate_key /etc/nginx/tls/rs1.key;
+	root /var/www/html;
+}
+NGINX
+	on dir sh -c 'printf "#!/bin/sh\ntest ! -e /run/misc-down\n" >/usr/local/sbin/chk-misc && chmod 755 /usr/local/sbin/chk-misc' || return 1
+	on dir sh -c 'echo 0 >/run/rs1-down' || return 1
+	local srv
+	for srv in "dns 192.168.19.102:53" "smtp 192.168.19.102:25" "udp 192.168.19.102:5353"; do
+		on rs1 sh -c "setsid /usr/local/bin/checksrv $srv </dev/null >/dev/null 2>&1 &" || return 1
+	done
+	if ! apply_converged "$ex"; then
+		log "checkers: the first apply failed; once more"
+		apply_converged "$ex" || return 1
+	fi
+	on dir ipvsadm -L -n
+	local bad=0
+	chk_case tcp 'on rs1 systemctl stop nginx' 'on rs1 systemctl start nginx' || bad=1
+	# The page missing: HTTP_GET and SSL_GET see 404 while TCP_CHECK
+	# still connects.
+	chk_case http 'on rs1 mv /var/www/html/index.html /var/www/html/gone.html' 'on rs1 mv /var/www/html/gone.html /var/www/html/index.html' || bad=1
+	chk_case ssl 'on rs1 systemctl stop nginx' 'on rs1 systemctl start nginx' || bad=1
+	chk_case dns 'on rs1 pkill -f "checksrv dns"' 'on rs1 sh -c "setsid /usr/local/bin/checksrv dns 192.168.19.102:53 </dev/null >/dev/null 2>&1 &"' || bad=1
+	chk_case smtp 'on rs1 pkill -f "checksrv smtp"' 'on rs1 sh -c "setsid /usr/local/bin/checksrv smtp 192.168.19.102:25 </dev/null >/dev/null 2>&1 &"' || bad=1
+	chk_case ping 'on rs1 iptables -I INPUT -p icmp --icmp-type echo-request -j DROP' 'on rs1 iptables -D INPUT -p icmp --icmp-type echo-request -j DROP' || bad=1
+	chk_case udp 'on rs1 pkill -f "checksrv udp"' 'on rs1 sh -c "setsid /usr/local/bin/checksrv udp 192.168.19.102:5353 </dev/null >/dev/null 2>&1 &"' || bad=1
+	chk_case misc 'on dir touch /run/misc-down' 'on dir rm -f /run/misc-down' || bad=1
+	chk_case file 'on dir sh -c "echo 1 >/run/rs1-down"' 'on dir sh -c "echo 0 >/run/rs1-down"' || bad=1
+	[ $bad = 0 ] || { log "keepalived's log on dir:"; on dir tail -n 40 /var/log/messages; }
 	[ $bad = 0 ]
 }
 
