@@ -1165,7 +1165,7 @@ server {
 	root /var/www/html;
 }
 NGINX
-	on dir sh -c 'printf "#!/bin/sh\ntest ! -e /run/misc-down\n" >/usr/local/sbin/chk-misc && chmod 755 /usr/local/sbin/chk-misc' || return 1
+	on dir sh -c 'mkdir -p /usr/local/sbin && printf "#!/bin/sh\ntest ! -e /run/misc-down\n" >/usr/local/sbin/chk-misc && chmod 755 /usr/local/sbin/chk-misc' || fail "install the MISC script" || return 1
 	on dir sh -c 'echo 0 >/run/rs1-down' || return 1
 	local srv
 	for srv in "dns 192.168.19.102:53" "smtp 192.168.19.102:25" "udp 192.168.19.102:5353"; do
