@@ -1069,7 +1069,7 @@ HCL
 		tcp) body='type = "tcp"
       connect_port = 80' ;;
 		http) body='type = "http"
-      path = "/"
+      path = "/index.html"
       status_code = 200
       connect_port = 80' ;;
 		ssl) body='type = "ssl"
@@ -1116,8 +1116,9 @@ virtual_server "$t" {
 HCL
 	done
 }
-# chk_in T: rs1 is in virtual server T's table on dir.
-chk_in() { on dir ipvsadm -L -n -t "$CHK_VIP:$(chk_port "$1")" 2>/dev/null | grep -q " 192\.168\.19\.102:"; }
+# chk_in T: rs1 is in virtual server T's table on dir with a weight above
+# 0 (a failed FILE_CHECK, like inhibit_on_failure, leaves it at weight 0).
+chk_in() { on dir ipvsadm -L -n -t "$CHK_VIP:$(chk_port "$1")" 2>/dev/null | awk '$2 ~ /^192\.168\.19\.102:/ && $4 > 0 { f = 1 } END { exit !f }'; }
 chk_out() { ! chk_in "$1"; }
 # chk_case T BREAK FIX: rs1 in T's table; BREAK → out within 30 s; FIX →
 # back within 30 s. Records "T: out Ns, in Ms".
@@ -1178,8 +1179,8 @@ NGINX
 	on dir ipvsadm -L -n
 	local bad=0
 	chk_case tcp 'on rs1 systemctl stop nginx' 'on rs1 systemctl start nginx' || bad=1
-	# The page missing: HTTP_GET and SSL_GET see 404 while TCP_CHECK
-	# still connects.
+	# The page missing: HTTP_GET sees 404 (/index.html: Debian's "/"
+	# falls back to its default page) while the TCP check still connects.
 	chk_case http 'on rs1 mv /var/www/html/index.html /var/www/html/gone.html' 'on rs1 mv /var/www/html/gone.html /var/www/html/index.html' || bad=1
 	chk_case ssl 'on rs1 systemctl stop nginx' 'on rs1 systemctl start nginx' || bad=1
 	chk_case dns 'on rs1 pkill -f "checksrv dns"' 'on rs1 sh -c "setsid /usr/local/bin/checksrv dns 192.168.19.102:53 </dev/null >/dev/null 2>&1 &"' || bad=1
