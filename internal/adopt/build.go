@@ -108,6 +108,9 @@ type instance struct {
 	// are the members whose keepalived.conf runs it.
 	sync      *syncDaemon
 	syncHosts []string
+	// routes and rules are its virtual_routes and virtual_rules lines.
+	routes []route
+	rules  []rule
 }
 
 type member struct {
@@ -268,6 +271,12 @@ func (c *cluster) readGlobal(host string, g *keepalived.Node) {
 	for _, n := range g.Children {
 		kw := keepalived.CanonicalKeyword("global_defs", n.Keyword)
 		switch kw {
+		case "notify_fifo", "notify_fifo_script":
+			if len(n.Args) != 1 {
+				c.lost(host, n, "%s %s: only the path is expressible (not a user or group to run as)", kw, strings.Join(n.Args, " "))
+				continue
+			}
+			c.setGlobal(host, n, kw, n.Args[0])
 		case "router_id", "notification_email_from", "smtp_server":
 			if len(n.Args) != 1 {
 				c.lost(host, n, "%s takes one value", kw)

@@ -126,6 +126,30 @@ func (c *cluster) readInstance(hm *hostModel, n *keepalived.Node) {
 			}
 			slices.Sort(in.trackIf)
 			in.shared[kw], shared[kw] = strings.Join(in.trackIf, " "), s
+		case "virtual_routes":
+			var words []string
+			for _, l := range s.Children {
+				r, err := parseRoute(l.Words())
+				if err != nil {
+					c.lost(host, l, "vrrp_instance %s: virtual_routes %q: %v", in.name, strings.Join(l.Words(), " "), err)
+					continue
+				}
+				in.routes = append(in.routes, r)
+				words = append(words, r.String())
+			}
+			in.shared[kw], shared[kw] = strings.Join(words, "; "), s
+		case "virtual_rules":
+			var words []string
+			for _, l := range s.Children {
+				r, err := parseRule(l.Words())
+				if err != nil {
+					c.lost(host, l, "vrrp_instance %s: virtual_rules %q: %v", in.name, strings.Join(l.Words(), " "), err)
+					continue
+				}
+				in.rules = append(in.rules, r)
+				words = append(words, r.String())
+			}
+			in.shared[kw], shared[kw] = strings.Join(words, "; "), s
 		case "unicast_src_ip":
 			unicastSrc = s.Arg(0)
 		case "unicast_peer":

@@ -29,8 +29,8 @@ vrrp_instance VI_1 {
     10.0.0.100
   }
   garp_master_refresh 10
-  virtual_routes {
-    10.9.0.0/16 via 10.0.0.254 dev eth0
+  track_bfd {
+    bfd_gw
   }
 ` + extra + `}
 static_routes {
@@ -57,8 +57,8 @@ virtual_server 10.0.0.100 80 {
 	}
 	wantRaw := `  raw               = <<-EOT
     garp_master_refresh 10
-    virtual_routes {
-      10.9.0.0/16 via 10.0.0.254 dev eth0
+    track_bfd {
+      bfd_gw
     }
   EOT
 `

@@ -32,7 +32,7 @@ func (c *cluster) write() []byte {
 
 	if len(c.global) > 0 || c.confModeValue() != 0 {
 		b := body.AppendNewBlock("keepalived", nil).Body()
-		for _, attr := range []string{"router_id", "notification_email", "notification_email_from", "smtp_server", "smtp_connect_timeout"} {
+		for _, attr := range []string{"router_id", "notification_email", "notification_email_from", "smtp_server", "smtp_connect_timeout", "notify_fifo", "notify_fifo_script"} {
 			if g, ok := c.global[attr]; ok {
 				b.SetAttributeValue(attr, ctyOf(g.value))
 			}
@@ -223,6 +223,12 @@ func (c *cluster) writeInstance(body *hclwrite.Body, in *instance) {
 	}
 	if len(in.raw) > 0 {
 		b.SetAttributeRaw("raw", heredoc(in.raw))
+	}
+	for _, r := range in.routes {
+		r.write(b.AppendNewBlock("virtual_route", nil).Body())
+	}
+	for _, r := range in.rules {
+		r.write(b.AppendNewBlock("virtual_rule", nil).Body())
 	}
 	if s := in.sync; s != nil {
 		sb := b.AppendNewBlock("lvs_sync_daemon", nil).Body()

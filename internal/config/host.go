@@ -182,6 +182,7 @@ var keepalivedSchema = &hcl.BodySchema{
 		{Name: "smtp_server"}, {Name: "smtp_connect_timeout"},
 		{Name: "enable_script_security"}, {Name: "script_user"}, {Name: "config_mode"},
 		{Name: "vrrp_strict"}, {Name: "raw"}, {Name: "raw_blocks"},
+		{Name: "notify_fifo"}, {Name: "notify_fifo_script"},
 	},
 }
 
@@ -239,6 +240,23 @@ func (d *decoder) decodeKeepalived(blocks []*hcl.Block) Keepalived {
 			r.errorf(r.ranges["config_mode"], "Invalid config_mode", "config_mode is keepalived.conf's mode as an octal string, readable by its owner and writable by nobody else, such as \"0640\" (the default) or \"0644\"; got %q.", m)
 		} else {
 			k.ConfigMode = uint32(v)
+		}
+	}
+	k.NotifyFIFO = r.str("notify_fifo", "")
+	if f := k.NotifyFIFO; f != "" && !validPath(f) {
+		r.errorf(r.ranges["notify_fifo"], "Invalid notify_fifo", "notify_fifo is the path of the FIFO keepalived writes state changes to: an absolute path (no . or .. component) of letters, digits and ._+@/-; got %q.", f)
+	}
+	k.NotifyFIFOScript = r.str("notify_fifo_script", "")
+	if sc := k.NotifyFIFOScript; sc != "" {
+		switch {
+		case !validPath(sc):
+			// keepalived reads the words after it as the user and group
+			// to run it as, so it takes no arguments here.
+			r.errorf(r.ranges["notify_fifo_script"], "Invalid notify_fifo_script", "notify_fifo_script is the path of the command keepalived starts to read the FIFO: an absolute path (no . or .. component, no arguments: keepalived reads the words after it as a user and group) of letters, digits and ._+@/-; got %q.", sc)
+		case k.NotifyFIFO == "":
+			// keepalived 2.2.7 ignores the script without a FIFO to read.
+			r.errorf(r.ranges["notify_fifo_script"], "notify_fifo_script without notify_fifo",
+				"notify_fifo_script is the command keepalived starts to read its notify FIFO; set notify_fifo to the FIFO's path too.")
 		}
 	}
 	k.Raw = d.decodeRaw(r, "raw", rawGlobalDefs)

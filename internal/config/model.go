@@ -172,8 +172,13 @@ type Keepalived struct {
 	// rules: keepalived -t on the host decides.
 	Raw       string
 	RawBlocks string
-	DeclRange hcl.Range
-	Ranges    Ranges
+	// NotifyFIFO is the FIFO keepalived writes every state change to
+	// (notify_fifo), and NotifyFIFOScript the command it starts to read
+	// it (notify_fifo_script); "" for none.
+	NotifyFIFO       string
+	NotifyFIFOScript string
+	DeclRange        hcl.Range
+	Ranges           Ranges
 }
 
 // VRRP states as keepalived spells them.
@@ -231,11 +236,44 @@ type VRRPInstance struct {
 	// Raw is keepalived lines rendered verbatim (re-indented) at the end
 	// of the vrrp_instance block on every member; "" for none.
 	Raw string
+	// Routes and Rules are keepalived's virtual_routes and virtual_rules:
+	// routes and policy-routing rules the master adds with the VIPs and
+	// removes when it leaves MASTER.
+	Routes []*VirtualRoute
+	Rules  []*VirtualRule
 	// LVSSync runs the IPVS connection sync daemon with this instance's
 	// state (keepalived's global lvs_sync_daemon): the master sends its
 	// connections, the backups take them in, so a taken-over director
 	// already knows the established connections. nil: none.
 	LVSSync *LVSSyncDaemon
+
+	DeclRange hcl.Range
+	Ranges    Ranges
+}
+
+// VirtualRoute is one line of virtual_routes: a route the master adds
+// (ip route's arguments, the common ones).
+type VirtualRoute struct {
+	To     netip.Prefix // destination (a bare address is /32 or /128)
+	Type   string       // "" (unicast) or blackhole, unreachable, prohibit, throw
+	Via    netip.Addr   // next hop; invalid → none
+	Dev    string       // output interface; "" → none
+	Src    netip.Addr   // preferred source; invalid → none
+	Table  int          // routing table number; 0 → main
+	Metric int          // 0 → not rendered
+	Scope  string       // "" → keepalived's (global; link without via)
+
+	DeclRange hcl.Range
+	Ranges    Ranges
+}
+
+// VirtualRule is one line of virtual_rules: a policy-routing rule the
+// master adds (ip rule's selectors, and a table to look up).
+type VirtualRule struct {
+	From, To netip.Prefix // invalid → any
+	FWMark   int          // 0 → none
+	Priority int          // 0 → not rendered (the kernel picks one)
+	Table    int          // required
 
 	DeclRange hcl.Range
 	Ranges    Ranges

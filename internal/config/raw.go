@@ -60,6 +60,8 @@ var modelledKeywords = map[string]map[string]string{
 		"script_user":             "script_user",
 		"vrrp_strict":             "vrrp_strict",
 		"lvs_sync_daemon":         "a vrrp_instance's lvs_sync_daemon block",
+		"notify_fifo":             "notify_fifo",
+		"notify_fifo_script":      "notify_fifo_script",
 	},
 	rawVRRPInstance: {
 		"state":                      "the member's state",
@@ -89,6 +91,8 @@ var modelledKeywords = map[string]map[string]string{
 		"notify_fault":               "notify_fault",
 		"notify":                     "notify",
 		"notify_stop":                "notify_stop",
+		"virtual_routes":             "virtual_route blocks",
+		"virtual_rules":              "virtual_rule blocks",
 	},
 	rawVirtualServer: {
 		"delay_loop":              "delay_loop",

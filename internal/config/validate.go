@@ -20,6 +20,7 @@ func Validate(cfg *Config) hcl.Diagnostics {
 	v.vrrp()
 	v.syncGroups()
 	v.lvsSync()
+	v.virtualRoutes()
 	v.strict()
 	v.virtualServers()
 	v.ipvsSettings()
@@ -317,6 +318,33 @@ func (v *validator) lvsSync() {
 		if !directs {
 			v.warnf(s.DeclRange, "Sync daemon without a virtual server",
 				"No member of vrrp_instance %q directs a virtual_server, so the sync daemon has no IPVS connection to send. Put lvs_sync_daemon in the instance of the directors' VIP.", name)
+		}
+	}
+}
+
+// virtualRoutes checks what the instances' virtual routes need on their
+// members: the interface, and a source address the master holds.
+func (v *validator) virtualRoutes() {
+	for _, name := range v.cfg.VRRPInstanceNames() {
+		inst := v.cfg.VRRPInstances[name]
+		held := map[netip.Addr]bool{}
+		for _, p := range append(append([]netip.Prefix(nil), inst.VirtualIPs...), inst.ExcludedIPs...) {
+			held[p.Addr()] = true
+		}
+		for _, rt := range inst.Routes {
+			if rt.Src.IsValid() && !held[rt.Src] {
+				v.warnf(rt.Ranges.At("src", rt.DeclRange), "Route source not a VIP",
+					"src %s is not a virtual IP of %q. The kernel adds a route with a source address only where that address is local, and the master holds its VIPs; another address must be on every member, or keepalived fails to add the route when it becomes MASTER.", rt.Src, name)
+			}
+			if rt.Dev == "" {
+				continue
+			}
+			for _, m := range inst.Members {
+				if h, ok := v.cfg.Hosts[m.Host]; ok && interfaceNamed(h, rt.Dev) == nil {
+					v.warnf(rt.Ranges.At("dev", rt.DeclRange), "Unknown route interface",
+						"Host %q declares no interface %q; keepalived refuses a route on an interface that does not exist.", m.Host, rt.Dev)
+				}
+			}
 		}
 	}
 }

@@ -34,8 +34,24 @@ var vrrpSchema = &hcl.BodySchema{
 		{Type: "member", LabelNames: []string{"host"}},
 		{Type: "virtual_ip", LabelNames: []string{"address"}},
 		{Type: "lvs_sync_daemon"},
+		{Type: "virtual_route"}, {Type: "virtual_rule"},
 	},
 }
+
+var virtualRouteSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "to", Required: true}, {Name: "type"}, {Name: "via"}, {Name: "dev"}, {Name: "src"}, {Name: "table"}, {Name: "metric"}, {Name: "scope"}},
+}
+
+var virtualRuleSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "from"}, {Name: "to"}, {Name: "fwmark"}, {Name: "priority"}, {Name: "table", Required: true}},
+}
+
+// routeTypes are the route types virtual_route takes besides unicast:
+// routes without a next hop.
+var routeTypes = []string{"blackhole", "unreachable", "prohibit", "throw"}
+
+// maxUint32 is the largest routing table, metric, rule priority and mark.
+const maxUint32 = 1<<32 - 1
 
 var lvsSyncSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "interface"}, {Name: "sync_id"}, {Name: "maxlen"}, {Name: "port"}, {Name: "ttl"}, {Name: "group"}},
@@ -188,6 +204,12 @@ func (d *decoder) decodeVRRPInstance(blk *hcl.Block) *VRRPInstance {
 	}
 	d.decodeVIPOptions(r, v)
 	v.LVSSync = d.decodeLVSSync(r.content.Blocks.OfType("lvs_sync_daemon"))
+	for _, blk := range r.content.Blocks.OfType("virtual_route") {
+		v.Routes = append(v.Routes, d.decodeVirtualRoute(blk))
+	}
+	for _, blk := range r.content.Blocks.OfType("virtual_rule") {
+		v.Rules = append(v.Rules, d.decodeVirtualRule(blk))
+	}
 	v.Raw = d.decodeRaw(r, "raw", rawVRRPInstance)
 
 	seen := map[string]hcl.Range{}
@@ -297,6 +319,87 @@ func (d *decoder) decodeVIPOptions(r *blockReader, v *VRRPInstance) {
 		}
 		v.VIPOptions[a] = o
 	}
+}
+
+// decodeVirtualRoute reads one virtual_route block: keepalived's
+// virtual_routes line, checked as keepalived 2.2.7 checks it (one address
+// family; a typed route has no next hop).
+func (d *decoder) decodeVirtualRoute(blk *hcl.Block) *VirtualRoute {
+	r := d.reader(blk.Body, virtualRouteSchema)
+	rt := &VirtualRoute{DeclRange: blk.DefRange, Ranges: r.ranges}
+	if to := r.str("to", ""); to != "" {
+		p, err := parsePrefix(to, false)
+		if err != nil {
+			r.errorf(r.ranges["to"], "Invalid route destination", "to must be an address or a prefix such as 10.9.0.0/16; %s.", err)
+		} else {
+			rt.To = p.Masked()
+			if rt.To != p {
+				r.errorf(r.ranges["to"], "Route destination with host bits", "%s has bits set past its /%d; the kernel routes %s. Write that.", p, p.Bits(), rt.To)
+			}
+		}
+	}
+	rt.Type = r.str("type", "")
+	if rt.Type != "" && !slices.Contains(routeTypes, rt.Type) {
+		r.errorf(r.ranges["type"], "Invalid route type", "type must be one of %s (leave it out for an ordinary route); got %q.", strings.Join(routeTypes, ", "), rt.Type)
+	}
+	rt.Via = r.addr("via")
+	rt.Src = r.addr("src")
+	rt.Dev = r.str("dev", "")
+	if rt.Dev != "" && !reInterface.MatchString(rt.Dev) {
+		r.errorf(r.ranges["dev"], "Invalid interface name", "%q is not a valid Linux interface name.", rt.Dev)
+	}
+	rt.Table = r.integer("table", 0, 1, maxUint32)
+	rt.Metric = r.integer("metric", 0, 0, maxUint32)
+	rt.Scope = r.str("scope", "")
+	if rt.Scope != "" && !slices.Contains(vipScopes, rt.Scope) {
+		r.errorf(r.ranges["scope"], "Invalid scope", "scope must be one of %s; got %q.", strings.Join(vipScopes, ", "), rt.Scope)
+	}
+	if rt.To.IsValid() {
+		for _, a := range []struct {
+			name string
+			addr netip.Addr
+		}{{"via", rt.Via}, {"src", rt.Src}} {
+			if a.addr.IsValid() && a.addr.Is4() != rt.To.Addr().Is4() {
+				// keepalived 2.2.7: "Cannot mix IPv4 and IPv6 addresses for route".
+				r.errorf(r.ranges[a.name], "Route of two address families", "%s %s is not of the family of the destination %s; keepalived 2.2.7 refuses the route.", a.name, a.addr, rt.To)
+			}
+		}
+	}
+	if rt.Type != "" && (rt.Via.IsValid() || rt.Dev != "") {
+		r.errorf(r.ranges["type"], "Typed route with a next hop", "A %s route sends nothing anywhere, so it has no via or dev; remove them, or the type.", rt.Type)
+	}
+	d.done(r)
+	return rt
+}
+
+// decodeVirtualRule reads one virtual_rule block: a policy-routing rule
+// (from, to, fwmark) looking up a table.
+func (d *decoder) decodeVirtualRule(blk *hcl.Block) *VirtualRule {
+	r := d.reader(blk.Body, virtualRuleSchema)
+	ru := &VirtualRule{DeclRange: blk.DefRange, Ranges: r.ranges}
+	for _, f := range []struct {
+		name string
+		dst  *netip.Prefix
+	}{{"from", &ru.From}, {"to", &ru.To}} {
+		s := r.str(f.name, "")
+		if s == "" {
+			continue
+		}
+		p, err := parsePrefix(s, false)
+		if err != nil {
+			r.errorf(r.ranges[f.name], "Invalid rule selector", "%s must be an address or a prefix such as 10.9.0.0/16; %s.", f.name, err)
+			continue
+		}
+		*f.dst = p.Masked()
+	}
+	if ru.From.IsValid() && ru.To.IsValid() && ru.From.Addr().Is4() != ru.To.Addr().Is4() {
+		r.errorf(r.ranges["to"], "Rule of two address families", "from %s and to %s are of different families; an ip rule is of one.", ru.From, ru.To)
+	}
+	ru.FWMark = r.integer("fwmark", 0, 1, maxUint32)
+	ru.Priority = r.integer("priority", 0, 0, maxUint32)
+	ru.Table = r.integer("table", 0, 1, maxUint32)
+	d.done(r)
+	return ru
 }
 
 // decodeLVSSync reads an instance's lvs_sync_daemon block (at most one).

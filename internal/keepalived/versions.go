@@ -124,6 +124,13 @@ var (
 	// Before 1.4.0 MISC_CHECK had its own misc_timeout and no retry or
 	// delay_before_retry; 1.4.0 made them common to every checker.
 	FeatureMiscRetry = Feature{"real_server check misc retry/delay_before_retry", "retry, delay_before_retry (in MISC_CHECK)", V(1, 4, 0)}
+	// lvs_sync_daemon as a global_defs keyword (before it,
+	// lvs_sync_daemon_interface in an instance); its id, maxlen, port,
+	// ttl and group options came in 1.3.0.
+	FeatureLVSSync        = Feature{"vrrp_instance lvs_sync_daemon", "lvs_sync_daemon (in global_defs)", V(1, 2, 20)}
+	FeatureLVSSyncOptions = Feature{"lvs_sync_daemon sync_id/maxlen/port/ttl/group", "lvs_sync_daemon ... id|maxlen|port|ttl|group", V(1, 3, 0)}
+	FeatureVirtualRules   = Feature{"vrrp_instance virtual_rule", "virtual_rules", V(1, 2, 20)}
+	FeatureNotifyFIFO     = Feature{"keepalived notify_fifo", "notify_fifo, notify_fifo_script", V(1, 3, 6)}
 )
 
 // Features lists every Feature above, oldest first; docs/configuration.md
@@ -131,8 +138,8 @@ var (
 func Features() []Feature {
 	return []Feature{
 		FeatureUseVMAC, FeatureScriptTimeout, FeatureOnePacket, FeatureUnicast,
-		FeatureVRRPv3, FeatureAccept, FeatureVRRPStrict, FeaturePersistEngine,
-		FeatureScriptSecurity, FeatureScriptUser, FeatureSHFlags, FeatureMiscRetry,
+		FeatureVRRPv3, FeatureAccept, FeatureVRRPStrict, FeaturePersistEngine, FeatureLVSSync, FeatureVirtualRules,
+		FeatureScriptSecurity, FeatureScriptUser, FeatureSHFlags, FeatureLVSSyncOptions, FeatureNotifyFIFO, FeatureMiscRetry,
 		FeatureTrackFile, FeatureSyncNotifyStop, FeatureTrackProcess, FeatureTunType, FeatureMHFlags,
 	}
 }

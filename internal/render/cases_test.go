@@ -265,7 +265,24 @@ func testCases() map[string]func() *config.Config {
 		"vrrp3-strict":      labVRRP3Strict,
 		"raw-lines":         labRaw,
 		"lvs-sync":          labLVSSync,
+		"routes-rules":      labRoutesRules,
 	}
+}
+
+// labRoutesRules is labHA whose external instance adds routes (one of
+// every attribute, one typed) and a policy-routing rule with the VIPs,
+// and whose keepalived writes state changes to a FIFO read by a script.
+func labRoutesRules() *config.Config {
+	c := labHA()
+	v := c.VRRPInstances["VI_EXT"]
+	v.Routes = []*config.VirtualRoute{
+		{To: pfx("10.9.0.0/16"), Via: netip.MustParseAddr("192.168.50.254"), Dev: "eth1", Src: netip.MustParseAddr("192.168.50.100"), Table: 100, Metric: 5, Scope: "global"},
+		{To: pfx("10.8.0.0/16"), Type: "blackhole"},
+	}
+	v.Rules = []*config.VirtualRule{{From: pfx("10.9.0.0/16"), FWMark: 7, Priority: 100, Table: 100}}
+	c.Keepalived.NotifyFIFO = "/run/keepalived.fifo"
+	c.Keepalived.NotifyFIFOScript = "/usr/local/sbin/keepalived-fifo"
+	return c
 }
 
 // labLVSSync is labHA whose external instance runs the IPVS connection

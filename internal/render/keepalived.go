@@ -42,7 +42,11 @@ type globalDefsView struct {
 	// LVSSyncDaemon is the arguments of lvs_sync_daemon ("" for none):
 	// interface, instance and the options set.
 	LVSSyncDaemon string
-	Raw           string // raw lines, laid out (rawLines)
+	// NotifyFIFO and NotifyFIFOScript are quoted as keepalived reads
+	// them ("" for none).
+	NotifyFIFO       string
+	NotifyFIFOScript string
+	Raw              string // raw lines, laid out (rawLines)
 }
 
 type vrrpScriptView struct {
@@ -101,7 +105,9 @@ type vrrpInstanceView struct {
 	NotifyFault     string
 	Notify          string
 	NotifyStop      string
-	Raw             string // raw lines, laid out (rawLines)
+	Routes          []string // virtual_routes lines
+	Rules           []string // virtual_rules lines
+	Raw             string   // raw lines, laid out (rawLines)
 }
 
 type keepalivedVSView struct {
@@ -304,11 +310,80 @@ func (b *hostBuilder) globalDefs() globalDefsView {
 		ScriptUser:            k.ScriptUser,
 		VRRPStrict:            k.VRRPStrict,
 		Raw:                   rawLines(k.Raw, 1),
+		NotifyFIFO:            k.NotifyFIFO,
 	}
 	if g.RouterID == "" {
 		g.RouterID = b.host.Name
 	}
+	if k.NotifyFIFOScript != "" {
+		// config allows simple arguments only: quoting cannot fail.
+		g.NotifyFIFOScript, _ = keepalivedQuote("notify_fifo_script", k.NotifyFIFOScript)
+	}
 	return g
+}
+
+// routeLines renders virtual_routes lines: [src S] [TYPE] DEST [via V]
+// [dev D] [table T] [metric M] [scope S] [no_track] (keepalived reads the
+// destination as the word no keyword claims, after the type).
+func routeLines(routes []*config.VirtualRoute) []string {
+	var out []string
+	for _, r := range routes {
+		var w []string
+		if r.Src.IsValid() {
+			w = append(w, "src", r.Src.String())
+		}
+		if r.Type != "" {
+			w = append(w, r.Type)
+		}
+		w = append(w, r.To.String())
+		if r.Via.IsValid() {
+			w = append(w, "via", r.Via.String())
+		}
+		if r.Dev != "" {
+			w = append(w, "dev", r.Dev)
+		}
+		if r.Table > 0 {
+			w = append(w, "table", strconv.Itoa(r.Table))
+		}
+		if r.Metric > 0 {
+			w = append(w, "metric", strconv.Itoa(r.Metric))
+		}
+		if r.Scope != "" {
+			w = append(w, "scope", r.Scope)
+		}
+		if r.Dev == "" {
+			// keepalived tracks a route by its interface; without one
+			// 2.2.7 warns "cannot track route ... not tracking" and -t
+			// exits 5. no_track says so.
+			w = append(w, "no_track")
+		}
+		out = append(out, strings.Join(w, " "))
+	}
+	return out
+}
+
+// ruleLines renders virtual_rules lines: [from P] [to P] [fwmark M]
+// [priority N] table T.
+func ruleLines(rules []*config.VirtualRule) []string {
+	var out []string
+	for _, r := range rules {
+		var w []string
+		if r.From.IsValid() {
+			w = append(w, "from", r.From.String())
+		}
+		if r.To.IsValid() {
+			w = append(w, "to", r.To.String())
+		}
+		if r.FWMark > 0 {
+			w = append(w, "fwmark", strconv.Itoa(r.FWMark))
+		}
+		if r.Priority > 0 {
+			w = append(w, "priority", strconv.Itoa(r.Priority))
+		}
+		w = append(w, "table", strconv.Itoa(r.Table))
+		out = append(out, strings.Join(w, " "))
+	}
+	return out
 }
 
 // lvsSyncDaemon renders the arguments of keepalived's lvs_sync_daemon for
@@ -399,6 +474,8 @@ func (b *hostBuilder) instanceView(v *config.VRRPInstance) (vrrpInstanceView, er
 		AuthPass:        v.AuthPass,
 		TrackInterfaces: v.TrackInterfaces,
 		Raw:             rawLines(v.Raw, 1),
+		Routes:          routeLines(v.Routes),
+		Rules:           ruleLines(v.Rules),
 	}
 	if iv.State != config.StateMaster && iv.State != config.StateBackup {
 		return iv, fmt.Errorf("member %s: state %q is neither %s nor %s", m.Host, iv.State, config.StateMaster, config.StateBackup)

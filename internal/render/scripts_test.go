@@ -270,6 +270,39 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 			}
 		}
 	})
+	t.Run("routes-rules", func(t *testing.T) {
+		cfg := labRoutesRules()
+		s := script(t)
+		cfg.HealthChecks["lb"].Script = s
+		cfg.Keepalived.NotifyFIFOScript = s
+		cfg.Keepalived.NotifyFIFO = filepath.Join(t.TempDir(), "keepalived.fifo")
+		for _, v := range cfg.VRRPInstances {
+			if v.NotifyMaster != "" {
+				v.NotifyMaster, v.NotifyBackup, v.NotifyFault = s+" master", s+" backup", s+" fault"
+			}
+		}
+		cfg.VirtualServers["api"].RealServers[0].Check.MiscPath = s + " 192.168.50.21"
+		for _, h := range []string{"lb1", "lb2"} {
+			conf := mustRender(t, cfg)[h].File(KeepalivedConfPath).Content
+			for _, want := range []string{
+				"        src 192.168.50.100 10.9.0.0/16 via 192.168.50.254 dev eth1 table 100 metric 5 scope global\n        blackhole 10.8.0.0/16 no_track\n",
+				"        from 10.9.0.0/16 fwmark 7 priority 100 table 100\n",
+				"    notify_fifo " + cfg.Keepalived.NotifyFIFO + "\n",
+			} {
+				if !strings.Contains(string(conf), want) {
+					t.Errorf("%s: no %q in:\n%s", h, want, conf)
+				}
+			}
+			if rc, out := check(t, conf, "eth0", "eth1"); rc != 0 || out != "" {
+				t.Errorf("%s: keepalived -t: rc %d\n%s", h, rc, out)
+			}
+		}
+		// keepalived -t checks route lines: one of two families is refused.
+		bad := strings.Replace(string(mustRender(t, cfg)["lb1"].File(KeepalivedConfPath).Content), "via 192.168.50.254", "via fd00::1", 1)
+		if rc, out := check(t, []byte(bad), "eth0", "eth1"); rc == 0 {
+			t.Errorf("keepalived -t accepted a route of two families:\n%s", out)
+		}
+	})
 	t.Run("lvs-sync", func(t *testing.T) {
 		cfg := labLVSSync()
 		s := script(t)

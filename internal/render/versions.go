@@ -79,6 +79,9 @@ func (b *hostBuilder) useGlobal(g globalDefsView) {
 	if g.VRRPStrict {
 		b.use(keepalived.FeatureVRRPStrict, k.Ranges.At("vrrp_strict", k.DeclRange))
 	}
+	if k.NotifyFIFO != "" {
+		b.use(keepalived.FeatureNotifyFIFO, k.Ranges.At("notify_fifo", k.DeclRange))
+	}
 }
 
 // useInstance records the features of one vrrp_instance.
@@ -98,6 +101,15 @@ func (b *hostBuilder) useInstance(v *config.VRRPInstance) {
 	}
 	for _, n := range v.TrackProcesses {
 		b.use(keepalived.FeatureTrackProcess, b.cfg.TrackProcesses[n].DeclRange)
+	}
+	if s := v.LVSSync; s != nil {
+		b.use(keepalived.FeatureLVSSync, s.DeclRange)
+		if s.SyncID >= 0 || s.MaxLen > 0 || s.Port > 0 || s.TTL > 0 || s.Group.IsValid() {
+			b.use(keepalived.FeatureLVSSyncOptions, s.DeclRange)
+		}
+	}
+	if len(v.Rules) > 0 {
+		b.use(keepalived.FeatureVirtualRules, v.Rules[0].DeclRange)
 	}
 	for _, n := range v.TrackFiles {
 		b.use(keepalived.FeatureTrackFile, b.cfg.TrackFiles[n].DeclRange)
