@@ -271,7 +271,9 @@ type decoder struct {
 	// track_process and track_file references.
 	pendingTrackProcess map[string][]ref
 	pendingTrackFile    map[string][]ref
-	pendingDirectors    map[string][]ref
+	// pendingCheckFiles are the track_file references of file checks.
+	pendingCheckFiles []ref
+	pendingDirectors  map[string][]ref
 	// raws are the raw keepalived lines read, checked for secrets once
 	// every secret is known.
 	raws []rawText
@@ -301,6 +303,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "track_process", LabelNames: []string{"name"}},
 		{Type: "track_file", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
+		{Type: "virtual_server_group", LabelNames: []string{"name"}},
 	},
 }
 
@@ -313,6 +316,7 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		TrackFiles:     map[string]*TrackFile{},
 		HealthChecks:   map[string]*HealthCheck{},
 		VirtualServers: map[string]*VirtualServer{},
+		ServerGroups:   map[string]*ServerGroup{},
 	}
 	byType := map[string][]*hcl.Block{}
 	for _, b := range bodies {
@@ -388,8 +392,16 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		}
 		cfg.SyncGroups[g.Name] = g
 	}
+	for _, blk := range byType["virtual_server_group"] {
+		g := d.decodeServerGroup(blk)
+		if prev, dup := cfg.ServerGroups[g.Name]; dup {
+			d.duplicate(blk, "virtual_server_group", g.Name, prev.DeclRange)
+			continue
+		}
+		cfg.ServerGroups[g.Name] = g
+	}
 	for _, blk := range byType["virtual_server"] {
-		vs := d.decodeVirtualServer(blk, cfg.Hosts)
+		vs := d.decodeVirtualServer(blk, cfg.Hosts, cfg.ServerGroups)
 		if prev, dup := cfg.VirtualServers[vs.Name]; dup {
 			d.duplicate(blk, "virtual_server", vs.Name, prev.DeclRange)
 			continue

@@ -124,6 +124,19 @@ var (
 	// Before 1.4.0 MISC_CHECK had its own misc_timeout and no retry or
 	// delay_before_retry; 1.4.0 made them common to every checker.
 	FeatureMiscRetry = Feature{"real_server check misc retry/delay_before_retry", "retry, delay_before_retry (in MISC_CHECK)", V(1, 4, 0)}
+	// DNS_CHECK (1.3.0) had its own retry and none of the other timing
+	// keywords until 1.4.0 made them common to every checker.
+	FeatureDNSCheckTiming = Feature{"real_server check dns delay_before_retry/warmup", "delay_before_retry, warmup (in DNS_CHECK)", V(1, 4, 0)}
+	// DNS_CHECK's type table gained RRSIG and DNSKEY in 1.3.7.
+	FeatureDNSSECTypes = Feature{"real_server check dns_type RRSIG/DNSKEY", "type RRSIG, type DNSKEY (in DNS_CHECK)", V(1, 3, 7)}
+	// PING_CHECK, UDP_CHECK (with require_reply as a flag) and
+	// FILE_CHECK came in 2.1.0.
+	FeaturePingCheck = Feature{"real_server check ping", "PING_CHECK", V(2, 1, 0)}
+	FeatureUDPCheck  = Feature{"real_server check udp", "UDP_CHECK", V(2, 1, 0)}
+	FeatureFileCheck = Feature{"real_server check file", "FILE_CHECK", V(2, 1, 0)}
+	// UDP_CHECK's payload, and require_reply with the bytes to expect,
+	// came in 2.2.0.
+	FeatureUDPPayload = Feature{"real_server check udp payload/reply", "payload, require_reply HEX (in UDP_CHECK)", V(2, 2, 0)}
 )
 
 // Features lists every Feature above, oldest first; docs/configuration.md
@@ -133,7 +146,9 @@ func Features() []Feature {
 		FeatureUseVMAC, FeatureScriptTimeout, FeatureOnePacket, FeatureUnicast,
 		FeatureVRRPv3, FeatureAccept, FeatureVRRPStrict, FeaturePersistEngine,
 		FeatureScriptSecurity, FeatureScriptUser, FeatureSHFlags, FeatureMiscRetry,
+		FeatureDNSSECTypes, FeatureDNSCheckTiming,
 		FeatureTrackFile, FeatureSyncNotifyStop, FeatureTrackProcess, FeatureTunType, FeatureMHFlags,
+		FeaturePingCheck, FeatureUDPCheck, FeatureFileCheck, FeatureUDPPayload,
 	}
 }
 
