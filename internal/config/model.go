@@ -519,6 +519,38 @@ func (vs *VirtualServer) IPVSKey() (ipvs.ServiceKey, error) {
 	return ipvs.ServiceKey{}, fmt.Errorf("virtual_server %s: unknown protocol %q", vs.Name, vs.Protocol)
 }
 
+// IPVSKeys returns the keys of every IPVS service vs is: its IPVSKey,
+// or for a virtual_server_group one per mark, or per address of each
+// entry with the service's protocol (keepalived creates one service for
+// each).
+func (vs *VirtualServer) IPVSKeys() ([]ipvs.ServiceKey, error) {
+	if vs.Group == nil {
+		k, err := vs.IPVSKey()
+		if err != nil {
+			return nil, err
+		}
+		return []ipvs.ServiceKey{k}, nil
+	}
+	proto := ipvs.TCP
+	if vs.Protocol == ProtocolUDP {
+		proto = ipvs.UDP
+	}
+	var out []ipvs.ServiceKey
+	for _, e := range vs.Group.Entries {
+		if e.FWMark != 0 {
+			out = append(out, ipvs.ServiceKey{Protocol: ipvs.FWMark, Mark: e.FWMark})
+			continue
+		}
+		for _, a := range e.Addrs() {
+			out = append(out, ipvs.ServiceKey{Protocol: proto, Addr: netip.AddrPortFrom(a, e.Port)})
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("virtual_server %s: virtual_server_group %s has no entry", vs.Name, vs.Group.Name)
+	}
+	return out, nil
+}
+
 // AddressString returns how vs's address is shown to people:
 // "tcp 192.168.47.128:80" or "fwmark 1".
 func (vs *VirtualServer) AddressString() string {
