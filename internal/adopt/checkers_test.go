@@ -1,0 +1,60 @@
+package adopt
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/config"
+	"github.com/clusterctl/clusterctl/internal/golden"
+	"github.com/clusterctl/clusterctl/internal/render"
+)
+
+// TestImportCheckersAndGroups: the keepalived.conf clusterctl renders
+// for the examples with every checker, virtual_server_group (addresses,
+// a range, marks), inhibit_on_failure, alpha and omega imports without a
+// finding into a configuration holding them as attributes, not raw
+// lines, and that configuration renders the same keepalived
+// configuration on every director (Check).
+func TestImportCheckersAndGroups(t *testing.T) {
+	for _, example := range []struct{ name, lb1, lb2 string }{
+		{"checkers", "192.168.60.11/24", "192.168.60.12/24"},
+		{"server-group-fwmark", "192.168.61.11/24", "192.168.61.12/24"},
+	} {
+		t.Run(example.name, func(t *testing.T) {
+			cfg, diags := config.NewLoader().Load(filepath.Join("..", "..", "examples", "features", example.name), config.LoadOptions{})
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			out, err := render.Render(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hosts []*Host
+			for _, h := range []struct{ name, addr string }{{"lb1", example.lb1}, {"lb2", example.lb2}} {
+				conf := out[h.name].File(render.KeepalivedConfPath)
+				hosts = append(hosts, fileHost(h.name, h.addr, map[string]string{
+					render.KeepalivedConfPath:   string(conf.Content),
+					"/usr/local/sbin/check-web": "#!/bin/sh\nexit 0\n", // the misc check's command
+				}))
+			}
+			res, err := Build(hosts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range res.Findings {
+				t.Errorf("finding: %s", f)
+			}
+			hcl := string(res.HCL)
+			if strings.Contains(hcl, "raw") {
+				t.Errorf("modelled statements were kept as raw lines:\n%s", hcl)
+			}
+			golden.Check(t, "import-"+example.name+".hcl.golden", hcl)
+			for _, f := range Check(writeResult(t, res), hosts, res.Values) {
+				if f.Level != Change {
+					t.Errorf("check: %s", f)
+				}
+			}
+		})
+	}
+}
