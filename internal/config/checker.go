@@ -103,8 +103,16 @@ func (d *decoder) decodeRealServerCheck(blk *hcl.Block) *RealServerCheck {
 			r.errorf(r.ranges["dns_type"], "Invalid dns_type", "dns_type must be one of %s (keepalived's DNS_CHECK types); got %q.", strings.Join(DNSCheckTypes, " "), c.DNSType)
 		}
 		c.DNSName = r.str("dns_name", "")
-		if r.has("dns_name") && (!reDNSName.MatchString(c.DNSName) || len(c.DNSName) > 253) {
-			r.errorf(r.ranges["dns_name"], "Invalid dns_name", "dns_name must be a domain name such as example.org (no empty label: keepalived 2.2.7 ignores such a name); got %q.", c.DNSName)
+		switch n := c.DNSName; {
+		case !r.has("dns_name"):
+		case !reDNSName.MatchString(n) || len(n) > 253:
+			r.errorf(r.ranges["dns_name"], "Invalid dns_name", "dns_name must be a domain name such as example.org (no empty label: keepalived 2.2.7 ignores such a name); got %q.", n)
+		case len(n) > 1 && n[1] == '.':
+			// keepalived 2.2.7 looks for an empty label by testing the
+			// character after the name's start and after each dot, so a
+			// one-character first label reads as empty: "DNS_CHECK name
+			// 'a.b.' has empty label - ignoring", `keepalived -t` exit 5.
+			r.errorf(r.ranges["dns_name"], "Invalid dns_name", "keepalived 2.2.7 takes a one-character first label for an empty one (\"DNS_CHECK name %q has empty label - ignoring\") and `keepalived -t` fails; use a longer first label.", n)
 		}
 	case CheckSMTP:
 		c.HeloName = r.str("helo_name", "")

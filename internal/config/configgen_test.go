@@ -36,6 +36,10 @@ type configGen struct {
 	// broken names the rule a configuration breaks on purpose ("" for
 	// none); the property test counts these apart.
 	broken string
+	// extra are top-level blocks written after the virtual servers
+	// (the track_file blocks file checks read).
+	extra     strings.Builder
+	fileCheck int
 }
 
 // scriptDirs are where generated configurations put their commands; the
@@ -147,12 +151,15 @@ func qlist(xs []string) string {
 func (g *configGen) Generate() (string, string) {
 	g.b.Reset()
 	g.segments, g.hosts, g.instances, g.checks = nil, nil, nil, nil
+	g.extra.Reset()
+	g.fileCheck = 0
 	g.vids = map[string]map[int]bool{}
 	g.usedAddrs = map[netip.Addr]bool{}
 	g.broken = ""
 	if g.chance(invalidRate) {
 		g.broken = pick(g, "priority 255", "duplicate VRID", "VIP is a host address", "inverted thresholds",
-			"MASTER with nopreempt", "equal priorities", "track own interface", "auth_pass too long", "member without interface")
+			"MASTER with nopreempt", "equal priorities", "track own interface", "auth_pass too long", "member without interface",
+			"check attribute of another type")
 	}
 
 	g.network()
@@ -160,6 +167,7 @@ func (g *configGen) Generate() (string, string) {
 	g.healthChecks()
 	g.vrrpInstances()
 	g.virtualServers()
+	g.b.WriteString(g.extra.String())
 	broken, written := strings.CutSuffix(g.broken, " (written)")
 	if !written {
 		broken = "" // nothing in this configuration could carry the break
@@ -621,6 +629,12 @@ func (g *configGen) virtualServers() {
 		g.printf("  directors = [%s]\n", strings.Join(refs, ", "))
 		if keepalived {
 			g.printf("  managed_by = \"keepalived\"\n")
+			if g.chance(0.15) {
+				g.printf("  alpha = true\n")
+			}
+			if g.chance(0.15) {
+				g.printf("  omega = true\n")
+			}
 			if g.chance(0.3) {
 				sorryPort := pick(g, 80, 8080)
 				if (mode == "dr" || mode == "tun") && !fwmark && g.chance(0.9) {
@@ -702,33 +716,102 @@ func (g *configGen) realServer(vs rsSpec, labels map[string]bool) {
 		}
 		g.printf("    upper_threshold = %d\n    lower_threshold = %d\n", up, lo)
 	}
+	if vs.keepalived && g.chance(0.1) {
+		g.printf("    inhibit_on_failure = true\n")
+	}
 	if vs.keepalived && g.chance(0.6) {
-		g.printf("    check {\n")
-		typ := pick(g, "tcp", "http", "misc")
-		switch typ {
-		case "http":
-			g.printf("      type = \"http\"\n")
-			if g.chance(0.5) {
-				g.printf("      path = %s\n", q("/"+g.word(alnum+"._~%/?=&+-", g.r.IntN(30))))
-			}
-			if g.chance(0.5) {
-				g.printf("      status_code = %d\n", g.edgeInt(100, 599))
-			}
-		case "misc":
-			g.printf("      type = \"misc\"\n      misc_path = %s\n", q(g.command()))
-		default:
-			g.printf("      type = \"tcp\"\n")
+		g.check(vs)
+	}
+	g.printf("  }\n")
+}
+
+// check writes a real server's check block: any checker type with its
+// own attributes and the common ones it takes.
+func (g *configGen) check(vs rsSpec) {
+	g.printf("    check {\n")
+	typ := pick(g, "tcp", "http", "misc", "ssl", "dns", "smtp", "ping", "udp", "file")
+	g.printf("      type = %s\n", q(typ))
+	switch typ {
+	case "http", "ssl":
+		if g.chance(0.5) {
+			g.printf("      path = %s\n", q("/"+g.word(alnum+"._~%/?=&+-", g.r.IntN(30))))
 		}
-		if g.chance(0.4) && (typ != "misc" || g.chance(0.05)) {
-			g.printf("      connect_timeout = %d\n", g.edgeInt(1, 3600))
+		if g.chance(0.5) {
+			g.printf("      status_code = %d\n", g.edgeInt(100, 599))
 		}
+		if g.chance(0.3) {
+			g.printf("      digest = %s\n", q(g.word("0123456789abcdef", 32)))
+		}
+	case "misc":
+		g.printf("      misc_path = %s\n", q(g.command()))
+	case "dns":
+		if g.chance(0.6) {
+			g.printf("      dns_type = %s\n", q(pick(g, "A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY", "aaaa")))
+		}
+		if g.chance(0.6) {
+			g.printf("      dns_name = %s\n", q(pick(g, "example.org", ".", "a.b.c.", "localhost", "x-1.example")))
+		}
+	case "smtp":
+		if g.chance(0.6) {
+			g.printf("      helo_name = %s\n", q(pick(g, "lb.example.org", "localhost", "a")))
+		}
+	case "udp":
+		hex := func() string {
+			w := g.word("0123456789abcdef", 2*(1+g.r.IntN(6)))
+			return w[:len(w)-2] + pick(g, "00", "0a", "fe", "7f")
+		}
+		if g.chance(0.5) {
+			g.printf("      payload = %s\n", q(hex()))
+		}
+		if g.chance(0.5) {
+			g.printf("      require_reply = true\n")
+			if g.chance(0.5) {
+				g.printf("      reply = %s\n", q(hex()))
+			}
+		}
+	case "file":
+		g.fileCheck++
+		name := fmt.Sprintf("cf%d", g.fileCheck)
+		g.printf("      track_file = track_file.%s\n", name)
+		fmt.Fprintf(&g.extra, "track_file %s {\n  file = %s\n", q(name), q("/run/cc-"+g.word(lower, 6)))
+		if g.chance(0.5) {
+			fmt.Fprintf(&g.extra, "  weight = %d\n", g.edgeInt(-254, 254))
+		}
+		g.extra.WriteString("}\n\n")
+		if g.chance(0.5) {
+			g.printf("      weight = %d\n", g.edgeInt(-1000, 1000))
+			if g.chance(0.5) {
+				g.printf("      reverse = true\n")
+			}
+		}
+	}
+	if g.broken == "check attribute of another type" {
+		attr := map[string]string{"tcp": "helo_name = \"x\"", "http": "payload = \"01\"", "ssl": "dns_type = \"A\"",
+			"dns": "path = \"/\"", "smtp": "digest = \"0123456789abcdef0123456789abcdef\"", "ping": "connect_port = 80",
+			"udp": "status_code = 200", "file": "retry = 1", "misc": "connect_timeout = 3"}[typ]
+		g.printf("      %s\n", attr)
+		g.broken += " (written)"
+	}
+	connecting := typ != "misc" && typ != "file"
+	if connecting && g.chance(0.4) {
+		g.printf("      connect_timeout = %d\n", g.edgeInt(1, 3600))
+	}
+	if connecting && typ != "ping" && g.chance(0.3) {
+		g.printf("      connect_port = %d\n", pick(g, 80, 443, 1, 65535, 53))
+	}
+	if connecting && typ != "ping" && g.chance(0.1) {
+		g.printf("      bind_port = %d\n", g.edgeInt(1024, 65535))
+	}
+	if typ != "file" {
 		if g.chance(0.4) {
 			g.printf("      retry = %d\n", g.edgeInt(1, 100))
 		}
 		if g.chance(0.4) {
 			g.printf("      delay_before_retry = %d\n", g.edgeInt(1, 3600))
 		}
-		g.printf("    }\n")
+		if g.chance(0.2) {
+			g.printf("      warmup = %d\n", g.edgeInt(1, 3600))
+		}
 	}
-	g.printf("  }\n")
+	g.printf("    }\n")
 }

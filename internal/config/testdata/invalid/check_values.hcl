@@ -49,6 +49,12 @@ virtual_server "web" {
       type = "file"
     }
   }
+  real_server "192.168.19.28" {
+    check {
+      type     = "dns"
+      dns_name = "a.example.org" # ERROR: Invalid dns_name
+    }
+  }
   real_server "192.168.19.27" {
     check {
       type      = "smtp"
