@@ -285,7 +285,7 @@ func (g *configGen) keepalivedBlock() {
 	}
 	if g.chance(0.2) {
 		user := "root"
-		if g.chance(0.15) {
+		if g.chance(0.3) {
 			user = pick(g, "nobody", "daemon")
 		}
 		g.printf("  script_user = %s\n", q(user))
@@ -584,20 +584,73 @@ func (g *configGen) virtualServers() {
 			mode = pick(g, "nat", "dr", "tun") // fullnat is IPv4 only
 		}
 		fwmark := g.chance(0.2)
-		keepalived := g.chance(0.75) && (!fwmark || g.chance(0.05))
+		// A keepalived-managed fwmark service is a virtual_server_group
+		// of marks; an address service is sometimes a group of addresses.
+		markGroup := fwmark && g.chance(0.5)
+		keepalived := markGroup || g.chance(0.75) && (!fwmark || g.chance(0.05))
+		addrGroup := keepalived && !fwmark && g.chance(0.2)
 		six := vip.Is6() && !fwmark // a fwmark service is IPv4
 
-		g.printf("virtual_server %s {\n", q(g.name("vs", i)))
 		port := pick(g, 80, 443, 1, 65535, 53, 8080)
-		if fwmark {
+		newMark := func() int {
 			m := g.edgeInt(1, 1<<31-1)
 			for marks[m] {
 				m = g.edgeInt(1, 1<<31-1)
 			}
 			marks[m] = true
-			g.printf("  fwmark = %d\n", m)
+			return m
+		}
+		var group string
+		switch {
+		case markGroup:
+			group = g.name("vsg", i)
+			ms := []string{strconv.Itoa(newMark())}
+			if g.chance(0.5) {
+				ms = append(ms, strconv.Itoa(newMark()))
+			}
+			g.printf("virtual_server_group %s {\n  fwmarks = [%s]\n}\n\n", q(group), strings.Join(ms, ", "))
+		case addrGroup:
+			group = g.name("vsg", i)
+			entries := []string{q(netip.AddrPortFrom(vip, uint16(port)).String())}
+			// Group addresses on the directors' segment (clusterctl adds
+			// them to the directors there).
+			inSeg := func(a netip.Addr) bool {
+				if a.Is6() {
+					return g.segments[seg].v6.Masked().Contains(a)
+				}
+				return g.segments[seg].v4.Masked().Contains(a)
+			}
+			if other := g.freeAddr(seg, 60, six); g.chance(0.5) && inSeg(other) {
+				g.usedAddrs[other] = true
+				entries = append(entries, q(netip.AddrPortFrom(other, uint16(port)).String()))
+			}
+			if !six && g.chance(0.5) {
+				// A range of the last octet, when its addresses are free.
+				first := g.freeAddr(seg, 60, false)
+				b := first.As4()
+				second, third := first.Next(), first.Next().Next()
+				if b[3] < 250 && inSeg(third) && !g.usedAddrs[second] && !g.usedAddrs[third] {
+					g.usedAddrs[first], g.usedAddrs[second], g.usedAddrs[third] = true, true, true
+					entries = append(entries, q(fmt.Sprintf("%s-%d:%d", first, third.As4()[3], port)))
+				}
+			}
+			g.printf("virtual_server_group %s {\n  addresses = [%s]\n}\n\n", q(group), strings.Join(entries, ", "))
+		}
+
+		if group != "" && mode == "fullnat" && g.chance(0.9) {
+			mode = pick(g, "nat", "dr", "tun") // clusterctl's SNAT rule is per address
+		}
+		g.printf("virtual_server %s {\n", q(g.name("vs", i)))
+		switch {
+		case group != "":
+			g.printf("  group = virtual_server_group.%s\n", group)
+			if fwmark {
+				port = 0
+			}
+		case fwmark:
+			g.printf("  fwmark = %d\n", newMark())
 			port = 0
-		} else {
+		default:
 			g.printf("  address = %s\n", q(netip.AddrPortFrom(vip, uint16(port)).String()))
 		}
 		if g.chance(0.3) && (!fwmark || g.chance(0.1)) {
@@ -635,7 +688,7 @@ func (g *configGen) virtualServers() {
 			if g.chance(0.15) {
 				g.printf("  omega = true\n")
 			}
-			if g.chance(0.3) {
+			if g.chance(0.3) && (group == "" || g.chance(0.05)) {
 				sorryPort := pick(g, 80, 8080)
 				if (mode == "dr" || mode == "tun") && !fwmark && g.chance(0.9) {
 					sorryPort = port // DR and TUN forward unchanged
@@ -653,7 +706,7 @@ func (g *configGen) virtualServers() {
 		nrs := 1 + g.r.IntN(3)
 		for j := 0; j < nrs; j++ {
 			g.realServer(rsSpec{seg: seg, six: six, keepalived: keepalived, directors: directors,
-				fwmark: fwmark, mode: mode, port: port}, labels)
+				fwmark: fwmark, markGroup: markGroup, addrGroup: addrGroup, mode: mode, port: port}, labels)
 		}
 		g.printf("}\n\n")
 	}
@@ -665,6 +718,8 @@ type rsSpec struct {
 	six        bool
 	keepalived bool
 	fwmark     bool
+	markGroup  bool // a virtual_server_group of marks: no real server port
+	addrGroup  bool // a virtual_server_group of addresses: a port is required
 	directors  []int
 	mode       string
 	port       int // the virtual port; 0 for fwmark
@@ -693,11 +748,17 @@ func (g *configGen) realServer(vs rsSpec, labels map[string]bool) {
 	g.printf("  real_server %s {\n", q(label))
 	sameOnly := (vs.mode == "dr" || vs.mode == "tun") && !vs.fwmark
 	switch {
+	case vs.markGroup:
+		if g.chance(0.05) {
+			g.printf("    port = %d\n", pick(g, 80, 8080)) // keepalived ignores it: rejected
+		}
+	case vs.addrGroup && sameOnly && g.chance(0.9):
+		g.printf("    port = %d\n", vs.port) // a group has no default port
 	case sameOnly && g.chance(0.9):
 		if g.chance(0.3) {
 			g.printf("    port = %d\n", vs.port) // DR and TUN forward unchanged
 		}
-	case vs.fwmark || g.chance(0.5):
+	case vs.fwmark || vs.addrGroup || g.chance(0.5):
 		g.printf("    port = %d\n", pick(g, 80, 8080, 1, 65535))
 	}
 	if g.chance(0.5) {

@@ -318,7 +318,7 @@ var requiredFeatures = []string{
 	"keepalived virtual server", "udp", "sorry_server", "persistence", "persistence_netmask",
 	"tcp check", "http check", "misc check", "weight 0", "thresholds",
 	"ssl check", "dns check", "smtp check", "ping check", "udp check", "file check",
-	"inhibit_on_failure", "alpha", "omega",
+	"inhibit_on_failure", "alpha", "omega", "group of addresses", "group of marks", "group range",
 	"mode nat", "mode dr", "mode tun", "mode fullnat",
 	"script_user", "notification_email", "router_id",
 }
@@ -424,6 +424,18 @@ func countFeatures(cfg *config.Config, f map[string]int) {
 		}
 		if vs.PersistenceNetmask.IsValid() {
 			add("persistence_netmask")
+		}
+		if g := vs.Group; g != nil {
+			if g.FWMarks {
+				add("group of marks")
+			} else {
+				add("group of addresses")
+			}
+			for _, e := range g.Entries {
+				if e.Last.IsValid() {
+					add("group range")
+				}
+			}
 		}
 		if vs.Alpha {
 			add("alpha")

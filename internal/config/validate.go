@@ -377,8 +377,25 @@ func (v *validator) virtualServers() {
 // virtualAddressReachable warns when a virtual address is neither an
 // address of a director nor a VIP its directors share.
 func (v *validator) virtualAddressReachable(vs *VirtualServer) {
+	at := vs.Ranges.At("address", vs.Ranges.At("group", vs.DeclRange))
+	unheld := map[netip.Addr]bool{}
+	for _, a := range vs.VirtualAddrs() {
+		for _, d := range vs.Directors {
+			if !v.directorCanHold(d, a) {
+				// render: "virtual address ... is on no interface subnet
+				// of the director and no VRRP instance of it holds it".
+				v.errorf(at, "Virtual address off the director's subnets",
+					"Director %q of %q cannot hold %s: it is not one of its addresses, not a VIP of a vrrp_instance it is a member of, and on none of its interfaces' subnets (where clusterctl would add it). Use an address on a director's subnet, or make it a VIP.", d, vs.Name, a)
+				unheld[a] = true
+				break
+			}
+		}
+	}
 next:
 	for _, a := range groupOrAddress(vs) {
+		if unheld[a] {
+			continue
+		}
 		if inst := v.vipInstance(a); inst != nil {
 			continue
 		}
@@ -390,6 +407,33 @@ next:
 		v.warnf(vs.Ranges.At("address", vs.Ranges.At("group", vs.DeclRange)), "Virtual address not held by a director",
 			"%s is neither an interface address of a director of %q nor a vrrp_instance virtual IP; packets for it may never reach the director.", a, vs.Name)
 	}
+}
+
+// directorCanHold reports whether director d has address a, or is
+// given it: as a VIP of an instance d is a member of, or by clusterctl on
+// the interface whose subnet holds it.
+func (v *validator) directorCanHold(d string, a netip.Addr) bool {
+	h := v.cfg.Hosts[d]
+	if h == nil {
+		return true // reported elsewhere
+	}
+	for _, p := range h.Addrs() {
+		if p.Addr() == a {
+			return true
+		}
+	}
+	for _, inst := range v.cfg.VRRPInstances {
+		if inst.MemberFor(d) == nil {
+			continue
+		}
+		for _, p := range append(append([]netip.Prefix(nil), inst.VirtualIPs...), inst.ExcludedIPs...) {
+			if p.Addr() == a {
+				return true
+			}
+		}
+	}
+	_, _, ok := h.InterfaceFor(a)
+	return ok
 }
 
 // groupOrAddress returns the virtual address of vs, or the first address

@@ -183,6 +183,12 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host, gr
 		if vs.ManagedBy != ManagedByKeepalived {
 			r.errorf(r.ranges["sorry_server"], "sorry_server needs keepalived", "sorry_server is a keepalived feature; set managed_by = \"keepalived\".")
 		}
+		if vs.Group != nil {
+			// keepalived 2.2.7: "virtual server [g]:0, sorry server has
+			// port specified - port will be ignored", exit 5.
+			r.errorf(r.ranges["sorry_server"], "sorry_server with a virtual_server_group",
+				"keepalived 2.2.7 serves a virtual_server_group without a port of its own, so it ignores a sorry server's port (\"sorry server has port specified - port will be ignored\", `keepalived -t` fails), and clusterctl's sorry_server is IP:PORT. Remove sorry_server, or serve the addresses with a virtual_server each.")
+		}
 	}
 	vs.DelayLoop = r.integer("delay_loop", 0, 1, 3600)
 	if vs.PersistenceEngine != "" && vs.Persistence == 0 {

@@ -88,3 +88,17 @@ virtual_server "dr_ports" {
     port = 90 # ERROR: Real server port differs in dr mode
   }
 }
+
+virtual_server_group "sorry" {
+  addresses = ["192.168.19.101:92"]
+}
+
+virtual_server "sorry" {
+  group        = virtual_server_group.sorry
+  managed_by   = "keepalived"
+  sorry_server = "192.168.19.50:92" # ERROR: sorry_server with a virtual_server_group
+  directors    = [host.dir]
+  real_server "192.168.19.21" {
+    port = 92
+  }
+}
