@@ -159,6 +159,7 @@ func Build(hosts []*Host) (*Result, error) {
 		c.readAddrsAndServices(hm)
 	}
 	c.mergeMembers()
+	c.dropDanglingRefs()
 	for _, hm := range c.hosts {
 		for _, f := range hm.files {
 			res.Files[f.side] = hm.h.Files[f.path]

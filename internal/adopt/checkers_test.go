@@ -58,3 +58,62 @@ func TestImportCheckersAndGroups(t *testing.T) {
 		})
 	}
 }
+
+// TestImportDanglingRefs: a virtual server of a group the import could
+// not adopt, and a FILE_CHECK of a track_file it could not adopt, are
+// reported lost instead of referring to nothing (which would not load).
+func TestImportDanglingRefs(t *testing.T) {
+	conf := `virtual_server_group g {
+  fwmark 1
+  10.0.0.100 80
+}
+track_file tf_x {
+  file /run/x
+  weight 1 reverse
+}
+virtual_server group g {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.0.0.21 80 {
+    weight 1
+  }
+}
+virtual_server 10.0.0.100 81 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.0.0.21 81 {
+    weight 1
+    FILE_CHECK {
+      track_file tf_missing
+    }
+  }
+}
+`
+	res, err := Build([]*Host{fileHost("a", "10.0.0.1/24", map[string]string{render.KeepalivedConfPath: conf})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, f.String())
+	}
+	for _, want := range []string{
+		"virtual_server_group g mixes addresses and marks",
+		"weight 1 reverse is not expressible",
+		"virtual_server group g: the group was not adopted, so neither is the virtual server",
+		"FILE_CHECK reads a track_file that was not adopted; the check is left out",
+	} {
+		if !strings.Contains(strings.Join(got, "\n"), want) {
+			t.Errorf("no finding %q in:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	hcl := string(res.HCL)
+	if strings.Contains(hcl, "virtual_server_group.g") || strings.Contains(hcl, "track_file.missing") {
+		t.Errorf("the configuration refers to what was not adopted:\n%s", hcl)
+	}
+	if _, diags := config.NewLoader().Load(writeResult(t, res), config.LoadOptions{Vars: []string{}}); diags.HasErrors() {
+		t.Errorf("the imported configuration does not load: %s\n%s", diags.Error(), hcl)
+	}
+}

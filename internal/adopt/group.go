@@ -227,3 +227,25 @@ func writeCheck(cb *hclwrite.Body, ck *rsCheck) {
 		}
 	}
 }
+
+// dropDanglingRefs leaves out of the configuration a virtual server
+// whose virtual_server_group, and a file check whose track_file, was not
+// adopted (a reference to neither would not load), and reports them lost.
+func (c *cluster) dropDanglingRefs() {
+	for _, k := range slices.Sorted(maps.Keys(c.servers)) {
+		vs := c.servers[k]
+		if vs.group != "" && c.groups[vs.group] == nil {
+			c.findings = append(c.findings, Finding{Level: Lost, Host: vs.first, Pos: vs.firstPos,
+				Msg: fmt.Sprintf("virtual_server group %s: the group was not adopted, so neither is the virtual server", vs.group)})
+			delete(c.servers, k)
+			continue
+		}
+		for i := range vs.reals {
+			if ck := vs.reals[i].check; ck != nil && ck.trackFile != "" && c.trackFiles[ck.trackFile] == nil {
+				c.findings = append(c.findings, Finding{Level: Lost, Host: vs.first, Pos: vs.firstPos,
+					Msg: fmt.Sprintf("virtual_server %s: real server %s: FILE_CHECK reads a track_file that was not adopted; the check is left out", vs.key(), vs.reals[i].addr)})
+				vs.reals[i].check = nil
+			}
+		}
+	}
+}
