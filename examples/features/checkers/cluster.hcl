@@ -8,7 +8,7 @@
 variable "vrrp_password" {
   type      = string
   sensitive = true
-  default   = "checkers"
+  default   = "cK7p2x9q"
 }
 
 defaults {

@@ -6,7 +6,7 @@
 variable "vrrp_password" {
   type      = string
   sensitive = true
-  default   = "dualstk"
+  default   = "dU2k9r4t"
 }
 
 defaults {

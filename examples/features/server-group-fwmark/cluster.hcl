@@ -12,7 +12,7 @@
 variable "vrrp_password" {
   type      = string
   sensitive = true
-  default   = "groups"
+  default   = "gR4m8w1z"
 }
 
 defaults {

@@ -8,7 +8,7 @@
 variable "vrrp_password" {
   type      = string
   sensitive = true
-  default   = "syncpair"
+  default   = "sY5n3v6b"
 }
 
 defaults {
