@@ -151,7 +151,7 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host, gr
 		// fwmark service ("protocol specified for fwmark - protocol will
 		// be ignored", exit 5); the template lives outside this package.
 		r.errorf(r.ranges["managed_by"], "fwmark service managed by keepalived",
-			"clusterctl writes a protocol line into keepalived's virtual_server block, which keepalived 2.2.7 rejects for a firewall-mark service (`keepalived -t` exits 5). Until that changes, use managed_by = \"clusterctl\" for fwmark services.")
+			"clusterctl writes a protocol line into keepalived's virtual_server block, which keepalived 2.2.7 rejects for a firewall-mark service (`keepalived -t` exits 5). Use managed_by = \"clusterctl\" for this fwmark service, or a virtual_server_group of marks (fwmarks = [N]) with group = virtual_server_group.NAME, which keepalived serves without a protocol line.")
 	}
 	if vs.ManagedBy == ManagedByKeepalived && vs.Persistence > keepalivedMaxPersistence {
 		r.errorf(r.ranges["persistence"], "persistence too long for keepalived",
