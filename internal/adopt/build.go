@@ -45,6 +45,7 @@ type cluster struct {
 	// track_file blocks, by configuration name.
 	groups     map[string]*serverGroup
 	trackFiles map[string]*trackFile
+	bfds       map[string]*bfdInstance
 	confMode   map[uint32][]string // keepalived.conf mode → hosts
 	findings   []Finding
 	vars       map[string]string // variable → live value
@@ -118,7 +119,7 @@ type member struct {
 func Build(hosts []*Host) (*Result, error) {
 	c := &cluster{global: map[string]globalValue{}, checks: map[string]*healthCheck{},
 		instances: map[string]*instance{}, servers: map[string]*virtualServer{},
-		groups: map[string]*serverGroup{}, trackFiles: map[string]*trackFile{},
+		groups: map[string]*serverGroup{}, trackFiles: map[string]*trackFile{}, bfds: map[string]*bfdInstance{},
 		confMode: map[uint32][]string{}, vars: map[string]string{}, varLen: map[string]int{}}
 	res := &Result{Files: map[string][]byte{}, Values: map[string]string{}, Lengths: map[string]int{}}
 	for _, h := range hosts {
@@ -232,6 +233,8 @@ func (c *cluster) readHost(hm *hostModel, nodes []*keepalived.Node) {
 			c.readServerGroup(host, n)
 		case "track_file", "vrrp_track_file":
 			c.readTrackFile(host, n)
+		case "bfd_instance":
+			c.readBFD(host, n)
 		case "include":
 		default:
 			if lines, ok := rawLines("top", n); ok {

@@ -220,6 +220,9 @@ func writeCheck(cb *hclwrite.Body, ck *rsCheck) {
 	if ck.trackFile != "" {
 		cb.SetAttributeTraversal("track_file", ref("track_file", ck.trackFile))
 	}
+	if ck.bfd != "" {
+		cb.SetAttributeTraversal("bfd_instance", ref("bfd_instance", ck.bfd))
+	}
 	if ck.fileWeight != nil {
 		cb.SetAttributeValue("weight", cty.NumberIntVal(int64(*ck.fileWeight)))
 		if ck.reverse {
@@ -241,11 +244,105 @@ func (c *cluster) dropDanglingRefs() {
 			continue
 		}
 		for i := range vs.reals {
+			if ck := vs.reals[i].check; ck != nil && ck.bfd != "" && c.bfds[ck.bfd] == nil {
+				c.findings = append(c.findings, Finding{Level: Lost, Host: vs.first, Pos: vs.firstPos,
+					Msg: fmt.Sprintf("virtual_server %s: real server %s: BFD_CHECK follows a bfd_instance that was not adopted; the check is left out", vs.key(), vs.reals[i].addr)})
+				vs.reals[i].check = nil
+				continue
+			}
 			if ck := vs.reals[i].check; ck != nil && ck.trackFile != "" && c.trackFiles[ck.trackFile] == nil {
 				c.findings = append(c.findings, Finding{Level: Lost, Host: vs.first, Pos: vs.firstPos,
 					Msg: fmt.Sprintf("virtual_server %s: real server %s: FILE_CHECK reads a track_file that was not adopted; the check is left out", vs.key(), vs.reals[i].addr)})
 				vs.reals[i].check = nil
 			}
 		}
+	}
+}
+
+// bfdInstance is a bfd_instance block.
+type bfdInstance struct {
+	name      string
+	neighbor  string
+	source    string
+	ints      map[string]int // min_rx, min_tx, idle_tx, multiplier
+	passive   bool
+	host, pos string
+}
+
+func (b *bfdInstance) describe() string {
+	return fmt.Sprint(b.neighbor, b.source, b.ints, b.passive)
+}
+
+// readBFD reads a bfd_instance block. Its name is kept as it is (a
+// BFD_CHECK names it); one config does not take is not adopted.
+func (c *cluster) readBFD(host string, n *keepalived.Node) {
+	if len(n.Args) != 1 || !reBFDName.MatchString(n.Args[0]) {
+		c.lost(host, n, "bfd_instance %s: a name of at most 31 letters, digits, _ and - is expressible", strings.Join(n.Args, " "))
+		return
+	}
+	b := &bfdInstance{name: n.Args[0], ints: map[string]int{}, host: host, pos: n.Pos()}
+	for _, s := range n.Children {
+		kw := s.Keyword
+		if kw == "neighbour_ip" {
+			kw = "neighbor_ip"
+		}
+		switch kw {
+		case "neighbor_ip", "source_ip":
+			a, err := netip.ParseAddr(s.Arg(0))
+			if err != nil || len(s.Args) != 1 {
+				c.lost(host, s, "bfd_instance %s: %s %s is not an IP address", b.name, kw, strings.Join(s.Args, " "))
+				continue
+			}
+			if kw == "neighbor_ip" {
+				b.neighbor = a.String()
+			} else {
+				b.source = a.String()
+			}
+		case "min_rx", "min_tx", "idle_tx", "multiplier":
+			v, ok := num(s.Arg(0))
+			if !ok || len(s.Args) != 1 {
+				c.lost(host, s, "bfd_instance %s: %s %s is not a whole number", b.name, kw, strings.Join(s.Args, " "))
+				continue
+			}
+			b.ints[kw] = v
+		case "passive":
+			b.passive = true
+		default:
+			c.lost(host, s, "bfd_instance %s: %s has no counterpart in the model", b.name, s.Keyword)
+		}
+	}
+	if b.neighbor == "" {
+		c.lost(host, n, "bfd_instance %s has no neighbor_ip", b.name)
+		return
+	}
+	if old, ok := c.bfds[b.name]; ok {
+		if old.describe() != b.describe() {
+			c.conflict(host, n, "bfd_instance %s differs from %s's (%s); the configuration keeps %s's", b.name, old.host, old.pos, old.host)
+		}
+		return
+	}
+	c.bfds[b.name] = b
+}
+
+// reBFDName is config's bfd_instance name rule.
+var reBFDName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,30}$`)
+
+func (c *cluster) writeBFDs(body *hclwrite.Body) {
+	for _, name := range slices.Sorted(maps.Keys(c.bfds)) {
+		bi := c.bfds[name]
+		b := body.AppendNewBlock("bfd_instance", []string{name}).Body()
+		b.SetAttributeValue("neighbor_ip", cty.StringVal(bi.neighbor))
+		if bi.source != "" {
+			b.SetAttributeValue("source_ip", cty.StringVal(bi.source))
+		}
+		for _, k := range []string{"min_rx", "min_tx", "idle_tx", "multiplier"} {
+			if v, ok := bi.ints[k]; ok {
+				b.SetAttributeValue(k, cty.NumberIntVal(int64(v)))
+			}
+		}
+		if bi.passive {
+			b.SetAttributeValue("passive", cty.True)
+		}
+		body.AppendNewline()
 	}
 }

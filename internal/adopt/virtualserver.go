@@ -55,6 +55,7 @@ type rsCheck struct {
 	payload, reply                                  string
 	requireReply                                    bool
 	trackFile                                       string // the track_file's configuration name
+	bfd                                             string // the bfd_instance's name
 	fileWeight                                      *int
 	reverse                                         bool
 }
@@ -250,7 +251,7 @@ func (c *cluster) readRealServer(hm *hostModel, n *keepalived.Node) (realServer,
 			}
 		case "inhibit_on_failure":
 			rs.inhibit = true
-		case "TCP_CHECK", "HTTP_GET", "SSL_GET", "DNS_CHECK", "SMTP_CHECK", "PING_CHECK", "UDP_CHECK", "FILE_CHECK", "MISC_CHECK":
+		case "TCP_CHECK", "HTTP_GET", "SSL_GET", "DNS_CHECK", "SMTP_CHECK", "PING_CHECK", "UDP_CHECK", "FILE_CHECK", "BFD_CHECK", "MISC_CHECK":
 			if rs.check != nil {
 				c.lost(host, s, "a second checker is not expressible (one check per real server)")
 				continue
@@ -302,6 +303,10 @@ func (c *cluster) readCheck(hm *hostModel, n *keepalived.Node) *rsCheck {
 				}
 			}
 		case "type", "name", "helo_name", "track_file":
+			if n.Keyword == "BFD_CHECK" && kw == "name" && len(s.Args) == 1 {
+				ck.bfd = s.Arg(0)
+				continue
+			}
 			if len(s.Args) != 1 || n.Keyword == "DNS_CHECK" && kw != "type" && kw != "name" ||
 				n.Keyword == "SMTP_CHECK" && kw != "helo_name" || n.Keyword == "FILE_CHECK" && kw != "track_file" {
 				c.lost(host, s, "%s %s %s is not expressible", n.Keyword, kw, strings.Join(s.Args, " "))

@@ -69,6 +69,7 @@ func (c *cluster) write() []byte {
 	}
 
 	c.writeTrackFiles(body)
+	c.writeBFDs(body)
 	c.writeServerGroups(body)
 	keys := slices.Sorted(maps.Keys(c.servers))
 	for _, k := range keys {

@@ -34,6 +34,7 @@ var checkAttrs = func() map[string][]string {
 		CheckUDP:  with(conn, timing, []string{"payload", "require_reply", "reply"}),
 		CheckFile: {"track_file", "weight", "reverse"},
 		CheckMisc: with(timing, []string{"misc_path"}),
+		CheckBFD:  {"bfd_instance"},
 	}
 }()
 
@@ -55,7 +56,7 @@ func (d *decoder) decodeRealServerCheck(blk *hcl.Block) *RealServerCheck {
 	allowed, ok := checkAttrs[c.Type]
 	if !ok {
 		r.errorf(r.ranges["type"], "Invalid check type",
-			"type must be one of \"tcp\" (TCP_CHECK), \"http\" (HTTP_GET), \"ssl\" (SSL_GET), \"dns\" (DNS_CHECK), \"smtp\" (SMTP_CHECK), \"ping\" (PING_CHECK), \"udp\" (UDP_CHECK), \"file\" (FILE_CHECK) or \"misc\" (MISC_CHECK); got %q.%s",
+			"type must be one of \"tcp\" (TCP_CHECK), \"http\" (HTTP_GET), \"ssl\" (SSL_GET), \"dns\" (DNS_CHECK), \"smtp\" (SMTP_CHECK), \"ping\" (PING_CHECK), \"udp\" (UDP_CHECK), \"file\" (FILE_CHECK), \"bfd\" (BFD_CHECK) or \"misc\" (MISC_CHECK); got %q.%s",
 			c.Type, suggest(c.Type, slices.Sorted(maps.Keys(checkAttrs))))
 		return c
 	}
@@ -139,6 +140,13 @@ func (d *decoder) decodeRealServerCheck(blk *hcl.Block) *RealServerCheck {
 		c.FileReverse = r.boolean("reverse", false)
 		if r.has("reverse") && !c.HasFileWeight {
 			r.errorf(r.ranges["reverse"], "reverse without weight", "reverse is written after the check's weight (weight N reverse); set weight too, or leave both to the track_file block.")
+		}
+	case CheckBFD:
+		if ref, ok := r.ref("bfd_instance", "bfd_instance"); ok {
+			c.BFD = ref.Name
+			d.pendingCheckBFDs = append(d.pendingCheckBFDs, ref)
+		} else if !r.has("bfd_instance") {
+			r.errorf(blk.DefRange, "Missing bfd_instance", "A bfd check follows a BFD session: set bfd_instance = bfd_instance.NAME.")
 		}
 	case CheckMisc:
 		c.MiscPath = r.str("misc_path", "")

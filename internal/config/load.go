@@ -273,7 +273,9 @@ type decoder struct {
 	pendingTrackFile    map[string][]ref
 	// pendingCheckFiles are the track_file references of file checks.
 	pendingCheckFiles []ref
-	pendingDirectors  map[string][]ref
+	// pendingCheckBFDs are the bfd_instance references of bfd checks.
+	pendingCheckBFDs []ref
+	pendingDirectors map[string][]ref
 	// raws are the raw keepalived lines read, checked for secrets once
 	// every secret is known.
 	raws []rawText
@@ -304,6 +306,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "track_file", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 		{Type: "virtual_server_group", LabelNames: []string{"name"}},
+		{Type: "bfd_instance", LabelNames: []string{"name"}},
 	},
 }
 
@@ -317,6 +320,7 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		HealthChecks:   map[string]*HealthCheck{},
 		VirtualServers: map[string]*VirtualServer{},
 		ServerGroups:   map[string]*ServerGroup{},
+		BFDInstances:   map[string]*BFDInstance{},
 	}
 	byType := map[string][]*hcl.Block{}
 	for _, b := range bodies {
@@ -391,6 +395,14 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 			continue
 		}
 		cfg.SyncGroups[g.Name] = g
+	}
+	for _, blk := range byType["bfd_instance"] {
+		b := d.decodeBFDInstance(blk)
+		if prev, dup := cfg.BFDInstances[b.Name]; dup {
+			d.duplicate(blk, "bfd_instance", b.Name, prev.DeclRange)
+			continue
+		}
+		cfg.BFDInstances[b.Name] = b
 	}
 	for _, blk := range byType["virtual_server_group"] {
 		g := d.decodeServerGroup(blk)

@@ -35,7 +35,9 @@ type Config struct {
 	VirtualServers map[string]*VirtualServer
 	// ServerGroups are the virtual_server_group blocks: sets of virtual
 	// addresses and firewall marks that one virtual_server serves.
-	ServerGroups    map[string]*ServerGroup
+	ServerGroups map[string]*ServerGroup
+	// BFDInstances are the bfd_instance blocks BFD checks name.
+	BFDInstances    map[string]*BFDInstance
 	SensitiveValues []string // values of sensitive variables, for masking output
 }
 
@@ -411,6 +413,26 @@ type VirtualServer struct {
 	Ranges    Ranges
 }
 
+// BFDInstance is a keepalived bfd_instance: a BFD session (RFC 5880)
+// with NeighborIP, which a BFD check of a real server follows (the real
+// server is down while the session is). Times are milliseconds; 0 →
+// keepalived's default.
+type BFDInstance struct {
+	Name       string
+	NeighborIP netip.Addr
+	SourceIP   netip.Addr // invalid → not rendered
+	MinRx      int
+	MinTx      int
+	IdleTx     int
+	Multiplier int
+	Passive    bool
+	DeclRange  hcl.Range
+	Ranges     Ranges
+}
+
+// BFDInstanceNames returns the bfd_instance names sorted.
+func (c *Config) BFDInstanceNames() []string { return slices.Sorted(maps.Keys(c.BFDInstances)) }
+
 // ServerGroup is a keepalived virtual_server_group: the virtual
 // addresses (single, or a range of the last IPv4 octet) and the firewall
 // marks a virtual_server serves as one service.
@@ -610,13 +632,14 @@ const (
 	CheckUDP  = "udp"  // UDP_CHECK
 	CheckFile = "file" // FILE_CHECK
 	CheckMisc = "misc" // MISC_CHECK
+	CheckBFD  = "bfd"  // BFD_CHECK
 )
 
 // CheckKeywords maps each check type to its keepalived checker keyword.
 var CheckKeywords = map[string]string{
 	CheckTCP: "TCP_CHECK", CheckHTTP: "HTTP_GET", CheckSSL: "SSL_GET", CheckDNS: "DNS_CHECK",
 	CheckSMTP: "SMTP_CHECK", CheckPing: "PING_CHECK", CheckUDP: "UDP_CHECK", CheckFile: "FILE_CHECK",
-	CheckMisc: "MISC_CHECK",
+	CheckMisc: "MISC_CHECK", CheckBFD: "BFD_CHECK",
 }
 
 // RealServerCheck is a keepalived checker for one real server.
@@ -655,8 +678,10 @@ type RealServerCheck struct {
 	FileWeight    int
 	HasFileWeight bool
 	FileReverse   bool
-	DeclRange     hcl.Range
-	Ranges        Ranges
+	// BFD names the bfd_instance block a BFD_CHECK follows.
+	BFD       string
+	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // Roles of hosts, derived from the configuration.

@@ -50,6 +50,7 @@ var modelledKeywords = map[string]map[string]string{
 		"vrrp_instance":        "a vrrp_instance block",
 		"virtual_server":       "a virtual_server block",
 		"virtual_server_group": "a virtual_server_group block",
+		"bfd_instance":         "a bfd_instance block",
 	},
 	rawGlobalDefs: {
 		"router_id":               "router_id",

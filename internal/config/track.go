@@ -101,6 +101,11 @@ func (d *decoder) resolveTracks(cfg *Config) {
 			v.TrackFiles = append(v.TrackFiles, ref.Name)
 		}
 	}
+	for _, ref := range d.pendingCheckBFDs {
+		if _, ok := cfg.BFDInstances[ref.Name]; !ok {
+			d.errorf(ref.Range.Ptr(), "Reference to undeclared bfd_instance", "There is no bfd_instance %q.%s", ref.Name, suggest(ref.Name, sortedKeys(cfg.BFDInstances)))
+		}
+	}
 	for _, ref := range d.pendingCheckFiles {
 		if _, ok := cfg.TrackFiles[ref.Name]; !ok {
 			d.errorf(ref.Range.Ptr(), "Reference to undeclared track_file", "There is no track_file %q.%s", ref.Name, suggest(ref.Name, sortedKeys(cfg.TrackFiles)))

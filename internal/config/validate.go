@@ -25,6 +25,7 @@ func Validate(cfg *Config) hcl.Diagnostics {
 	v.unusedHealthChecks()
 	v.unusedTracks()
 	v.unusedServerGroups()
+	v.bfdInstances()
 	v.scriptSecurity()
 	return v.diags
 }

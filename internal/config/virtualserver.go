@@ -58,7 +58,7 @@ var realServerCheckSchema = &hcl.BodySchema{
 		{Name: "warmup"}, {Name: "digest"}, {Name: "connect_ip"}, {Name: "connect_port"},
 		{Name: "bindto"}, {Name: "bind_port"}, {Name: "dns_type"}, {Name: "dns_name"},
 		{Name: "helo_name"}, {Name: "payload"}, {Name: "require_reply"}, {Name: "reply"},
-		{Name: "track_file"}, {Name: "weight"}, {Name: "reverse"},
+		{Name: "track_file"}, {Name: "weight"}, {Name: "reverse"}, {Name: "bfd_instance"},
 	},
 }
 

@@ -129,6 +129,9 @@ var (
 	FeatureDNSCheckTiming = Feature{"real_server check dns delay_before_retry/warmup", "delay_before_retry, warmup (in DNS_CHECK)", V(1, 4, 0)}
 	// DNS_CHECK's type table gained RRSIG and DNSKEY in 1.3.7.
 	FeatureDNSSECTypes = Feature{"real_server check dns_type RRSIG/DNSKEY", "type RRSIG, type DNSKEY (in DNS_CHECK)", V(1, 3, 7)}
+	// The bfd_instance block and BFD_CHECK came in 2.0.0 (and only in a
+	// keepalived built with BFD; keepalived -t on the host tells).
+	FeatureBFDCheck = Feature{"real_server check bfd", "BFD_CHECK, bfd_instance", V(2, 0, 0)}
 	// PING_CHECK, UDP_CHECK (with require_reply as a flag) and
 	// FILE_CHECK came in 2.1.0.
 	FeaturePingCheck = Feature{"real_server check ping", "PING_CHECK", V(2, 1, 0)}
@@ -147,7 +150,7 @@ func Features() []Feature {
 		FeatureVRRPv3, FeatureAccept, FeatureVRRPStrict, FeaturePersistEngine,
 		FeatureScriptSecurity, FeatureScriptUser, FeatureSHFlags, FeatureMiscRetry,
 		FeatureDNSSECTypes, FeatureDNSCheckTiming,
-		FeatureTrackFile, FeatureSyncNotifyStop, FeatureTrackProcess, FeatureTunType, FeatureMHFlags,
+		FeatureTrackFile, FeatureSyncNotifyStop, FeatureBFDCheck, FeatureTrackProcess, FeatureTunType, FeatureMHFlags,
 		FeaturePingCheck, FeatureUDPCheck, FeatureFileCheck, FeatureUDPPayload,
 	}
 }

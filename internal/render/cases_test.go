@@ -286,6 +286,8 @@ func labCheckersGroups() *config.Config {
 		Members:    []*config.Member{{Host: "lb1", Priority: 100, State: config.StateMaster}, {Host: "lb2", Priority: 90, State: config.StateBackup}},
 	}
 	c.TrackFiles = map[string]*config.TrackFile{"drain": {Name: "drain", File: "/var/run/drain", Weight: 1}}
+	c.BFDInstances = map[string]*config.BFDInstance{"rs28": {Name: "rs28", NeighborIP: addr("192.168.60.28"),
+		SourceIP: addr("192.168.60.11"), MinRx: 50, MinTx: 60, IdleTx: 2000, Multiplier: 4, Passive: true}}
 	web := &config.ServerGroup{Name: "web", Entries: []config.GroupEntry{
 		{Addr: addr("192.168.60.100"), Port: 80},
 		{Addr: addr("192.168.60.110"), Last: addr("192.168.60.111"), Port: 80},
@@ -319,6 +321,8 @@ func labCheckersGroups() *config.Config {
 				Check: &config.RealServerCheck{Type: config.CheckFile, TrackFile: "drain", FileWeight: -2, HasFileWeight: true, FileReverse: true}},
 			{Address: addr("192.168.60.27"), Weight: 1,
 				Check: &config.RealServerCheck{Type: config.CheckUDP, ConnectPort: 53, RequireReply: true}},
+			{Address: addr("192.168.60.28"), Weight: 1,
+				Check: &config.RealServerCheck{Type: config.CheckBFD, BFD: "rs28"}},
 		},
 	}
 	return c

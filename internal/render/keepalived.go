@@ -24,6 +24,7 @@ type keepalivedView struct {
 	TrackFiles     []trackFileView
 	SyncGroups     []syncGroupView
 	Instances      []vrrpInstanceView
+	BFDInstances   []bfdView
 	ServerGroups   []serverGroupView
 	VirtualServers []keepalivedVSView
 	// RawBlocks are the configuration's raw top-level lines, laid out
@@ -102,6 +103,13 @@ type vrrpInstanceView struct {
 	Raw             string // raw lines, laid out (rawLines)
 }
 
+// bfdView is one bfd_instance.
+type bfdView struct {
+	Name, NeighborIP, SourceIP       string
+	MinRx, MinTx, IdleTx, Multiplier int
+	Passive                          bool
+}
+
 // serverGroupView is one virtual_server_group: its entries as
 // keepalived writes them ("192.168.47.130-135 80", "fwmark 7").
 type serverGroupView struct {
@@ -158,6 +166,7 @@ type keepalivedCheckView struct {
 	Payload          string
 	RequireReply     string // "" off, "require_reply" or "require_reply HEX"
 	TrackFile        string // keepalived's track_file name
+	BFD              string // BFD_CHECK's bfd_instance name
 	FileWeight       string // "" or "weight N [reverse]"
 }
 
@@ -286,10 +295,28 @@ func (b *hostBuilder) addKeepalived() error {
 		view.Instances = append(view.Instances, iv)
 	}
 	groups := map[string]*config.ServerGroup{}
+	bfds := map[string]bool{}
 	for _, vs := range servers {
 		if vs.Group != nil {
 			groups[vs.Group.Name] = vs.Group
 		}
+		for _, rs := range vs.RealServers {
+			if rs.Check != nil && rs.Check.BFD != "" {
+				bfds[rs.Check.BFD] = true
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(bfds)) {
+		bi := b.cfg.BFDInstances[name]
+		if bi == nil {
+			return fmt.Errorf("bfd_instance %q is not declared", name)
+		}
+		bv := bfdView{Name: name, NeighborIP: bi.NeighborIP.String(), MinRx: bi.MinRx, MinTx: bi.MinTx,
+			IdleTx: bi.IdleTx, Multiplier: bi.Multiplier, Passive: bi.Passive}
+		if bi.SourceIP.IsValid() {
+			bv.SourceIP = bi.SourceIP.String()
+		}
+		view.BFDInstances = append(view.BFDInstances, bv)
 	}
 	for _, name := range slices.Sorted(maps.Keys(groups)) {
 		gv := serverGroupView{Name: name}
@@ -729,6 +756,8 @@ func checkView(c *config.RealServerCheck, version keepalived.Version) (*keepaliv
 				cv.FileWeight += " reverse"
 			}
 		}
+	case config.CheckBFD:
+		cv.BFD = c.BFD
 	case config.CheckMisc:
 		if cv.MiscPath, err = keepalivedQuote("misc_path", c.MiscPath); err != nil {
 			return nil, err

@@ -167,5 +167,7 @@ func (b *hostBuilder) useCheck(c *config.RealServerCheck) {
 		}
 	case config.CheckFile:
 		b.use(keepalived.FeatureFileCheck, at("type"))
+	case config.CheckBFD:
+		b.use(keepalived.FeatureBFDCheck, at("type"))
 	}
 }

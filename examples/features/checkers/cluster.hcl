@@ -1,7 +1,8 @@
 # Every keepalived real server checker, one per real server, on a director
 # pair in DR mode. Each check block renders the keepalived checker named in
 # its comment; docs/configuration.md lists every attribute with the
-# keyword it renders to. PING_CHECK, UDP_CHECK and FILE_CHECK need
+# keyword it renders to. BFD_CHECK needs keepalived 2.0.0 or newer;
+# PING_CHECK, UDP_CHECK and FILE_CHECK need
 # keepalived 2.1.0 or newer (UDP_CHECK's payload 2.2.0): plan refuses an
 # older director's keepalived.
 
@@ -51,6 +52,15 @@ vrrp_instance "VI_CHK" {
 track_file "drain_rs9" {
   file   = "/var/run/clusterctl-drain-rs9"
   weight = 1
+}
+
+# A BFD session with a real server; BFD_CHECK follows it (keepalived
+# built with BFD, 2.0.0 or newer; the real server runs a BFD daemon).
+bfd_instance "rs10" {
+  neighbor_ip = "192.168.60.30"
+  min_rx      = 100
+  min_tx      = 100
+  multiplier  = 3
 }
 
 virtual_server "web" {
@@ -139,6 +149,13 @@ virtual_server "web" {
       type       = "file"
       track_file = track_file.drain_rs9
       weight     = -1
+    }
+  }
+  # BFD_CHECK: the real server is up while the BFD session is.
+  real_server "192.168.60.30" {
+    check {
+      type         = "bfd"
+      bfd_instance = bfd_instance.rs10
     }
   }
 }

@@ -39,7 +39,7 @@ virtual_server "web" {
   }
   real_server "192.168.19.25" {
     check {
-      type = "bfd" # ERROR: Invalid check type
+      type = "lb" # ERROR: Invalid check type
     }
   }
 }
