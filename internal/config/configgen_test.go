@@ -790,7 +790,7 @@ func (g *configGen) realServer(vs rsSpec, labels map[string]bool) {
 // own attributes and the common ones it takes.
 func (g *configGen) check(vs rsSpec) {
 	g.printf("    check {\n")
-	typ := pick(g, "tcp", "http", "misc", "ssl", "dns", "smtp", "ping", "udp", "file")
+	typ := pick(g, "tcp", "http", "misc", "ssl", "dns", "smtp", "ping", "udp", "file", "bfd")
 	g.printf("      type = %s\n", q(typ))
 	switch typ {
 	case "http", "ssl":
@@ -830,6 +830,23 @@ func (g *configGen) check(vs rsSpec) {
 				g.printf("      reply = %s\n", q(hex()))
 			}
 		}
+	case "bfd":
+		g.fileCheck++
+		name := fmt.Sprintf("bfd%d", g.fileCheck)
+		g.printf("      bfd_instance = bfd_instance.%s\n", name)
+		fmt.Fprintf(&g.extra, "bfd_instance %s {\n  neighbor_ip = %s\n", q(name), q(g.freeAddr(vs.seg, 50, vs.six).String()))
+		for _, kv := range []struct {
+			k      string
+			lo, hi int
+		}{{"min_rx", 1, 10000}, {"min_tx", 1, 10000}, {"idle_tx", 1000, 10000}, {"multiplier", 1, 255}} {
+			if g.chance(0.3) {
+				fmt.Fprintf(&g.extra, "  %s = %d\n", kv.k, g.edgeInt(kv.lo, kv.hi))
+			}
+		}
+		if g.chance(0.2) {
+			g.extra.WriteString("  passive = true\n")
+		}
+		g.extra.WriteString("}\n\n")
 	case "file":
 		g.fileCheck++
 		name := fmt.Sprintf("cf%d", g.fileCheck)
@@ -849,11 +866,11 @@ func (g *configGen) check(vs rsSpec) {
 	if g.broken == "check attribute of another type" {
 		attr := map[string]string{"tcp": "helo_name = \"x\"", "http": "payload = \"01\"", "ssl": "dns_type = \"A\"",
 			"dns": "path = \"/\"", "smtp": "digest = \"0123456789abcdef0123456789abcdef\"", "ping": "connect_port = 80",
-			"udp": "status_code = 200", "file": "retry = 1", "misc": "connect_timeout = 3"}[typ]
+			"udp": "status_code = 200", "file": "retry = 1", "misc": "connect_timeout = 3", "bfd": "warmup = 1"}[typ]
 		g.printf("      %s\n", attr)
 		g.broken += " (written)"
 	}
-	connecting := typ != "misc" && typ != "file"
+	connecting := typ != "misc" && typ != "file" && typ != "bfd"
 	if connecting && g.chance(0.4) {
 		g.printf("      connect_timeout = %d\n", g.edgeInt(1, 3600))
 	}
@@ -863,7 +880,7 @@ func (g *configGen) check(vs rsSpec) {
 	if connecting && typ != "ping" && g.chance(0.1) {
 		g.printf("      bind_port = %d\n", g.edgeInt(1024, 65535))
 	}
-	if typ != "file" {
+	if typ != "file" && typ != "bfd" {
 		if g.chance(0.4) {
 			g.printf("      retry = %d\n", g.edgeInt(1, 100))
 		}

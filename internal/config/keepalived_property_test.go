@@ -317,7 +317,7 @@ var requiredFeatures = []string{
 	"process check", "script check", "check weight -253", "check weight 253",
 	"keepalived virtual server", "udp", "sorry_server", "persistence", "persistence_netmask",
 	"tcp check", "http check", "misc check", "weight 0", "thresholds",
-	"ssl check", "dns check", "smtp check", "ping check", "udp check", "file check",
+	"ssl check", "dns check", "smtp check", "ping check", "udp check", "file check", "bfd check",
 	"inhibit_on_failure", "alpha", "omega", "group of addresses", "group of marks", "group range",
 	"mode nat", "mode dr", "mode tun", "mode fullnat",
 	"script_user", "notification_email", "router_id",
