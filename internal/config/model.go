@@ -365,7 +365,8 @@ const (
 // VirtualServer is one LVS virtual service.
 type VirtualServer struct {
 	Name string
-	// Address is the virtual address and port; invalid when FWMark is set.
+	// Address is the virtual address and port; invalid when FWMark or
+	// Group is set.
 	Address  netip.AddrPort
 	FWMark   uint32
 	Protocol Protocol // ProtocolTCP or ProtocolUDP ("" before defaults)
