@@ -41,10 +41,15 @@ type cluster struct {
 	checks    map[string]*healthCheck
 	instances map[string]*instance
 	servers   map[string]*virtualServer
-	confMode  map[uint32][]string // keepalived.conf mode → hosts
-	findings  []Finding
-	vars      map[string]string // variable → live value
-	varLen    map[string]int    // variable → length of the value as written
+	// groups are the virtual_server_group blocks and trackFiles the
+	// track_file blocks, by configuration name.
+	groups     map[string]*serverGroup
+	trackFiles map[string]*trackFile
+	bfds       map[string]*bfdInstance
+	confMode   map[uint32][]string // keepalived.conf mode → hosts
+	findings   []Finding
+	vars       map[string]string // variable → live value
+	varLen     map[string]int    // variable → length of the value as written
 	// pendingPeers are unicast peer lists, checked against the members.
 	pendingPeers []peerCheck
 	// syncLines are the hosts' global lvs_sync_daemon lines, attached to
@@ -124,6 +129,7 @@ type member struct {
 func Build(hosts []*Host) (*Result, error) {
 	c := &cluster{global: map[string]globalValue{}, checks: map[string]*healthCheck{},
 		instances: map[string]*instance{}, servers: map[string]*virtualServer{},
+		groups: map[string]*serverGroup{}, trackFiles: map[string]*trackFile{}, bfds: map[string]*bfdInstance{},
 		confMode: map[uint32][]string{}, vars: map[string]string{}, varLen: map[string]int{}}
 	res := &Result{Files: map[string][]byte{}, Values: map[string]string{}, Lengths: map[string]int{}}
 	for _, h := range hosts {
@@ -165,6 +171,7 @@ func Build(hosts []*Host) (*Result, error) {
 	}
 	c.attachSync()
 	c.mergeMembers()
+	c.dropDanglingRefs()
 	for _, hm := range c.hosts {
 		for _, f := range hm.files {
 			res.Files[f.side] = hm.h.Files[f.path]
@@ -233,6 +240,12 @@ func (c *cluster) readHost(hm *hostModel, nodes []*keepalived.Node) {
 			c.readInstance(hm, n)
 		case "virtual_server":
 			c.readVirtualServer(hm, n)
+		case "virtual_server_group":
+			c.readServerGroup(host, n)
+		case "track_file", "vrrp_track_file":
+			c.readTrackFile(host, n)
+		case "bfd_instance":
+			c.readBFD(host, n)
 		case "include":
 		default:
 			if lines, ok := rawLines("top", n); ok {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
 	"github.com/clusterctl/clusterctl/internal/keepalived"
 )
@@ -14,6 +15,9 @@ import (
 type virtualServer struct {
 	addr        netip.AddrPort
 	fwmark      uint32
+	group       string // virtual_server_group name; "" none
+	alpha       bool
+	omega       bool
 	protocol    string // tcp or udp
 	mode        string
 	scheduler   string
@@ -35,18 +39,41 @@ type realServer struct {
 	port         uint16
 	weight       int
 	upper, lower int
+	inhibit      bool
 	check        *rsCheck
 }
 
 type rsCheck struct {
-	typ                                     string
-	connectTimeout, retry, delayBeforeRetry int
-	path                                    string
-	status                                  int
-	misc                                    string
+	typ                                             string
+	connectTimeout, retry, delayBeforeRetry, warmup int
+	connectPort, bindPort                           int
+	connectIP, bindTo                               string
+	path, digest                                    string
+	status                                          int
+	misc                                            string
+	dnsType, dnsName, helo                          string
+	payload, reply                                  string
+	requireReply                                    bool
+	trackFile                                       string // the track_file's configuration name
+	bfd                                             string // the bfd_instance's name
+	fileWeight                                      *int
+	reverse                                         bool
 }
 
+// checkTypes maps keepalived's checker keywords to the check types of
+// the configuration (config.CheckKeywords the other way round).
+var checkTypes = func() map[string]string {
+	m := map[string]string{}
+	for typ, kw := range config.CheckKeywords {
+		m[kw] = typ
+	}
+	return m
+}()
+
 func (vs *virtualServer) key() string {
+	if vs.group != "" {
+		return "group " + vs.group + " " + vs.protocol
+	}
 	if vs.fwmark != 0 {
 		return "fwmark " + strconv.FormatUint(uint64(vs.fwmark), 10)
 	}
@@ -55,9 +82,19 @@ func (vs *virtualServer) key() string {
 
 func (vs *virtualServer) describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s p%d %s %s %d", vs.mode, vs.scheduler, vs.managedBy, vs.persistence, vs.netmask, vs.sorry, vs.delayLoop)
+	fmt.Fprintf(&b, "%s %s %s p%d %s %s %d a%t o%t", vs.mode, vs.scheduler, vs.managedBy, vs.persistence, vs.netmask, vs.sorry, vs.delayLoop, vs.alpha, vs.omega)
 	for _, r := range vs.reals {
-		fmt.Fprintf(&b, " [%s:%d w%d %d %d %+v]", r.addr, r.port, r.weight, r.upper, r.lower, r.check)
+		fmt.Fprintf(&b, " [%s:%d w%d %d %d i%t", r.addr, r.port, r.weight, r.upper, r.lower, r.inhibit)
+		if ck := r.check; ck != nil {
+			fw := "-"
+			if ck.fileWeight != nil {
+				fw = strconv.Itoa(*ck.fileWeight)
+			}
+			c := *ck
+			c.fileWeight = nil
+			fmt.Fprintf(&b, " %+v fw%s", c, fw)
+		}
+		b.WriteString("]")
 	}
 	fmt.Fprintf(&b, " raw %q", vs.raw)
 	return b.String()
@@ -92,6 +129,8 @@ func (c *cluster) readVirtualServer(hm *hostModel, n *keepalived.Node) {
 	host := hm.h.Name
 	vs := &virtualServer{managedBy: "keepalived", protocol: "tcp", mode: "nat"}
 	switch {
+	case len(n.Args) == 2 && n.Args[0] == "group":
+		vs.group = groupName(n.Args[1])
 	case len(n.Args) == 2 && n.Args[0] == "fwmark":
 		m, err := strconv.ParseUint(n.Args[1], 10, 32)
 		if err != nil || m == 0 {
@@ -108,7 +147,7 @@ func (c *cluster) readVirtualServer(hm *hostModel, n *keepalived.Node) {
 		}
 		vs.addr = netip.AddrPortFrom(a, uint16(p))
 	default:
-		c.lost(host, n, "virtual_server %s: only an address and port, or a fwmark, are expressible (not a virtual_server_group)", strings.Join(n.Args, " "))
+		c.lost(host, n, "virtual_server %s: only an address and port, a fwmark or a group are expressible", strings.Join(n.Args, " "))
 		return
 	}
 	for _, s := range n.Children {
@@ -154,6 +193,10 @@ func (c *cluster) readVirtualServer(hm *hostModel, n *keepalived.Node) {
 			} else {
 				c.lost(host, s, "sorry_server %s is not expressible", strings.Join(s.Args, " "))
 			}
+		case "alpha":
+			vs.alpha = true
+		case "omega":
+			vs.omega = true
 		case "real_server":
 			if rs, ok := c.readRealServer(hm, s); ok {
 				vs.reals = append(vs.reals, rs)
@@ -179,9 +222,13 @@ func mustPort(s string) int {
 func (c *cluster) readRealServer(hm *hostModel, n *keepalived.Node) (realServer, bool) {
 	host := hm.h.Name
 	a, err := netip.ParseAddr(n.Arg(0))
-	p, perr := strconv.ParseUint(n.Arg(1), 10, 16)
-	if err != nil || perr != nil || len(n.Args) != 2 {
-		c.lost(host, n, "real_server %s: an address and a port are expressible", strings.Join(n.Args, " "))
+	var p uint64
+	var perr error
+	if len(n.Args) == 2 {
+		p, perr = strconv.ParseUint(n.Arg(1), 10, 16)
+	}
+	if err != nil || perr != nil || len(n.Args) < 1 || len(n.Args) > 2 {
+		c.lost(host, n, "real_server %s: an address and a port (none for a fwmark service) are expressible", strings.Join(n.Args, " "))
 		return realServer{}, false
 	}
 	rs := realServer{addr: a, port: uint16(p), weight: 1}
@@ -202,7 +249,9 @@ func (c *cluster) readRealServer(hm *hostModel, n *keepalived.Node) (realServer,
 			default:
 				rs.lower = v
 			}
-		case "TCP_CHECK", "HTTP_GET", "MISC_CHECK":
+		case "inhibit_on_failure":
+			rs.inhibit = true
+		case "TCP_CHECK", "HTTP_GET", "SSL_GET", "DNS_CHECK", "SMTP_CHECK", "PING_CHECK", "UDP_CHECK", "FILE_CHECK", "BFD_CHECK", "MISC_CHECK":
 			if rs.check != nil {
 				c.lost(host, s, "a second checker is not expressible (one check per real server)")
 				continue
@@ -217,35 +266,75 @@ func (c *cluster) readRealServer(hm *hostModel, n *keepalived.Node) (realServer,
 
 func (c *cluster) readCheck(hm *hostModel, n *keepalived.Node) *rsCheck {
 	host := hm.h.Name
-	ck := &rsCheck{typ: map[string]string{"TCP_CHECK": "tcp", "HTTP_GET": "http", "MISC_CHECK": "misc"}[n.Keyword]}
+	ck := &rsCheck{typ: checkTypes[n.Keyword]}
 	for _, s := range n.Children {
 		kw := keepalived.CanonicalKeyword(n.Keyword, s.Keyword)
 		switch kw {
-		case "connect_timeout", "retry", "delay_before_retry":
+		case "connect_timeout", "retry", "delay_before_retry", "warmup", "connect_port", "bind_port":
 			v, ok := num(s.Arg(0))
-			if !ok {
-				c.lost(host, s, "%s %q is not a whole number", kw, s.Arg(0))
+			if !ok || len(s.Args) != 1 {
+				c.lost(host, s, "%s %q is not a whole number", kw, strings.Join(s.Args, " "))
 				continue
 			}
-			switch kw {
-			case "connect_timeout":
-				ck.connectTimeout = v
-			case "retry":
-				ck.retry = v
-			default:
-				ck.delayBeforeRetry = v
+			*map[string]*int{"connect_timeout": &ck.connectTimeout, "retry": &ck.retry, "delay_before_retry": &ck.delayBeforeRetry,
+				"warmup": &ck.warmup, "connect_port": &ck.connectPort, "bind_port": &ck.bindPort}[kw] = v
+		case "connect_ip", "bindto":
+			a, err := netip.ParseAddr(s.Arg(0))
+			if err != nil || len(s.Args) != 1 {
+				c.lost(host, s, "%s %q is not an IP address", kw, strings.Join(s.Args, " "))
+				continue
+			}
+			if kw == "connect_ip" {
+				ck.connectIP = a.String()
+			} else {
+				ck.bindTo = a.String()
 			}
 		case "url":
 			for _, u := range s.Children {
 				switch u.Keyword {
 				case "path":
 					ck.path = u.Arg(0)
+				case "digest":
+					ck.digest = strings.ToLower(u.Arg(0))
 				case "status_code":
 					ck.status, _ = num(u.Arg(0))
 				default:
 					c.lost(host, u, "url %s is not expressible", u.Keyword)
 				}
 			}
+		case "type", "name", "helo_name", "track_file":
+			if n.Keyword == "BFD_CHECK" && kw == "name" && len(s.Args) == 1 {
+				ck.bfd = s.Arg(0)
+				continue
+			}
+			if len(s.Args) != 1 || n.Keyword == "DNS_CHECK" && kw != "type" && kw != "name" ||
+				n.Keyword == "SMTP_CHECK" && kw != "helo_name" || n.Keyword == "FILE_CHECK" && kw != "track_file" {
+				c.lost(host, s, "%s %s %s is not expressible", n.Keyword, kw, strings.Join(s.Args, " "))
+				continue
+			}
+			switch kw {
+			case "type":
+				ck.dnsType = strings.ToUpper(s.Arg(0))
+			case "name":
+				ck.dnsName = s.Arg(0)
+			case "helo_name":
+				ck.helo = s.Arg(0)
+			default:
+				ck.trackFile = trackFileName(s.Arg(0))
+			}
+		case "payload":
+			ck.payload = strings.ToLower(strings.Join(s.Args, " "))
+		case "require_reply":
+			ck.requireReply = true
+			ck.reply = strings.ToLower(strings.Join(s.Args, " "))
+		case "weight":
+			v, ok := num(s.Arg(0))
+			if n.Keyword != "FILE_CHECK" || !ok || len(s.Args) > 2 || len(s.Args) == 2 && s.Args[1] != "reverse" && s.Args[1] != "noreverse" {
+				c.lost(host, s, "%s weight %s is not expressible", n.Keyword, strings.Join(s.Args, " "))
+				continue
+			}
+			ck.fileWeight = &v
+			ck.reverse = len(s.Args) == 2 && s.Args[1] == "reverse"
 		case "misc_path":
 			ck.misc = strings.Join(s.Args, " ")
 			c.adoptScript(hm, s, s.Args)
@@ -255,6 +344,10 @@ func (c *cluster) readCheck(hm *hostModel, n *keepalived.Node) *rsCheck {
 	}
 	return ck
 }
+
+// trackFileName is the configuration name of a keepalived track_file
+// block: its name without the tf_ prefix clusterctl renders.
+func trackFileName(s string) string { return hclName(strings.TrimPrefix(s, "tf_")) }
 
 // readIPVS adopts the services of a host's live IPVS table that its
 // keepalived does not manage, as virtual servers clusterctl manages.

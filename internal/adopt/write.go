@@ -68,6 +68,9 @@ func (c *cluster) write() []byte {
 		c.writeInstance(body, c.instances[name])
 	}
 
+	c.writeTrackFiles(body)
+	c.writeBFDs(body)
+	c.writeServerGroups(body)
 	keys := slices.Sorted(maps.Keys(c.servers))
 	for _, k := range keys {
 		c.writeServer(body, c.servers[k])
@@ -260,6 +263,12 @@ func (c *cluster) writeInstance(body *hclwrite.Body, in *instance) {
 
 // serverName names a virtual server by its key.
 func serverName(vs *virtualServer) string {
+	if vs.group != "" {
+		if vs.protocol == "udp" {
+			return vs.group + "_udp"
+		}
+		return vs.group
+	}
 	if vs.fwmark != 0 {
 		return "fwmark_" + strconv.FormatUint(uint64(vs.fwmark), 10)
 	}
@@ -268,9 +277,15 @@ func serverName(vs *virtualServer) string {
 
 func (c *cluster) writeServer(body *hclwrite.Body, vs *virtualServer) {
 	b := body.AppendNewBlock("virtual_server", []string{serverName(vs)}).Body()
-	if vs.fwmark != 0 {
+	switch g := c.groups[vs.group]; {
+	case vs.group != "":
+		b.SetAttributeTraversal("group", ref("virtual_server_group", vs.group))
+		if g == nil || !g.fwmark {
+			b.SetAttributeValue("protocol", cty.StringVal(vs.protocol))
+		}
+	case vs.fwmark != 0:
 		b.SetAttributeValue("fwmark", cty.NumberIntVal(int64(vs.fwmark)))
-	} else {
+	default:
 		b.SetAttributeValue("address", cty.StringVal(vs.addr.String()))
 		b.SetAttributeValue("protocol", cty.StringVal(vs.protocol))
 	}
@@ -294,6 +309,14 @@ func (c *cluster) writeServer(body *hclwrite.Body, vs *virtualServer) {
 	if vs.delayLoop > 0 {
 		b.SetAttributeValue("delay_loop", cty.NumberIntVal(int64(vs.delayLoop)))
 	}
+	for _, kv := range []struct {
+		k string
+		v bool
+	}{{"alpha", vs.alpha}, {"omega", vs.omega}} {
+		if kv.v {
+			b.SetAttributeValue(kv.k, cty.True)
+		}
+	}
 	if len(vs.raw) > 0 {
 		b.SetAttributeRaw("raw", heredoc(vs.raw))
 	}
@@ -309,8 +332,13 @@ func (c *cluster) writeServer(body *hclwrite.Body, vs *virtualServer) {
 			}
 		}
 		rb := b.AppendNewBlock("real_server", []string{label}).Body()
-		rb.SetAttributeValue("port", cty.NumberIntVal(int64(r.port)))
+		if r.port != 0 {
+			rb.SetAttributeValue("port", cty.NumberIntVal(int64(r.port)))
+		}
 		rb.SetAttributeValue("weight", cty.NumberIntVal(int64(r.weight)))
+		if r.inhibit {
+			rb.SetAttributeValue("inhibit_on_failure", cty.True)
+		}
 		if r.upper > 0 {
 			rb.SetAttributeValue("upper_threshold", cty.NumberIntVal(int64(r.upper)))
 		}
@@ -318,22 +346,7 @@ func (c *cluster) writeServer(body *hclwrite.Body, vs *virtualServer) {
 			rb.SetAttributeValue("lower_threshold", cty.NumberIntVal(int64(r.lower)))
 		}
 		if ck := r.check; ck != nil {
-			cb := rb.AppendNewBlock("check", nil).Body()
-			cb.SetAttributeValue("type", cty.StringVal(ck.typ))
-			for _, kv := range []struct {
-				k string
-				v int
-			}{{"connect_timeout", ck.connectTimeout}, {"retry", ck.retry}, {"delay_before_retry", ck.delayBeforeRetry}, {"status_code", ck.status}} {
-				if kv.v > 0 {
-					cb.SetAttributeValue(kv.k, cty.NumberIntVal(int64(kv.v)))
-				}
-			}
-			if ck.path != "" {
-				cb.SetAttributeValue("path", cty.StringVal(ck.path))
-			}
-			if ck.misc != "" {
-				cb.SetAttributeValue("misc_path", cty.StringVal(ck.misc))
-			}
+			writeCheck(rb.AppendNewBlock("check", nil).Body(), ck)
 		}
 	}
 	body.AppendNewline()

@@ -159,8 +159,8 @@ func labSpec(cfg *config.Config, f *labFlags) (lab.Spec, error) {
 		}
 	}
 	for _, vs := range cfg.VirtualServers {
-		if vs.Address.IsValid() {
-			reserved[vs.Address.Addr()] = true
+		for _, a := range vs.VirtualAddrs() {
+			reserved[a] = true
 		}
 		if vs.SNATAddress.IsValid() {
 			reserved[vs.SNATAddress] = true

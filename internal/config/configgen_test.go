@@ -36,6 +36,10 @@ type configGen struct {
 	// broken names the rule a configuration breaks on purpose ("" for
 	// none); the property test counts these apart.
 	broken string
+	// extra are top-level blocks written after the virtual servers
+	// (the track_file blocks file checks read).
+	extra     strings.Builder
+	fileCheck int
 }
 
 // scriptDirs are where generated configurations put their commands; the
@@ -147,12 +151,15 @@ func qlist(xs []string) string {
 func (g *configGen) Generate() (string, string) {
 	g.b.Reset()
 	g.segments, g.hosts, g.instances, g.checks = nil, nil, nil, nil
+	g.extra.Reset()
+	g.fileCheck = 0
 	g.vids = map[string]map[int]bool{}
 	g.usedAddrs = map[netip.Addr]bool{}
 	g.broken = ""
 	if g.chance(invalidRate) {
 		g.broken = pick(g, "priority 255", "duplicate VRID", "VIP is a host address", "inverted thresholds",
-			"MASTER with nopreempt", "equal priorities", "track own interface", "auth_pass too long", "member without interface")
+			"MASTER with nopreempt", "equal priorities", "track own interface", "auth_pass too long", "member without interface",
+			"check attribute of another type")
 	}
 
 	g.network()
@@ -160,6 +167,7 @@ func (g *configGen) Generate() (string, string) {
 	g.healthChecks()
 	g.vrrpInstances()
 	g.virtualServers()
+	g.b.WriteString(g.extra.String())
 	broken, written := strings.CutSuffix(g.broken, " (written)")
 	if !written {
 		broken = "" // nothing in this configuration could carry the break
@@ -277,7 +285,7 @@ func (g *configGen) keepalivedBlock() {
 	}
 	if g.chance(0.2) {
 		user := "root"
-		if g.chance(0.15) {
+		if g.chance(0.3) {
 			user = pick(g, "nobody", "daemon")
 		}
 		g.printf("  script_user = %s\n", q(user))
@@ -576,20 +584,73 @@ func (g *configGen) virtualServers() {
 			mode = pick(g, "nat", "dr", "tun") // fullnat is IPv4 only
 		}
 		fwmark := g.chance(0.2)
-		keepalived := g.chance(0.75) && (!fwmark || g.chance(0.05))
+		// A keepalived-managed fwmark service is a virtual_server_group
+		// of marks; an address service is sometimes a group of addresses.
+		markGroup := fwmark && g.chance(0.5)
+		keepalived := markGroup || g.chance(0.75) && (!fwmark || g.chance(0.05))
+		addrGroup := keepalived && !fwmark && g.chance(0.2)
 		six := vip.Is6() && !fwmark // a fwmark service is IPv4
 
-		g.printf("virtual_server %s {\n", q(g.name("vs", i)))
 		port := pick(g, 80, 443, 1, 65535, 53, 8080)
-		if fwmark {
+		newMark := func() int {
 			m := g.edgeInt(1, 1<<31-1)
 			for marks[m] {
 				m = g.edgeInt(1, 1<<31-1)
 			}
 			marks[m] = true
-			g.printf("  fwmark = %d\n", m)
+			return m
+		}
+		var group string
+		switch {
+		case markGroup:
+			group = g.name("vsg", i)
+			ms := []string{strconv.Itoa(newMark())}
+			if g.chance(0.5) {
+				ms = append(ms, strconv.Itoa(newMark()))
+			}
+			g.printf("virtual_server_group %s {\n  fwmarks = [%s]\n}\n\n", q(group), strings.Join(ms, ", "))
+		case addrGroup:
+			group = g.name("vsg", i)
+			entries := []string{q(netip.AddrPortFrom(vip, uint16(port)).String())}
+			// Group addresses on the directors' segment (clusterctl adds
+			// them to the directors there).
+			inSeg := func(a netip.Addr) bool {
+				if a.Is6() {
+					return g.segments[seg].v6.Masked().Contains(a)
+				}
+				return g.segments[seg].v4.Masked().Contains(a)
+			}
+			if other := g.freeAddr(seg, 60, six); g.chance(0.5) && inSeg(other) {
+				g.usedAddrs[other] = true
+				entries = append(entries, q(netip.AddrPortFrom(other, uint16(port)).String()))
+			}
+			if !six && g.chance(0.5) {
+				// A range of the last octet, when its addresses are free.
+				first := g.freeAddr(seg, 60, false)
+				b := first.As4()
+				second, third := first.Next(), first.Next().Next()
+				if b[3] < 250 && inSeg(third) && !g.usedAddrs[second] && !g.usedAddrs[third] {
+					g.usedAddrs[first], g.usedAddrs[second], g.usedAddrs[third] = true, true, true
+					entries = append(entries, q(fmt.Sprintf("%s-%d:%d", first, third.As4()[3], port)))
+				}
+			}
+			g.printf("virtual_server_group %s {\n  addresses = [%s]\n}\n\n", q(group), strings.Join(entries, ", "))
+		}
+
+		if group != "" && mode == "fullnat" && g.chance(0.9) {
+			mode = pick(g, "nat", "dr", "tun") // clusterctl's SNAT rule is per address
+		}
+		g.printf("virtual_server %s {\n", q(g.name("vs", i)))
+		switch {
+		case group != "":
+			g.printf("  group = virtual_server_group.%s\n", group)
+			if fwmark {
+				port = 0
+			}
+		case fwmark:
+			g.printf("  fwmark = %d\n", newMark())
 			port = 0
-		} else {
+		default:
 			g.printf("  address = %s\n", q(netip.AddrPortFrom(vip, uint16(port)).String()))
 		}
 		if g.chance(0.3) && (!fwmark || g.chance(0.1)) {
@@ -621,7 +682,13 @@ func (g *configGen) virtualServers() {
 		g.printf("  directors = [%s]\n", strings.Join(refs, ", "))
 		if keepalived {
 			g.printf("  managed_by = \"keepalived\"\n")
-			if g.chance(0.3) {
+			if g.chance(0.15) {
+				g.printf("  alpha = true\n")
+			}
+			if g.chance(0.15) {
+				g.printf("  omega = true\n")
+			}
+			if g.chance(0.3) && (group == "" || g.chance(0.05)) {
 				sorryPort := pick(g, 80, 8080)
 				if (mode == "dr" || mode == "tun") && !fwmark && g.chance(0.9) {
 					sorryPort = port // DR and TUN forward unchanged
@@ -639,7 +706,7 @@ func (g *configGen) virtualServers() {
 		nrs := 1 + g.r.IntN(3)
 		for j := 0; j < nrs; j++ {
 			g.realServer(rsSpec{seg: seg, six: six, keepalived: keepalived, directors: directors,
-				fwmark: fwmark, mode: mode, port: port}, labels)
+				fwmark: fwmark, markGroup: markGroup, addrGroup: addrGroup, mode: mode, port: port}, labels)
 		}
 		g.printf("}\n\n")
 	}
@@ -651,6 +718,8 @@ type rsSpec struct {
 	six        bool
 	keepalived bool
 	fwmark     bool
+	markGroup  bool // a virtual_server_group of marks: no real server port
+	addrGroup  bool // a virtual_server_group of addresses: a port is required
 	directors  []int
 	mode       string
 	port       int // the virtual port; 0 for fwmark
@@ -679,11 +748,17 @@ func (g *configGen) realServer(vs rsSpec, labels map[string]bool) {
 	g.printf("  real_server %s {\n", q(label))
 	sameOnly := (vs.mode == "dr" || vs.mode == "tun") && !vs.fwmark
 	switch {
+	case vs.markGroup:
+		if g.chance(0.05) {
+			g.printf("    port = %d\n", pick(g, 80, 8080)) // keepalived ignores it: rejected
+		}
+	case vs.addrGroup && sameOnly && g.chance(0.9):
+		g.printf("    port = %d\n", vs.port) // a group has no default port
 	case sameOnly && g.chance(0.9):
 		if g.chance(0.3) {
 			g.printf("    port = %d\n", vs.port) // DR and TUN forward unchanged
 		}
-	case vs.fwmark || g.chance(0.5):
+	case vs.fwmark || vs.addrGroup || g.chance(0.5):
 		g.printf("    port = %d\n", pick(g, 80, 8080, 1, 65535))
 	}
 	if g.chance(0.5) {
@@ -702,33 +777,119 @@ func (g *configGen) realServer(vs rsSpec, labels map[string]bool) {
 		}
 		g.printf("    upper_threshold = %d\n    lower_threshold = %d\n", up, lo)
 	}
+	if vs.keepalived && g.chance(0.1) {
+		g.printf("    inhibit_on_failure = true\n")
+	}
 	if vs.keepalived && g.chance(0.6) {
-		g.printf("    check {\n")
-		typ := pick(g, "tcp", "http", "misc")
-		switch typ {
-		case "http":
-			g.printf("      type = \"http\"\n")
-			if g.chance(0.5) {
-				g.printf("      path = %s\n", q("/"+g.word(alnum+"._~%/?=&+-", g.r.IntN(30))))
-			}
-			if g.chance(0.5) {
-				g.printf("      status_code = %d\n", g.edgeInt(100, 599))
-			}
-		case "misc":
-			g.printf("      type = \"misc\"\n      misc_path = %s\n", q(g.command()))
-		default:
-			g.printf("      type = \"tcp\"\n")
+		g.check(vs)
+	}
+	g.printf("  }\n")
+}
+
+// check writes a real server's check block: any checker type with its
+// own attributes and the common ones it takes.
+func (g *configGen) check(vs rsSpec) {
+	g.printf("    check {\n")
+	typ := pick(g, "tcp", "http", "misc", "ssl", "dns", "smtp", "ping", "udp", "file", "bfd")
+	g.printf("      type = %s\n", q(typ))
+	switch typ {
+	case "http", "ssl":
+		if g.chance(0.5) {
+			g.printf("      path = %s\n", q("/"+g.word(alnum+"._~%/?=&+-", g.r.IntN(30))))
 		}
-		if g.chance(0.4) && (typ != "misc" || g.chance(0.05)) {
-			g.printf("      connect_timeout = %d\n", g.edgeInt(1, 3600))
+		if g.chance(0.5) {
+			g.printf("      status_code = %d\n", g.edgeInt(100, 599))
 		}
+		if g.chance(0.3) {
+			g.printf("      digest = %s\n", q(g.word("0123456789abcdef", 32)))
+		}
+	case "misc":
+		g.printf("      misc_path = %s\n", q(g.command()))
+	case "dns":
+		if g.chance(0.6) {
+			g.printf("      dns_type = %s\n", q(pick(g, "A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY", "aaaa")))
+		}
+		if g.chance(0.6) {
+			g.printf("      dns_name = %s\n", q(pick(g, "example.org", ".", "a.b.c.", "localhost", "x-1.example")))
+		}
+	case "smtp":
+		if g.chance(0.6) {
+			g.printf("      helo_name = %s\n", q(pick(g, "lb.example.org", "localhost", "a")))
+		}
+	case "udp":
+		hex := func() string {
+			w := g.word("0123456789abcdef", 2*(1+g.r.IntN(6)))
+			return w[:len(w)-2] + pick(g, "00", "0a", "fe", "7f")
+		}
+		if g.chance(0.5) {
+			g.printf("      payload = %s\n", q(hex()))
+		}
+		if g.chance(0.5) {
+			g.printf("      require_reply = true\n")
+			if g.chance(0.5) {
+				g.printf("      reply = %s\n", q(hex()))
+			}
+		}
+	case "bfd":
+		g.fileCheck++
+		name := fmt.Sprintf("bfd%d", g.fileCheck)
+		g.printf("      bfd_instance = bfd_instance.%s\n", name)
+		fmt.Fprintf(&g.extra, "bfd_instance %s {\n  neighbor_ip = %s\n", q(name), q(g.freeAddr(vs.seg, 50, vs.six).String()))
+		for _, kv := range []struct {
+			k      string
+			lo, hi int
+		}{{"min_rx", 1, 10000}, {"min_tx", 1, 10000}, {"idle_tx", 1000, 10000}, {"multiplier", 1, 255}} {
+			if g.chance(0.3) {
+				fmt.Fprintf(&g.extra, "  %s = %d\n", kv.k, g.edgeInt(kv.lo, kv.hi))
+			}
+		}
+		if g.chance(0.2) {
+			g.extra.WriteString("  passive = true\n")
+		}
+		g.extra.WriteString("}\n\n")
+	case "file":
+		g.fileCheck++
+		name := fmt.Sprintf("cf%d", g.fileCheck)
+		g.printf("      track_file = track_file.%s\n", name)
+		fmt.Fprintf(&g.extra, "track_file %s {\n  file = %s\n", q(name), q("/run/cc-"+g.word(lower, 6)))
+		if g.chance(0.5) {
+			fmt.Fprintf(&g.extra, "  weight = %d\n", g.edgeInt(-254, 254))
+		}
+		g.extra.WriteString("}\n\n")
+		if g.chance(0.5) {
+			g.printf("      weight = %d\n", g.edgeInt(-1000, 1000))
+			if g.chance(0.5) {
+				g.printf("      reverse = true\n")
+			}
+		}
+	}
+	if g.broken == "check attribute of another type" {
+		attr := map[string]string{"tcp": "helo_name = \"x\"", "http": "payload = \"01\"", "ssl": "dns_type = \"A\"",
+			"dns": "path = \"/\"", "smtp": "digest = \"0123456789abcdef0123456789abcdef\"", "ping": "connect_port = 80",
+			"udp": "status_code = 200", "file": "retry = 1", "misc": "connect_timeout = 3", "bfd": "warmup = 1"}[typ]
+		g.printf("      %s\n", attr)
+		g.broken += " (written)"
+	}
+	connecting := typ != "misc" && typ != "file" && typ != "bfd"
+	if connecting && g.chance(0.4) {
+		g.printf("      connect_timeout = %d\n", g.edgeInt(1, 3600))
+	}
+	if connecting && typ != "ping" && g.chance(0.3) {
+		g.printf("      connect_port = %d\n", pick(g, 80, 443, 1, 65535, 53))
+	}
+	if connecting && typ != "ping" && g.chance(0.1) {
+		g.printf("      bind_port = %d\n", g.edgeInt(1024, 65535))
+	}
+	if typ != "file" && typ != "bfd" {
 		if g.chance(0.4) {
 			g.printf("      retry = %d\n", g.edgeInt(1, 100))
 		}
 		if g.chance(0.4) {
 			g.printf("      delay_before_retry = %d\n", g.edgeInt(1, 3600))
 		}
-		g.printf("    }\n")
+		if g.chance(0.2) {
+			g.printf("      warmup = %d\n", g.edgeInt(1, 3600))
+		}
 	}
-	g.printf("  }\n")
+	g.printf("    }\n")
 }

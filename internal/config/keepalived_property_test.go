@@ -317,6 +317,8 @@ var requiredFeatures = []string{
 	"process check", "script check", "check weight -253", "check weight 253",
 	"keepalived virtual server", "udp", "sorry_server", "persistence", "persistence_netmask",
 	"tcp check", "http check", "misc check", "weight 0", "thresholds",
+	"ssl check", "dns check", "smtp check", "ping check", "udp check", "file check", "bfd check",
+	"inhibit_on_failure", "alpha", "omega", "group of addresses", "group of marks", "group range",
 	"mode nat", "mode dr", "mode tun", "mode fullnat",
 	"script_user", "notification_email", "router_id",
 }
@@ -423,9 +425,30 @@ func countFeatures(cfg *config.Config, f map[string]int) {
 		if vs.PersistenceNetmask.IsValid() {
 			add("persistence_netmask")
 		}
+		if g := vs.Group; g != nil {
+			if g.FWMarks {
+				add("group of marks")
+			} else {
+				add("group of addresses")
+			}
+			for _, e := range g.Entries {
+				if e.Last.IsValid() {
+					add("group range")
+				}
+			}
+		}
+		if vs.Alpha {
+			add("alpha")
+		}
+		if vs.Omega {
+			add("omega")
+		}
 		for _, rs := range vs.RealServers {
 			if rs.Check != nil {
 				add(rs.Check.Type + " check")
+			}
+			if rs.InhibitOnFailure {
+				add("inhibit_on_failure")
 			}
 			if rs.Weight == 0 {
 				add("weight 0")

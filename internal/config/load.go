@@ -271,7 +271,11 @@ type decoder struct {
 	// track_process and track_file references.
 	pendingTrackProcess map[string][]ref
 	pendingTrackFile    map[string][]ref
-	pendingDirectors    map[string][]ref
+	// pendingCheckFiles are the track_file references of file checks.
+	pendingCheckFiles []ref
+	// pendingCheckBFDs are the bfd_instance references of bfd checks.
+	pendingCheckBFDs []ref
+	pendingDirectors map[string][]ref
 	// raws are the raw keepalived lines read, checked for secrets once
 	// every secret is known.
 	raws []rawText
@@ -301,6 +305,8 @@ var topSchema = &hcl.BodySchema{
 		{Type: "track_process", LabelNames: []string{"name"}},
 		{Type: "track_file", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
+		{Type: "virtual_server_group", LabelNames: []string{"name"}},
+		{Type: "bfd_instance", LabelNames: []string{"name"}},
 	},
 }
 
@@ -313,6 +319,8 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		TrackFiles:     map[string]*TrackFile{},
 		HealthChecks:   map[string]*HealthCheck{},
 		VirtualServers: map[string]*VirtualServer{},
+		ServerGroups:   map[string]*ServerGroup{},
+		BFDInstances:   map[string]*BFDInstance{},
 	}
 	byType := map[string][]*hcl.Block{}
 	for _, b := range bodies {
@@ -388,8 +396,24 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 		}
 		cfg.SyncGroups[g.Name] = g
 	}
+	for _, blk := range byType["bfd_instance"] {
+		b := d.decodeBFDInstance(blk)
+		if prev, dup := cfg.BFDInstances[b.Name]; dup {
+			d.duplicate(blk, "bfd_instance", b.Name, prev.DeclRange)
+			continue
+		}
+		cfg.BFDInstances[b.Name] = b
+	}
+	for _, blk := range byType["virtual_server_group"] {
+		g := d.decodeServerGroup(blk)
+		if prev, dup := cfg.ServerGroups[g.Name]; dup {
+			d.duplicate(blk, "virtual_server_group", g.Name, prev.DeclRange)
+			continue
+		}
+		cfg.ServerGroups[g.Name] = g
+	}
 	for _, blk := range byType["virtual_server"] {
-		vs := d.decodeVirtualServer(blk, cfg.Hosts)
+		vs := d.decodeVirtualServer(blk, cfg.Hosts, cfg.ServerGroups)
 		if prev, dup := cfg.VirtualServers[vs.Name]; dup {
 			d.duplicate(blk, "virtual_server", vs.Name, prev.DeclRange)
 			continue

@@ -24,15 +24,20 @@ type Config struct {
 	// Files are the HCL files that were read, in load order.
 	Files []string
 
-	Hosts           map[string]*Host
-	Keepalived      Keepalived
-	IPVS            IPVS
-	VRRPInstances   map[string]*VRRPInstance
-	SyncGroups      map[string]*SyncGroup
-	TrackProcesses  map[string]*TrackProcess
-	TrackFiles      map[string]*TrackFile
-	HealthChecks    map[string]*HealthCheck
-	VirtualServers  map[string]*VirtualServer
+	Hosts          map[string]*Host
+	Keepalived     Keepalived
+	IPVS           IPVS
+	VRRPInstances  map[string]*VRRPInstance
+	SyncGroups     map[string]*SyncGroup
+	TrackProcesses map[string]*TrackProcess
+	TrackFiles     map[string]*TrackFile
+	HealthChecks   map[string]*HealthCheck
+	VirtualServers map[string]*VirtualServer
+	// ServerGroups are the virtual_server_group blocks: sets of virtual
+	// addresses and firewall marks that one virtual_server serves.
+	ServerGroups map[string]*ServerGroup
+	// BFDInstances are the bfd_instance blocks BFD checks name.
+	BFDInstances    map[string]*BFDInstance
 	SensitiveValues []string // values of sensitive variables, for masking output
 }
 
@@ -421,7 +426,8 @@ const (
 // VirtualServer is one LVS virtual service.
 type VirtualServer struct {
 	Name string
-	// Address is the virtual address and port; invalid when FWMark is set.
+	// Address is the virtual address and port; invalid when FWMark or
+	// Group is set.
 	Address  netip.AddrPort
 	FWMark   uint32
 	Protocol Protocol // ProtocolTCP or ProtocolUDP ("" before defaults)
@@ -451,7 +457,15 @@ type VirtualServer struct {
 	SNATAddress netip.Addr
 	SorryServer netip.AddrPort // keepalived only; invalid → none
 	DelayLoop   int            // keepalived health check period; 0 → default
-	RealServers []*RealServer  // sorted by address
+	// Group is the virtual_server_group the service is, instead of an
+	// address or a mark (keepalived only); nil → none.
+	Group *ServerGroup
+	// Alpha starts every real server as failed until its check first
+	// succeeds (keepalived's alpha); Omega runs the quorum-down command
+	// and clears the service when keepalived stops (omega).
+	Alpha       bool
+	Omega       bool
+	RealServers []*RealServer // sorted by address
 	// Raw is keepalived lines rendered verbatim (re-indented) at the end
 	// of the keepalived virtual_server block; "" for none. Only with
 	// ManagedBy keepalived.
@@ -461,6 +475,113 @@ type VirtualServer struct {
 	Ranges    Ranges
 }
 
+// BFDInstance is a keepalived bfd_instance: a BFD session (RFC 5880)
+// with NeighborIP, which a BFD check of a real server follows (the real
+// server is down while the session is). Times are milliseconds; 0 →
+// keepalived's default.
+type BFDInstance struct {
+	Name       string
+	NeighborIP netip.Addr
+	SourceIP   netip.Addr // invalid → not rendered
+	MinRx      int
+	MinTx      int
+	IdleTx     int
+	Multiplier int
+	Passive    bool
+	DeclRange  hcl.Range
+	Ranges     Ranges
+}
+
+// BFDInstanceNames returns the bfd_instance names sorted.
+func (c *Config) BFDInstanceNames() []string { return slices.Sorted(maps.Keys(c.BFDInstances)) }
+
+// ServerGroup is a keepalived virtual_server_group: the virtual
+// addresses (single, or a range of the last IPv4 octet) and the firewall
+// marks a virtual_server serves as one service.
+type ServerGroup struct {
+	Name    string
+	Entries []GroupEntry
+	// FWMarks reports whether the entries are marks (else addresses):
+	// a group is one or the other.
+	FWMarks   bool
+	DeclRange hcl.Range
+	Ranges    Ranges
+}
+
+// GroupEntry is one line of a virtual_server_group: an address and port
+// (Last valid: the range Addr..Last), or a firewall mark.
+type GroupEntry struct {
+	Addr   netip.Addr
+	Last   netip.Addr // invalid → a single address
+	Port   uint16
+	FWMark uint32
+}
+
+// Addrs returns every address the entry covers (none for a mark).
+func (e GroupEntry) Addrs() []netip.Addr {
+	if !e.Addr.IsValid() {
+		return nil
+	}
+	out := []netip.Addr{e.Addr}
+	if !e.Last.IsValid() {
+		return out
+	}
+	for a := e.Addr; a.Less(e.Last); {
+		a = a.Next()
+		out = append(out, a)
+	}
+	return out
+}
+
+// Keepalived returns the entry as keepalived's virtual_server_group
+// line: "192.168.47.128 80", "192.168.47.130-135 80", "fwmark 7".
+func (e GroupEntry) Keepalived() string {
+	if e.FWMark != 0 {
+		return "fwmark " + strconv.FormatUint(uint64(e.FWMark), 10)
+	}
+	a := e.Addr.String()
+	if e.Last.IsValid() {
+		a += "-" + strconv.Itoa(int(e.Last.As4()[3]))
+	}
+	return a + " " + strconv.Itoa(int(e.Port))
+}
+
+// String returns the entry as the configuration writes it:
+// "192.168.47.128:80", "192.168.47.130-135:80", "[2001:db8::1]:80".
+func (e GroupEntry) String() string {
+	if e.FWMark != 0 {
+		return "fwmark " + strconv.FormatUint(uint64(e.FWMark), 10)
+	}
+	if e.Last.IsValid() {
+		return e.Addr.String() + "-" + strconv.Itoa(int(e.Last.As4()[3])) + ":" + strconv.Itoa(int(e.Port))
+	}
+	return netip.AddrPortFrom(e.Addr, e.Port).String()
+}
+
+// Family6 reports whether the group's addresses are IPv6 (marks: IPv4).
+func (g *ServerGroup) Family6() bool {
+	return len(g.Entries) > 0 && g.Entries[0].Addr.Is6()
+}
+
+// VirtualAddrs returns the virtual addresses of vs: its address, every
+// address of its group, or none (a firewall mark service).
+func (vs *VirtualServer) VirtualAddrs() []netip.Addr {
+	if vs.Group != nil {
+		var out []netip.Addr
+		for _, e := range vs.Group.Entries {
+			out = append(out, e.Addrs()...)
+		}
+		return out
+	}
+	if vs.FWMark != 0 || !vs.Address.IsValid() {
+		return nil
+	}
+	return []netip.Addr{vs.Address.Addr()}
+}
+
+// ServerGroupNames returns the virtual_server_group names sorted.
+func (c *Config) ServerGroupNames() []string { return slices.Sorted(maps.Keys(c.ServerGroups)) }
+
 // IPVSKey returns the key of vs's service in the IPVS table, as ipvsadm
 // lists it: fwmark with the mark, else tcp or udp with the address. It is
 // the one place that derives it (render, status and verify all ask here).
@@ -468,6 +589,8 @@ type VirtualServer struct {
 // address nor a mark, or an unknown protocol.
 func (vs *VirtualServer) IPVSKey() (ipvs.ServiceKey, error) {
 	switch {
+	case vs.Group != nil:
+		return ipvs.ServiceKey{}, fmt.Errorf("virtual_server %s is virtual_server_group %s: one IPVS service per entry, not one key", vs.Name, vs.Group.Name)
 	case vs.FWMark != 0:
 		return ipvs.ServiceKey{Protocol: ipvs.FWMark, Mark: vs.FWMark}, nil
 	case !vs.Address.IsValid():
@@ -480,9 +603,44 @@ func (vs *VirtualServer) IPVSKey() (ipvs.ServiceKey, error) {
 	return ipvs.ServiceKey{}, fmt.Errorf("virtual_server %s: unknown protocol %q", vs.Name, vs.Protocol)
 }
 
+// IPVSKeys returns the keys of every IPVS service vs is: its IPVSKey,
+// or for a virtual_server_group one per mark, or per address of each
+// entry with the service's protocol (keepalived creates one service for
+// each).
+func (vs *VirtualServer) IPVSKeys() ([]ipvs.ServiceKey, error) {
+	if vs.Group == nil {
+		k, err := vs.IPVSKey()
+		if err != nil {
+			return nil, err
+		}
+		return []ipvs.ServiceKey{k}, nil
+	}
+	proto := ipvs.TCP
+	if vs.Protocol == ProtocolUDP {
+		proto = ipvs.UDP
+	}
+	var out []ipvs.ServiceKey
+	for _, e := range vs.Group.Entries {
+		if e.FWMark != 0 {
+			out = append(out, ipvs.ServiceKey{Protocol: ipvs.FWMark, Mark: e.FWMark})
+			continue
+		}
+		for _, a := range e.Addrs() {
+			out = append(out, ipvs.ServiceKey{Protocol: proto, Addr: netip.AddrPortFrom(a, e.Port)})
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("virtual_server %s: virtual_server_group %s has no entry", vs.Name, vs.Group.Name)
+	}
+	return out, nil
+}
+
 // AddressString returns how vs's address is shown to people:
 // "tcp 192.168.47.128:80" or "fwmark 1".
 func (vs *VirtualServer) AddressString() string {
+	if vs.Group != nil {
+		return "group " + vs.Group.Name
+	}
 	if vs.FWMark != 0 {
 		return "fwmark " + strconv.FormatUint(uint64(vs.FWMark), 10)
 	}
@@ -496,7 +654,12 @@ func (vs *VirtualServer) AddressString() string {
 // Family6 reports whether the virtual server is an IPv6 service. A
 // firewall-mark service is IPv4: clusterctl and keepalived render it
 // without an address family.
-func (vs *VirtualServer) Family6() bool { return vs.FWMark == 0 && vs.Address.Addr().Is6() }
+func (vs *VirtualServer) Family6() bool {
+	if vs.Group != nil {
+		return vs.Group.Family6()
+	}
+	return vs.FWMark == 0 && vs.Address.Addr().Is6()
+}
 
 // RealServer is a destination of a virtual server.
 type RealServer struct {
@@ -508,6 +671,10 @@ type RealServer struct {
 	UpperThreshold int // 0 = unlimited
 	LowerThreshold int
 	Check          *RealServerCheck // keepalived-managed only; nil = none
+	// InhibitOnFailure sets the real server's weight to 0 when its check
+	// fails instead of removing it (inhibit_on_failure), so that
+	// established connections are kept.
+	InhibitOnFailure bool
 
 	DeclRange hcl.Range
 	Ranges    Ranges
@@ -520,8 +687,22 @@ func (r *RealServer) AddrPort() netip.AddrPort { return netip.AddrPortFrom(r.Add
 const (
 	CheckTCP  = "tcp"  // TCP_CHECK
 	CheckHTTP = "http" // HTTP_GET
+	CheckSSL  = "ssl"  // SSL_GET
+	CheckDNS  = "dns"  // DNS_CHECK
+	CheckSMTP = "smtp" // SMTP_CHECK
+	CheckPing = "ping" // PING_CHECK
+	CheckUDP  = "udp"  // UDP_CHECK
+	CheckFile = "file" // FILE_CHECK
 	CheckMisc = "misc" // MISC_CHECK
+	CheckBFD  = "bfd"  // BFD_CHECK
 )
+
+// CheckKeywords maps each check type to its keepalived checker keyword.
+var CheckKeywords = map[string]string{
+	CheckTCP: "TCP_CHECK", CheckHTTP: "HTTP_GET", CheckSSL: "SSL_GET", CheckDNS: "DNS_CHECK",
+	CheckSMTP: "SMTP_CHECK", CheckPing: "PING_CHECK", CheckUDP: "UDP_CHECK", CheckFile: "FILE_CHECK",
+	CheckMisc: "MISC_CHECK", CheckBFD: "BFD_CHECK",
+}
 
 // RealServerCheck is a keepalived checker for one real server.
 type RealServerCheck struct {
@@ -529,11 +710,40 @@ type RealServerCheck struct {
 	ConnectTimeout   int    // seconds; 0 → keepalived's default
 	Retry            int    // 0 → default
 	DelayBeforeRetry int    // 0 → default
-	Path             string // HTTP_GET url path
-	StatusCode       int    // HTTP_GET expected status
+	Warmup           int    // seconds; 0 → not rendered
+	Path             string // HTTP_GET/SSL_GET url path
+	StatusCode       int    // HTTP_GET/SSL_GET expected status
+	Digest           string // HTTP_GET/SSL_GET MD5 of the body (32 hex digits); "" none
 	MiscPath         string // MISC_CHECK command
-	DeclRange        hcl.Range
-	Ranges           Ranges
+	// ConnectIP, ConnectPort, BindTo and BindPort are where a connecting
+	// checker connects (default: the real server's address and port) and
+	// from where; invalid/0 → not rendered.
+	ConnectIP   netip.Addr
+	ConnectPort uint16
+	BindTo      netip.Addr
+	BindPort    uint16
+	// DNSType and DNSName are DNS_CHECK's query ("" → keepalived's SOA
+	// of ".").
+	DNSType, DNSName string
+	// HeloName is SMTP_CHECK's HELO name ("" → keepalived's default).
+	HeloName string
+	// Payload is UDP_CHECK's datagram and Reply the reply it requires,
+	// both as hex ("" → none); RequireReply fails the check when no
+	// reply comes.
+	Payload      string
+	RequireReply bool
+	Reply        string
+	// TrackFile names the track_file block a FILE_CHECK reads;
+	// FileWeight (set when HasFileWeight) and FileReverse override its
+	// weight.
+	TrackFile     string
+	FileWeight    int
+	HasFileWeight bool
+	FileReverse   bool
+	// BFD names the bfd_instance block a BFD_CHECK follows.
+	BFD       string
+	DeclRange hcl.Range
+	Ranges    Ranges
 }
 
 // Roles of hosts, derived from the configuration.

@@ -41,14 +41,16 @@ const (
 // render's tests check that every keyword the renderer writes is here.
 var modelledKeywords = map[string]map[string]string{
 	rawTop: {
-		"global_defs":        "the keepalived block",
-		"vrrp_script":        "a health_check block",
-		"vrrp_track_process": "a track_process block",
-		"vrrp_track_file":    "a track_file block",
-		"track_file":         "a track_file block",
-		"vrrp_sync_group":    "a vrrp_sync_group block",
-		"vrrp_instance":      "a vrrp_instance block",
-		"virtual_server":     "a virtual_server block",
+		"global_defs":          "the keepalived block",
+		"vrrp_script":          "a health_check block",
+		"vrrp_track_process":   "a track_process block",
+		"vrrp_track_file":      "a track_file block",
+		"track_file":           "a track_file block",
+		"vrrp_sync_group":      "a vrrp_sync_group block",
+		"vrrp_instance":        "a vrrp_instance block",
+		"virtual_server":       "a virtual_server block",
+		"virtual_server_group": "a virtual_server_group block",
+		"bfd_instance":         "a bfd_instance block",
 	},
 	rawGlobalDefs: {
 		"router_id":               "router_id",
@@ -113,6 +115,8 @@ var modelledKeywords = map[string]map[string]string{
 		"protocol":                "protocol",
 		"sorry_server":            "sorry_server",
 		"real_server":             "a real_server block",
+		"alpha":                   "alpha",
+		"omega":                   "omega",
 	},
 }
 

@@ -101,6 +101,16 @@ func (d *decoder) resolveTracks(cfg *Config) {
 			v.TrackFiles = append(v.TrackFiles, ref.Name)
 		}
 	}
+	for _, ref := range d.pendingCheckBFDs {
+		if _, ok := cfg.BFDInstances[ref.Name]; !ok {
+			d.errorf(ref.Range.Ptr(), "Reference to undeclared bfd_instance", "There is no bfd_instance %q.%s", ref.Name, suggest(ref.Name, sortedKeys(cfg.BFDInstances)))
+		}
+	}
+	for _, ref := range d.pendingCheckFiles {
+		if _, ok := cfg.TrackFiles[ref.Name]; !ok {
+			d.errorf(ref.Range.Ptr(), "Reference to undeclared track_file", "There is no track_file %q.%s", ref.Name, suggest(ref.Name, sortedKeys(cfg.TrackFiles)))
+		}
+	}
 }
 
 // unusedTracks warns about track_process and track_file blocks no
@@ -115,6 +125,13 @@ func (v *validator) unusedTracks() {
 			used["f/"+t] = true
 		}
 	}
+	for _, vs := range v.cfg.VirtualServers {
+		for _, rs := range vs.RealServers {
+			if rs.Check != nil && rs.Check.TrackFile != "" {
+				used["f/"+rs.Check.TrackFile] = true
+			}
+		}
+	}
 	for _, name := range sortedKeys(v.cfg.TrackProcesses) {
 		if !used["p/"+name] {
 			v.warnf(v.cfg.TrackProcesses[name].DeclRange, "Unused track_process", "track_process %q is tracked by no vrrp_instance and will not be rendered.", name)
@@ -122,7 +139,7 @@ func (v *validator) unusedTracks() {
 	}
 	for _, name := range sortedKeys(v.cfg.TrackFiles) {
 		if !used["f/"+name] {
-			v.warnf(v.cfg.TrackFiles[name].DeclRange, "Unused track_file", "track_file %q is tracked by no vrrp_instance and will not be rendered.", name)
+			v.warnf(v.cfg.TrackFiles[name].DeclRange, "Unused track_file", "track_file %q is tracked by no vrrp_instance and read by no file check; it will not be rendered.", name)
 		}
 	}
 }

@@ -26,6 +26,8 @@ func Validate(cfg *Config) hcl.Diagnostics {
 	v.ipvsSettings()
 	v.unusedHealthChecks()
 	v.unusedTracks()
+	v.unusedServerGroups()
+	v.bfdInstances()
 	v.scriptSecurity()
 	return v.diags
 }
@@ -245,11 +247,18 @@ func (v *validator) strict() {
 		}
 		for _, vsName := range v.cfg.VirtualServerNames() {
 			vs := v.cfg.VirtualServers[vsName]
-			if vs.FWMark != 0 || !vs.Address.IsValid() || v.vipInstance(vs.Address.Addr()) != inst {
+			var hit netip.Addr
+			for _, a := range vs.VirtualAddrs() {
+				if v.vipInstance(a) == inst {
+					hit = a
+					break
+				}
+			}
+			if !hit.IsValid() {
 				continue
 			}
 			v.warnf(inst.DeclRange, "Strict mode drops traffic to the VIP",
-				"vrrp_strict makes keepalived drop packets addressed to the VIPs of vrrp_instance %q on the master, and virtual_server %q listens on %s; set accept = true on the instance.", name, vsName, vs.Address.Addr())
+				"vrrp_strict makes keepalived drop packets addressed to the VIPs of vrrp_instance %q on the master, and virtual_server %q listens on %s; set accept = true on the instance.", name, vsName, hit)
 			break
 		}
 	}
@@ -377,11 +386,18 @@ func (v *validator) virtualServers() {
 		proto Protocol
 		addr  netip.AddrPort
 		mark  uint32
+		group string
 	}
 	seen := map[vsKey]*VirtualServer{}
 	for _, name := range v.cfg.VirtualServerNames() {
 		vs := v.cfg.VirtualServers[name]
-		k := vsKey{vs.Protocol, vs.Address, vs.FWMark}
+		k := vsKey{vs.Protocol, vs.Address, vs.FWMark, ""}
+		if vs.Group != nil {
+			k = vsKey{proto: vs.Protocol, group: vs.Group.Name}
+			if vs.Group.FWMarks {
+				k.proto = ""
+			}
+		}
 		if other, dup := seen[k]; dup {
 			v.errorf(vs.Ranges.At("address", vs.DeclRange), "Duplicate virtual service",
 				"virtual_server %q has the same protocol and address as %q (%s).", name, other.Name, other.DeclRange.String())
@@ -397,7 +413,7 @@ func (v *validator) virtualServers() {
 				continue
 			}
 			rsSeen[rs.AddrPort()] = rs
-			if vs.FWMark == 0 && rs.Port == 0 {
+			if vs.FWMark == 0 && (vs.Group == nil || !vs.Group.FWMarks) && rs.Port == 0 {
 				v.errorf(rng, "Missing port", "real server %s needs a port.", rs.Address)
 			}
 			for _, d := range vs.Directors {
@@ -415,16 +431,18 @@ func (v *validator) virtualServers() {
 		if vs.ManagedBy == ManagedByKeepalived {
 			v.keepalivedServer(vs)
 		}
-		if vs.ManagedBy == ManagedByKeepalived && len(vs.Directors) > 1 && vs.FWMark == 0 {
-			inst := v.vipInstance(vs.Address.Addr())
-			if inst == nil {
-				v.warnf(vs.Ranges.At("address", vs.DeclRange), "Director pair without a shared VIP",
-					"virtual_server %q has %d directors but %s is no vrrp_instance's virtual IP; clients will reach one director only.", name, len(vs.Directors), vs.Address.Addr())
-			} else {
+		if vs.ManagedBy == ManagedByKeepalived && len(vs.Directors) > 1 {
+			for _, a := range groupOrAddress(vs) {
+				inst := v.vipInstance(a)
+				if inst == nil {
+					v.warnf(vs.Ranges.At("address", vs.Ranges.At("group", vs.DeclRange)), "Director pair without a shared VIP",
+						"virtual_server %q has %d directors but %s is no vrrp_instance's virtual IP; clients will reach one director only.", name, len(vs.Directors), a)
+					break
+				}
 				for _, d := range vs.Directors {
 					if inst.MemberFor(d) == nil {
 						v.errorf(vs.Ranges.At("directors", vs.DeclRange), "Director not in the VIP's VRRP instance",
-							"Director %q does not take part in vrrp_instance %q, which carries %s.", d, inst.Name, vs.Address.Addr())
+							"Director %q does not take part in vrrp_instance %q, which carries %s.", d, inst.Name, a)
 					}
 				}
 			}
@@ -435,20 +453,79 @@ func (v *validator) virtualServers() {
 // virtualAddressReachable warns when a virtual address is neither an
 // address of a director nor a VIP its directors share.
 func (v *validator) virtualAddressReachable(vs *VirtualServer) {
-	if vs.FWMark != 0 {
-		return
-	}
-	a := vs.Address.Addr()
-	if inst := v.vipInstance(a); inst != nil {
-		return
-	}
-	for _, d := range vs.Directors {
-		if v.owners[a] == d {
-			return
+	at := vs.Ranges.At("address", vs.Ranges.At("group", vs.DeclRange))
+	unheld := map[netip.Addr]bool{}
+	for _, a := range vs.VirtualAddrs() {
+		for _, d := range vs.Directors {
+			if !v.directorCanHold(d, a) {
+				// render: "virtual address ... is on no interface subnet
+				// of the director and no VRRP instance of it holds it".
+				v.errorf(at, "Virtual address off the director's subnets",
+					"Director %q of %q cannot hold %s: it is not one of its addresses, not a VIP of a vrrp_instance it is a member of, and on none of its interfaces' subnets (where clusterctl would add it). Use an address on a director's subnet, or make it a VIP.", d, vs.Name, a)
+				unheld[a] = true
+				break
+			}
 		}
 	}
-	v.warnf(vs.Ranges.At("address", vs.DeclRange), "Virtual address not held by a director",
-		"%s is neither an interface address of a director of %q nor a vrrp_instance virtual IP; packets for it may never reach the director.", a, vs.Name)
+next:
+	for _, a := range groupOrAddress(vs) {
+		if unheld[a] {
+			continue
+		}
+		if inst := v.vipInstance(a); inst != nil {
+			continue
+		}
+		for _, d := range vs.Directors {
+			if v.owners[a] == d {
+				continue next
+			}
+		}
+		v.warnf(vs.Ranges.At("address", vs.Ranges.At("group", vs.DeclRange)), "Virtual address not held by a director",
+			"%s is neither an interface address of a director of %q nor a vrrp_instance virtual IP; packets for it may never reach the director.", a, vs.Name)
+	}
+}
+
+// directorCanHold reports whether director d has address a, or is
+// given it: as a VIP of an instance d is a member of, or by clusterctl on
+// the interface whose subnet holds it.
+func (v *validator) directorCanHold(d string, a netip.Addr) bool {
+	h := v.cfg.Hosts[d]
+	if h == nil {
+		return true // reported elsewhere
+	}
+	for _, p := range h.Addrs() {
+		if p.Addr() == a {
+			return true
+		}
+	}
+	for _, inst := range v.cfg.VRRPInstances {
+		if inst.MemberFor(d) == nil {
+			continue
+		}
+		for _, p := range append(append([]netip.Prefix(nil), inst.VirtualIPs...), inst.ExcludedIPs...) {
+			if p.Addr() == a {
+				return true
+			}
+		}
+	}
+	_, _, ok := h.InterfaceFor(a)
+	return ok
+}
+
+// groupOrAddress returns the virtual address of vs, or the first address
+// of each entry of its group (a range is taken as a block: its first
+// address stands for it); none for a firewall-mark service.
+func groupOrAddress(vs *VirtualServer) []netip.Addr {
+	if vs.Group == nil {
+		return vs.VirtualAddrs()
+	}
+	var out []netip.Addr
+	for _, e := range vs.Group.Entries {
+		if e.Addr.IsValid() {
+			out = append(out, e.Addr)
+		}
+	}
+	return out
 }
 
 // modePrerequisites checks that each LVS mode's network facts can hold.
@@ -531,12 +608,6 @@ func (v *validator) unusedHealthChecks() {
 // keepalivedServer checks what keepalived 2.2.7 requires of a virtual
 // server it manages beyond IPVS's own rules.
 func (v *validator) keepalivedServer(vs *VirtualServer) {
-	family := func(six bool) string {
-		if six {
-			return "IPv6"
-		}
-		return "IPv4"
-	}
 	for _, rs := range vs.RealServers {
 		if rs.Address.IsValid() && rs.Address.Is6() != vs.Family6() {
 			// keepalived 2.2.7: "Address family of virtual server and

@@ -38,7 +38,7 @@ var virtualServerSchema = &hcl.BodySchema{
 		{Name: "sorry_server"}, {Name: "delay_loop"},
 		{Name: "scheduler_flags"}, {Name: "one_packet"}, {Name: "persistence_engine"},
 		{Name: "tun_type"}, {Name: "tun_port"}, {Name: "tun_checksum"},
-		{Name: "raw"},
+		{Name: "raw"}, {Name: "group"}, {Name: "alpha"}, {Name: "omega"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "real_server", LabelNames: []string{"name"}}},
 }
@@ -46,7 +46,7 @@ var virtualServerSchema = &hcl.BodySchema{
 var realServerSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "address"}, {Name: "port"}, {Name: "weight"},
-		{Name: "upper_threshold"}, {Name: "lower_threshold"},
+		{Name: "upper_threshold"}, {Name: "lower_threshold"}, {Name: "inhibit_on_failure"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "check"}},
 }
@@ -55,10 +55,14 @@ var realServerCheckSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "type", Required: true}, {Name: "connect_timeout"}, {Name: "retry"},
 		{Name: "delay_before_retry"}, {Name: "path"}, {Name: "status_code"}, {Name: "misc_path"},
+		{Name: "warmup"}, {Name: "digest"}, {Name: "connect_ip"}, {Name: "connect_port"},
+		{Name: "bindto"}, {Name: "bind_port"}, {Name: "dns_type"}, {Name: "dns_name"},
+		{Name: "helo_name"}, {Name: "payload"}, {Name: "require_reply"}, {Name: "reply"},
+		{Name: "track_file"}, {Name: "weight"}, {Name: "reverse"}, {Name: "bfd_instance"},
 	},
 }
 
-func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *VirtualServer {
+func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host, groups map[string]*ServerGroup) *VirtualServer {
 	vs := &VirtualServer{Name: blk.Labels[0], DeclRange: blk.DefRange}
 	if !reName.MatchString(vs.Name) {
 		d.errorf(blk.LabelRanges[0].Ptr(), "Invalid virtual server name", "virtual_server names must match %s; got %q.", reName, vs.Name)
@@ -78,17 +82,27 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 	if r.has("fwmark") {
 		vs.FWMark = uint32(r.integer("fwmark", 0, 1, 1<<31-1))
 	}
-	switch {
-	case r.has("address") && r.has("fwmark"):
-		r.errorf(r.ranges["fwmark"], "Conflicting virtual server identity", "Set either address or fwmark, not both.")
-	case !r.has("address") && !r.has("fwmark"):
-		r.errorf(blk.DefRange, "Missing virtual server identity", "virtual_server %q needs address = \"IP:PORT\" or fwmark = N.", vs.Name)
+	if gr, ok := r.ref("group", "virtual_server_group"); ok {
+		vs.Group = groups[gr.Name]
+		if vs.Group == nil {
+			r.errorf(gr.Range, "Reference to undeclared virtual_server_group", "There is no virtual_server_group %q.%s", gr.Name, suggest(gr.Name, sortedKeys(groups)))
+		}
+	}
+	switch n := btoi(r.has("address")) + btoi(r.has("fwmark")) + btoi(r.has("group")); {
+	case n > 1:
+		at := "fwmark"
+		if r.has("group") {
+			at = "group"
+		}
+		r.errorf(r.ranges[at], "Conflicting virtual server identity", "Set one of address, fwmark and group, not several.")
+	case n == 0:
+		r.errorf(blk.DefRange, "Missing virtual server identity", "virtual_server %q needs address = \"IP:PORT\", fwmark = N or group = virtual_server_group.NAME.", vs.Name)
 	}
 	vs.Protocol = Protocol(r.str("protocol", "tcp"))
 	if vs.Protocol != "tcp" && vs.Protocol != "udp" {
 		r.errorf(r.ranges["protocol"], "Invalid protocol", "protocol must be \"tcp\" or \"udp\"; got %q.", vs.Protocol)
 	}
-	if r.has("protocol") && r.has("fwmark") {
+	if r.has("protocol") && (r.has("fwmark") || vs.Group != nil && vs.Group.FWMarks) {
 		// keepalived 2.2.7: "Virtual server FWM 1: protocol specified for
 		// fwmark - protocol will be ignored"; ipvsadm -f takes none.
 		r.errorf(r.ranges["protocol"], "protocol with fwmark",
@@ -120,17 +134,32 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 	if vs.ManagedBy != ManagedByClusterctl && vs.ManagedBy != ManagedByKeepalived {
 		r.errorf(r.ranges["managed_by"], "Invalid managed_by", "managed_by must be \"clusterctl\" (clusterctl runs ipvsadm) or \"keepalived\" (keepalived.conf virtual_server); got %q.", vs.ManagedBy)
 	}
+	if vs.Group != nil && vs.ManagedBy != ManagedByKeepalived {
+		r.errorf(r.ranges["group"], "virtual_server_group needs keepalived",
+			"A virtual_server_group is keepalived's: it creates one IPVS service per entry of the group. Set managed_by = \"keepalived\".")
+	}
+	vs.Alpha = r.boolean("alpha", false)
+	vs.Omega = r.boolean("omega", false)
+	for _, a := range []string{"alpha", "omega"} {
+		if r.has(a) && vs.ManagedBy != ManagedByKeepalived {
+			r.errorf(r.ranges[a], a+" needs keepalived", "%s is a keepalived virtual_server keyword; set managed_by = \"keepalived\".", a)
+		}
+	}
 	if vs.ManagedBy == ManagedByKeepalived && vs.FWMark != 0 {
 		// The renderer writes "protocol TCP" into every keepalived
 		// virtual_server block, and keepalived 2.2.7 rejects it for a
 		// fwmark service ("protocol specified for fwmark - protocol will
 		// be ignored", exit 5); the template lives outside this package.
 		r.errorf(r.ranges["managed_by"], "fwmark service managed by keepalived",
-			"clusterctl writes a protocol line into keepalived's virtual_server block, which keepalived 2.2.7 rejects for a firewall-mark service (`keepalived -t` exits 5). Until that changes, use managed_by = \"clusterctl\" for fwmark services.")
+			"clusterctl writes a protocol line into keepalived's virtual_server block, which keepalived 2.2.7 rejects for a firewall-mark service (`keepalived -t` exits 5). Use managed_by = \"clusterctl\" for this fwmark service, or a virtual_server_group of marks (fwmarks = [N]) with group = virtual_server_group.NAME, which keepalived serves without a protocol line.")
 	}
 	if vs.ManagedBy == ManagedByKeepalived && vs.Persistence > keepalivedMaxPersistence {
 		r.errorf(r.ranges["persistence"], "persistence too long for keepalived",
 			"keepalived 2.2.7 accepts a persistence_timeout of at most %d seconds (31 days) and `keepalived -t` rejects %d.", keepalivedMaxPersistence, vs.Persistence)
+	}
+	if vs.Mode == ModeFullNAT && vs.Group != nil {
+		r.errorf(r.ranges["mode"], "fullnat with a virtual_server_group",
+			"mode = \"fullnat\" adds one SNAT rule matching the service's address or mark; clusterctl does not write one per group entry. Use mode = \"nat\", or a virtual_server per address.")
 	}
 	if vs.Mode == ModeFullNAT && vs.Address.Addr().Is6() {
 		r.errorf(r.ranges["address"], "fullnat needs IPv4",
@@ -153,6 +182,12 @@ func (d *decoder) decodeVirtualServer(blk *hcl.Block, hosts map[string]*Host) *V
 		}
 		if vs.ManagedBy != ManagedByKeepalived {
 			r.errorf(r.ranges["sorry_server"], "sorry_server needs keepalived", "sorry_server is a keepalived feature; set managed_by = \"keepalived\".")
+		}
+		if vs.Group != nil {
+			// keepalived 2.2.7: "virtual server [g]:0, sorry server has
+			// port specified - port will be ignored", exit 5.
+			r.errorf(r.ranges["sorry_server"], "sorry_server with a virtual_server_group",
+				"keepalived 2.2.7 serves a virtual_server_group without a port of its own, so it ignores a sorry server's port (\"sorry server has port specified - port will be ignored\", `keepalived -t` fails), and clusterctl's sorry_server is IP:PORT. Remove sorry_server, or serve the addresses with a virtual_server each.")
 		}
 	}
 	vs.DelayLoop = r.integer("delay_loop", 0, 1, 3600)
@@ -209,10 +244,25 @@ func (d *decoder) decodeRealServer(blk *hcl.Block, vs *VirtualServer, hosts map[
 	if vs.FWMark != 0 || defPort == 0 {
 		defPort = 0
 	}
+	markGroup := vs.Group != nil && vs.Group.FWMarks
 	if r.has("port") {
 		rs.Port = uint16(r.integer("port", defPort, 1, 65535))
 		switch {
+		case markGroup:
+			r.errorf(r.ranges["port"], "Real server port in a fwmark group",
+				"virtual_server_group %q holds firewall marks, whose packets keep their ports; keepalived 2.2.7 ignores a real server's port there (\"port will be ignored\") and `keepalived -t` fails. Remove port.", vs.Group.Name)
+			rs.Port = 0
 		case vs.ManagedBy != ManagedByKeepalived:
+		case samePortOnly(vs) && vs.Group != nil:
+			for _, e := range vs.Group.Entries {
+				if e.Port != rs.Port {
+					// keepalived 2.2.7: "virtual server [g]:0:[IP,PORT] and real
+					// server ... ports don't match", exit 5.
+					r.errorf(r.ranges["port"], "Real server port differs in "+string(vs.Mode)+" mode",
+						"In %s mode IPVS forwards packets to the real server unchanged, so it is reached on the port of each address of virtual_server_group %q; %s has port %d, and keepalived 2.2.7 rejects real server port %d (`keepalived -t` fails). Give every address of the group and the real servers one port.", vs.Mode, vs.Group.Name, e, e.Port, rs.Port)
+					break
+				}
+			}
 		case samePortOnly(vs) && vs.FWMark == 0 && vs.Address.IsValid() && rs.Port != vs.Address.Port():
 			// "virtual server ... and real server ... ports don't match -
 			// resetting".
@@ -221,6 +271,11 @@ func (d *decoder) decodeRealServer(blk *hcl.Block, vs *VirtualServer, hosts map[
 		}
 	} else {
 		rs.Port = uint16(defPort)
+	}
+	rs.InhibitOnFailure = r.boolean("inhibit_on_failure", false)
+	if rs.InhibitOnFailure && vs.ManagedBy != ManagedByKeepalived {
+		r.errorf(r.ranges["inhibit_on_failure"], "inhibit_on_failure needs keepalived",
+			"inhibit_on_failure tells keepalived's checker to set a failed real server's weight to 0 instead of removing it; set managed_by = \"keepalived\".")
 	}
 	rs.Weight = r.integer("weight", 1, 0, 65535)
 	rs.UpperThreshold = r.integer("upper_threshold", 0, 0, 1<<31-1)
@@ -241,45 +296,6 @@ func (d *decoder) decodeRealServer(blk *hcl.Block, vs *VirtualServer, hosts map[
 	}
 	d.done(r)
 	return rs
-}
-
-func (d *decoder) decodeRealServerCheck(blk *hcl.Block) *RealServerCheck {
-	r := d.reader(blk.Body, realServerCheckSchema)
-	c := &RealServerCheck{DeclRange: blk.DefRange, Ranges: r.ranges}
-	c.Type = r.str("type", "")
-	switch c.Type {
-	case CheckTCP, CheckHTTP, CheckMisc:
-	default:
-		r.errorf(r.ranges["type"], "Invalid check type", "type must be \"tcp\" (TCP_CHECK), \"http\" (HTTP_GET) or \"misc\" (MISC_CHECK); got %q.", c.Type)
-	}
-	c.ConnectTimeout = r.integer("connect_timeout", 0, 1, 3600)
-	if c.Type == CheckMisc && r.has("connect_timeout") {
-		// keepalived 2.2.7: "Unknown keyword 'connect_timeout'".
-		r.errorf(r.ranges["connect_timeout"], "connect_timeout on a misc check",
-			"A misc check runs a command and connects nowhere; keepalived 2.2.7's MISC_CHECK has no connect_timeout and `keepalived -t` rejects the file. Remove it.")
-	}
-	c.Retry = r.integer("retry", 0, 1, 100)
-	c.DelayBeforeRetry = r.integer("delay_before_retry", 0, 1, 3600)
-	c.Path = r.str("path", "")
-	if c.Type == CheckHTTP && c.Path == "" {
-		c.Path = "/"
-	}
-	if c.Path != "" && !reURLPath.MatchString(c.Path) {
-		r.errorf(r.ranges["path"], "Invalid URL path", "path must start with / and use only URL-safe characters; got %q.", c.Path)
-	}
-	c.StatusCode = r.integer("status_code", 0, 100, 599)
-	if c.Type == CheckHTTP && c.StatusCode == 0 {
-		c.StatusCode = 200
-	}
-	c.MiscPath = r.str("misc_path", "")
-	if c.MiscPath != "" && !validCommand(c.MiscPath) {
-		r.errorf(r.ranges["misc_path"], "Invalid misc_path", "misc_path must be an absolute path (no . or .. component) optionally followed by simple arguments; got %q.", c.MiscPath)
-	}
-	if c.Type == CheckMisc && c.MiscPath == "" {
-		r.errorf(blk.DefRange, "Missing misc_path", "A misc check needs misc_path.")
-	}
-	d.done(r)
-	return c
 }
 
 // decodeIPVSOptions reads the scheduler flags, one-packet scheduling, the

@@ -131,6 +131,22 @@ var (
 	FeatureLVSSyncOptions = Feature{"lvs_sync_daemon sync_id/maxlen/port/ttl/group", "lvs_sync_daemon ... id|maxlen|port|ttl|group", V(1, 3, 0)}
 	FeatureVirtualRules   = Feature{"vrrp_instance virtual_rule", "virtual_rules", V(1, 2, 20)}
 	FeatureNotifyFIFO     = Feature{"keepalived notify_fifo", "notify_fifo, notify_fifo_script", V(1, 3, 6)}
+	// DNS_CHECK (1.3.0) had its own retry and none of the other timing
+	// keywords until 1.4.0 made them common to every checker.
+	FeatureDNSCheckTiming = Feature{"real_server check dns delay_before_retry/warmup", "delay_before_retry, warmup (in DNS_CHECK)", V(1, 4, 0)}
+	// DNS_CHECK's type table gained RRSIG and DNSKEY in 1.3.7.
+	FeatureDNSSECTypes = Feature{"real_server check dns_type RRSIG/DNSKEY", "type RRSIG, type DNSKEY (in DNS_CHECK)", V(1, 3, 7)}
+	// The bfd_instance block and BFD_CHECK came in 2.0.0 (and only in a
+	// keepalived built with BFD; keepalived -t on the host tells).
+	FeatureBFDCheck = Feature{"real_server check bfd", "BFD_CHECK, bfd_instance", V(2, 0, 0)}
+	// PING_CHECK, UDP_CHECK (with require_reply as a flag) and
+	// FILE_CHECK came in 2.1.0.
+	FeaturePingCheck = Feature{"real_server check ping", "PING_CHECK", V(2, 1, 0)}
+	FeatureUDPCheck  = Feature{"real_server check udp", "UDP_CHECK", V(2, 1, 0)}
+	FeatureFileCheck = Feature{"real_server check file", "FILE_CHECK", V(2, 1, 0)}
+	// UDP_CHECK's payload, and require_reply with the bytes to expect,
+	// came in 2.2.0.
+	FeatureUDPPayload = Feature{"real_server check udp payload/reply", "payload, require_reply HEX (in UDP_CHECK)", V(2, 2, 0)}
 )
 
 // Features lists every Feature above, oldest first; docs/configuration.md
@@ -140,7 +156,9 @@ func Features() []Feature {
 		FeatureUseVMAC, FeatureScriptTimeout, FeatureOnePacket, FeatureUnicast,
 		FeatureVRRPv3, FeatureAccept, FeatureVRRPStrict, FeaturePersistEngine, FeatureLVSSync, FeatureVirtualRules,
 		FeatureScriptSecurity, FeatureScriptUser, FeatureSHFlags, FeatureLVSSyncOptions, FeatureNotifyFIFO, FeatureMiscRetry,
-		FeatureTrackFile, FeatureSyncNotifyStop, FeatureTrackProcess, FeatureTunType, FeatureMHFlags,
+		FeatureDNSSECTypes, FeatureDNSCheckTiming,
+		FeatureTrackFile, FeatureSyncNotifyStop, FeatureBFDCheck, FeatureTrackProcess, FeatureTunType, FeatureMHFlags,
+		FeaturePingCheck, FeatureUDPCheck, FeatureFileCheck, FeatureUDPPayload,
 	}
 }
 

@@ -266,6 +266,7 @@ func testCases() map[string]func() *config.Config {
 		"raw-lines":         labRaw,
 		"lvs-sync":          labLVSSync,
 		"routes-rules":      labRoutesRules,
+		"checkers-groups":   labCheckersGroups,
 	}
 }
 
@@ -291,6 +292,66 @@ func labRoutesRules() *config.Config {
 func labLVSSync() *config.Config {
 	c := labHA()
 	c.VRRPInstances["VI_EXT"].LVSSync = &config.LVSSyncDaemon{Interface: "eth1", SyncID: 7, MaxLen: 1400, Port: 8849, TTL: 2, Group: netip.MustParseAddr("224.0.0.82")}
+	return c
+}
+
+// labCheckersGroups is a DR director pair serving a group of addresses
+// (a range among them) and a group of marks, with every checker type,
+// inhibit_on_failure, alpha and omega. The real servers app1 and app2 are
+// hosts, so they get every address of the address group on lo.
+func labCheckersGroups() *config.Config {
+	c := newConfig(
+		newHost("lb1", iface("eth0", "192.168.60.11/24")),
+		newHost("lb2", iface("eth0", "192.168.60.12/24")),
+		newHost("app1", iface("eth0", "192.168.60.21/24")),
+		newHost("app2", iface("eth0", "192.168.60.22/24")),
+	)
+	c.Keepalived = config.Keepalived{EnableScriptSecurity: true, ScriptUser: "root"}
+	c.VRRPInstances["VI_1"] = &config.VRRPInstance{
+		Name: "VI_1", Interface: "eth0", VirtualRouterID: 60, AdvertInt: 1,
+		VirtualIPs: []netip.Prefix{pfx("192.168.60.100/32"), pfx("192.168.60.110/32"), pfx("192.168.60.111/32")},
+		Members:    []*config.Member{{Host: "lb1", Priority: 100, State: config.StateMaster}, {Host: "lb2", Priority: 90, State: config.StateBackup}},
+	}
+	c.TrackFiles = map[string]*config.TrackFile{"drain": {Name: "drain", File: "/var/run/drain", Weight: 1}}
+	c.BFDInstances = map[string]*config.BFDInstance{"rs28": {Name: "rs28", NeighborIP: addr("192.168.60.28"),
+		SourceIP: addr("192.168.60.11"), MinRx: 50, MinTx: 60, IdleTx: 2000, Multiplier: 4, Passive: true}}
+	web := &config.ServerGroup{Name: "web", Entries: []config.GroupEntry{
+		{Addr: addr("192.168.60.100"), Port: 80},
+		{Addr: addr("192.168.60.110"), Last: addr("192.168.60.111"), Port: 80},
+	}}
+	marks := &config.ServerGroup{Name: "marks", FWMarks: true, Entries: []config.GroupEntry{{FWMark: 1}, {FWMark: 2}}}
+	c.ServerGroups = map[string]*config.ServerGroup{"web": web, "marks": marks}
+	dirs := []string{"lb1", "lb2"}
+	c.VirtualServers["web"] = &config.VirtualServer{
+		Name: "web", Group: web, Protocol: "tcp", Mode: config.ModeDR, Scheduler: "rr",
+		Directors: dirs, ManagedBy: config.ManagedByKeepalived, Alpha: true, Omega: true,
+		RealServers: []*config.RealServer{
+			{Host: "app1", Address: addr("192.168.60.21"), Port: 80, Weight: 1, InhibitOnFailure: true,
+				Check: &config.RealServerCheck{Type: config.CheckSSL, Path: "/", Digest: "9b3a0c85a887a256d6939da88aabd8cd",
+					ConnectIP: addr("192.168.60.21"), ConnectPort: 443, BindTo: addr("192.168.60.100"), BindPort: 5000,
+					ConnectTimeout: 3, Retry: 2, DelayBeforeRetry: 1, Warmup: 5}},
+			{Host: "app2", Address: addr("192.168.60.22"), Port: 80, Weight: 1,
+				Check: &config.RealServerCheck{Type: config.CheckDNS, DNSType: "AAAA", DNSName: "example.org", ConnectPort: 53}},
+			{Address: addr("192.168.60.23"), Port: 80, Weight: 1,
+				Check: &config.RealServerCheck{Type: config.CheckSMTP, HeloName: "lb.example.org", ConnectPort: 25}},
+			{Address: addr("192.168.60.24"), Port: 80, Weight: 1,
+				Check: &config.RealServerCheck{Type: config.CheckPing, ConnectTimeout: 2}},
+		},
+	}
+	c.VirtualServers["marked"] = &config.VirtualServer{
+		Name: "marked", Group: marks, Protocol: "tcp", Mode: config.ModeDR, Scheduler: "wlc",
+		Directors: dirs, ManagedBy: config.ManagedByKeepalived,
+		RealServers: []*config.RealServer{
+			{Address: addr("192.168.60.25"), Weight: 1,
+				Check: &config.RealServerCheck{Type: config.CheckUDP, ConnectPort: 53, Payload: "0001 0203", RequireReply: true, Reply: "0a0b"}},
+			{Address: addr("192.168.60.26"), Weight: 1,
+				Check: &config.RealServerCheck{Type: config.CheckFile, TrackFile: "drain", FileWeight: -2, HasFileWeight: true, FileReverse: true}},
+			{Address: addr("192.168.60.27"), Weight: 1,
+				Check: &config.RealServerCheck{Type: config.CheckUDP, ConnectPort: 53, RequireReply: true}},
+			{Address: addr("192.168.60.28"), Weight: 1,
+				Check: &config.RealServerCheck{Type: config.CheckBFD, BFD: "rs28"}},
+		},
+	}
 	return c
 }
 

@@ -102,27 +102,26 @@ func (b *hostBuilder) addDirectorOf(vs *config.VirtualServer) error {
 // it), it is added as a /32 on the interface whose subnet holds it, as the
 // classic DR and TUN labs do by hand.
 func (b *hostBuilder) addDirectorVIP(vs *config.VirtualServer) error {
-	if vs.FWMark != 0 || !vs.Address.IsValid() {
-		return nil
-	}
-	vip := vs.Address.Addr()
-	for _, p := range b.host.Addrs() {
-		if p.Addr() == vip {
-			return nil
-		}
-	}
-	for _, v := range b.memberInstances() {
-		for _, p := range append(append([]netip.Prefix(nil), v.VirtualIPs...), v.ExcludedIPs...) {
+next:
+	for _, vip := range vs.VirtualAddrs() {
+		for _, p := range b.host.Addrs() {
 			if p.Addr() == vip {
-				return nil
+				continue next
 			}
 		}
+		for _, v := range b.memberInstances() {
+			for _, p := range append(append([]netip.Prefix(nil), v.VirtualIPs...), v.ExcludedIPs...) {
+				if p.Addr() == vip {
+					continue next
+				}
+			}
+		}
+		iface, _, ok := b.host.InterfaceFor(vip)
+		if !ok {
+			return fmt.Errorf("virtual address %s is on no interface subnet of the director and no VRRP instance of it holds it", vip)
+		}
+		b.addAddress(resource.Address{Dev: iface.Name, Prefix: netip.PrefixFrom(vip, vip.BitLen())})
 	}
-	iface, _, ok := b.host.InterfaceFor(vip)
-	if !ok {
-		return fmt.Errorf("virtual address %s is on no interface subnet of the director and no VRRP instance of it holds it", vip)
-	}
-	b.addAddress(resource.Address{Dev: iface.Name, Prefix: netip.PrefixFrom(vip, vip.BitLen())})
 	return nil
 }
 

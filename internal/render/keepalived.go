@@ -24,6 +24,8 @@ type keepalivedView struct {
 	TrackFiles     []trackFileView
 	SyncGroups     []syncGroupView
 	Instances      []vrrpInstanceView
+	BFDInstances   []bfdView
+	ServerGroups   []serverGroupView
 	VirtualServers []keepalivedVSView
 	// RawBlocks are the configuration's raw top-level lines, laid out
 	// (rawLines); "" for none.
@@ -110,8 +112,24 @@ type vrrpInstanceView struct {
 	Raw             string   // raw lines, laid out (rawLines)
 }
 
+// bfdView is one bfd_instance.
+type bfdView struct {
+	Name, NeighborIP, SourceIP       string
+	MinRx, MinTx, IdleTx, Multiplier int
+	Passive                          bool
+}
+
+// serverGroupView is one virtual_server_group: its entries as
+// keepalived writes them ("192.168.47.130-135 80", "fwmark 7").
+type serverGroupView struct {
+	Name    string
+	Entries []string
+}
+
 type keepalivedVSView struct {
-	Selector    string // "IP PORT" or "fwmark N"
+	Selector    string // "IP PORT", "fwmark N" or "group NAME"
+	Alpha       bool
+	Omega       bool
 	DelayLoop   int
 	Scheduler   string
 	Kind        string   // NAT, DR, TUN, or TUN with its encapsulation
@@ -120,7 +138,7 @@ type keepalivedVSView struct {
 	Persistence int
 	Granularity string
 	PE          string // persistence_engine
-	Protocol    string // TCP, UDP
+	Protocol    string // TCP, UDP; "" for a group of marks
 	SorryServer string // "IP PORT"
 	Raw         string // raw lines, laid out (rawLines)
 	RealServers []keepalivedRSView
@@ -128,21 +146,37 @@ type keepalivedVSView struct {
 
 type keepalivedRSView struct {
 	Address      string
-	Port         uint16
+	Port         uint16 // 0: none (a group of marks)
 	Weight       int
+	Inhibit      bool
 	Upper, Lower int
 	Check        *keepalivedCheckView
 }
 
 type keepalivedCheckView struct {
-	Keyword          string // TCP_CHECK, HTTP_GET, MISC_CHECK
+	Keyword          string // TCP_CHECK, HTTP_GET, SSL_GET, ... (config.CheckKeywords)
+	URL              bool   // HTTP_GET and SSL_GET: a url block
 	Path             string
+	Digest           string
 	StatusCode       int
 	MiscPath         string // quoted
+	ConnectIP        string
+	ConnectPort      int
+	BindTo           string
+	BindPort         int
 	ConnectTimeout   int
 	Retry            int
-	RetryKeyword     string // retry, or nb_get_retry for HTTP_GET before 1.4.0
+	RetryKeyword     string // retry, or nb_get_retry for HTTP_GET/SSL_GET before 1.4.0
 	DelayBeforeRetry int
+	Warmup           int
+	DNSType          string
+	DNSName          string
+	HeloName         string
+	Payload          string
+	RequireReply     string // "" off, "require_reply" or "require_reply HEX"
+	TrackFile        string // keepalived's track_file name
+	BFD              string // BFD_CHECK's bfd_instance name
+	FileWeight       string // "" or "weight N [reverse]"
 }
 
 // memberInstances returns the VRRP instances the host is a member of,
@@ -269,6 +303,37 @@ func (b *hostBuilder) addKeepalived() error {
 		b.useInstance(v)
 		sensitive = sensitive || v.AuthPass != ""
 		view.Instances = append(view.Instances, iv)
+	}
+	groups := map[string]*config.ServerGroup{}
+	bfds := map[string]bool{}
+	for _, vs := range servers {
+		if vs.Group != nil {
+			groups[vs.Group.Name] = vs.Group
+		}
+		for _, rs := range vs.RealServers {
+			if rs.Check != nil && rs.Check.BFD != "" {
+				bfds[rs.Check.BFD] = true
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(bfds)) {
+		bi := b.cfg.BFDInstances[name]
+		if bi == nil {
+			return fmt.Errorf("bfd_instance %q is not declared", name)
+		}
+		bv := bfdView{Name: name, NeighborIP: bi.NeighborIP.String(), MinRx: bi.MinRx, MinTx: bi.MinTx,
+			IdleTx: bi.IdleTx, Multiplier: bi.Multiplier, Passive: bi.Passive}
+		if bi.SourceIP.IsValid() {
+			bv.SourceIP = bi.SourceIP.String()
+		}
+		view.BFDInstances = append(view.BFDInstances, bv)
+	}
+	for _, name := range slices.Sorted(maps.Keys(groups)) {
+		gv := serverGroupView{Name: name}
+		for _, e := range groups[name].Entries {
+			gv.Entries = append(gv.Entries, e.Keepalived())
+		}
+		view.ServerGroups = append(view.ServerGroups, gv)
 	}
 	for _, vs := range servers {
 		b.useServer(vs)
@@ -563,6 +628,17 @@ func (b *hostBuilder) trackViews(instances []*config.VRRPInstance, view *keepali
 			files[n] = true
 		}
 	}
+	for _, vs := range b.keepalivedServers() {
+		for _, rs := range vs.RealServers {
+			if rs.Check == nil || rs.Check.TrackFile == "" {
+				continue
+			}
+			if b.cfg.TrackFiles[rs.Check.TrackFile] == nil {
+				return fmt.Errorf("virtual_server %s: track_file %q is not declared", vs.Name, rs.Check.TrackFile)
+			}
+			files[rs.Check.TrackFile] = true
+		}
+	}
 	for _, n := range slices.Sorted(maps.Keys(procs)) {
 		t := b.cfg.TrackProcesses[n]
 		if _, err := keepalivedWord("track_process process", t.Process); err != nil {
@@ -686,7 +762,10 @@ func keepalivedServerView(vs *config.VirtualServer, weight func(*config.RealServ
 			v.Kind += " " + vs.TunChecksum
 		}
 	}
+	v.Alpha, v.Omega = vs.Alpha, vs.Omega
 	switch {
+	case vs.Group != nil:
+		v.Selector = "group " + vs.Group.Name
 	case vs.FWMark != 0:
 		v.Selector = "fwmark " + strconv.FormatUint(uint64(vs.FWMark), 10)
 	case vs.Address.IsValid():
@@ -700,6 +779,10 @@ func keepalivedServerView(vs *config.VirtualServer, weight func(*config.RealServ
 	if v.Protocol != "TCP" && v.Protocol != "UDP" {
 		return v, fmt.Errorf("unknown protocol %q", vs.Protocol)
 	}
+	if vs.Group != nil && vs.Group.FWMarks {
+		// keepalived 2.2.7 warns "protocol specified for fwmark".
+		v.Protocol = ""
+	}
 	if vs.Persistence > 0 && vs.PersistenceNetmask.IsValid() {
 		v.Granularity = vs.PersistenceNetmask.String()
 	}
@@ -711,6 +794,7 @@ func keepalivedServerView(vs *config.VirtualServer, weight func(*config.RealServ
 			Address: rs.Address.String(),
 			Port:    rs.Port,
 			Weight:  weight(rs),
+			Inhibit: rs.InhibitOnFailure,
 			Upper:   rs.UpperThreshold,
 			Lower:   rs.LowerThreshold,
 		}
@@ -728,33 +812,71 @@ func keepalivedServerView(vs *config.VirtualServer, weight func(*config.RealServ
 
 func checkView(c *config.RealServerCheck, version keepalived.Version) (*keepalivedCheckView, error) {
 	cv := &keepalivedCheckView{
+		Keyword:          config.CheckKeywords[c.Type],
 		ConnectTimeout:   c.ConnectTimeout,
 		Retry:            c.Retry,
 		RetryKeyword:     "retry",
 		DelayBeforeRetry: c.DelayBeforeRetry,
+		Warmup:           c.Warmup,
+		ConnectPort:      int(c.ConnectPort),
+		BindPort:         int(c.BindPort),
+	}
+	if cv.Keyword == "" {
+		return nil, fmt.Errorf("unknown check type %q", c.Type)
+	}
+	if c.ConnectIP.IsValid() {
+		cv.ConnectIP = c.ConnectIP.String()
+	}
+	if c.BindTo.IsValid() {
+		cv.BindTo = c.BindTo.String()
 	}
 	var err error
 	switch c.Type {
-	case config.CheckTCP:
-		cv.Keyword = "TCP_CHECK"
-	case config.CheckHTTP:
-		cv.Keyword = "HTTP_GET"
+	case config.CheckHTTP, config.CheckSSL:
+		cv.URL = true
 		cv.RetryKeyword = keepalived.HTTPGetRetry(version)
 		cv.Path = c.Path
 		if cv.Path == "" {
 			cv.Path = "/"
 		}
-		if _, err := keepalivedWord("HTTP_GET path", cv.Path); err != nil {
+		if _, err := keepalivedWord(cv.Keyword+" path", cv.Path); err != nil {
 			return nil, err
 		}
 		cv.StatusCode = c.StatusCode
+		cv.Digest = c.Digest
+	case config.CheckDNS:
+		cv.DNSType, cv.DNSName = c.DNSType, c.DNSName
+		if c.DNSName != "" {
+			if _, err := keepalivedWord("DNS_CHECK name", c.DNSName); err != nil {
+				return nil, err
+			}
+		}
+	case config.CheckSMTP:
+		cv.HeloName = c.HeloName
+		if c.HeloName != "" {
+			if _, err := keepalivedWord("SMTP_CHECK helo_name", c.HeloName); err != nil {
+				return nil, err
+			}
+		}
+	case config.CheckUDP:
+		cv.Payload = c.Payload
+		if c.RequireReply {
+			cv.RequireReply = strings.TrimSpace("require_reply " + c.Reply)
+		}
+	case config.CheckFile:
+		cv.TrackFile = (&config.TrackFile{Name: c.TrackFile}).KeepalivedName()
+		if c.HasFileWeight {
+			cv.FileWeight = "weight " + strconv.Itoa(c.FileWeight)
+			if c.FileReverse {
+				cv.FileWeight += " reverse"
+			}
+		}
+	case config.CheckBFD:
+		cv.BFD = c.BFD
 	case config.CheckMisc:
-		cv.Keyword = "MISC_CHECK"
 		if cv.MiscPath, err = keepalivedQuote("misc_path", c.MiscPath); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, fmt.Errorf("unknown check type %q", c.Type)
 	}
 	return cv, nil
 }

@@ -82,14 +82,13 @@ func (b *hostBuilder) setSysctls(list []resource.Sysctl, reason string) error {
 	return nil
 }
 
-// addVIP puts the virtual address of vs on dev as a /32 (fwmark services
-// have no single address and get none).
+// addVIP puts the virtual addresses of vs (its address, or every address
+// of its virtual_server_group) on dev as host prefixes; fwmark services
+// have no address and get none.
 func (b *hostBuilder) addVIP(vs *config.VirtualServer, dev string) {
-	if vs.FWMark != 0 || !vs.Address.IsValid() {
-		return
+	for _, a := range vs.VirtualAddrs() {
+		b.addAddress(resource.Address{Dev: dev, Prefix: netip.PrefixFrom(a, a.BitLen())})
 	}
-	a := vs.Address.Addr()
-	b.addAddress(resource.Address{Dev: dev, Prefix: netip.PrefixFrom(a, a.BitLen())})
 }
 
 // routeViaDirector sends a NAT real server's default route through its

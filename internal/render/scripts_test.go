@@ -329,6 +329,15 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 			t.Errorf("keepalived -t accepted sync id 256: rc %d\n%s", rc, out)
 		}
 	})
+	t.Run("checkers-groups", func(t *testing.T) {
+		// Every checker, both kinds of virtual_server_group,
+		// inhibit_on_failure, alpha and omega.
+		for _, h := range []string{"lb1", "lb2"} {
+			if rc, out := check(t, mustRender(t, labCheckersGroups())[h].File(KeepalivedConfPath).Content, "eth0"); rc != 0 || out != "" {
+				t.Errorf("%s: keepalived -t: rc %d\n%s", h, rc, out)
+			}
+		}
+	})
 	t.Run("ipvs-options", func(t *testing.T) {
 		// Scheduler flags, ops, the sip engine, GUE and GRE encapsulation.
 		if rc, out := check(t, mustRender(t, labIPVSOptions())["dir"].File(KeepalivedConfPath).Content, "eth0"); rc != 0 || out != "" {

@@ -136,17 +136,50 @@ func (b *hostBuilder) useServer(vs *config.VirtualServer) {
 		b.use(keepalived.FeatureTunType, at("tun_type"))
 	}
 	for _, rs := range vs.RealServers {
-		c := rs.Check
-		if c == nil || c.Type != config.CheckMisc {
-			continue
+		if c := rs.Check; c != nil {
+			b.useCheck(c)
 		}
+	}
+}
+
+// useCheck records the features of one real server's checker.
+func (b *hostBuilder) useCheck(c *config.RealServerCheck) {
+	at := func(name string) hcl.Range { return c.Ranges.At(name, c.DeclRange) }
+	switch c.Type {
+	case config.CheckMisc:
 		for _, a := range []struct {
 			set  bool
 			name string
 		}{{c.Retry != 0, "retry"}, {c.DelayBeforeRetry != 0, "delay_before_retry"}} {
 			if a.set {
-				b.use(keepalived.FeatureMiscRetry, c.Ranges.At(a.name, c.DeclRange))
+				b.use(keepalived.FeatureMiscRetry, at(a.name))
 			}
 		}
+	case config.CheckDNS:
+		for _, a := range []struct {
+			set  bool
+			name string
+		}{{c.DelayBeforeRetry != 0, "delay_before_retry"}, {c.Warmup != 0, "warmup"}} {
+			if a.set {
+				b.use(keepalived.FeatureDNSCheckTiming, at(a.name))
+			}
+		}
+		if c.DNSType == "RRSIG" || c.DNSType == "DNSKEY" {
+			b.use(keepalived.FeatureDNSSECTypes, at("dns_type"))
+		}
+	case config.CheckPing:
+		b.use(keepalived.FeaturePingCheck, at("type"))
+	case config.CheckUDP:
+		b.use(keepalived.FeatureUDPCheck, at("type"))
+		if c.Payload != "" {
+			b.use(keepalived.FeatureUDPPayload, at("payload"))
+		}
+		if c.Reply != "" {
+			b.use(keepalived.FeatureUDPPayload, at("reply"))
+		}
+	case config.CheckFile:
+		b.use(keepalived.FeatureFileCheck, at("type"))
+	case config.CheckBFD:
+		b.use(keepalived.FeatureBFDCheck, at("type"))
 	}
 }

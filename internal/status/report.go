@@ -546,8 +546,15 @@ func joinAnd(names []string) string {
 
 func (b *builder) virtualServer(vs *config.VirtualServer) VirtualServer {
 	out := VirtualServer{Name: vs.Name, Service: vs.AddressString(), Mode: string(vs.Mode), ManagedBy: vs.ManagedBy}
-	key, keyErr := vs.IPVSKey()
+	// A virtual_server_group is one IPVS service per entry, with the
+	// same real servers: the first is reported in full, the others
+	// only when missing.
+	keys, keyErr := vs.IPVSKeys()
 	keyOK := keyErr == nil
+	var key ipvs.ServiceKey
+	if keyOK {
+		key = keys[0]
+	}
 	present, serving := 0, 0
 	for _, d := range vs.Directors {
 		dir := Director{Host: d}
@@ -569,6 +576,13 @@ func (b *builder) virtualServer(vs *config.VirtualServer) VirtualServer {
 			if !dir.Present {
 				b.add(Degraded, vs.Name, "%s is not in the IPVS table of %s", out.Service, d)
 				break
+			}
+			if len(keys) > 1 {
+				for _, k := range keys[1:] {
+					if f.IPVS.Service(k) == nil {
+						b.add(Degraded, vs.Name, "%s of %s is not in the IPVS table of %s", k, out.Service, d)
+					}
+				}
 			}
 			present++
 			up := 0

@@ -517,3 +517,54 @@ func TestReportGolden(t *testing.T) {
 		golden.Check(t, name+".report.json", append(data, '\n'))
 	}
 }
+
+// TestBuildReportServerGroup: a virtual server that is a
+// virtual_server_group is one IPVS service per entry; the first entry's
+// service is reported in full and each other one found missing is a
+// finding, so the group is not taken for an absent service.
+func TestBuildReportServerGroup(t *testing.T) {
+	group := func() *config.Config {
+		cfg := testConfig()
+		vs := cfg.VirtualServers["web"]
+		vs.ManagedBy = config.ManagedByKeepalived
+		vs.Address = netip.AddrPort{}
+		vs.Group = &config.ServerGroup{Name: "web", Entries: []config.GroupEntry{
+			{Addr: vsk.Addr.Addr(), Port: 80},
+			{Addr: netip.MustParseAddr("192.168.47.130"), Last: netip.MustParseAddr("192.168.47.131"), Port: 80},
+		}}
+		return cfg
+	}
+	withServices := func(addrs ...string) *facts.Host {
+		d := director()
+		for _, a := range addrs {
+			s := d.IPVS.Services[0]
+			s.Key = ipvs.ServiceKey{Protocol: ipvs.TCP, Addr: netip.MustParseAddrPort(a)}
+			d.IPVS.Services = append(d.IPVS.Services, s)
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		name     string
+		dir      *facts.Host
+		findings []string
+	}{
+		{"every entry in the table", withServices("192.168.47.130:80", "192.168.47.131:80"), []string{"dir: keepalived is not running"}},
+		{"one entry missing", withServices("192.168.47.130:80"), []string{"dir: keepalived is not running", "web: -t 192.168.47.131:80 of group web is not in the IPVS table of dir"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := healthyFacts()
+			f["dir"] = tc.dir
+			r := BuildReport(group(), f, map[string]error{}, at)
+			got := []string{}
+			for _, fd := range r.Findings {
+				got = append(got, fd.String())
+			}
+			if diff := cmp.Diff(tc.findings, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+			if d := r.VirtualServers[0].Directors[0]; !d.Present || len(d.RealServers) != 2 {
+				t.Errorf("the group's first service is not reported: %+v", d)
+			}
+		})
+	}
+}
