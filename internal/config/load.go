@@ -301,6 +301,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "track_process", LabelNames: []string{"name"}},
 		{Type: "track_file", LabelNames: []string{"name"}},
 		{Type: "virtual_server", LabelNames: []string{"name"}},
+		{Type: "firewall"},
 	},
 }
 
@@ -348,6 +349,7 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	cfg.Keepalived = d.decodeKeepalived(byType["keepalived"])
 	d.strict = cfg.Keepalived.VRRPStrict
 	cfg.IPVS = d.decodeIPVS(byType["ipvs"])
+	cfg.Firewall = d.decodeFirewall(byType["firewall"])
 	for _, blk := range byType["health_check"] {
 		hc := d.decodeHealthCheck(blk)
 		if prev, dup := cfg.HealthChecks[hc.Name]; dup {

@@ -40,6 +40,11 @@ type Request struct {
 	// resource.LockPath (tests).
 	ManifestPath string
 	LockPath     string
+	// Firewall asks for the host firewall's state: the filter table
+	// (iptables-save -t filter) and, where firewalld runs, its default
+	// zone's rich rules, runtime and permanent. Only hosts whose firewall
+	// clusterctl manages ask: firewall-cmd is slow.
+	Firewall bool
 	// Keepalived, when set, asks the running keepalived for its own view
 	// of itself (see KeepalivedRequest). Only status asks: it makes
 	// keepalived write its dump files, which plan must not cause.
@@ -153,7 +158,7 @@ func sysctlPath(key string) string {
 // h: its files, sysctls, services and packages, keepalived's service and
 // the keepalived, nginx and firewalld processes always (a running firewalld
 // drops VRRP and the services' ports unless they were opened; the plan
-// notes it).
+// notes it), and the firewall's state when clusterctl manages it.
 func RequestFor(h *resource.Host) Request {
 	req := Request{Processes: []string{"keepalived", "nginx", "firewalld"}}
 	for _, f := range h.Files {
@@ -169,5 +174,6 @@ func RequestFor(h *resource.Host) Request {
 		}
 	}
 	req.Packages = append(req.Packages, h.Packages...)
+	req.Firewall = h.Firewall != nil
 	return req
 }

@@ -44,12 +44,12 @@ func Diff(desired *resource.Host, observed *Observed, masker secret.Masker) Host
 	steps := map[Kind]func(){
 		KindPackage: d.packages, KindModule: d.modules, KindSysctl: d.sysctls,
 		KindAddress: d.addresses, KindRoute: d.routes, KindFile: d.files,
-		KindNAT: d.nat, KindIPVS: d.ipvs, KindService: d.services,
+		KindNAT: d.nat, KindFirewall: d.firewall, KindIPVS: d.ipvs, KindService: d.services,
 	}
 	for _, k := range Kinds {
 		steps[k]()
 	}
-	if observed.FirewalldRunning && len(desired.Services) > 0 {
+	if observed.FirewalldRunning && len(desired.Services) > 0 && desired.Firewall == nil {
 		d.note("firewalld is running and clusterctl does not manage the firewall: allow VRRP (IP protocol 112) between the members of each VRRP instance and the ports this host serves, or the members all take the VIPs (docs/apply.md, Per OS family)")
 	}
 	order := map[Step]int{}
@@ -368,6 +368,105 @@ func (d *differ) nat() {
 		}
 		d.add(Change{Key: key, Action: Update, Before: strings.TrimPrefix(before, "\n"), After: strings.Join(want, "\n")}, op)
 	}
+}
+
+// firewall makes the host firewall's part clusterctl owns match the
+// desired one: with iptables, its two filter chains and their jumps;
+// with firewalld, its rich rules in the default zone, runtime and
+// permanent. What the manifest says clusterctl wrote and the desired
+// state no longer has is removed (also after a change of backend, or
+// when the firewall is no longer managed); nothing else is touched.
+func (d *differ) firewall() {
+	want := d.want.Firewall
+	if want == nil {
+		want = &resource.Firewall{}
+	}
+	switch {
+	case want.Backend == resource.FirewallFirewalld && !d.have.Firewalld:
+		d.note("the firewall backend is firewalld but firewalld does not answer on this host (firewall-cmd --state): its rules cannot be planned; start firewalld or set backend = \"iptables\" in the firewall block")
+	case want.Backend == resource.FirewallIPTables && !d.have.FilterOK && len(want.Input)+len(want.Forward) > 0:
+		d.note("iptables-save -t filter could not be read on this host: the firewall chains are planned as if absent (iptables is installed first)")
+	}
+	if d.have.FilterOK || want.Backend == resource.FirewallIPTables {
+		for _, c := range []struct {
+			from, chain string
+			rules       []string
+		}{{"INPUT", resource.FirewallInputChain, want.Input}, {"FORWARD", resource.FirewallForwardChain, want.Forward}} {
+			d.firewallChain(c.from, c.chain, c.rules)
+		}
+	}
+	if d.have.Firewalld {
+		d.richRules(want.RichRules)
+	}
+}
+
+// firewallChain plans one of clusterctl's filter chains (nat's logic,
+// with the jump from a built-in chain).
+func (d *differ) firewallChain(from, chain string, want []string) {
+	have, exists := d.have.FilterChains[chain]
+	jumped := d.have.FilterJumps[from+" "+chain]
+	if slices.Equal(want, have) && jumped == (len(want) > 0) && exists == (len(want) > 0) {
+		return
+	}
+	key := "iptables " + chain
+	op := &FirewallChainOp{Chain: chain, From: from, Before: have, After: want, Jumped: jumped}
+	switch {
+	case len(want) == 0 && (exists || jumped):
+		if d.managed(resource.ManifestFirewall)[chain] {
+			d.add(Change{Key: key, Action: Delete, Before: strings.Join(have, "\n")}, op)
+		}
+	case len(want) == 0:
+	case !exists:
+		d.add(Change{Key: key, Action: Create, After: strings.Join(want, "\n") + "\n(jumped to first from " + from + ")"}, op)
+	default:
+		before := strings.Join(have, "\n")
+		if !jumped {
+			before += "\n(no jump from " + from + ")"
+		}
+		d.add(Change{Key: key, Action: Update, Before: strings.TrimPrefix(before, "\n"), After: strings.Join(want, "\n")}, op)
+	}
+}
+
+// richRules plans firewalld's rich rules: every desired rule present
+// both at runtime and permanently, and no rule the manifest lists that is
+// no longer desired.
+func (d *differ) richRules(want []string) {
+	runtime, permanent := map[string]bool{}, map[string]bool{}
+	for _, r := range d.have.RichRules {
+		runtime[r] = true
+	}
+	for _, r := range d.have.PermanentRichRules {
+		permanent[r] = true
+	}
+	op := &RichRulesOp{}
+	for _, r := range want {
+		if !runtime[r] || !permanent[r] {
+			op.Add = append(op.Add, r)
+		}
+	}
+	for _, r := range slices.Sorted(maps.Keys(d.managed(resource.ManifestRichRule))) {
+		if !slices.Contains(want, r) && (runtime[r] || permanent[r]) {
+			op.Remove = append(op.Remove, r)
+		}
+	}
+	if len(op.Add)+len(op.Remove) == 0 {
+		return
+	}
+	var have []string
+	for _, r := range want {
+		if runtime[r] && permanent[r] {
+			have = append(have, r)
+		}
+	}
+	have = append(have, op.Remove...)
+	slices.Sort(have)
+	action := Update
+	if len(have) == 0 {
+		action = Create
+	} else if len(want) == 0 {
+		action = Delete
+	}
+	d.add(Change{Key: "firewalld rich rules", Action: action, Before: strings.Join(have, "\n"), After: strings.Join(want, "\n")}, op)
 }
 
 func (d *differ) ipvs() {

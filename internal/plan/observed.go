@@ -5,6 +5,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
@@ -30,6 +31,19 @@ type Observed struct {
 	NATChainExists bool
 	NATJump        bool // POSTROUTING jumps to the chain
 	NATRules       []string
+	// Filter is the filter table's part the firewall step reads:
+	// FilterOK says it was read (iptables-save -t filter), FilterChains
+	// holds the rules of clusterctl's chains that exist (normalised,
+	// netfilter.NormalizeRule) and FilterJumps the built-in chains that
+	// jump to them ("INPUT CLUSTERCTL-INPUT").
+	FilterOK     bool
+	FilterChains map[string][]string
+	FilterJumps  map[string]bool
+	// Firewalld says firewalld answered the facts script; RichRules and
+	// PermanentRichRules are its default zone's rules.
+	Firewalld          bool
+	RichRules          []string
+	PermanentRichRules []string
 	// IPVS is the whole live table; IPVSError says why it could not be
 	// read ("" when it could).
 	IPVS      ipvs.Table
@@ -107,6 +121,24 @@ func FromFacts(f *facts.Host) *Observed {
 			o.IPVSError += ": " + f.IPVSStatus.Message
 		}
 	}
+	if f.FilterStatus.State == facts.StatusOK {
+		o.FilterOK = true
+		o.FilterChains = map[string][]string{}
+		o.FilterJumps = map[string]bool{}
+		for _, c := range []struct{ from, chain string }{{"INPUT", resource.FirewallInputChain}, {"FORWARD", resource.FirewallForwardChain}} {
+			if f.Filter.Exists(c.chain) {
+				var rules []string
+				for _, r := range f.Filter.Chain(c.chain) {
+					rules = append(rules, netfilter.NormalizeRule(r))
+				}
+				o.FilterChains[c.chain] = rules
+			}
+			if f.Filter.Jumps(c.from, c.chain) {
+				o.FilterJumps[c.from+" "+c.chain] = true
+			}
+		}
+	}
+	o.Firewalld, o.RichRules, o.PermanentRichRules = f.Firewalld, f.RichRules, f.PermanentRichRules
 	if f.NATStatus.State == facts.StatusOK {
 		nat := &f.NAT
 		o.NATChainExists = nat.Exists(resource.NATChain)

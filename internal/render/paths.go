@@ -18,6 +18,10 @@ const (
 	// NATRulesPath is iptables-restore --noflush input that declares and
 	// fills resource.NATChain; see the file's header for how it is loaded.
 	NATRulesPath = "/etc/clusterctl/iptables-nat.rules"
+	// FilterRulesPath is iptables-restore --noflush input that declares
+	// and fills the firewall's chains (resource.FirewallInputChain,
+	// FirewallForwardChain) with the iptables backend.
+	FilterRulesPath = "/etc/clusterctl/iptables-filter.rules"
 	// RestoreScriptPath re-creates addresses, routes, NAT rules and IPVS
 	// services at boot.
 	RestoreScriptPath = "/usr/local/sbin/clusterctl-restore"

@@ -17,15 +17,30 @@ type natRulesView struct {
 	Rules []string
 }
 
+// filterRulesView is what iptables-filter.rules.tmpl renders.
+type filterRulesView struct {
+	Path   string
+	Chains []filterChain
+}
+
+type filterChain struct {
+	Name  string
+	Rules []string
+}
+
 // restoreView is what clusterctl-restore.sh.tmpl renders; every string is
 // already quoted for the shell.
 type restoreView struct {
-	TunnelUp     bool
-	SysctlFile   string
-	Addresses    []string // `ip addr replace` arguments
-	Routes       []string // `ip route replace` arguments
-	NATFile      string
-	NATChain     string
+	TunnelUp   bool
+	SysctlFile string
+	Addresses  []string // `ip addr replace` arguments
+	Routes     []string // `ip route replace` arguments
+	NATFile    string
+	NATChain   string
+	// FilterFile is the firewall's rules file (iptables backend) and
+	// FilterJumps the built-in chains to jump from with their chains.
+	FilterFile   string
+	FilterJumps  [][2]string
 	IPVSFile     string
 	IPVSServices []string // ipvsadm service selectors: "-t 192.168.47.128:80"
 	IPVSTimeouts string   // `ipvsadm --set` arguments; "" to leave them
@@ -64,6 +79,27 @@ func (b *hostBuilder) addPersistence() error {
 			return err
 		}
 	}
+	fwFile := b.firewall != nil && b.firewall.Backend == resource.FirewallIPTables && len(b.firewall.Input)+len(b.firewall.Forward) > 0
+	var jumps [][2]string
+	if fwFile {
+		view := filterRulesView{Path: FilterRulesPath}
+		for _, c := range []struct {
+			from, chain string
+			rules       []string
+		}{{"INPUT", resource.FirewallInputChain, b.firewall.Input}, {"FORWARD", resource.FirewallForwardChain, b.firewall.Forward}} {
+			if len(c.rules) > 0 {
+				view.Chains = append(view.Chains, filterChain{Name: c.chain, Rules: c.rules})
+				jumps = append(jumps, [2]string{c.from, c.chain})
+			}
+		}
+		content, err := b.execute("iptables-filter.rules.tmpl", view)
+		if err != nil {
+			return err
+		}
+		if err := b.addFile(rootFile(FilterRulesPath, 0o644, content)); err != nil {
+			return err
+		}
+	}
 	table := ipvs.Table{Services: append([]ipvs.Service(nil), b.ipvs...), Timeouts: b.ipvsTimeouts}
 	table.Normalize()
 	var selectors []string
@@ -79,7 +115,7 @@ func (b *hostBuilder) addPersistence() error {
 			selectors = append(selectors, shell.Join(s.Key.Args()...))
 		}
 	}
-	if len(sysctls) == 0 && len(b.addresses) == 0 && len(b.routes) == 0 && len(b.natRules) == 0 && len(table.Services) == 0 && table.Timeouts.IsZero() {
+	if len(sysctls) == 0 && len(b.addresses) == 0 && len(b.routes) == 0 && len(b.natRules) == 0 && !fwFile && len(table.Services) == 0 && table.Timeouts.IsZero() {
 		return nil
 	}
 	view := restoreView{IPVSServices: selectors}
@@ -104,6 +140,10 @@ func (b *hostBuilder) addPersistence() error {
 		view.NATFile = NATRulesPath
 		view.NATChain = resource.NATChain
 	}
+	if fwFile {
+		view.FilterFile = FilterRulesPath
+		view.FilterJumps = jumps
+	}
 	if len(table.Services) > 0 {
 		view.IPVSFile = IPVSRulesPath
 	}
@@ -111,7 +151,12 @@ func (b *hostBuilder) addPersistence() error {
 	if err != nil {
 		return err
 	}
-	unit, err := b.execute("clusterctl-restore.service.tmpl", RestoreScriptPath)
+	// With a firewall, after the host's own rules are loaded: a full
+	// iptables-restore would flush clusterctl's chains.
+	unit, err := b.execute("clusterctl-restore.service.tmpl", struct {
+		Script   string
+		Firewall bool
+	}{RestoreScriptPath, fwFile})
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,12 @@ const (
 	ManifestIPVS    ManifestKind = "ipvs"    // key: ServiceKey.String(), e.g. "-t 192.168.47.128:80"
 	ManifestNAT     ManifestKind = "nat"     // key: chain name
 	ManifestService ManifestKind = "service" // key: service name
+	// ManifestFirewall is a filter chain clusterctl owns (iptables
+	// backend; key: the chain), ManifestRichRule a firewalld rich rule it
+	// added to the default zone (key: the rule). Only these are ever
+	// removed from the host's firewall.
+	ManifestFirewall ManifestKind = "firewall"
+	ManifestRichRule ManifestKind = "firewalld-rule"
 	// ManifestSecretFile marks a managed file whose content is built from
 	// a sensitive value (File.HideContent): a later plan never shows its
 	// live content, even when the configuration no longer makes it secret.
@@ -98,6 +104,19 @@ func Manifest(h *Host) []ManifestEntry {
 	}
 	if len(h.NATRules) > 0 {
 		out = append(out, ManifestEntry{ManifestNAT, NATChain})
+	}
+	if fw := h.Firewall; fw != nil {
+		for _, c := range []struct {
+			chain string
+			rules []string
+		}{{FirewallInputChain, fw.Input}, {FirewallForwardChain, fw.Forward}} {
+			if len(c.rules) > 0 {
+				out = append(out, ManifestEntry{ManifestFirewall, c.chain})
+			}
+		}
+		for _, r := range fw.RichRules {
+			out = append(out, ManifestEntry{ManifestRichRule, r})
+		}
 	}
 	for _, s := range h.Services {
 		out = append(out, ManifestEntry{ManifestService, s.Name})
