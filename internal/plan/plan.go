@@ -46,8 +46,8 @@ const (
 	KindNAT     Kind = "iptables"
 	// KindFirewall is the host firewall's part clusterctl owns.
 	KindFirewall Kind = "firewall"
-	KindIPVS    Kind = "ipvs"
-	KindService Kind = "service"
+	KindIPVS     Kind = "ipvs"
+	KindService  Kind = "service"
 )
 
 // Kinds lists every kind, in the order Diff compares them.
