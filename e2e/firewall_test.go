@@ -1,0 +1,152 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The firewall as a managed resource, proven with the door shut: every
+// machine starts with a default-deny INPUT (and FORWARD) policy of its
+// own, clusterctl opens exactly what the cluster needs, and a port it
+// does not need stays closed.
+
+// denyByDefault gives machine the firewall a careful administrator
+// writes before anything runs on it: loopback, replies and SSH accepted,
+// everything else dropped. clusterctl must open what the cluster needs
+// without touching these rules.
+func denyByDefault(t *testing.T, c *cluster, machine string) {
+	t.Helper()
+	script := `set -e
+iptables -A INPUT -i lo -j ACCEPT
+iptables -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+iptables -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
+iptables -P INPUT DROP
+iptables -P FORWARD DROP
+iptables-save -t filter`
+	if out, rc := c.exec(machine, "sh", "-c", script); rc != 0 {
+		t.Fatalf("%s: default-deny: rc %d\n%s", machine, rc, out)
+	}
+}
+
+// withFirewall copies the ha-nginx example into a directory of its own
+// with the firewall managed (backend as given, "" for the default) and
+// port 80 open on both web servers (nginx: the cluster cannot infer it).
+func withFirewall(t *testing.T, backend string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "fw")
+	block := "firewall {\n  manage = true\n"
+	if backend != "" {
+		block += fmt.Sprintf("  backend = %q\n", backend)
+	}
+	block += "}\n\ndefaults {"
+	tmp := filepath.Join(t.TempDir(), "step")
+	copyConfig(t, exampleDir("ha-nginx"), tmp, "defaults {", block)
+	ports := "\n  firewall {\n    ports = [\"80/tcp\"]\n  }"
+	tmp2 := filepath.Join(t.TempDir(), "step2")
+	copyConfig(t, tmp, tmp2, `host "web1" {`, `host "web1" {`+ports)
+	copyConfig(t, tmp2, dir, `host "web2" {`, `host "web2" {`+ports)
+	return dir
+}
+
+// probeClosed starts a listener on port of machine and checks that it
+// answers on the machine itself, while a connection from another machine
+// times out (dropped by machine's firewall); port 80, which the cluster
+// needs, answers from that other machine.
+func probeClosed(t *testing.T, c *cluster, machine, addr, from string, port int) {
+	t.Helper()
+	listen := fmt.Sprintf("cd /tmp && (python3 -m http.server %d >/dev/null 2>&1 & echo $! >/tmp/probe.pid) && sleep 1", port)
+	if out, rc := c.exec(machine, "sh", "-c", listen); rc != 0 {
+		t.Fatalf("%s: listener on %d: rc %d\n%s", machine, port, rc, out)
+	}
+	defer c.exec(machine, "sh", "-c", "kill $(cat /tmp/probe.pid)")
+	url := fmt.Sprintf("http://%s:%d/", addr, port)
+	if out, rc := c.exec(machine, "curl", "-s", "-o", "/dev/null", "-m", "3", url); rc != 0 {
+		t.Fatalf("%s → %s itself: curl exit %d (%q): the listener is not there", machine, url, rc, out)
+	}
+	if out, rc := c.exec(from, "curl", "-s", "-m", "3", url); rc != 28 {
+		t.Errorf("%s → %s: curl exit %d (%q), want 28 (timed out: dropped by %s's firewall)", from, url, rc, out, machine)
+	}
+	if page, rc := c.exec(from, "curl", "-s", "-m", "3", "http://"+addr+"/"); rc != 0 || !strings.Contains(page, machine) {
+		t.Errorf("%s → http://%s/: exit %d, page %q", from, addr, rc, page)
+	}
+}
+
+// TestLabAFirewallDefaultDeny: lab A on Debian machines whose INPUT and
+// FORWARD drop by default. Without a managed firewall the members do not
+// hear each other (both take the VIP); with firewall { manage = true }
+// the plan shows the rules, apply converges, verify passes, the next plan
+// is empty, the host's own rules are untouched, a port the cluster does
+// not need stays closed, and the rules come back from the restore script
+// (what runs at boot) after they are gone.
+func TestLabAFirewallDefaultDeny(t *testing.T) {
+	c := newCluster(t, exampleDir("ha-nginx"))
+	for _, m := range []string{"web1", "web2"} {
+		denyByDefault(t, c, m)
+	}
+	path := withFirewall(t, "")
+	out, _, code := c.clusterctl("plan", path, "-detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan: exit %d, want 2", code)
+	}
+	web1 := hostSection(out, "web1")
+	mustContain(t, "web1 plan", web1,
+		"+   firewall iptables CLUSTERCTL-INPUT",
+		`-s 192.168.19.102/32 -d 224.0.0.18/32 -p vrrp -m comment --comment "clusterctl: vrrp VI_1 from web2" -j ACCEPT`,
+		`-p tcp -m tcp --dport 80 -m comment --comment "clusterctl: port 80/tcp" -j ACCEPT`,
+		"(jumped to first from INPUT)",
+		"+   file /etc/clusterctl/iptables-filter.rules")
+	if strings.Contains(out, "CLUSTERCTL-FORWARD") {
+		t.Errorf("lab A (no NAT) plans a FORWARD chain:\n%s", out)
+	}
+	out, _, code = c.clusterctl("apply", path, "-auto-approve")
+	if code != 0 {
+		t.Fatalf("apply: exit %d", code)
+	}
+	mustContain(t, "apply", out, "Apply complete!")
+	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
+		t.Fatalf("VIP holders after apply = %v, want [web1]", h)
+	}
+	for _, m := range []string{"web1", "web2"} {
+		s, _ := c.exec(m, "iptables-save", "-t", "filter")
+		mustContain(t, m+" filter table", s,
+			":INPUT DROP", ":FORWARD DROP",
+			"-A INPUT -j CLUSTERCTL-INPUT\n-A INPUT -i lo -j ACCEPT",
+			"-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT",
+			"-A CLUSTERCTL-INPUT -m conntrack --ctstate RELATED,ESTABLISHED")
+	}
+	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
+		t.Fatalf("plan after apply: exit %d, want 0\n%s", code, out)
+	}
+	out, _, code = c.clusterctl("verify", path)
+	if code != 0 {
+		t.Fatalf("verify: exit %d", code)
+	}
+	mustContain(t, "verify", out, "5 passed, 0 failed")
+	probeClosed(t, c, "web1", "192.168.19.101", "web2", 8081)
+
+	// What runs at boot: with clusterctl's chains gone (a reboot forgets
+	// them), the restore script puts them back, and the plan is empty.
+	wipe := "iptables -D INPUT -j CLUSTERCTL-INPUT && iptables -F CLUSTERCTL-INPUT && iptables -X CLUSTERCTL-INPUT"
+	if out, rc := c.exec("web2", "sh", "-c", wipe); rc != 0 {
+		t.Fatalf("web2: wipe: rc %d\n%s", rc, out)
+	}
+	out, _, code = c.clusterctl("plan", path, "-detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan with web2's chain gone: exit %d, want 2", code)
+	}
+	mustContain(t, "plan with web2's chain gone", hostSection(out, "web2"), "+   firewall iptables CLUSTERCTL-INPUT")
+	if out, rc := c.exec("web2", "/usr/local/sbin/clusterctl-restore"); rc != 0 {
+		t.Fatalf("web2: clusterctl-restore: rc %d\n%s", rc, out)
+	}
+	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
+		t.Fatalf("plan after clusterctl-restore: exit %d, want 0\n%s", code, out)
+	}
+	// The VRRP adverts pass again: web1 keeps the VIP alone.
+	time.Sleep(4 * time.Second)
+	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
+		t.Errorf("VIP holders after restore = %v, want [web1]", h)
+	}
+}
