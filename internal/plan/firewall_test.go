@@ -1,0 +1,201 @@
+package plan
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/clusterctl/clusterctl/internal/facts"
+	"github.com/clusterctl/clusterctl/internal/netfilter"
+	"github.com/clusterctl/clusterctl/internal/resource"
+	"github.com/clusterctl/clusterctl/internal/secret"
+)
+
+const (
+	vrrpRule = `-s 192.168.19.102/32 -d 224.0.0.18/32 -p vrrp -m comment --comment "clusterctl: vrrp VI_1 from web2" -j ACCEPT`
+	portRule = `-p tcp -m tcp --dport 80 -m comment --comment "clusterctl: port 80/tcp" -j ACCEPT`
+	fwdRule  = `-s 192.168.19.102/32 -p tcp -m tcp --sport 80 -m comment --comment "clusterctl: virtual_server web replies" -j ACCEPT`
+	richVRRP = `rule family="ipv4" source address="192.168.19.102" destination address="224.0.0.18" protocol value="vrrp" accept`
+	richPort = `rule family="ipv4" port port="80" protocol="tcp" accept`
+)
+
+func firewallChanges(hp HostPlan) []Change {
+	var out []Change
+	for _, c := range hp.Changes {
+		if c.Kind == KindFirewall {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestDiffFirewallIPTables(t *testing.T) {
+	want := &resource.Host{Name: "web1", Firewall: &resource.Firewall{Backend: resource.FirewallIPTables, Input: []string{vrrpRule, portRule}}}
+	owned := []resource.ManifestEntry{{Kind: resource.ManifestFirewall, Key: resource.FirewallInputChain}, {Kind: resource.ManifestFirewall, Key: resource.FirewallForwardChain}}
+	for _, tt := range []struct {
+		name    string
+		desired *resource.Host
+		have    Observed
+		want    []string // action chain
+		op      *FirewallChainOp
+	}{
+		{
+			name: "fresh host", desired: want,
+			have: Observed{FilterOK: true},
+			want: []string{"+ iptables CLUSTERCTL-INPUT"},
+			op:   &FirewallChainOp{Chain: resource.FirewallInputChain, From: "INPUT", After: []string{vrrpRule, portRule}},
+		},
+		{
+			name: "converged", desired: want,
+			have: Observed{FilterOK: true, FilterChains: map[string][]string{resource.FirewallInputChain: {vrrpRule, portRule}}, FilterJumps: map[string]bool{"INPUT " + resource.FirewallInputChain: true}},
+		},
+		{
+			name: "jump missing", desired: want,
+			have: Observed{FilterOK: true, FilterChains: map[string][]string{resource.FirewallInputChain: {vrrpRule, portRule}}},
+			want: []string{"~ iptables CLUSTERCTL-INPUT"},
+			op:   &FirewallChainOp{Chain: resource.FirewallInputChain, From: "INPUT", Before: []string{vrrpRule, portRule}, After: []string{vrrpRule, portRule}},
+		},
+		{
+			name: "a rule changed", desired: want,
+			have: Observed{FilterOK: true, FilterChains: map[string][]string{resource.FirewallInputChain: {vrrpRule}}, FilterJumps: map[string]bool{"INPUT " + resource.FirewallInputChain: true}},
+			want: []string{"~ iptables CLUSTERCTL-INPUT"},
+			op:   &FirewallChainOp{Chain: resource.FirewallInputChain, From: "INPUT", Before: []string{vrrpRule}, After: []string{vrrpRule, portRule}, Jumped: true},
+		},
+		{
+			name:    "no longer wanted, owned",
+			desired: &resource.Host{Name: "web1", Firewall: &resource.Firewall{Backend: resource.FirewallIPTables, Input: []string{vrrpRule, portRule}}},
+			have: Observed{FilterOK: true, Manifest: owned,
+				FilterChains: map[string][]string{resource.FirewallInputChain: {vrrpRule, portRule}, resource.FirewallForwardChain: {fwdRule}},
+				FilterJumps:  map[string]bool{"INPUT " + resource.FirewallInputChain: true, "FORWARD " + resource.FirewallForwardChain: true}},
+			want: []string{"- iptables CLUSTERCTL-FORWARD"},
+			op:   &FirewallChainOp{Chain: resource.FirewallForwardChain, From: "FORWARD", Before: []string{fwdRule}, Jumped: true},
+		},
+		{
+			name:    "not owned: left alone",
+			desired: want,
+			have: Observed{FilterOK: true,
+				FilterChains: map[string][]string{resource.FirewallInputChain: {vrrpRule, portRule}, resource.FirewallForwardChain: {fwdRule}},
+				FilterJumps:  map[string]bool{"INPUT " + resource.FirewallInputChain: true, "FORWARD " + resource.FirewallForwardChain: true}},
+		},
+		{
+			name:    "firewall left alone: nothing planned",
+			desired: &resource.Host{Name: "web1"},
+			have:    Observed{FilterOK: false},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.have.Services = map[string]ServiceState{}
+			hp := Diff(tt.desired, &tt.have, secret.Masker{})
+			var got []string
+			for _, c := range firewallChanges(hp) {
+				got = append(got, c.Action.Symbol()+" "+c.Key)
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Fatalf("changes (-want +got):\n%s\n%q", d, lines(hp))
+			}
+			if tt.op != nil {
+				if d := cmp.Diff(tt.op, firewallChanges(hp)[0].Op); d != "" {
+					t.Errorf("op (-want +got):\n%s", d)
+				}
+			}
+			if slices.Contains(tt.want, "+ iptables CLUSTERCTL-INPUT") {
+				if after := firewallChanges(hp)[0].After; !strings.Contains(after, vrrpRule) || !strings.Contains(after, "(jumped to first from INPUT)") {
+					t.Errorf("the plan does not show the rules: %q", after)
+				}
+			}
+			if i, j := stepIndex(hp, KindFile), stepIndex(hp, KindFirewall); i >= 0 && j >= 0 && i > j {
+				t.Errorf("firewall before files")
+			}
+		})
+	}
+}
+
+func stepIndex(hp HostPlan, k Kind) int {
+	return slices.IndexFunc(hp.Changes, func(c Change) bool { return c.Kind == k })
+}
+
+// The live rules come back from iptables-save in the host's spelling
+// (protocol numbers where /etc/protocols lacks the name): FromFacts
+// normalises them, so a converged host plans nothing.
+func TestFromFactsFilterNormalised(t *testing.T) {
+	save := "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:CLUSTERCTL-INPUT - [0:0]\n" +
+		"-A INPUT -j CLUSTERCTL-INPUT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n" +
+		"-A CLUSTERCTL-INPUT " + strings.Replace(vrrpRule, "-p vrrp", "-p 112", 1) + "\nCOMMIT\n"
+	ts, err := netfilter.ParseSave([]byte(save))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &facts.Host{Filter: *ts.Get("filter"), FilterStatus: facts.Status{State: facts.StatusOK}}
+	o := FromFacts(f)
+	if d := cmp.Diff(map[string][]string{resource.FirewallInputChain: {vrrpRule}}, o.FilterChains); d != "" {
+		t.Errorf("FilterChains (-want +got):\n%s", d)
+	}
+	if !o.FilterJumps["INPUT "+resource.FirewallInputChain] || o.FilterJumps["FORWARD "+resource.FirewallForwardChain] {
+		t.Errorf("FilterJumps = %v", o.FilterJumps)
+	}
+	o.Services = map[string]ServiceState{}
+	hp := Diff(&resource.Host{Name: "h", Firewall: &resource.Firewall{Backend: resource.FirewallIPTables, Input: []string{vrrpRule}}}, o, secret.Masker{})
+	if c := firewallChanges(hp); len(c) != 0 {
+		t.Errorf("converged host plans %q", lines(hp))
+	}
+}
+
+func TestDiffFirewalldRichRules(t *testing.T) {
+	want := &resource.Host{Name: "web1", Firewall: &resource.Firewall{Backend: resource.FirewallFirewalld, RichRules: []string{richPort, richVRRP}}}
+	foreign := `rule family="ipv4" source address="10.9.9.9" accept`
+	oldOwned := `rule family="ipv4" port port="8080" protocol="tcp" accept`
+	for _, tt := range []struct {
+		name                string
+		have                Observed
+		add, remove         []string
+		action              Action
+		noChange, wantNotes bool
+	}{
+		{name: "fresh", have: Observed{Firewalld: true}, add: []string{richPort, richVRRP}, action: Create},
+		{name: "converged, a foreign rule stays", have: Observed{Firewalld: true, RichRules: []string{foreign, richPort, richVRRP}, PermanentRichRules: []string{richVRRP, richPort, foreign}}, noChange: true},
+		{name: "runtime only (lost on reload)", have: Observed{Firewalld: true, RichRules: []string{richPort, richVRRP}, PermanentRichRules: []string{richPort}}, add: []string{richVRRP}, action: Update},
+		{name: "an owned rule no longer wanted", have: Observed{Firewalld: true,
+			RichRules: []string{richPort, richVRRP, oldOwned, foreign}, PermanentRichRules: []string{richPort, richVRRP, oldOwned, foreign},
+			Manifest: []resource.ManifestEntry{{Kind: resource.ManifestRichRule, Key: oldOwned}}}, remove: []string{oldOwned}, action: Update},
+		{name: "firewalld not answering", have: Observed{}, noChange: true, wantNotes: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.have.Services = map[string]ServiceState{}
+			hp := Diff(want, &tt.have, secret.Masker{})
+			cs := firewallChanges(hp)
+			if tt.noChange {
+				if len(cs) != 0 {
+					t.Fatalf("changes %q", lines(hp))
+				}
+			} else {
+				if len(cs) != 1 {
+					t.Fatalf("changes %q, want one", lines(hp))
+				}
+				op := cs[0].Op.(*RichRulesOp)
+				if d := cmp.Diff(&RichRulesOp{Add: tt.add, Remove: tt.remove}, op); d != "" {
+					t.Errorf("op (-want +got):\n%s", d)
+				}
+				if cs[0].Action != tt.action || !strings.Contains(cs[0].After, richVRRP) {
+					t.Errorf("change %s", line(cs[0]))
+				}
+			}
+			noted := slices.ContainsFunc(hp.Notes, func(n string) bool { return strings.Contains(n, "firewalld does not answer") })
+			if noted != tt.wantNotes {
+				t.Errorf("notes %q", hp.Notes)
+			}
+		})
+	}
+}
+
+// A managed firewall replaces the note that firewalld runs unmanaged.
+func TestDiffManagedFirewallNoFirewalldNote(t *testing.T) {
+	h := &resource.Host{Name: "web1", Services: []resource.Service{{Name: "keepalived"}}, Firewall: &resource.Firewall{Backend: resource.FirewallFirewalld, RichRules: []string{richVRRP}}}
+	hp := Diff(h, &Observed{Services: map[string]ServiceState{}, FirewalldRunning: true, Firewalld: true}, secret.Masker{})
+	for _, n := range hp.Notes {
+		if strings.Contains(n, "does not manage the firewall") {
+			t.Errorf("note %q with a managed firewall", n)
+		}
+	}
+}
