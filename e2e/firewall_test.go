@@ -197,6 +197,7 @@ func TestLabAFirewalldManaged(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("apply: exit %d", code)
 	}
+	mustContain(t, "apply", out, "Apply complete!")
 	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
 		t.Fatalf("VIP holders after apply = %v, want [web1]", h)
 	}
