@@ -160,9 +160,14 @@ func (h *hostApplier) firewall(ctx context.Context, changes []plan.Change) error
 		var err error
 		switch op := c.Op.(type) {
 		case *plan.FirewallChainOp:
-			if c.Action == plan.Delete {
+			switch {
+			case op.NFTTable != "" && c.Action == plan.Delete:
+				err = h.ops.RemoveNFTChain(ctx, op.NFTTable, op.From, op.Chain)
+			case op.NFTTable != "":
+				err = h.ops.RestoreNFTChain(ctx, op.NFTTable, op.From, op.Chain, op.After)
+			case c.Action == plan.Delete:
 				err = h.ops.RemoveFilterChain(ctx, op.From, op.Chain, op.Jumped)
-			} else {
+			default:
 				err = h.ops.RestoreFilterChain(ctx, op.From, op.Chain, op.After)
 			}
 		case *plan.RichRulesOp:

@@ -14,10 +14,11 @@ const (
 	FirewallAuto      = "auto"
 	FirewallIPTables  = "iptables"
 	FirewallFirewalld = "firewalld"
+	FirewallNFTables  = "nftables"
 )
 
 // FirewallBackends are the backends the firewall block accepts.
-var FirewallBackends = []string{FirewallAuto, FirewallIPTables, FirewallFirewalld}
+var FirewallBackends = []string{FirewallAuto, FirewallIPTables, FirewallFirewalld, FirewallNFTables}
 
 // Firewall says whether and how clusterctl opens the host firewall for
 // what the cluster needs (VRRP between members, the virtual services on
@@ -28,9 +29,14 @@ type Firewall struct {
 	// firewall (the plan notes a running firewalld).
 	Manage bool
 	// Backend is FirewallAuto (firewalld where it runs, iptables
-	// otherwise), FirewallIPTables or FirewallFirewalld.
-	Backend   string
-	DeclRange hcl.Range
+	// otherwise), FirewallIPTables, FirewallFirewalld or
+	// FirewallNFTables.
+	Backend string
+	// NFTTable is the host's own nftables table clusterctl adds its
+	// chains to ("inet filter"), NFTInput and NFTForward the base chains
+	// of that table that jump to them (nftables backend).
+	NFTTable, NFTInput, NFTForward string
+	DeclRange                      hcl.Range
 	Ranges    Ranges
 }
 
@@ -57,8 +63,13 @@ type Port struct {
 func (p Port) String() string { return strconv.Itoa(p.Number) + "/" + p.Proto }
 
 var firewallSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "manage"}, {Name: "backend"}},
+	Attributes: []hcl.AttributeSchema{{Name: "manage"}, {Name: "backend"}, {Name: "nft_table"}, {Name: "nft_input_chain"}, {Name: "nft_forward_chain"}},
 }
+
+var (
+	nftTableRE = regexp.MustCompile(`^(ip|ip6|inet) [A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
+	nftChainRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
+)
 
 var hostFirewallSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "manage"}, {Name: "backend"}, {Name: "ports"}},
@@ -69,7 +80,7 @@ var portRE = regexp.MustCompile(`^([0-9]{1,5})/(tcp|udp)$`)
 func (d *decoder) decodeFirewall(blocks []*hcl.Block) Firewall {
 	blk := d.onlyOne(blocks)
 	if blk == nil {
-		return Firewall{Backend: FirewallAuto}
+		return Firewall{Backend: FirewallAuto, NFTTable: "inet filter", NFTInput: "input", NFTForward: "forward"}
 	}
 	r := d.reader(blk.Body, firewallSchema)
 	fw := Firewall{DeclRange: blk.DefRange, Ranges: r.ranges}
@@ -78,6 +89,17 @@ func (d *decoder) decodeFirewall(blocks []*hcl.Block) Firewall {
 	if !slices.Contains(FirewallBackends, fw.Backend) {
 		r.errorf(r.ranges["backend"], "Unknown firewall backend", "backend must be one of %s; got %q.", strings.Join(FirewallBackends, ", "), fw.Backend)
 		fw.Backend = FirewallAuto
+	}
+	fw.NFTTable = r.str("nft_table", "inet filter")
+	if !nftTableRE.MatchString(fw.NFTTable) {
+		r.errorf(r.ranges["nft_table"], "Invalid nftables table", "nft_table is FAMILY NAME with FAMILY ip, ip6 or inet, e.g. \"inet filter\"; got %q.", fw.NFTTable)
+	}
+	fw.NFTInput = r.str("nft_input_chain", "input")
+	fw.NFTForward = r.str("nft_forward_chain", "forward")
+	for _, a := range []string{"nft_input_chain", "nft_forward_chain"} {
+		if v := r.str(a, "x"); !nftChainRE.MatchString(v) {
+			r.errorf(r.ranges[a], "Invalid nftables chain", "%s must be a chain name (letters, digits, _ . -); got %q.", a, v)
+		}
 	}
 	d.done(r)
 	return fw

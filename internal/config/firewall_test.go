@@ -53,6 +53,9 @@ host "d" {
 	if errs != "" {
 		t.Fatal(errs)
 	}
+	if cfg.Firewall.NFTTable != "inet filter" || cfg.Firewall.NFTInput != "input" || cfg.Firewall.NFTForward != "forward" {
+		t.Errorf("nftables defaults = %+v", cfg.Firewall)
+	}
 	if !cfg.Firewall.Manage || cfg.Firewall.Backend != FirewallFirewalld {
 		t.Errorf("cluster firewall = %+v", cfg.Firewall)
 	}
@@ -82,7 +85,7 @@ func TestFirewallDefaultLeavesItAlone(t *testing.T) {
 
 func TestFirewallBlockErrors(t *testing.T) {
 	for _, tt := range []struct{ name, src, want string }{
-		{"backend", `firewall { backend = "nft" }`, `c.hcl:1,22-27: Unknown firewall backend: backend must be one of auto, iptables, firewalld; got "nft"`},
+		{"backend", `firewall { backend = "nft" }`, `c.hcl:1,22-27: Unknown firewall backend: backend must be one of auto, iptables, firewalld, nftables; got "nft"`},
 		{"two blocks", "firewall {}\nfirewall {}", "c.hcl:2,1-9: Duplicate firewall block"},
 		{"port", `host "a" {
   address = "10.0.0.1"
@@ -96,6 +99,8 @@ func TestFirewallBlockErrors(t *testing.T) {
   address = "10.0.0.1"
   firewall { backend = "pf" }
 }`, `c.hcl:3,24-28: Unknown firewall backend`},
+		{"nft table", `firewall { nft_table = "filter" }`, `c.hcl:1,24-32: Invalid nftables table`},
+		{"nft chain", `firewall { nft_input_chain = "in put" }`, `c.hcl:1,30-38: Invalid nftables chain`},
 		{"manage type", `firewall { manage = "yes please" }`, `c.hcl:1,21-33: Incorrect attribute value type`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -93,6 +93,14 @@ func Fingerprint(h *Host) string {
 			w("filter-rule", c, r)
 		}
 	}
+	w("nft", h.NFTStatus.State)
+	for _, c := range slices.Sorted(maps.Keys(h.NFT)) {
+		for _, r := range h.NFT[c] {
+			if strings.HasPrefix(c, "clusterctl-") || strings.Contains(r, "clusterctl-") {
+				w("nft-rule", c, r)
+			}
+		}
+	}
 	w("firewalld", h.Firewalld)
 	for _, r := range h.RichRules {
 		w("rich-rule", r)

@@ -59,6 +59,11 @@ type Host struct {
 	// was not asked for).
 	Filter       netfilter.Table
 	FilterStatus Status
+	// NFT holds the chains of Request.NFTTable with their rules (nft list
+	// table), when NFTStatus.State is StatusOK; a missing table is a
+	// StatusError whose message nft gave.
+	NFT       map[string][]string
+	NFTStatus Status
 	// Firewalld reports whether firewalld answered (Request.Firewall
 	// only); RichRules and PermanentRichRules are its default zone's rich
 	// rules, one a line as firewall-cmd prints them.

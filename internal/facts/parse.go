@@ -333,6 +333,19 @@ func interpret(h *Host, cmds map[string]*command, ipvsHeader *section) error {
 		}
 		h.FilterStatus = Status{State: StatusOK}
 	}
+	switch c := cmds["nft-table"]; {
+	case c == nil:
+	case c.missing:
+		h.NFTStatus = Status{State: StatusNotInstalled, Message: "nft not found"}
+	case c.rc != 0:
+		h.NFTStatus = Status{State: StatusError, Message: firstLine(c.stderr)}
+	default:
+		chains, err := netfilter.NFTChains(c.stdout)
+		if err != nil {
+			return &ParseError{Section: "cmd nft-table", Msg: err.Error()}
+		}
+		h.NFT, h.NFTStatus = chains, Status{State: StatusOK}
+	}
 	if rt, pm := ok("firewalld-runtime"), ok("firewalld-permanent"); rt != nil && pm != nil {
 		h.Firewalld = true
 		h.RichRules = nonEmptyLines(rt.stdout)

@@ -45,6 +45,9 @@ type Request struct {
 	// zone's rich rules, runtime and permanent. Only hosts whose firewall
 	// clusterctl manages ask: firewall-cmd is slow.
 	Firewall bool
+	// NFTTable, when set with Firewall, is the nftables table ("inet
+	// filter") whose chains are read (`nft list table`).
+	NFTTable string
 	// Keepalived, when set, asks the running keepalived for its own view
 	// of itself (see KeepalivedRequest). Only status asks: it makes
 	// keepalived write its dump files, which plan must not cause.
@@ -70,6 +73,7 @@ var (
 	packageRE = regexp.MustCompile(`^[a-z0-9][a-z0-9+._-]{0,127}$`)
 	processRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$`)
 	tokenRE   = regexp.MustCompile(`^[A-Za-z0-9_]{16,64}$`)
+	nftRE     = regexp.MustCompile(`^(ip|ip6|inet) [A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
 )
 
 // validPath reports whether p is an absolute, clean path in the safe
@@ -127,6 +131,9 @@ func (r Request) validate() ([]string, error) {
 			return nil, err
 		}
 	}
+	if r.NFTTable != "" && !nftRE.MatchString(r.NFTTable) {
+		return nil, fmt.Errorf("invalid nftables table %q", r.NFTTable)
+	}
 	paths := []string{r.ManifestPath, r.LockPath}
 	if r.Keepalived != nil {
 		paths = append(paths, r.Keepalived.PIDFiles...)
@@ -175,5 +182,8 @@ func RequestFor(h *resource.Host) Request {
 	}
 	req.Packages = append(req.Packages, h.Packages...)
 	req.Firewall = h.Firewall != nil
+	if req.Firewall && h.Firewall.Backend == resource.FirewallNFTables {
+		req.NFTTable = h.Firewall.NFTTable
+	}
 	return req
 }

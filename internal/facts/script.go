@@ -267,6 +267,9 @@ func (b *scriptBuilder) firewall(req Request) {
 	if !req.Firewall {
 		return
 	}
+	if req.NFTTable != "" {
+		b.printf("run nft-table nft list table %s\n", req.NFTTable)
+	}
 	b.WriteString(`run iptables-filter iptables-save -t filter
 if command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
 	run firewalld-runtime firewall-cmd --list-rich-rules

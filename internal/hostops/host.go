@@ -70,6 +70,12 @@ type Host interface {
 	// RemoveFilterChain deletes chain; jumped says from jumps to it (the
 	// jump is removed first).
 	RemoveFilterChain(ctx context.Context, from, chain string, jumped bool) error
+	// RestoreNFTChain makes chain of the host's nftables table ("inet
+	// filter") hold exactly rules in one `nft -f` transaction, then makes
+	// base chain from jump to it first (once). Nothing else is touched.
+	RestoreNFTChain(ctx context.Context, table, from, chain string, rules []string) error
+	// RemoveNFTChain deletes the jumps from from to chain, then chain.
+	RemoveNFTChain(ctx context.Context, table, from, chain string) error
 	// RichRules adds rules to firewalld's default zone and removes
 	// remove from it, each at runtime and permanently.
 	RichRules(ctx context.Context, add, remove []string) error

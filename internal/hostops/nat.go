@@ -91,3 +91,33 @@ func (s *Shell) RichRules(ctx context.Context, add, remove []string) error {
 	_, err := s.sh(ctx, nil, strings.Join(cmds, " && "))
 	return err
 }
+
+// RestoreNFTChain implements Host: `nft -f -` adds and fills chain in
+// table (one transaction), then the jump from from is inserted first
+// unless it is there.
+func (s *Shell) RestoreNFTChain(ctx context.Context, table, from, chain string, rules []string) error {
+	input, err := netfilter.NFTRestoreChain(table, chain, rules)
+	if err != nil {
+		return err
+	}
+	jump, err := netfilter.NFTJumpScript(table, from, chain)
+	if err != nil {
+		return err
+	}
+	if _, err := s.sh(ctx, []byte(input), "nft -f -"); err != nil {
+		return err
+	}
+	_, err = s.sh(ctx, nil, jump)
+	return err
+}
+
+// RemoveNFTChain implements Host: the jumps from from are deleted by
+// handle, then chain is flushed and deleted.
+func (s *Shell) RemoveNFTChain(ctx context.Context, table, from, chain string) error {
+	script, err := netfilter.NFTRemoveScript(table, from, chain)
+	if err != nil {
+		return err
+	}
+	_, err = s.sh(ctx, nil, script)
+	return err
+}

@@ -388,15 +388,49 @@ func (d *differ) firewall() {
 		d.note("iptables-save -t filter could not be read on this host: the firewall chains are planned as if absent (iptables is installed first)")
 	}
 	if d.have.FilterOK || want.Backend == resource.FirewallIPTables {
-		for _, c := range []struct {
-			from, chain string
-			rules       []string
-		}{{"INPUT", resource.FirewallInputChain, want.Input}, {"FORWARD", resource.FirewallForwardChain, want.Forward}} {
-			d.firewallChain(c.from, c.chain, c.rules)
+		in, fwd := want.Input, want.Forward
+		if want.Backend != resource.FirewallIPTables {
+			in, fwd = nil, nil
 		}
+		d.firewallChain("INPUT", resource.FirewallInputChain, in)
+		d.firewallChain("FORWARD", resource.FirewallForwardChain, fwd)
+	}
+	if want.Backend == resource.FirewallNFTables {
+		d.nftChains(want)
 	}
 	if d.have.Firewalld {
 		d.richRules(want.RichRules)
+	}
+}
+
+// nftChains plans clusterctl's chains in the host's nftables table. The
+// table and its base chains are the host's: when they are missing there
+// is nothing to hook into, and the plan says so instead.
+func (d *differ) nftChains(want *resource.Firewall) {
+	if !d.have.NFTOK {
+		if len(want.Input)+len(want.Forward) > 0 {
+			d.note("the firewall backend is nftables but table %s could not be read (%s): clusterctl adds its chains to the host's own table, which must exist (nft_table in the firewall block)", want.NFTTable, d.have.NFTError)
+		}
+		return
+	}
+	for _, c := range []struct {
+		from, chain string
+		rules       []string
+	}{{want.NFTInput, resource.NFTInputChain, want.Input}, {want.NFTForward, resource.NFTForwardChain, want.Forward}} {
+		base, ok := d.have.NFTChains[c.from]
+		if !ok {
+			if len(c.rules) > 0 {
+				d.note("table %s has no chain %s to jump from: clusterctl's %s is not planned (nft_input_chain, nft_forward_chain in the firewall block)", want.NFTTable, c.from, c.chain)
+			}
+			continue
+		}
+		have, exists := d.have.NFTChains[c.chain]
+		jumped := slices.ContainsFunc(base, func(r string) bool {
+			f := strings.Fields(r)
+			return len(f) >= 2 && (f[0] == "jump" || f[0] == "goto") && f[1] == c.chain
+		})
+		d.chain(resource.ManifestFirewall, want.NFTTable+" "+c.chain, "nftables "+want.NFTTable+" "+c.chain,
+			&FirewallChainOp{NFTTable: want.NFTTable, Chain: c.chain, From: c.from, Before: have, After: c.rules, Jumped: jumped}, exists)
 	}
 }
 
@@ -405,23 +439,30 @@ func (d *differ) firewall() {
 func (d *differ) firewallChain(from, chain string, want []string) {
 	have, exists := d.have.FilterChains[chain]
 	jumped := d.have.FilterJumps[from+" "+chain]
+	d.chain(resource.ManifestFirewall, chain, "iptables "+chain, &FirewallChainOp{Chain: chain, From: from, Before: have, After: want, Jumped: jumped}, exists)
+}
+
+// chain plans a chain clusterctl owns, jumped to first from a chain of
+// the host's: op holds its live rules (Before), whether it is jumped to,
+// and the wanted rules (After); exists says it is there. An unwanted chain
+// is deleted only when the manifest lists it (kind, mkey).
+func (d *differ) chain(kind resource.ManifestKind, mkey, key string, op *FirewallChainOp, exists bool) {
+	want, have, jumped := op.After, op.Before, op.Jumped
 	if slices.Equal(want, have) && jumped == (len(want) > 0) && exists == (len(want) > 0) {
 		return
 	}
-	key := "iptables " + chain
-	op := &FirewallChainOp{Chain: chain, From: from, Before: have, After: want, Jumped: jumped}
 	switch {
 	case len(want) == 0 && (exists || jumped):
-		if d.managed(resource.ManifestFirewall)[chain] {
+		if d.managed(kind)[mkey] {
 			d.add(Change{Key: key, Action: Delete, Before: strings.Join(have, "\n")}, op)
 		}
 	case len(want) == 0:
 	case !exists:
-		d.add(Change{Key: key, Action: Create, After: strings.Join(want, "\n") + "\n(jumped to first from " + from + ")"}, op)
+		d.add(Change{Key: key, Action: Create, After: strings.Join(want, "\n") + "\n(jumped to first from " + op.From + ")"}, op)
 	default:
 		before := strings.Join(have, "\n")
 		if !jumped {
-			before += "\n(no jump from " + from + ")"
+			before += "\n(no jump from " + op.From + ")"
 		}
 		d.add(Change{Key: key, Action: Update, Before: strings.TrimPrefix(before, "\n"), After: strings.Join(want, "\n")}, op)
 	}

@@ -39,6 +39,12 @@ type Observed struct {
 	FilterOK     bool
 	FilterChains map[string][]string
 	FilterJumps  map[string]bool
+	// NFTOK says the nftables table of the firewall was read (NFTError
+	// says why not); NFTChains are its chains (all of them, with their
+	// rules as nft prints them).
+	NFTOK     bool
+	NFTError  string
+	NFTChains map[string][]string
 	// Firewalld says firewalld answered the facts script; RichRules and
 	// PermanentRichRules are its default zone's rules.
 	Firewalld          bool
@@ -139,6 +145,16 @@ func FromFacts(f *facts.Host) *Observed {
 		}
 	}
 	o.Firewalld, o.RichRules, o.PermanentRichRules = f.Firewalld, f.RichRules, f.PermanentRichRules
+	switch f.NFTStatus.State {
+	case facts.StatusOK:
+		o.NFTOK, o.NFTChains = true, f.NFT
+	case "":
+	default:
+		o.NFTError = string(f.NFTStatus.State)
+		if f.NFTStatus.Message != "" {
+			o.NFTError += ": " + f.NFTStatus.Message
+		}
+	}
 	if f.NATStatus.State == facts.StatusOK {
 		nat := &f.NAT
 		o.NATChainExists = nat.Exists(resource.NATChain)

@@ -62,12 +62,15 @@ type NATOp struct {
 	Jumped bool
 }
 
-// FirewallChainOp makes one filter chain clusterctl owns (iptables
-// backend) hold exactly After, first jumped to from From (Create,
-// Update), or deletes it and its jump (Delete). Before are its live
-// rules; Jumped says whether From jumps to it now.
+// FirewallChainOp makes one chain clusterctl owns hold exactly After,
+// first jumped to from From (Create, Update), or deletes it and its jump
+// (Delete): a filter-table chain with the iptables backend (NFTTable
+// ""), a chain of the host's table NFTTable ("inet filter") with the
+// nftables backend. Before are its live rules; Jumped says whether From
+// jumps to it now.
 type FirewallChainOp struct {
-	Chain  string
+	NFTTable string `json:",omitempty"`
+	Chain    string
 	From   string
 	Before []string
 	After  []string

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/config"
 	"github.com/clusterctl/clusterctl/internal/resource"
@@ -188,6 +189,29 @@ func (r fwRule) richRule() string {
 	return s + " accept"
 }
 
+// nftRule is r as `nft list chain` prints it.
+func (r fwRule) nftRule() string {
+	var f []string
+	if r.src.IsValid() {
+		f = append(f, "ip saddr "+r.src.String())
+	}
+	if r.dst.IsValid() {
+		f = append(f, "ip daddr "+r.dst.String())
+	}
+	switch {
+	case r.dport != 0:
+		f = append(f, r.proto+" dport "+strconv.Itoa(int(r.dport)))
+	case r.sport != 0:
+		f = append(f, r.proto+" sport "+strconv.Itoa(int(r.sport)))
+	default:
+		f = append(f, "ip protocol "+r.proto)
+	}
+	return strings.Join(f, " ") + ` accept comment "clusterctl: ` + r.why + `"`
+}
+
+// nftEstablished is iptablesEstablished for nftables.
+const nftEstablished = `ct state established,related accept comment "clusterctl: replies"`
+
 // iptablesEstablished lets in the replies to what the host itself opened
 // (the directors' health checks).
 const iptablesEstablished = "-m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment \"clusterctl: replies\" -j ACCEPT"
@@ -218,6 +242,25 @@ func (b *hostBuilder) addFirewall() error {
 		}
 		slices.Sort(fw.RichRules)
 		fw.RichRules = slices.Compact(fw.RichRules)
+	case config.FirewallNFTables:
+		fw.Backend = resource.FirewallNFTables
+		fw.NFTTable, fw.NFTInput, fw.NFTForward = b.cfg.Firewall.NFTTable, b.cfg.Firewall.NFTInput, b.cfg.Firewall.NFTForward
+		if fw.NFTTable == "" {
+			fw.NFTTable, fw.NFTInput, fw.NFTForward = "inet filter", "input", "forward"
+		}
+		for _, r := range rules {
+			if r.forward {
+				fw.Forward = append(fw.Forward, r.nftRule())
+			} else {
+				fw.Input = append(fw.Input, r.nftRule())
+			}
+		}
+		if len(fw.Input) > 0 {
+			fw.Input = append([]string{nftEstablished}, fw.Input...)
+		}
+		if len(fw.Input)+len(fw.Forward) > 0 {
+			b.addPackage("nftables")
+		}
 	case config.FirewallIPTables, config.FirewallAuto:
 		fw.Backend = resource.FirewallIPTables
 		for _, r := range rules {

@@ -22,6 +22,9 @@ const (
 	// and fills the firewall's chains (resource.FirewallInputChain,
 	// FirewallForwardChain) with the iptables backend.
 	FilterRulesPath = "/etc/clusterctl/iptables-filter.rules"
+	// NFTRulesPath is `nft -f` input that adds and fills clusterctl's
+	// chains in the host's own nftables table (nftables backend).
+	NFTRulesPath = "/etc/clusterctl/nftables.rules"
 	// RestoreScriptPath re-creates addresses, routes, NAT rules and IPVS
 	// services at boot.
 	RestoreScriptPath = "/usr/local/sbin/clusterctl-restore"

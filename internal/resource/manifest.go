@@ -34,7 +34,8 @@ const (
 	ManifestNAT     ManifestKind = "nat"     // key: chain name
 	ManifestService ManifestKind = "service" // key: service name
 	// ManifestFirewall is a filter chain clusterctl owns (iptables
-	// backend; key: the chain), ManifestRichRule a firewalld rich rule it
+	// backend; key: the chain; nftables backend: "FAMILY TABLE CHAIN"),
+	// ManifestRichRule a firewalld rich rule it
 	// added to the default zone (key: the rule). Only these are ever
 	// removed from the host's firewall.
 	ManifestFirewall ManifestKind = "firewall"
@@ -106,10 +107,14 @@ func Manifest(h *Host) []ManifestEntry {
 		out = append(out, ManifestEntry{ManifestNAT, NATChain})
 	}
 	if fw := h.Firewall; fw != nil {
+		in, fwd := FirewallInputChain, FirewallForwardChain
+		if fw.Backend == FirewallNFTables {
+			in, fwd = fw.NFTTable+" "+NFTInputChain, fw.NFTTable+" "+NFTForwardChain
+		}
 		for _, c := range []struct {
 			chain string
 			rules []string
-		}{{FirewallInputChain, fw.Input}, {FirewallForwardChain, fw.Forward}} {
+		}{{in, fw.Input}, {fwd, fw.Forward}} {
 			if len(c.rules) > 0 {
 				out = append(out, ManifestEntry{ManifestFirewall, c.chain})
 			}

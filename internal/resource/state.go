@@ -54,6 +54,7 @@ const NATChain = "CLUSTERCTL-POSTROUTING"
 const (
 	FirewallIPTables  = "iptables"
 	FirewallFirewalld = "firewalld"
+	FirewallNFTables  = "nftables"
 )
 
 // FirewallInputChain and FirewallForwardChain are the filter-table chains
@@ -64,15 +65,29 @@ const (
 	FirewallForwardChain = "CLUSTERCTL-FORWARD"
 )
 
+// NFTInputChain and NFTForwardChain are the chains clusterctl adds to the
+// host's own nftables table with the nftables backend; the table's input
+// and forward base chains jump to them first.
+const (
+	NFTInputChain   = "clusterctl-input"
+	NFTForwardChain = "clusterctl-forward"
+)
+
 // Firewall is the part of the host's firewall clusterctl owns: the
 // accept rules for what the cluster needs, in the backend's own form.
 type Firewall struct {
-	// Backend is FirewallIPTables or FirewallFirewalld.
+	// Backend is FirewallIPTables, FirewallFirewalld or FirewallNFTables.
 	Backend string
 	// Input and Forward are the rules of FirewallInputChain and
 	// FirewallForwardChain as iptables-save prints them after
-	// "-A CHAIN " (iptables backend), in order.
+	// "-A CHAIN " (iptables backend), or of NFTInputChain and
+	// NFTForwardChain as `nft list chain` prints them (nftables backend),
+	// in order.
 	Input, Forward []string
+	// NFTTable is the host's table ("inet filter") and NFTInput,
+	// NFTForward its base chains that jump to clusterctl's (nftables
+	// backend).
+	NFTTable, NFTInput, NFTForward string `json:",omitempty"`
 	// RichRules are firewalld rich rules as firewall-cmd --list-rich-rules
 	// prints them, sorted (firewalld backend); added to the default zone,
 	// runtime and permanent.

@@ -55,6 +55,8 @@ const (
 	OpRestoreFilter   Op = "restore-filter"
 	OpRemoveFilter    Op = "remove-filter"
 	OpRichRules       Op = "rich-rules"
+	OpRestoreNFT      Op = "restore-nft"
+	OpRemoveNFT       Op = "remove-nft"
 	OpApplyIPVS       Op = "apply-ipvs"
 	OpSystemctl       Op = "systemctl"
 	OpDaemonReload    Op = "daemon-reload"
@@ -153,6 +155,9 @@ type Host struct {
 	// CLUSTERCTL-INPUT").
 	Filter      map[string][]string
 	FilterJumps map[string]bool
+	// NFT is the host's nftables table (nil: none): its chains with
+	// their rules, as `nft list table` prints them.
+	NFT map[string][]string
 	// Firewalld runs on the host; RichRules and PermanentRichRules are
 	// its default zone's rules.
 	Firewalld          bool
@@ -457,6 +462,17 @@ func (c *Cluster) facts(h *Host, req facts.Request) *facts.Host {
 		f.Filter = h.filterTable()
 		f.FilterStatus = facts.Status{State: facts.StatusOK}
 		f.Firewalld = h.Firewalld
+		if req.NFTTable != "" {
+			if h.NFT == nil {
+				f.NFTStatus = facts.Status{State: facts.StatusError, Message: "Error: No such file or directory"}
+			} else {
+				f.NFTStatus = facts.Status{State: facts.StatusOK}
+				f.NFT = map[string][]string{}
+				for c, rules := range h.NFT {
+					f.NFT[c] = slices.Clone(rules)
+				}
+			}
+		}
 		if h.Firewalld {
 			f.RichRules, f.PermanentRichRules = slices.Clone(h.RichRules), slices.Clone(h.PermanentRichRules)
 		}

@@ -236,6 +236,28 @@ func (o *conn) RemoveFilterChain(_ context.Context, from, chain string, jumped b
 	})
 }
 
+func (o *conn) RestoreNFTChain(_ context.Context, table, from, chain string, rules []string) error {
+	return o.c.do(o.name, OpRestoreNFT, table+" "+chain, func(h *Host) error {
+		base, ok := h.NFT[from]
+		if !ok {
+			return fmt.Errorf("nft: %w (exit 1): Error: No such file or directory; did you mean chain ‘%s’ in table %s?", hostops.ErrCommandFailed, from, table)
+		}
+		h.NFT[chain] = slices.Clone(rules)
+		if !slices.Contains(base, "jump "+chain) {
+			h.NFT[from] = append([]string{"jump " + chain}, base...)
+		}
+		return nil
+	})
+}
+
+func (o *conn) RemoveNFTChain(_ context.Context, table, from, chain string) error {
+	return o.c.do(o.name, OpRemoveNFT, table+" "+chain, func(h *Host) error {
+		h.NFT[from] = slices.DeleteFunc(h.NFT[from], func(r string) bool { return r == "jump "+chain })
+		delete(h.NFT, chain)
+		return nil
+	})
+}
+
 func (o *conn) RichRules(_ context.Context, add, remove []string) error {
 	return o.c.do(o.name, OpRichRules, strings.Join(add, "; "), func(h *Host) error {
 		if !h.Firewalld {
