@@ -37,7 +37,7 @@ type Firewall struct {
 	// of that table that jump to them (nftables backend).
 	NFTTable, NFTInput, NFTForward string
 	DeclRange                      hcl.Range
-	Ranges    Ranges
+	Ranges                         Ranges
 }
 
 // HostFirewall is a host's own firewall block: ports the host serves

@@ -71,10 +71,10 @@ type NATOp struct {
 type FirewallChainOp struct {
 	NFTTable string `json:",omitempty"`
 	Chain    string
-	From   string
-	Before []string
-	After  []string
-	Jumped bool
+	From     string
+	Before   []string
+	After    []string
+	Jumped   bool
 }
 
 // RichRulesOp adds rich rules to firewalld's default zone and removes
