@@ -33,6 +33,27 @@ iptables-save -t filter`
 	}
 }
 
+// nftDenyByDefault is denyByDefault written natively in nftables, as
+// Debian's /etc/nftables.conf does it: the host's own table inet filter.
+func nftDenyByDefault(t *testing.T, c *cluster, machine string) {
+	t.Helper()
+	ruleset := `table inet filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iif "lo" accept
+		ct state established,related accept
+		tcp dport 22 accept
+	}
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+	}
+}
+`
+	if out, rc := c.exec(machine, "sh", "-c", "printf '%s' '"+ruleset+"' | nft -f - && nft list ruleset"); rc != 0 {
+		t.Fatalf("%s: nftables default-deny: rc %d\n%s", machine, rc, out)
+	}
+}
+
 // withFirewall copies the ha-nginx example into a directory of its own
 // with the firewall managed (backend as given, "" for the default) and
 // port 80 open on both web servers (nginx: the cluster cannot infer it).
@@ -229,5 +250,84 @@ func TestLabAFirewalldManaged(t *testing.T) {
 	}
 	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
 		t.Fatalf("plan after firewall-cmd --reload: exit %d, want 0\n%s", code, out)
+	}
+}
+
+// TestLabANFTablesDefaultDeny: lab A on Debian machines whose default-deny
+// is a native nftables table (inet filter, input and forward policy
+// drop). Without the firewall managed, apply fails on the split brain. An accept in a table of clusterctl's own would not get past the
+// host's drop, so the nftables backend adds its chain to the host's table
+// and jumps to it first: the plan shows the rules, apply converges,
+// verify passes, the next plan is empty, the host's own rules stay, port
+// 8081 stays closed, and clusterctl-restore brings the chain back.
+func TestLabANFTablesDefaultDeny(t *testing.T) {
+	c := newCluster(t, exampleDir("ha-nginx"))
+	for _, m := range []string{"web1", "web2"} {
+		nftDenyByDefault(t, c, m)
+	}
+	out, errOut, code := c.clusterctl("apply", c.path, "-auto-approve")
+	if code == 0 {
+		t.Fatalf("apply converged although the nftables input chain drops VRRP")
+	}
+	mustContain(t, "apply behind default-deny", out+errOut, "split brain: VIP 192.168.19.100 is held by web1 and web2")
+	path := withFirewall(t, "nftables")
+	out, _, code = c.clusterctl("plan", path, "-detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan: exit %d, want 2", code)
+	}
+	mustContain(t, "web1 plan", hostSection(out, "web1"),
+		"+   firewall nftables inet filter clusterctl-input",
+		`ip saddr 192.168.19.102 ip daddr 224.0.0.18 ip protocol vrrp accept comment "clusterctl: vrrp VI_1 from web2"`,
+		`tcp dport 80 accept comment "clusterctl: port 80/tcp"`,
+		"(jumped to first from input)",
+		"+   file /etc/clusterctl/nftables.rules")
+	if strings.Contains(out, "CLUSTERCTL-INPUT") {
+		t.Errorf("nftables plan has iptables chains:\n%s", out)
+	}
+	out, _, code = c.clusterctl("apply", path, "-auto-approve")
+	if code != 0 {
+		t.Fatalf("apply: exit %d", code)
+	}
+	mustContain(t, "apply", out, "Apply complete!")
+	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
+		t.Fatalf("VIP holders after apply = %v, want [web1]", h)
+	}
+	for _, m := range []string{"web1", "web2"} {
+		s, _ := c.exec(m, "nft", "list", "table", "inet", "filter")
+		mustContain(t, m+" table inet filter", s,
+			"policy drop;\n\t\tjump clusterctl-input\n\t\tiif \"lo\" accept",
+			"tcp dport 22 accept", "chain clusterctl-input {")
+	}
+	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
+		t.Fatalf("plan after apply: exit %d, want 0\n%s", code, out)
+	}
+	out, _, code = c.clusterctl("verify", path)
+	if code != 0 {
+		t.Fatalf("verify: exit %d", code)
+	}
+	mustContain(t, "verify", out, "5 passed, 0 failed")
+	probeClosed(t, c, "web1", "192.168.19.101", "web2", 8081)
+
+	// What runs at boot, after nftables.service loaded the host's own
+	// ruleset without clusterctl's chain.
+	wipe := "for h in $(nft -a list chain inet filter input | sed -n 's/.*jump clusterctl-input # handle //p'); do nft delete rule inet filter input handle $h; done && nft delete chain inet filter clusterctl-input"
+	if out, rc := c.exec("web2", "sh", "-c", wipe); rc != 0 {
+		t.Fatalf("web2: wipe: rc %d\n%s", rc, out)
+	}
+	out, _, code = c.clusterctl("plan", path, "-detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan with web2's chain gone: exit %d, want 2", code)
+	}
+	mustContain(t, "plan with web2's chain gone", hostSection(out, "web2"), "+   firewall nftables inet filter clusterctl-input")
+	if out, rc := c.exec("web2", "/usr/local/sbin/clusterctl-restore"); rc != 0 {
+		t.Fatalf("web2: clusterctl-restore: rc %d\n%s", rc, out)
+	}
+	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
+		t.Fatalf("plan after clusterctl-restore: exit %d, want 0\n%s", code, out)
+	}
+	// The host's own rules are as they were: only the jump was added.
+	s, _ := c.exec("web1", "nft", "list", "chain", "inet", "filter", "input")
+	if n := strings.Count(s, "accept"); n != 3 || strings.Count(s, "jump clusterctl-input") != 1 {
+		t.Errorf("web1's input chain:\n%s", s)
 	}
 }

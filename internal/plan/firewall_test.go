@@ -199,3 +199,87 @@ func TestDiffManagedFirewallNoFirewalldNote(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffFirewallNFTables(t *testing.T) {
+	nftVRRP := `ip saddr 192.168.19.102 ip daddr 224.0.0.18 ip protocol vrrp accept comment "clusterctl: vrrp VI_1 from web2"`
+	nftFwd := `ip saddr 192.168.19.102 tcp sport 80 accept comment "clusterctl: virtual_server web replies"`
+	fw := func(in ...string) *resource.Host {
+		return &resource.Host{Name: "web1", Firewall: &resource.Firewall{Backend: resource.FirewallNFTables, NFTTable: "inet filter", NFTInput: "input", NFTForward: "forward", Input: in}}
+	}
+	hostTable := func(extra map[string][]string) map[string][]string {
+		t := map[string][]string{"input": {`iif "lo" accept`, "tcp dport 22 accept"}, "forward": {}}
+		for k, v := range extra {
+			t[k] = v
+		}
+		return t
+	}
+	for _, tt := range []struct {
+		name    string
+		desired *resource.Host
+		have    Observed
+		want    []string
+		note    string
+		op      *FirewallChainOp
+	}{
+		{
+			name: "fresh", desired: fw(nftVRRP), have: Observed{FilterOK: true, NFTOK: true, NFTChains: hostTable(nil)},
+			want: []string{"+ nftables inet filter clusterctl-input"},
+			op:   &FirewallChainOp{NFTTable: "inet filter", Chain: resource.NFTInputChain, From: "input", After: []string{nftVRRP}},
+		},
+		{
+			name: "converged", desired: fw(nftVRRP),
+			have: Observed{FilterOK: true, NFTOK: true, NFTChains: hostTable(map[string][]string{"input": {"jump clusterctl-input", `iif "lo" accept`}, resource.NFTInputChain: {nftVRRP}})},
+		},
+		{
+			name: "jump missing", desired: fw(nftVRRP),
+			have: Observed{NFTOK: true, NFTChains: hostTable(map[string][]string{resource.NFTInputChain: {nftVRRP}})},
+			want: []string{"~ nftables inet filter clusterctl-input"},
+			op:   &FirewallChainOp{NFTTable: "inet filter", Chain: resource.NFTInputChain, From: "input", Before: []string{nftVRRP}, After: []string{nftVRRP}},
+		},
+		{
+			name: "owned forward chain no longer wanted", desired: fw(nftVRRP),
+			have: Observed{NFTOK: true, Manifest: []resource.ManifestEntry{{Kind: resource.ManifestFirewall, Key: "inet filter " + resource.NFTForwardChain}},
+				NFTChains: hostTable(map[string][]string{"input": {"jump clusterctl-input"}, resource.NFTInputChain: {nftVRRP}, "forward": {"jump clusterctl-forward"}, resource.NFTForwardChain: {nftFwd}})},
+			want: []string{"- nftables inet filter clusterctl-forward"},
+			op:   &FirewallChainOp{NFTTable: "inet filter", Chain: resource.NFTForwardChain, From: "forward", Before: []string{nftFwd}, Jumped: true},
+		},
+		{
+			name: "no table", desired: fw(nftVRRP), have: Observed{NFTError: "error: Error: No such file or directory"},
+			note: "table inet filter could not be read (error: Error: No such file or directory)",
+		},
+		{
+			name: "no base chain", desired: fw(nftVRRP), have: Observed{NFTOK: true, NFTChains: map[string][]string{"output": {}}},
+			note: "table inet filter has no chain input to jump from",
+		},
+		{
+			// iptables chains of an earlier backend the manifest lists go.
+			name: "switched from iptables", desired: fw(nftVRRP),
+			have: Observed{FilterOK: true, Manifest: []resource.ManifestEntry{{Kind: resource.ManifestFirewall, Key: resource.FirewallInputChain}},
+				FilterChains: map[string][]string{resource.FirewallInputChain: {vrrpRule}}, FilterJumps: map[string]bool{"INPUT " + resource.FirewallInputChain: true},
+				NFTOK: true, NFTChains: hostTable(map[string][]string{"input": {"jump clusterctl-input"}, resource.NFTInputChain: {nftVRRP}})},
+			want: []string{"- iptables CLUSTERCTL-INPUT"},
+			op:   &FirewallChainOp{Chain: resource.FirewallInputChain, From: "INPUT", Before: []string{vrrpRule}, Jumped: true},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.have.Services = map[string]ServiceState{}
+			hp := Diff(tt.desired, &tt.have, secret.Masker{})
+			var got []string
+			for _, c := range firewallChanges(hp) {
+				got = append(got, c.Action.Symbol()+" "+c.Key)
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Fatalf("changes (-want +got):\n%s\n%q", d, lines(hp))
+			}
+			if tt.op != nil {
+				if d := cmp.Diff(tt.op, firewallChanges(hp)[0].Op); d != "" {
+					t.Errorf("op (-want +got):\n%s", d)
+				}
+			}
+			noted := slices.ContainsFunc(hp.Notes, func(n string) bool { return tt.note != "" && strings.Contains(n, tt.note) })
+			if noted != (tt.note != "") {
+				t.Errorf("notes %q, want one with %q", hp.Notes, tt.note)
+			}
+		})
+	}
+}

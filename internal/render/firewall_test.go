@@ -188,3 +188,50 @@ func manifestKeys(m []resource.ManifestEntry, kind resource.ManifestKind) []stri
 	}
 	return out
 }
+
+func TestFirewallLabANFTables(t *testing.T) {
+	cfg := managedFirewall(labA(), config.FirewallNFTables)
+	cfg.Firewall.NFTTable, cfg.Firewall.NFTInput, cfg.Firewall.NFTForward = "inet filter", "input", "forward"
+	cfg.Hosts["web1"].Firewall = &config.HostFirewall{Ports: []config.Port{{Number: 80, Proto: "tcp"}}}
+	web1 := mustRender(t, cfg)["web1"]
+	want := &resource.Firewall{Backend: resource.FirewallNFTables, NFTTable: "inet filter", NFTInput: "input", NFTForward: "forward", Input: []string{
+		`ct state established,related accept comment "clusterctl: replies"`,
+		`ip saddr 192.168.19.102 ip daddr 224.0.0.18 ip protocol vrrp accept comment "clusterctl: vrrp VI_1 from web2"`,
+		`tcp dport 80 accept comment "clusterctl: port 80/tcp"`,
+	}}
+	if d := cmp.Diff(want, web1.Firewall); d != "" {
+		t.Errorf("web1 firewall (-want +got):\n%s", d)
+	}
+	f := web1.File(NFTRulesPath)
+	if f == nil || web1.File(FilterRulesPath) != nil {
+		t.Fatalf("files: nftables %v, iptables %v", f != nil, web1.File(FilterRulesPath) != nil)
+	}
+	for _, l := range []string{
+		"\nadd chain inet filter clusterctl-input\nflush chain inet filter clusterctl-input\n",
+		"\nadd rule inet filter clusterctl-input " + want.Input[1] + "\n",
+	} {
+		if !strings.Contains(string(f.Content), l) {
+			t.Errorf("%s lacks %q:\n%s", NFTRulesPath, l, f.Content)
+		}
+	}
+	restore := string(web1.File(RestoreScriptPath).Content)
+	for _, l := range []string{
+		"nft -f /etc/clusterctl/nftables.rules || rc=1",
+		"{ nft list chain inet filter input | grep -q -e 'jump clusterctl-input\\( \\|$\\)' || nft insert rule inet filter input jump clusterctl-input; } || rc=1",
+	} {
+		if !strings.Contains(restore, l) {
+			t.Errorf("restore script lacks %q:\n%s", l, restore)
+		}
+	}
+	if !contains(web1.Packages, "nftables") || contains(web1.Packages, "iptables") {
+		t.Errorf("packages %v", web1.Packages)
+	}
+	if got := manifestKeys(resource.Manifest(web1), resource.ManifestFirewall); !cmp.Equal(got, []string{"inet filter clusterctl-input"}) {
+		t.Errorf("manifest firewall entries = %v", got)
+	}
+	// NAT's forward rules go to clusterctl-forward.
+	dir := mustRender(t, managedFirewall(labB(), config.FirewallNFTables))["dir"].Firewall
+	if len(dir.Forward) != 2 || dir.Forward[0] != `ip saddr 192.168.19.102 tcp sport 80 accept comment "clusterctl: virtual_server web replies"` || dir.NFTTable != "inet filter" {
+		t.Errorf("lab B director: %+v", dir)
+	}
+}
