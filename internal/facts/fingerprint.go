@@ -93,7 +93,7 @@ func Fingerprint(h *Host) string {
 			w("filter-rule", c, r)
 		}
 	}
-	w("nft", h.NFTStatus.State)
+	w("nft", h.NFTStatus.State, h.NFTTable)
 	for _, c := range slices.Sorted(maps.Keys(h.NFT)) {
 		for _, r := range h.NFT[c] {
 			if strings.HasPrefix(c, "clusterctl-") || strings.Contains(r, "clusterctl-") {

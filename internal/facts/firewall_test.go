@@ -121,3 +121,43 @@ func TestFingerprintFirewall(t *testing.T) {
 		t.Errorf("a rich rule did not change the fingerprint")
 	}
 }
+
+func TestFirewallNFTTable(t *testing.T) {
+	req := sampleRequest()
+	req.Firewall, req.NFTTable = true, "inet filter"
+	got, err := Script(req, testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "run nft-table nft list table inet filter\n") {
+		t.Errorf("script does not list the table")
+	}
+	for _, bad := range []string{"inet filter; reboot", "bridge filter", "inet", "inet $(x)"} {
+		req.NFTTable = bad
+		if _, err := Script(req, testToken); err == nil {
+			t.Errorf("NFTTable %q accepted", bad)
+		}
+	}
+
+	list := "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\tjump clusterctl-input\n\t}\n\tchain clusterctl-input {\n\t\ttcp dport 80 accept\n\t}\n}\n"
+	h, err := Parse(doc("out nft-table", "="+list, "cmd nft-table rc=0"), testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"input": {"jump clusterctl-input"}, "clusterctl-input": {"tcp dport 80 accept"}}
+	if h.NFTStatus.State != StatusOK || !cmp.Equal(h.NFT, want) {
+		t.Errorf("nft %+v %v", h.NFTStatus, h.NFT)
+	}
+	base := Fingerprint(h)
+	h.NFT["clusterctl-input"] = nil
+	if Fingerprint(h) == base {
+		t.Errorf("clusterctl's nft chain did not change the fingerprint")
+	}
+	h, err = Parse(doc("out nft-table", "cmd nft-table rc=1", "=Error: No such file or directory\nlist table inet filter"), testToken)
+	if err != nil || h.NFTStatus.State != StatusError || !strings.Contains(h.NFTStatus.Message, "No such file") {
+		t.Errorf("missing table: %+v, %v", h.NFTStatus, err)
+	}
+	if _, err := Parse(doc("out nft-table", "=table inet filter {\n", "cmd nft-table rc=0"), testToken); err == nil {
+		t.Errorf("unbalanced nft output: no error")
+	}
+}

@@ -59,9 +59,10 @@ type Host struct {
 	// was not asked for).
 	Filter       netfilter.Table
 	FilterStatus Status
-	// NFT holds the chains of Request.NFTTable with their rules (nft list
-	// table), when NFTStatus.State is StatusOK; a missing table is a
+	// NFTTable is the table read ("inet filter") and NFT its chains with
+	// their rules (nft list table), when NFTStatus.State is StatusOK; a missing table is a
 	// StatusError whose message nft gave.
+	NFTTable  string
 	NFT       map[string][]string
 	NFTStatus Status
 	// Firewalld reports whether firewalld answered (Request.Firewall

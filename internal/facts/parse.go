@@ -340,11 +340,11 @@ func interpret(h *Host, cmds map[string]*command, ipvsHeader *section) error {
 	case c.rc != 0:
 		h.NFTStatus = Status{State: StatusError, Message: firstLine(c.stderr)}
 	default:
-		chains, err := netfilter.NFTChains(c.stdout)
+		table, chains, err := netfilter.NFTChains(c.stdout)
 		if err != nil {
 			return &ParseError{Section: "cmd nft-table", Msg: err.Error()}
 		}
-		h.NFT, h.NFTStatus = chains, Status{State: StatusOK}
+		h.NFTTable, h.NFT, h.NFTStatus = table, chains, Status{State: StatusOK}
 	}
 	if rt, pm := ok("firewalld-runtime"), ok("firewalld-permanent"); rt != nil && pm != nil {
 		h.Firewalld = true

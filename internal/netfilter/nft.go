@@ -62,8 +62,14 @@ func NFTJumpScript(table, from, chain string) (string, error) {
 
 // NFTRemoveScript returns a shell command that deletes every jump from
 // base chain from of table to chain (by handle), then flushes and deletes
-// chain.
+// chain. With from "", no chain jumps to it: only the chain goes.
 func NFTRemoveScript(table, from, chain string) (string, error) {
+	if from == "" {
+		if err := validNFT(table, chain); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("nft flush chain %s %s && nft delete chain %s %s", table, chain, table, chain), nil
+	}
 	if err := validNFT(table, from, chain); err != nil {
 		return "", err
 	}
@@ -71,12 +77,13 @@ func NFTRemoveScript(table, from, chain string) (string, error) {
 		table, from, chain, table, from, table, chain, table, chain), nil
 }
 
-// NFTChains reads `nft list table FAMILY NAME` output: the rules of every
-// chain, in order, without a base chain's "type … hook …" line. Sets,
-// maps and other objects are skipped; braces are counted so that their
-// elements are never taken for rules.
-func NFTChains(out []byte) (map[string][]string, error) {
+// NFTChains reads `nft list table FAMILY NAME` output: the table
+// ("inet filter") and the rules of every chain, in order, without a base
+// chain's "type … hook …" line. Sets, maps and other objects are skipped;
+// braces are counted so that their elements are never taken for rules.
+func NFTChains(out []byte) (string, map[string][]string, error) {
 	chains := map[string][]string{}
+	table := ""
 	depth := 0
 	cur := ""
 	for i, raw := range strings.Split(string(out), "\n") {
@@ -88,9 +95,10 @@ func NFTChains(out []byte) (map[string][]string, error) {
 		switch {
 		case line == "":
 		case depth == 0:
-			if !strings.HasPrefix(line, "table ") || opens != 1 {
-				return nil, fmt.Errorf("line %d: want a table, got %.80q", i+1, line)
+			if !strings.HasPrefix(line, "table ") || opens != 1 || table != "" {
+				return "", nil, fmt.Errorf("line %d: want one table, got %.80q", i+1, line)
 			}
+			table = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(line, "table "), "{"))
 		case depth == 1 && strings.HasPrefix(line, "chain ") && opens == 1 && closes == 0:
 			cur = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(line, "chain "), "{"))
 			chains[cur] = []string{}
@@ -101,14 +109,14 @@ func NFTChains(out []byte) (map[string][]string, error) {
 		}
 		depth += opens - closes
 		if depth < 0 {
-			return nil, fmt.Errorf("line %d: unbalanced '}'", i+1)
+			return "", nil, fmt.Errorf("line %d: unbalanced '}'", i+1)
 		}
 		if depth < 2 {
 			cur = ""
 		}
 	}
 	if depth != 0 {
-		return nil, fmt.Errorf("unbalanced '{'")
+		return "", nil, fmt.Errorf("unbalanced '{'")
 	}
-	return chains, nil
+	return table, chains, nil
 }

@@ -36,9 +36,9 @@ const nftList = `table inet filter {
 `
 
 func TestNFTChains(t *testing.T) {
-	got, err := NFTChains([]byte(nftList))
-	if err != nil {
-		t.Fatal(err)
+	table, got, err := NFTChains([]byte(nftList))
+	if err != nil || table != "inet filter" {
+		t.Fatal(table, err)
 	}
 	want := map[string][]string{
 		"input": {"jump clusterctl-input", `iif "lo" accept`, "tcp dport { 22, 2222 } accept"},
@@ -52,12 +52,12 @@ func TestNFTChains(t *testing.T) {
 		t.Errorf("NFTChains (-want +got):\n%s", d)
 	}
 	// Handles (nft -a) are dropped.
-	got, err = NFTChains([]byte("table inet filter { # handle 3\n\tchain input { # handle 1\n\t\tjump clusterctl-input # handle 9\n\t}\n}\n"))
+	_, got, err = NFTChains([]byte("table inet filter { # handle 3\n\tchain input { # handle 1\n\t\tjump clusterctl-input # handle 9\n\t}\n}\n"))
 	if err != nil || !cmp.Equal(got["input"], []string{"jump clusterctl-input"}) {
 		t.Errorf("with handles: %v, %v", got, err)
 	}
-	for _, bad := range []string{"table inet filter {\n", "}\n", "hello\n"} {
-		if _, err := NFTChains([]byte(bad)); err == nil {
+	for _, bad := range []string{"table inet filter {\n", "}\n", "hello\n", "table ip a {\n}\ntable ip b {\n}\n"} {
+		if _, _, err := NFTChains([]byte(bad)); err == nil {
 			t.Errorf("NFTChains(%q): no error", bad)
 		}
 	}
@@ -98,6 +98,9 @@ func TestNFTScripts(t *testing.T) {
 	}
 	if _, err := NFTJumpScript("inet filter", "input;x", "c"); err == nil {
 		t.Errorf("invalid chain accepted")
+	}
+	if s, err := NFTRemoveScript("inet filter", "", "clusterctl-input"); err != nil || s != "nft flush chain inet filter clusterctl-input && nft delete chain inet filter clusterctl-input" {
+		t.Errorf("without a jump: %q, %v", s, err)
 	}
 	dir := t.TempDir()
 	// A fake nft: "list chain" prints a chain with the jump; "delete

@@ -60,3 +60,49 @@ func TestApplyFirewallAuto(t *testing.T) {
 		t.Errorf("web2 after destroy: chains %v, jumps %v", w2.Filter, w2.FilterJumps)
 	}
 }
+
+// The nftables backend over simulated hosts: the chain goes into the
+// host's own table with a jump first in its input chain; a host without
+// the table gets a note and nothing; destroy takes the chain and the jump
+// out again and leaves the host's rules.
+func TestApplyFirewallNFTables(t *testing.T) {
+	cfg := load(t, "ha-nginx", config.LoadOptions{})
+	cfg.Firewall = config.Firewall{Manage: true, Backend: config.FirewallNFTables, NFTTable: "inet filter", NFTInput: "input", NFTForward: "forward"}
+	sim := hostopstest.New(cfg)
+	own := []string{`iif "lo" accept`, "tcp dport 22 accept"}
+	w1 := sim.Host("web1")
+	w1.NFT = map[string][]string{"input": slices.Clone(own), "forward": {}}
+
+	p, err := simCluster(t, cfg, sim).Plan(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	for _, hp := range p.Hosts {
+		notes = append(notes, hp.Notes...)
+	}
+	if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "table inet filter could not be read") }) {
+		t.Errorf("web2 (no table) has no note: %q", notes)
+	}
+	// web2 gets its table before the apply (its nftables.service).
+	sim.Host("web2").NFT = map[string][]string{"input": slices.Clone(own)}
+	out, err := Apply(context.Background(), simCluster(t, cfg, sim), quick(ApplyRequest{}), &testUI{approve: true})
+	if err != nil || !out.Ran || out.After == nil || !out.After.Empty() {
+		t.Fatalf("apply: err %v, outcome %+v", err, out)
+	}
+	if in := w1.NFT["input"]; !slices.Equal(in, append([]string{"jump clusterctl-input"}, own...)) {
+		t.Errorf("web1 input chain = %q", in)
+	}
+	if c := w1.NFT[resource.NFTInputChain]; len(c) != 2 || !strings.Contains(c[1], "ip saddr 192.168.19.102 ip daddr 224.0.0.18 ip protocol vrrp accept") {
+		t.Errorf("web1 clusterctl-input = %q", c)
+	}
+	if _, ok := w1.Files[render.NFTRulesPath]; !ok {
+		t.Errorf("web1 has no %s", render.NFTRulesPath)
+	}
+	if _, err := Apply(context.Background(), simCluster(t, cfg, sim), quick(ApplyRequest{Operation: Destroy()}), &testUI{approve: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := w1.NFT[resource.NFTInputChain]; ok || !slices.Equal(w1.NFT["input"], own) {
+		t.Errorf("web1 after destroy: %q", w1.NFT)
+	}
+}

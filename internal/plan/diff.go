@@ -397,10 +397,56 @@ func (d *differ) firewall() {
 	}
 	if want.Backend == resource.FirewallNFTables {
 		d.nftChains(want)
+	} else {
+		d.nftLeftovers()
 	}
 	if d.have.Firewalld {
 		d.richRules(want.RichRules)
 	}
+}
+
+// nftLeftovers removes the nftables chains the manifest lists in the
+// table that was read, when the desired state has no nftables firewall
+// (destroy, or a switch to another backend while the table is still
+// read): the base chain that jumps to each is found in the table.
+func (d *differ) nftLeftovers() {
+	if !d.have.NFTOK || d.have.NFTTable == "" {
+		return
+	}
+	for _, key := range slices.Sorted(maps.Keys(d.managed(resource.ManifestFirewall))) {
+		table, chain, ok := cutLast(key)
+		if !ok || table != d.have.NFTTable {
+			continue
+		}
+		have, exists := d.have.NFTChains[chain]
+		if !exists {
+			continue
+		}
+		from := ""
+		for _, base := range slices.Sorted(maps.Keys(d.have.NFTChains)) {
+			if slices.ContainsFunc(d.have.NFTChains[base], func(r string) bool { return jumpsTo(r, chain) }) {
+				from = base
+				break
+			}
+		}
+		d.add(Change{Key: "nftables " + key, Action: Delete, Before: strings.Join(have, "\n")},
+			&FirewallChainOp{NFTTable: table, Chain: chain, From: from, Before: have, Jumped: from != ""})
+	}
+}
+
+// cutLast splits "inet filter clusterctl-input" at its last space.
+func cutLast(s string) (string, string, bool) {
+	i := strings.LastIndexByte(s, ' ')
+	if i < 0 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// jumpsTo reports whether nft rule r jumps (or goes) to chain.
+func jumpsTo(r, chain string) bool {
+	f := strings.Fields(r)
+	return len(f) >= 2 && (f[0] == "jump" || f[0] == "goto") && f[1] == chain
 }
 
 // nftChains plans clusterctl's chains in the host's nftables table. The
@@ -425,10 +471,7 @@ func (d *differ) nftChains(want *resource.Firewall) {
 			continue
 		}
 		have, exists := d.have.NFTChains[c.chain]
-		jumped := slices.ContainsFunc(base, func(r string) bool {
-			f := strings.Fields(r)
-			return len(f) >= 2 && (f[0] == "jump" || f[0] == "goto") && f[1] == c.chain
-		})
+		jumped := slices.ContainsFunc(base, func(r string) bool { return jumpsTo(r, c.chain) })
 		d.chain(resource.ManifestFirewall, want.NFTTable+" "+c.chain, "nftables "+want.NFTTable+" "+c.chain,
 			&FirewallChainOp{NFTTable: want.NFTTable, Chain: c.chain, From: c.from, Before: have, After: c.rules, Jumped: jumped}, exists)
 	}

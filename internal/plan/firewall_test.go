@@ -283,3 +283,40 @@ func TestDiffFirewallNFTables(t *testing.T) {
 		})
 	}
 }
+
+// Destroy (no firewall desired) removes the nftables chains the manifest
+// lists in the table that was read, with the jumps to them, and nothing
+// else; a chain in another table is not touched.
+func TestDiffNFTLeftovers(t *testing.T) {
+	have := &Observed{Services: map[string]ServiceState{}, NFTOK: true, NFTTable: "inet filter",
+		Manifest: []resource.ManifestEntry{
+			{Kind: resource.ManifestFirewall, Key: "inet filter " + resource.NFTInputChain},
+			{Kind: resource.ManifestFirewall, Key: "inet filter " + resource.NFTForwardChain},
+			{Kind: resource.ManifestFirewall, Key: "ip other " + resource.NFTInputChain},
+		},
+		NFTChains: map[string][]string{
+			"input":                  {"jump clusterctl-input", "tcp dport 22 accept"},
+			resource.NFTInputChain:   {"tcp dport 80 accept"},
+			resource.NFTForwardChain: {"ip saddr 10.0.0.2 tcp sport 80 accept"},
+			"forward":                {},
+		}}
+	hp := Diff(&resource.Host{Name: "web1"}, have, secret.Masker{})
+	cs := firewallChanges(hp)
+	var got []string
+	for _, c := range cs {
+		got = append(got, line(c))
+	}
+	want := []string{
+		"- firewall nftables inet filter clusterctl-forward [ip saddr 10.0.0.2 tcp sport 80 accept => ]",
+		"- firewall nftables inet filter clusterctl-input [tcp dport 80 accept => ]",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("changes (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(&FirewallChainOp{NFTTable: "inet filter", Chain: resource.NFTInputChain, From: "input", Before: []string{"tcp dport 80 accept"}, Jumped: true}, cs[1].Op); d != "" {
+		t.Errorf("op (-want +got):\n%s", d)
+	}
+	if op := cs[0].Op.(*FirewallChainOp); op.From != "" || op.Jumped {
+		t.Errorf("forward chain nobody jumps to: %+v", op)
+	}
+}

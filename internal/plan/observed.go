@@ -44,6 +44,7 @@ type Observed struct {
 	// rules as nft prints them).
 	NFTOK     bool
 	NFTError  string
+	NFTTable  string
 	NFTChains map[string][]string
 	// Firewalld says firewalld answered the facts script; RichRules and
 	// PermanentRichRules are its default zone's rules.
@@ -147,7 +148,7 @@ func FromFacts(f *facts.Host) *Observed {
 	o.Firewalld, o.RichRules, o.PermanentRichRules = f.Firewalld, f.RichRules, f.PermanentRichRules
 	switch f.NFTStatus.State {
 	case facts.StatusOK:
-		o.NFTOK, o.NFTChains = true, f.NFT
+		o.NFTOK, o.NFTTable, o.NFTChains = true, f.NFTTable, f.NFT
 	case "":
 	default:
 		o.NFTError = string(f.NFTStatus.State)

@@ -467,6 +467,7 @@ func (c *Cluster) facts(h *Host, req facts.Request) *facts.Host {
 				f.NFTStatus = facts.Status{State: facts.StatusError, Message: "Error: No such file or directory"}
 			} else {
 				f.NFTStatus = facts.Status{State: facts.StatusOK}
+				f.NFTTable = req.NFTTable
 				f.NFT = map[string][]string{}
 				for c, rules := range h.NFT {
 					f.NFT[c] = slices.Clone(rules)

@@ -252,7 +252,9 @@ func (o *conn) RestoreNFTChain(_ context.Context, table, from, chain string, rul
 
 func (o *conn) RemoveNFTChain(_ context.Context, table, from, chain string) error {
 	return o.c.do(o.name, OpRemoveNFT, table+" "+chain, func(h *Host) error {
-		h.NFT[from] = slices.DeleteFunc(h.NFT[from], func(r string) bool { return r == "jump "+chain })
+		if from != "" {
+			h.NFT[from] = slices.DeleteFunc(h.NFT[from], func(r string) bool { return r == "jump "+chain })
+		}
 		delete(h.NFT, chain)
 		return nil
 	})
