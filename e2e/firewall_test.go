@@ -105,8 +105,8 @@ func probeClosed(t *testing.T, c *cluster, machine, addr, from string, port int)
 // hear each other (both take the VIP); with firewall { manage = true }
 // the plan shows the rules, apply converges, verify passes, the next plan
 // is empty, the host's own rules are untouched, a port the cluster does
-// not need stays closed, and the rules come back from the restore script
-// (what runs at boot) after they are gone.
+// not need stays closed, the rules come back from the restore script
+// (what runs at boot) after they are gone, and destroy removes them.
 func TestLabAFirewallDefaultDeny(t *testing.T) {
 	c := newCluster(t, exampleDir("ha-nginx"))
 	for _, m := range []string{"web1", "web2"} {
@@ -183,6 +183,16 @@ func TestLabAFirewallDefaultDeny(t *testing.T) {
 	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
 		t.Errorf("VIP holders after restore = %v, want [web1]", h)
 	}
+	// destroy takes out clusterctl's chain and its jump, nothing else.
+	if out, errOut, code := c.clusterctl("destroy", "-auto-approve", path); code != 0 {
+		t.Fatalf("destroy: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, m := range []string{"web1", "web2"} {
+		s, _ := c.exec(m, "iptables-save", "-t", "filter")
+		if strings.Contains(s, "CLUSTERCTL") || !strings.Contains(s, ":INPUT DROP") || strings.Count(s, "-A INPUT") != 3 {
+			t.Errorf("%s after destroy:\n%s", m, s)
+		}
+	}
 }
 
 // TestLabAFirewalldManaged: lab A on Rocky 9 machines with firewalld's
@@ -191,7 +201,8 @@ func TestLabAFirewallDefaultDeny(t *testing.T) {
 // shows the rich rules, apply adds them at runtime and permanently,
 // verify passes, the next plan is empty and stays empty after
 // firewall-cmd --reload (the permanent rules are the same), a rich rule
-// clusterctl did not write stays, and port 8081 stays closed.
+// clusterctl did not write stays, port 8081 stays closed, and destroy
+// removes clusterctl's rules only.
 func TestLabAFirewalldManaged(t *testing.T) {
 	c := newClusterWith(t, exampleDir("ha-nginx"), map[string]lab.Flavour{"web1": lab.Rocky9, "web2": lab.Rocky9})
 	foreign := `rule family="ipv4" source address="192.168.19.250" port port="9999" protocol="tcp" accept`
@@ -251,6 +262,22 @@ func TestLabAFirewalldManaged(t *testing.T) {
 	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
 		t.Fatalf("plan after firewall-cmd --reload: exit %d, want 0\n%s", code, out)
 	}
+	// destroy removes clusterctl's rich rules, runtime and permanent, and
+	// keeps the operator's.
+	if out, errOut, code := c.clusterctl("destroy", "-auto-approve", path); code != 0 {
+		t.Fatalf("destroy: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, m := range []string{"web1", "web2"} {
+		for _, perm := range []string{"", "--permanent"} {
+			args := []string{"firewall-cmd", "--list-rich-rules"}
+			if perm != "" {
+				args = append(args, perm)
+			}
+			if s, _ := c.exec(m, args...); strings.TrimSpace(s) != foreign {
+				t.Errorf("%s rich rules %s after destroy = %q, want only %q", m, perm, s, foreign)
+			}
+		}
+	}
 }
 
 // TestLabANFTablesDefaultDeny: lab A on Debian machines whose default-deny
@@ -259,7 +286,8 @@ func TestLabAFirewalldManaged(t *testing.T) {
 // host's drop, so the nftables backend adds its chain to the host's table
 // and jumps to it first: the plan shows the rules, apply converges,
 // verify passes, the next plan is empty, the host's own rules stay, port
-// 8081 stays closed, and clusterctl-restore brings the chain back.
+// 8081 stays closed, clusterctl-restore brings the chain back, and
+// destroy takes it and its jump out again.
 func TestLabANFTablesDefaultDeny(t *testing.T) {
 	c := newCluster(t, exampleDir("ha-nginx"))
 	for _, m := range []string{"web1", "web2"} {
@@ -329,5 +357,15 @@ func TestLabANFTablesDefaultDeny(t *testing.T) {
 	s, _ := c.exec("web1", "nft", "list", "chain", "inet", "filter", "input")
 	if n := strings.Count(s, "accept"); n != 3 || strings.Count(s, "jump clusterctl-input") != 1 {
 		t.Errorf("web1's input chain:\n%s", s)
+	}
+	// destroy takes out clusterctl's chain and its jump, nothing else.
+	if out, errOut, code := c.clusterctl("destroy", "-auto-approve", path); code != 0 {
+		t.Fatalf("destroy: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, m := range []string{"web1", "web2"} {
+		s, _ := c.exec(m, "nft", "list", "table", "inet", "filter")
+		if strings.Contains(s, "clusterctl") || strings.Count(s, "accept") != 3 || !strings.Contains(s, "policy drop;") {
+			t.Errorf("%s after destroy:\n%s", m, s)
+		}
 	}
 }
