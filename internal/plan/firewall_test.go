@@ -320,3 +320,51 @@ func TestDiffNFTLeftovers(t *testing.T) {
 		t.Errorf("forward chain nobody jumps to: %+v", op)
 	}
 }
+
+// A rollback keeps the firewall rules clusterctl wrote as they are (like
+// addresses, IPVS and NAT): keepLive takes them from the live state, per
+// backend, and only those the manifest lists.
+func TestKeepLiveFirewall(t *testing.T) {
+	entry := func(k resource.ManifestKind, key string) resource.ManifestEntry { return resource.ManifestEntry{Kind: k, Key: key} }
+	for _, tt := range []struct {
+		name    string
+		have    Observed
+		managed []resource.ManifestEntry
+		want    *resource.Firewall
+	}{
+		{
+			name:    "iptables",
+			have:    Observed{FilterOK: true, FilterChains: map[string][]string{resource.FirewallInputChain: {vrrpRule}, resource.FirewallForwardChain: {fwdRule}}, FilterJumps: map[string]bool{"INPUT " + resource.FirewallInputChain: true}},
+			managed: []resource.ManifestEntry{entry(resource.ManifestFirewall, resource.FirewallInputChain)},
+			want:    &resource.Firewall{Backend: resource.FirewallIPTables, Input: []string{vrrpRule}},
+		},
+		{
+			name:    "firewalld: owned rules",
+			have:    Observed{Firewalld: true, RichRules: []string{richVRRP, richPort, "rule x"}, PermanentRichRules: []string{richVRRP, richPort, "rule x"}},
+			managed: []resource.ManifestEntry{entry(resource.ManifestRichRule, richVRRP), entry(resource.ManifestRichRule, richPort)},
+			want:    &resource.Firewall{Backend: resource.FirewallFirewalld, RichRules: []string{richPort, richVRRP}},
+		},
+		{
+			name:    "nftables",
+			have:    Observed{NFTOK: true, NFTTable: "inet filter", NFTChains: map[string][]string{"in": {"jump clusterctl-input"}, resource.NFTInputChain: {"tcp dport 80 accept"}}},
+			managed: []resource.ManifestEntry{entry(resource.ManifestFirewall, "inet filter "+resource.NFTInputChain)},
+			want:    &resource.Firewall{Backend: resource.FirewallNFTables, NFTTable: "inet filter", NFTInput: "in", NFTForward: "forward", Input: []string{"tcp dport 80 accept"}},
+		},
+		{
+			name: "not clusterctl's",
+			have: Observed{FilterOK: true, FilterChains: map[string][]string{resource.FirewallInputChain: {vrrpRule}}, Firewalld: true, RichRules: []string{richVRRP}, PermanentRichRules: []string{richVRRP}},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &resource.Host{Name: "web1"}
+			keepLive(h, &tt.have, tt.managed)
+			if d := cmp.Diff(tt.want, h.Firewall); d != "" {
+				t.Errorf("firewall (-want +got):\n%s", d)
+			}
+			tt.have.Services, tt.have.Manifest = map[string]ServiceState{}, tt.managed
+			if hp := Diff(h, &tt.have, secret.Masker{}); len(firewallChanges(hp)) != 0 {
+				t.Errorf("a rollback would change the firewall: %q", lines(hp))
+			}
+		})
+	}
+}
