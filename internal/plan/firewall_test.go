@@ -325,7 +325,9 @@ func TestDiffNFTLeftovers(t *testing.T) {
 // addresses, IPVS and NAT): keepLive takes them from the live state, per
 // backend, and only those the manifest lists.
 func TestKeepLiveFirewall(t *testing.T) {
-	entry := func(k resource.ManifestKind, key string) resource.ManifestEntry { return resource.ManifestEntry{Kind: k, Key: key} }
+	entry := func(k resource.ManifestKind, key string) resource.ManifestEntry {
+		return resource.ManifestEntry{Kind: k, Key: key}
+	}
 	for _, tt := range []struct {
 		name    string
 		have    Observed
