@@ -384,6 +384,8 @@ func (d *differ) firewall() {
 	switch {
 	case want.Backend == resource.FirewallFirewalld && !d.have.Firewalld:
 		d.note("the firewall backend is firewalld but firewalld does not answer on this host (firewall-cmd --state): its rules cannot be planned; start firewalld or set backend = \"iptables\" in the firewall block")
+	case want.Backend != resource.FirewallFirewalld && want.Backend != "" && d.have.FirewalldRunning:
+		d.note("firewalld is running, and clusterctl opens the firewall through %s: firewalld's own rules still drop what its zone does not allow; set backend = \"auto\" or \"firewalld\" in the firewall block, or stop firewalld", want.Backend)
 	case want.Backend == resource.FirewallIPTables && !d.have.FilterOK && len(want.Input)+len(want.Forward) > 0:
 		d.note("iptables-save -t filter could not be read on this host: the firewall chains are planned as if absent (iptables is installed first)")
 	}
