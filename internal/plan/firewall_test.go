@@ -377,7 +377,9 @@ func TestDiffNotesFirewalldBesideOtherBackend(t *testing.T) {
 	for _, backend := range []string{resource.FirewallIPTables, resource.FirewallNFTables} {
 		h := &resource.Host{Name: "web1", Firewall: &resource.Firewall{Backend: backend, NFTTable: "inet filter", Input: []string{portRule}}}
 		hp := Diff(h, &Observed{Services: map[string]ServiceState{}, FirewalldRunning: true, FilterOK: true}, secret.Masker{})
-		if !slices.ContainsFunc(hp.Notes, func(n string) bool { return strings.Contains(n, "firewalld is running, and clusterctl opens the firewall through "+backend) }) {
+		if !slices.ContainsFunc(hp.Notes, func(n string) bool {
+			return strings.Contains(n, "firewalld is running, and clusterctl opens the firewall through "+backend)
+		}) {
 			t.Errorf("%s: notes %q", backend, hp.Notes)
 		}
 	}
