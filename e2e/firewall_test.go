@@ -369,3 +369,43 @@ func TestLabANFTablesDefaultDeny(t *testing.T) {
 		}
 	}
 }
+
+// TestLabAFirewallMixed: backend "auto" decides per host. web1 is a
+// Debian machine with an iptables default-deny, web2 a Rocky 9 machine
+// behind firewalld's public zone: web1 gets the iptables chain, web2 rich
+// rules, and the pair converges and passes verify.
+func TestLabAFirewallMixed(t *testing.T) {
+	c := newClusterWith(t, exampleDir("ha-nginx"), map[string]lab.Flavour{"web2": lab.Rocky9})
+	denyByDefault(t, c, "web1")
+	if out, rc := c.exec("web2", "firewall-cmd", "-q", "--set-default-zone=public"); rc != 0 {
+		t.Fatalf("web2: %s", out)
+	}
+	path := withFirewall(t, "auto")
+	out, _, code := c.clusterctl("plan", path, "-detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan: exit %d, want 2", code)
+	}
+	mustContain(t, "web1 plan", hostSection(out, "web1"), "+   firewall iptables CLUSTERCTL-INPUT", "+   file /etc/clusterctl/iptables-filter.rules")
+	mustContain(t, "web2 plan", hostSection(out, "web2"), "+   firewall firewalld rich rules",
+		`rule family="ipv4" source address="192.168.19.101" destination address="224.0.0.18" protocol value="vrrp" accept`)
+	if s := hostSection(out, "web2"); strings.Contains(s, "iptables") {
+		t.Errorf("web2 (firewalld) plans iptables:\n%s", s)
+	}
+	out, _, code = c.clusterctl("apply", path, "-auto-approve")
+	if code != 0 {
+		t.Fatalf("apply: exit %d", code)
+	}
+	mustContain(t, "apply", out, "Apply complete!")
+	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
+		t.Fatalf("VIP holders after apply = %v, want [web1]", h)
+	}
+	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
+		t.Fatalf("plan after apply: exit %d, want 0\n%s", code, out)
+	}
+	out, _, code = c.clusterctl("verify", path)
+	if code != 0 {
+		t.Fatalf("verify: exit %d", code)
+	}
+	mustContain(t, "verify", out, "5 passed, 0 failed")
+	probeClosed(t, c, "web2", "192.168.19.102", "web1", 8081)
+}

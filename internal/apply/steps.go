@@ -171,7 +171,7 @@ func (h *hostApplier) firewall(ctx context.Context, changes []plan.Change) error
 				err = h.ops.RestoreFilterChain(ctx, op.From, op.Chain, op.After)
 			}
 		case *plan.RichRulesOp:
-			err = h.ops.RichRules(ctx, op.Add, op.Remove)
+			err = h.ops.RichRules(ctx, op.Zone, op.Add, op.Remove)
 		default:
 			err = fmt.Errorf("change %s: op %T is not a firewall op", c.Key, c.Op)
 		}

@@ -36,7 +36,10 @@ type Firewall struct {
 	// chains to ("inet filter"), NFTInput and NFTForward the base chains
 	// of that table that jump to them (nftables backend).
 	NFTTable, NFTInput, NFTForward string
-	DeclRange                      hcl.Range
+	// FirewalldZone is the zone clusterctl adds its rich rules to
+	// (firewalld backend); "" for firewalld's default zone.
+	FirewalldZone string
+	DeclRange     hcl.Range
 	Ranges                         Ranges
 }
 
@@ -63,12 +66,13 @@ type Port struct {
 func (p Port) String() string { return strconv.Itoa(p.Number) + "/" + p.Proto }
 
 var firewallSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "manage"}, {Name: "backend"}, {Name: "nft_table"}, {Name: "nft_input_chain"}, {Name: "nft_forward_chain"}},
+	Attributes: []hcl.AttributeSchema{{Name: "manage"}, {Name: "backend"}, {Name: "nft_table"}, {Name: "nft_input_chain"}, {Name: "nft_forward_chain"}, {Name: "firewalld_zone"}},
 }
 
 var (
 	nftTableRE = regexp.MustCompile(`^(ip|ip6|inet) [A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
 	nftChainRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
+	zoneRE     = regexp.MustCompile(`^[A-Za-z0-9_+-]{1,17}$`)
 )
 
 var hostFirewallSchema = &hcl.BodySchema{
@@ -100,6 +104,10 @@ func (d *decoder) decodeFirewall(blocks []*hcl.Block) Firewall {
 		if v := r.str(a, "x"); !nftChainRE.MatchString(v) {
 			r.errorf(r.ranges[a], "Invalid nftables chain", "%s must be a chain name (letters, digits, _ . -); got %q.", a, v)
 		}
+	}
+	fw.FirewalldZone = r.str("firewalld_zone", "")
+	if r.has("firewalld_zone") && !zoneRE.MatchString(fw.FirewalldZone) {
+		r.errorf(r.ranges["firewalld_zone"], "Invalid firewalld zone", "firewalld_zone is a zone name of 1 to 17 letters, digits, _ + -; got %q.", fw.FirewalldZone)
 	}
 	d.done(r)
 	return fw

@@ -53,6 +53,9 @@ host "d" {
 	if errs != "" {
 		t.Fatal(errs)
 	}
+	if cfg.Firewall.FirewalldZone != "" {
+		t.Errorf("firewalld zone %q, want the default zone", cfg.Firewall.FirewalldZone)
+	}
 	if cfg.Firewall.NFTTable != "inet filter" || cfg.Firewall.NFTInput != "input" || cfg.Firewall.NFTForward != "forward" {
 		t.Errorf("nftables defaults = %+v", cfg.Firewall)
 	}
@@ -101,6 +104,7 @@ func TestFirewallBlockErrors(t *testing.T) {
 }`, `c.hcl:3,24-28: Unknown firewall backend`},
 		{"nft table", `firewall { nft_table = "filter" }`, `c.hcl:1,24-32: Invalid nftables table`},
 		{"nft chain", `firewall { nft_input_chain = "in put" }`, `c.hcl:1,30-38: Invalid nftables chain`},
+		{"zone", `firewall { firewalld_zone = "my zone" }`, `c.hcl:1,29-38: Invalid firewalld zone`},
 		{"manage type", `firewall { manage = "yes please" }`, `c.hcl:1,21-33: Incorrect attribute value type`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -132,6 +132,16 @@ func TestFirewallNFTTable(t *testing.T) {
 	if !strings.Contains(got, "run nft-table nft list table inet filter\n") {
 		t.Errorf("script does not list the table")
 	}
+	req.FirewalldZone = "internal"
+	if got, err = Script(req, testToken); err != nil || !strings.Contains(got, "run firewalld-runtime firewall-cmd --zone=internal --list-rich-rules\n") ||
+		!strings.Contains(got, "run firewalld-permanent firewall-cmd --permanent --zone=internal --list-rich-rules\n") {
+		t.Errorf("zone not read: %v", err)
+	}
+	req.FirewalldZone = "a;b"
+	if _, err := Script(req, testToken); err == nil {
+		t.Errorf("zone %q accepted", req.FirewalldZone)
+	}
+	req.FirewalldZone = ""
 	for _, bad := range []string{"inet filter; reboot", "bridge filter", "inet", "inet $(x)"} {
 		req.NFTTable = bad
 		if _, err := Script(req, testToken); err == nil {

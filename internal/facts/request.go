@@ -48,6 +48,9 @@ type Request struct {
 	// NFTTable, when set with Firewall, is the nftables table ("inet
 	// filter") whose chains are read (`nft list table`).
 	NFTTable string
+	// FirewalldZone, when set with Firewall, is the zone whose rich rules
+	// are read ("": firewalld's default zone).
+	FirewalldZone string
 	// Keepalived, when set, asks the running keepalived for its own view
 	// of itself (see KeepalivedRequest). Only status asks: it makes
 	// keepalived write its dump files, which plan must not cause.
@@ -73,6 +76,7 @@ var (
 	packageRE = regexp.MustCompile(`^[a-z0-9][a-z0-9+._-]{0,127}$`)
 	processRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$`)
 	tokenRE   = regexp.MustCompile(`^[A-Za-z0-9_]{16,64}$`)
+	zoneRE    = regexp.MustCompile(`^[A-Za-z0-9_+-]{1,17}$`)
 	nftRE     = regexp.MustCompile(`^(ip|ip6|inet) [A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
 )
 
@@ -131,6 +135,9 @@ func (r Request) validate() ([]string, error) {
 			return nil, err
 		}
 	}
+	if r.FirewalldZone != "" && !zoneRE.MatchString(r.FirewalldZone) {
+		return nil, fmt.Errorf("invalid firewalld zone %q", r.FirewalldZone)
+	}
 	if r.NFTTable != "" && !nftRE.MatchString(r.NFTTable) {
 		return nil, fmt.Errorf("invalid nftables table %q", r.NFTTable)
 	}
@@ -184,6 +191,9 @@ func RequestFor(h *resource.Host) Request {
 	req.Firewall = h.Firewall != nil
 	if req.Firewall && h.Firewall.Backend == resource.FirewallNFTables {
 		req.NFTTable = h.Firewall.NFTTable
+	}
+	if req.Firewall {
+		req.FirewalldZone = h.Firewall.Zone
 	}
 	return req
 }

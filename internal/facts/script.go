@@ -270,12 +270,16 @@ func (b *scriptBuilder) firewall(req Request) {
 	if req.NFTTable != "" {
 		b.printf("run nft-table nft list table %s\n", req.NFTTable)
 	}
-	b.WriteString(`run iptables-filter iptables-save -t filter
+	zone := ""
+	if req.FirewalldZone != "" {
+		zone = " --zone=" + req.FirewalldZone
+	}
+	b.printf(`run iptables-filter iptables-save -t filter
 if command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
-	run firewalld-runtime firewall-cmd --list-rich-rules
-	run firewalld-permanent firewall-cmd --permanent --list-rich-rules
+	run firewalld-runtime firewall-cmd%s --list-rich-rules
+	run firewalld-permanent firewall-cmd --permanent%s --list-rich-rules
 fi
-`)
+`, zone, zone)
 }
 
 // manifest: the asked-for files, then the manifest, which adds the

@@ -76,9 +76,9 @@ type Host interface {
 	RestoreNFTChain(ctx context.Context, table, from, chain string, rules []string) error
 	// RemoveNFTChain deletes the jumps from from to chain, then chain.
 	RemoveNFTChain(ctx context.Context, table, from, chain string) error
-	// RichRules adds rules to firewalld's default zone and removes
-	// remove from it, each at runtime and permanently.
-	RichRules(ctx context.Context, add, remove []string) error
+	// RichRules adds rules to firewalld's zone ("": the default zone) and
+	// removes remove from it, each at runtime and permanently.
+	RichRules(ctx context.Context, zone string, add, remove []string) error
 	// ApplyIPVS makes the given edits, in order; never a flush.
 	ApplyIPVS(ctx context.Context, edits []ipvs.Edit) error
 	// Systemctl runs one systemctl action on unit.

@@ -71,19 +71,23 @@ func (s *Shell) RemoveFilterChain(ctx context.Context, from, chain string, jumpe
 // firewalld's default zone at runtime and permanently, in one shell
 // command. firewall-cmd only warns (exit 0) when a rule is already there
 // or already gone.
-func (s *Shell) RichRules(ctx context.Context, add, remove []string) error {
+func (s *Shell) RichRules(ctx context.Context, zone string, add, remove []string) error {
 	var cmds []string
+	z := ""
+	if zone != "" {
+		z = shell.Quote("--zone="+zone) + " "
+	}
 	for _, r := range remove {
 		if strings.ContainsAny(r, "\n\r\x00") {
 			return fmt.Errorf("rich rule %q contains a line break", r)
 		}
-		cmds = append(cmds, "firewall-cmd -q "+shell.Quote("--remove-rich-rule="+r), "firewall-cmd -q --permanent "+shell.Quote("--remove-rich-rule="+r))
+		cmds = append(cmds, "firewall-cmd -q "+z+shell.Quote("--remove-rich-rule="+r), "firewall-cmd -q --permanent "+z+shell.Quote("--remove-rich-rule="+r))
 	}
 	for _, r := range add {
 		if strings.ContainsAny(r, "\n\r\x00") {
 			return fmt.Errorf("rich rule %q contains a line break", r)
 		}
-		cmds = append(cmds, "firewall-cmd -q "+shell.Quote("--add-rich-rule="+r), "firewall-cmd -q --permanent "+shell.Quote("--add-rich-rule="+r))
+		cmds = append(cmds, "firewall-cmd -q "+z+shell.Quote("--add-rich-rule="+r), "firewall-cmd -q --permanent "+z+shell.Quote("--add-rich-rule="+r))
 	}
 	if len(cmds) == 0 {
 		return nil

@@ -403,7 +403,7 @@ func (d *differ) firewall() {
 		d.nftLeftovers()
 	}
 	if d.have.Firewalld {
-		d.richRules(want.RichRules)
+		d.richRules(want.Zone, want.RichRules)
 	}
 }
 
@@ -516,7 +516,7 @@ func (d *differ) chain(kind resource.ManifestKind, mkey, key string, op *Firewal
 // richRules plans firewalld's rich rules: every desired rule present
 // both at runtime and permanently, and no rule the manifest lists that is
 // no longer desired.
-func (d *differ) richRules(want []string) {
+func (d *differ) richRules(zone string, want []string) {
 	runtime, permanent := map[string]bool{}, map[string]bool{}
 	for _, r := range d.have.RichRules {
 		runtime[r] = true
@@ -524,7 +524,7 @@ func (d *differ) richRules(want []string) {
 	for _, r := range d.have.PermanentRichRules {
 		permanent[r] = true
 	}
-	op := &RichRulesOp{}
+	op := &RichRulesOp{Zone: zone}
 	for _, r := range want {
 		if !runtime[r] || !permanent[r] {
 			op.Add = append(op.Add, r)
@@ -552,7 +552,11 @@ func (d *differ) richRules(want []string) {
 	} else if len(want) == 0 {
 		action = Delete
 	}
-	d.add(Change{Key: "firewalld rich rules", Action: action, Before: strings.Join(have, "\n"), After: strings.Join(want, "\n")}, op)
+	key := "firewalld rich rules"
+	if zone != "" {
+		key += " (zone " + zone + ")"
+	}
+	d.add(Change{Key: key, Action: action, Before: strings.Join(have, "\n"), After: strings.Join(want, "\n")}, op)
 }
 
 func (d *differ) ipvs() {

@@ -189,6 +189,15 @@ func TestDiffFirewalldRichRules(t *testing.T) {
 	}
 }
 
+func TestDiffFirewalldZone(t *testing.T) {
+	h := &resource.Host{Name: "web1", Firewall: &resource.Firewall{Backend: resource.FirewallFirewalld, Zone: "internal", RichRules: []string{richVRRP}}}
+	hp := Diff(h, &Observed{Services: map[string]ServiceState{}, Firewalld: true}, secret.Masker{})
+	cs := firewallChanges(hp)
+	if len(cs) != 1 || cs[0].Key != "firewalld rich rules (zone internal)" || cs[0].Op.(*RichRulesOp).Zone != "internal" {
+		t.Errorf("changes %q", lines(hp))
+	}
+}
+
 // A managed firewall replaces the note that firewalld runs unmanaged.
 func TestDiffManagedFirewallNoFirewalldNote(t *testing.T) {
 	h := &resource.Host{Name: "web1", Services: []resource.Service{{Name: "keepalived"}}, Firewall: &resource.Firewall{Backend: resource.FirewallFirewalld, RichRules: []string{richVRRP}}}

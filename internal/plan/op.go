@@ -81,6 +81,8 @@ type FirewallChainOp struct {
 // others clusterctl added (firewalld backend), each runtime and
 // permanent, so the zone holds them now and after a reload or reboot.
 type RichRulesOp struct {
+	// Zone is the zone ("": firewalld's default zone).
+	Zone        string `json:",omitempty"`
 	Add, Remove []string
 }
 

@@ -234,6 +234,7 @@ func (b *hostBuilder) addFirewall() error {
 	switch backend {
 	case config.FirewallFirewalld:
 		fw.Backend = resource.FirewallFirewalld
+		fw.Zone = b.cfg.Firewall.FirewalldZone
 		for _, r := range rules {
 			if r.forward {
 				continue // firewalld forwards within a zone itself

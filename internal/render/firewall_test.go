@@ -88,11 +88,12 @@ func TestFirewallLabAFirewalld(t *testing.T) {
 	} {
 		cfg := managedFirewall(labA(), tc.backend)
 		cfg.Hosts["web1"].Firewall = &config.HostFirewall{Ports: []config.Port{{Number: 80, Proto: "tcp"}}}
+		cfg.Firewall.FirewalldZone = "internal"
 		hosts, err := RenderEnv(cfg, nil, map[string]HostEnv{"web1": {Firewall: tc.env}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := &resource.Firewall{Backend: resource.FirewallFirewalld, RichRules: []string{
+		want := &resource.Firewall{Backend: resource.FirewallFirewalld, Zone: "internal", RichRules: []string{
 			`rule family="ipv4" port port="80" protocol="tcp" accept`,
 			`rule family="ipv4" source address="192.168.19.102" destination address="224.0.0.18" protocol value="vrrp" accept`,
 		}}

@@ -89,9 +89,10 @@ type Firewall struct {
 	// backend).
 	NFTTable, NFTInput, NFTForward string `json:",omitempty"`
 	// RichRules are firewalld rich rules as firewall-cmd --list-rich-rules
-	// prints them, sorted (firewalld backend); added to the default zone,
-	// runtime and permanent.
+	// prints them, sorted (firewalld backend); added to Zone ("": the
+	// default zone), runtime and permanent.
 	RichRules []string
+	Zone      string `json:",omitempty"`
 }
 
 // Sysctl is a runtime kernel parameter, e.g. net.ipv4.ip_forward = 1.

@@ -260,7 +260,7 @@ func (o *conn) RemoveNFTChain(_ context.Context, table, from, chain string) erro
 	})
 }
 
-func (o *conn) RichRules(_ context.Context, add, remove []string) error {
+func (o *conn) RichRules(_ context.Context, _ string, add, remove []string) error {
 	return o.c.do(o.name, OpRichRules, strings.Join(add, "; "), func(h *Host) error {
 		if !h.Firewalld {
 			return fmt.Errorf("firewall-cmd: %w (exit 252): FirewallD is not running", hostops.ErrCommandFailed)
