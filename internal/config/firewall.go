@@ -40,7 +40,7 @@ type Firewall struct {
 	// (firewalld backend); "" for firewalld's default zone.
 	FirewalldZone string
 	DeclRange     hcl.Range
-	Ranges                         Ranges
+	Ranges        Ranges
 }
 
 // HostFirewall is a host's own firewall block: ports the host serves
