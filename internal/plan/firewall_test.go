@@ -198,6 +198,28 @@ func TestDiffFirewalldZone(t *testing.T) {
 	}
 }
 
+// Adding firewall rules disrupts nothing; removing one may drop what only
+// it let in.
+func TestFirewallImpact(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		op   Op
+		want Disruption
+	}{
+		{"chain created", &FirewallChainOp{After: []string{vrrpRule}}, DisruptionNone},
+		{"rule added", &FirewallChainOp{Before: []string{vrrpRule}, After: []string{vrrpRule, portRule}}, DisruptionNone},
+		{"jump added", &FirewallChainOp{Before: []string{vrrpRule}, After: []string{vrrpRule}}, DisruptionNone},
+		{"rule removed", &FirewallChainOp{Before: []string{vrrpRule, portRule}, After: []string{vrrpRule}}, DisruptionDropsConnections},
+		{"chain deleted", &FirewallChainOp{Before: []string{vrrpRule}}, DisruptionDropsConnections},
+		{"rich rules added", &RichRulesOp{Add: []string{richVRRP}}, DisruptionNone},
+		{"rich rule removed", &RichRulesOp{Remove: []string{richPort}}, DisruptionDropsConnections},
+	} {
+		if got := baseImpact(Change{Op: tt.op}); got.Class != tt.want {
+			t.Errorf("%s: impact %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 // A managed firewall replaces the note that firewalld runs unmanaged.
 func TestDiffManagedFirewallNoFirewalldNote(t *testing.T) {
 	h := &resource.Host{Name: "web1", Services: []resource.Service{{Name: "keepalived"}}, Firewall: &resource.Firewall{Backend: resource.FirewallFirewalld, RichRules: []string{richVRRP}}}
