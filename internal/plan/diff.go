@@ -372,10 +372,12 @@ func (d *differ) nat() {
 
 // firewall makes the host firewall's part clusterctl owns match the
 // desired one: with iptables, its two filter chains and their jumps;
-// with firewalld, its rich rules in the default zone, runtime and
-// permanent. What the manifest says clusterctl wrote and the desired
-// state no longer has is removed (also after a change of backend, or
-// when the firewall is no longer managed); nothing else is touched.
+// with nftables, its two chains in the host's table and their jumps;
+// with firewalld, its rich rules in the zone, runtime and permanent.
+// What the manifest says clusterctl wrote and the desired state no
+// longer has is removed where the facts read it (also after a change of
+// backend, or on destroy); nothing else is touched. Without a managed
+// firewall the facts read none of it and nothing is planned.
 func (d *differ) firewall() {
 	want := d.want.Firewall
 	if want == nil {
