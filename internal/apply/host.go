@@ -73,7 +73,7 @@ func (h *hostApplier) apply(ctx context.Context) error {
 	funcs := map[plan.Step]stepFunc{
 		plan.StepPackages: h.packages, plan.StepModules: h.modules, plan.StepSysctls: h.sysctls,
 		plan.StepAddresses: h.addresses, plan.StepRoutes: h.routes, plan.StepStopServices: h.stopServices,
-		plan.StepFiles: h.files, plan.StepNAT: h.nat, plan.StepIPVS: h.ipvs, plan.StepServices: h.services,
+		plan.StepFiles: h.files, plan.StepNAT: h.nat, plan.StepFirewall: h.firewall, plan.StepIPVS: h.ipvs, plan.StepServices: h.services,
 	}
 	intent := false
 	for _, step := range plan.Steps {
@@ -207,7 +207,7 @@ func (h *hostApplier) recordIntent(ctx context.Context) error {
 // tracked reports whether step creates resources the manifest records.
 func tracked(step plan.Step) bool {
 	switch step {
-	case plan.StepAddresses, plan.StepFiles, plan.StepNAT, plan.StepIPVS:
+	case plan.StepAddresses, plan.StepFiles, plan.StepNAT, plan.StepFirewall, plan.StepIPVS:
 		return true
 	}
 	return false

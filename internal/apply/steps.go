@@ -153,6 +153,35 @@ func (h *hostApplier) nat(ctx context.Context, changes []plan.Change) error {
 	return nil
 }
 
+// firewall makes clusterctl's part of the host firewall match the plan:
+// its iptables chains (with their jumps), or firewalld's rich rules.
+func (h *hostApplier) firewall(ctx context.Context, changes []plan.Change) error {
+	for _, c := range changes {
+		var err error
+		switch op := c.Op.(type) {
+		case *plan.FirewallChainOp:
+			switch {
+			case op.NFTTable != "" && c.Action == plan.Delete:
+				err = h.ops.RemoveNFTChain(ctx, op.NFTTable, op.From, op.Chain)
+			case op.NFTTable != "":
+				err = h.ops.RestoreNFTChain(ctx, op.NFTTable, op.From, op.Chain, op.After)
+			case c.Action == plan.Delete:
+				err = h.ops.RemoveFilterChain(ctx, op.From, op.Chain, op.Jumped)
+			default:
+				err = h.ops.RestoreFilterChain(ctx, op.From, op.Chain, op.After)
+			}
+		case *plan.RichRulesOp:
+			err = h.ops.RichRules(ctx, op.Zone, op.Add, op.Remove)
+		default:
+			err = fmt.Errorf("change %s: op %T is not a firewall op", c.Key, c.Op)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Key, err)
+		}
+	}
+	return nil
+}
+
 // ipvs applies the minimal IPVS edits; never a flush. With a drain
 // timeout, a destination to delete is first set to weight 0 and deleted
 // once its active connections reach 0 (or the timeout passes).

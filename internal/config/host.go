@@ -55,6 +55,7 @@ var hostSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "interface", LabelNames: []string{"name"}},
 		{Type: "file", LabelNames: []string{"path"}},
+		{Type: "firewall"},
 	},
 }
 
@@ -120,6 +121,7 @@ func (d *decoder) decodeHost(blk *hcl.Block, defaults Connection) *Host {
 		}
 		h.Files[f.Path] = f
 	}
+	d.decodeHostFirewall(h, r.content.Blocks.OfType("firewall"))
 	if h.Connection.Address == "" {
 		// SSH goes to the first interface address when none is given.
 		for _, i := range h.Interfaces {

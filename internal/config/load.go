@@ -307,6 +307,7 @@ var topSchema = &hcl.BodySchema{
 		{Type: "virtual_server", LabelNames: []string{"name"}},
 		{Type: "virtual_server_group", LabelNames: []string{"name"}},
 		{Type: "bfd_instance", LabelNames: []string{"name"}},
+		{Type: "firewall"},
 	},
 }
 
@@ -356,6 +357,7 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	cfg.Keepalived = d.decodeKeepalived(byType["keepalived"])
 	d.strict = cfg.Keepalived.VRRPStrict
 	cfg.IPVS = d.decodeIPVS(byType["ipvs"])
+	cfg.Firewall = d.decodeFirewall(byType["firewall"])
 	for _, blk := range byType["health_check"] {
 		hc := d.decodeHealthCheck(blk)
 		if prev, dup := cfg.HealthChecks[hc.Name]; dup {

@@ -27,6 +27,7 @@ type Config struct {
 	Hosts          map[string]*Host
 	Keepalived     Keepalived
 	IPVS           IPVS
+	Firewall       Firewall
 	VRRPInstances  map[string]*VRRPInstance
 	SyncGroups     map[string]*SyncGroup
 	TrackProcesses map[string]*TrackProcess
@@ -105,6 +106,8 @@ type Host struct {
 	Services []string
 	// Files are generic managed files, keyed by absolute path.
 	Files map[string]*File
+	// Firewall is the host's firewall block; nil when it has none.
+	Firewall *HostFirewall
 
 	DeclRange hcl.Range
 	Ranges    Ranges

@@ -82,6 +82,12 @@ func (v *validator) hosts() {
 				v.owners[p.Addr()] = name
 			}
 		}
+		if fw := h.Firewall; fw != nil && len(fw.Ports) > 0 {
+			if manage, _ := v.cfg.FirewallFor(name); !manage {
+				v.warnf(fw.Ranges.At("ports", fw.DeclRange), "Firewall ports without a managed firewall",
+					"Host %q lists ports to open, but clusterctl does not manage its firewall: they are not opened. Set manage = true in the firewall block (the cluster's or this host's).", name)
+			}
+		}
 		if h.Gateway.IsValid() {
 			if _, _, ok := h.InterfaceFor(h.Gateway); !ok {
 				v.errorf(h.Ranges.At("gateway", h.DeclRange), "Unreachable gateway",

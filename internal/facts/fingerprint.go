@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/resource"
 )
@@ -77,6 +78,35 @@ func Fingerprint(h *Host) string {
 	w("nat", h.NATStatus.State, h.NAT.Exists(resource.NATChain), h.NAT.Jumps("POSTROUTING", resource.NATChain))
 	for _, r := range h.NAT.Chain(resource.NATChain) {
 		w("nat-rule", r)
+	}
+	w("filter", h.FilterStatus.State)
+	for _, c := range []string{"INPUT", "FORWARD"} {
+		for _, r := range h.Filter.Chain(c) {
+			if strings.Contains(r, resource.FirewallInputChain) || strings.Contains(r, resource.FirewallForwardChain) {
+				w("filter-jump", c, r)
+			}
+		}
+	}
+	for _, c := range []string{resource.FirewallInputChain, resource.FirewallForwardChain} {
+		w("filter-chain", c, h.Filter.Exists(c))
+		for _, r := range h.Filter.Chain(c) {
+			w("filter-rule", c, r)
+		}
+	}
+	w("nft", h.NFTStatus.State, h.NFTTable)
+	for _, c := range slices.Sorted(maps.Keys(h.NFT)) {
+		for _, r := range h.NFT[c] {
+			if strings.HasPrefix(c, "clusterctl-") || strings.Contains(r, "clusterctl-") {
+				w("nft-rule", c, r)
+			}
+		}
+	}
+	w("firewalld", h.Firewalld)
+	for _, r := range h.RichRules {
+		w("rich-rule", r)
+	}
+	for _, r := range h.PermanentRichRules {
+		w("rich-rule-permanent", r)
 	}
 	for _, k := range slices.Sorted(maps.Keys(h.Files)) {
 		f := h.Files[k]

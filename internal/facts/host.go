@@ -54,6 +54,23 @@ type Host struct {
 	// NATStatus.State is StatusOK).
 	NAT       netfilter.Table
 	NATStatus Status
+	// Filter is the filter table from iptables-save -t filter, gathered
+	// only when Request.Firewall is set (FilterStatus.State is "" when it
+	// was not asked for).
+	Filter       netfilter.Table
+	FilterStatus Status
+	// NFTTable is the table read ("inet filter") and NFT its chains with
+	// their rules (nft list table), when NFTStatus.State is StatusOK; a missing table is a
+	// StatusError whose message nft gave.
+	NFTTable  string
+	NFT       map[string][]string
+	NFTStatus Status
+	// Firewalld reports whether firewalld answered (Request.Firewall
+	// only); RichRules and PermanentRichRules are its default zone's rich
+	// rules, one a line as firewall-cmd prints them.
+	Firewalld          bool
+	RichRules          []string
+	PermanentRichRules []string
 	// Files maps every requested and every manifest-listed path to what
 	// was found there.
 	Files map[string]FileFact

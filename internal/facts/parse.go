@@ -315,7 +315,56 @@ func interpret(h *Host, cmds map[string]*command, ipvsHeader *section) error {
 		}
 		h.NATStatus = Status{State: StatusOK}
 	}
+	switch c := cmds["iptables-filter"]; {
+	case c == nil:
+	case c.missing:
+		h.FilterStatus = Status{State: StatusNotInstalled, Message: "iptables-save not found"}
+	case c.rc != 0:
+		h.FilterStatus = Status{State: StatusError, Message: firstLine(c.stderr)}
+	default:
+		ts, err := netfilter.ParseSave(c.stdout)
+		if err != nil {
+			return &ParseError{Section: "cmd iptables-filter", Msg: err.Error()}
+		}
+		if t := ts.Get("filter"); t != nil {
+			h.Filter = *t
+		} else {
+			h.Filter = netfilter.Table{Name: "filter"}
+		}
+		h.FilterStatus = Status{State: StatusOK}
+	}
+	switch c := cmds["nft-table"]; {
+	case c == nil:
+	case c.missing:
+		h.NFTStatus = Status{State: StatusNotInstalled, Message: "nft not found"}
+	case c.rc != 0:
+		h.NFTStatus = Status{State: StatusError, Message: firstLine(c.stderr)}
+	default:
+		table, chains, err := netfilter.NFTChains(c.stdout)
+		if err != nil {
+			return &ParseError{Section: "cmd nft-table", Msg: err.Error()}
+		}
+		h.NFTTable, h.NFT, h.NFTStatus = table, chains, Status{State: StatusOK}
+	}
+	if rt, pm := ok("firewalld-runtime"), ok("firewalld-permanent"); rt != nil && pm != nil {
+		h.Firewalld = true
+		h.RichRules = nonEmptyLines(rt.stdout)
+		h.PermanentRichRules = nonEmptyLines(pm.stdout)
+	} else if cmds["firewalld-runtime"] != nil {
+		return &ParseError{Section: "cmd firewalld-runtime", Msg: "firewall-cmd could not list the rich rules"}
+	}
 	return nil
+}
+
+// nonEmptyLines are the trimmed, non-empty lines of b.
+func nonEmptyLines(b []byte) []string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func firstLine(b []byte) string {

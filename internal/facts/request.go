@@ -40,6 +40,17 @@ type Request struct {
 	// resource.LockPath (tests).
 	ManifestPath string
 	LockPath     string
+	// Firewall asks for the host firewall's state: the filter table
+	// (iptables-save -t filter) and, where firewalld runs, its default
+	// zone's rich rules, runtime and permanent. Only hosts whose firewall
+	// clusterctl manages ask: firewall-cmd is slow.
+	Firewall bool
+	// NFTTable, when set with Firewall, is the nftables table ("inet
+	// filter") whose chains are read (`nft list table`).
+	NFTTable string
+	// FirewalldZone, when set with Firewall, is the zone whose rich rules
+	// are read ("": firewalld's default zone).
+	FirewalldZone string
 	// Keepalived, when set, asks the running keepalived for its own view
 	// of itself (see KeepalivedRequest). Only status asks: it makes
 	// keepalived write its dump files, which plan must not cause.
@@ -65,6 +76,8 @@ var (
 	packageRE = regexp.MustCompile(`^[a-z0-9][a-z0-9+._-]{0,127}$`)
 	processRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$`)
 	tokenRE   = regexp.MustCompile(`^[A-Za-z0-9_]{16,64}$`)
+	zoneRE    = regexp.MustCompile(`^[A-Za-z0-9_+-]{1,17}$`)
+	nftRE     = regexp.MustCompile(`^(ip|ip6|inet) [A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
 )
 
 // validPath reports whether p is an absolute, clean path in the safe
@@ -122,6 +135,12 @@ func (r Request) validate() ([]string, error) {
 			return nil, err
 		}
 	}
+	if r.FirewalldZone != "" && !zoneRE.MatchString(r.FirewalldZone) {
+		return nil, fmt.Errorf("invalid firewalld zone %q", r.FirewalldZone)
+	}
+	if r.NFTTable != "" && !nftRE.MatchString(r.NFTTable) {
+		return nil, fmt.Errorf("invalid nftables table %q", r.NFTTable)
+	}
 	paths := []string{r.ManifestPath, r.LockPath}
 	if r.Keepalived != nil {
 		paths = append(paths, r.Keepalived.PIDFiles...)
@@ -153,7 +172,7 @@ func sysctlPath(key string) string {
 // h: its files, sysctls, services and packages, keepalived's service and
 // the keepalived, nginx and firewalld processes always (a running firewalld
 // drops VRRP and the services' ports unless they were opened; the plan
-// notes it).
+// notes it), and the firewall's state when clusterctl manages it.
 func RequestFor(h *resource.Host) Request {
 	req := Request{Processes: []string{"keepalived", "nginx", "firewalld"}}
 	for _, f := range h.Files {
@@ -169,5 +188,12 @@ func RequestFor(h *resource.Host) Request {
 		}
 	}
 	req.Packages = append(req.Packages, h.Packages...)
+	req.Firewall = h.Firewall != nil
+	if req.Firewall && h.Firewall.Backend == resource.FirewallNFTables {
+		req.NFTTable = h.Firewall.NFTTable
+	}
+	if req.Firewall {
+		req.FirewalldZone = h.Firewall.Zone
+	}
 	return req
 }

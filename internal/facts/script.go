@@ -159,6 +159,7 @@ func Script(req Request, token string) (string, error) {
 	b.packages(req)
 	b.network(req)
 	b.ipvsAndNAT()
+	b.firewall(req)
 	b.manifest(req)
 	b.services()
 	b.files()
@@ -257,6 +258,28 @@ if [ $IV = 1 ] && [ $PR = 1 ]; then
 fi
 run iptables-nat iptables-save -t nat
 `)
+}
+
+// firewall: the filter table and firewalld's rich rules of its default
+// zone (runtime, then permanent), only when asked and, for firewalld,
+// when it answers.
+func (b *scriptBuilder) firewall(req Request) {
+	if !req.Firewall {
+		return
+	}
+	if req.NFTTable != "" {
+		b.printf("run nft-table nft list table %s\n", req.NFTTable)
+	}
+	zone := ""
+	if req.FirewalldZone != "" {
+		zone = " --zone=" + req.FirewalldZone
+	}
+	b.printf(`run iptables-filter iptables-save -t filter
+if command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
+	run firewalld-runtime firewall-cmd%s --list-rich-rules
+	run firewalld-permanent firewall-cmd --permanent%s --list-rich-rules
+fi
+`, zone, zone)
 }
 
 // manifest: the asked-for files, then the manifest, which adds the

@@ -63,6 +63,22 @@ type Host interface {
 	// RemoveNATChain deletes chain; jumped says POSTROUTING jumps to it
 	// (the jump is removed first).
 	RemoveNATChain(ctx context.Context, chain string, jumped bool) error
+	// RestoreFilterChain makes chain in the filter table hold exactly
+	// rules in one iptables-restore transaction, then makes from (INPUT,
+	// FORWARD) jump to it first (once). No other chain is touched.
+	RestoreFilterChain(ctx context.Context, from, chain string, rules []string) error
+	// RemoveFilterChain deletes chain; jumped says from jumps to it (the
+	// jump is removed first).
+	RemoveFilterChain(ctx context.Context, from, chain string, jumped bool) error
+	// RestoreNFTChain makes chain of the host's nftables table ("inet
+	// filter") hold exactly rules in one `nft -f` transaction, then makes
+	// base chain from jump to it first (once). Nothing else is touched.
+	RestoreNFTChain(ctx context.Context, table, from, chain string, rules []string) error
+	// RemoveNFTChain deletes the jumps from from to chain, then chain.
+	RemoveNFTChain(ctx context.Context, table, from, chain string) error
+	// RichRules adds rules to firewalld's zone ("": the default zone) and
+	// removes remove from it, each at runtime and permanently.
+	RichRules(ctx context.Context, zone string, add, remove []string) error
 	// ApplyIPVS makes the given edits, in order; never a flush.
 	ApplyIPVS(ctx context.Context, edits []ipvs.Edit) error
 	// Systemctl runs one systemctl action on unit.

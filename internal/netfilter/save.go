@@ -197,3 +197,27 @@ func validName(s string) bool {
 	}
 	return true
 }
+
+// protoAliases are the spellings of a rule's protocol that iptables-save
+// prints depending on the host's /etc/protocols (a number when the name
+// is missing), mapped to the name clusterctl writes.
+var protoAliases = map[string]string{"112": "vrrp", "4": "ipencap", "ipip": "ipencap", "6": "tcp", "17": "udp"}
+
+// NormalizeRule rewrites the protocol of rule (after -p or --protocol) to
+// the name clusterctl writes, so that a rule compares equal whatever
+// /etc/protocols made iptables-save print; everything else is kept.
+func NormalizeRule(rule string) string {
+	f := strings.Fields(rule)
+	changed := false
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "-p" || f[i] == "--protocol" {
+			if n, ok := protoAliases[f[i+1]]; ok {
+				f[i+1], changed = n, true
+			}
+		}
+	}
+	if !changed {
+		return rule
+	}
+	return strings.Join(f, " ")
+}

@@ -203,3 +203,20 @@ func FuzzParseSave(f *testing.F) {
 		}
 	})
 }
+
+func TestNormalizeRule(t *testing.T) {
+	for in, want := range map[string]string{
+		"-s 10.0.0.2/32 -p 112 -j ACCEPT":     "-s 10.0.0.2/32 -p vrrp -j ACCEPT",
+		"-p ipip -j ACCEPT":                   "-p ipencap -j ACCEPT",
+		"-p 4 -j ACCEPT":                      "-p ipencap -j ACCEPT",
+		"-p 6 -m tcp --dport 80 -j ACCEPT":    "-p tcp -m tcp --dport 80 -j ACCEPT",
+		"--protocol 17 -j ACCEPT":             "--protocol udp -j ACCEPT",
+		"-p vrrp -j ACCEPT":                   "-p vrrp -j ACCEPT",
+		`-m comment --comment "a  b" -j DROP`: `-m comment --comment "a  b" -j DROP`,
+		"-m tcp --dport 112 -j ACCEPT":        "-m tcp --dport 112 -j ACCEPT",
+	} {
+		if got := NormalizeRule(in); got != want {
+			t.Errorf("NormalizeRule(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

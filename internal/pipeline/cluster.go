@@ -259,21 +259,40 @@ func (c *Cluster) Build(gathered map[string]Gathered, salt []byte) (*plan.Plan, 
 // is known.
 func (c *Cluster) markedDesired(gathered map[string]Gathered) (map[string]*resource.Host, error) {
 	marks := map[string][]resource.ManifestEntry{}
-	versions := map[string]keepalived.Version{}
+	env := map[string]render.HostEnv{}
 	for h, g := range gathered {
 		if g.Err == nil {
 			if m := resource.Marks(g.Facts.Manifest); len(m) > 0 {
 				marks[h] = m
 			}
-			if v, ok := keepalived.ParseVersion(g.Facts.KeepalivedVersion); ok {
-				versions[h] = v
+			e := render.HostEnv{Firewall: FirewallBackend(c.Config, h, g.Facts.Firewalld)}
+			e.Keepalived, _ = keepalived.ParseVersion(g.Facts.KeepalivedVersion)
+			if e != (render.HostEnv{}) {
+				env[h] = e
 			}
 		}
 	}
-	if len(marks) == 0 && len(versions) == 0 {
+	if len(marks) == 0 && len(env) == 0 {
 		return c.Desired, nil
 	}
-	return render.RenderFor(c.Config, marks, versions)
+	return render.RenderEnv(c.Config, marks, env)
+}
+
+// FirewallBackend resolves host's firewall backend: the one the
+// configuration names, or with "auto" firewalld where it answered the
+// facts script and iptables otherwise; "" when clusterctl does not manage
+// the host's firewall.
+func FirewallBackend(cfg *config.Config, host string, firewalld bool) string {
+	manage, backend := cfg.FirewallFor(host)
+	switch {
+	case !manage:
+		return ""
+	case backend != config.FirewallAuto:
+		return backend
+	case firewalld:
+		return config.FirewallFirewalld
+	}
+	return config.FirewallIPTables
 }
 
 // withKeepalivedUses adds to in the features the host's keepalived.conf

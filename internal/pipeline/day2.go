@@ -74,11 +74,9 @@ func SetMarks(cfg *config.Config, name string, edit func(host string, marks []re
 		Name: name,
 		Desired: func(host string, _ *resource.Host, observed *plan.Observed) (*resource.Host, []string, error) {
 			marks := edit(host, resource.Marks(observed.Manifest))
-			versions := map[string]keepalived.Version{}
-			if v, ok := keepalived.ParseVersion(observed.KeepalivedVersion); ok {
-				versions[host] = v
-			}
-			d, err := render.RenderFor(cfg, map[string][]resource.ManifestEntry{host: marks}, versions)
+			e := render.HostEnv{Firewall: FirewallBackend(cfg, host, observed.Firewalld)}
+			e.Keepalived, _ = keepalived.ParseVersion(observed.KeepalivedVersion)
+			d, err := render.RenderEnv(cfg, map[string][]resource.ManifestEntry{host: marks}, map[string]render.HostEnv{host: e})
 			if err != nil {
 				return nil, nil, err
 			}

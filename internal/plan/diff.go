@@ -44,12 +44,12 @@ func Diff(desired *resource.Host, observed *Observed, masker secret.Masker) Host
 	steps := map[Kind]func(){
 		KindPackage: d.packages, KindModule: d.modules, KindSysctl: d.sysctls,
 		KindAddress: d.addresses, KindRoute: d.routes, KindFile: d.files,
-		KindNAT: d.nat, KindIPVS: d.ipvs, KindService: d.services,
+		KindNAT: d.nat, KindFirewall: d.firewall, KindIPVS: d.ipvs, KindService: d.services,
 	}
 	for _, k := range Kinds {
 		steps[k]()
 	}
-	if observed.FirewalldRunning && len(desired.Services) > 0 {
+	if observed.FirewalldRunning && len(desired.Services) > 0 && desired.Firewall == nil {
 		d.note("firewalld is running and clusterctl does not manage the firewall: allow VRRP (IP protocol 112) between the members of each VRRP instance and the ports this host serves, or the members all take the VIPs (docs/apply.md, Per OS family)")
 	}
 	order := map[Step]int{}
@@ -368,6 +368,197 @@ func (d *differ) nat() {
 		}
 		d.add(Change{Key: key, Action: Update, Before: strings.TrimPrefix(before, "\n"), After: strings.Join(want, "\n")}, op)
 	}
+}
+
+// firewall makes the host firewall's part clusterctl owns match the
+// desired one: with iptables, its two filter chains and their jumps;
+// with nftables, its two chains in the host's table and their jumps;
+// with firewalld, its rich rules in the zone, runtime and permanent.
+// What the manifest says clusterctl wrote and the desired state no
+// longer has is removed where the facts read it (also after a change of
+// backend, or on destroy); nothing else is touched. Without a managed
+// firewall the facts read none of it and nothing is planned.
+func (d *differ) firewall() {
+	want := d.want.Firewall
+	if want == nil {
+		want = &resource.Firewall{}
+	}
+	switch {
+	case want.Backend == resource.FirewallFirewalld && !d.have.Firewalld:
+		d.note("the firewall backend is firewalld but firewalld does not answer on this host (firewall-cmd --state): its rules cannot be planned; start firewalld or set backend = \"iptables\" in the firewall block")
+	case want.Backend != resource.FirewallFirewalld && want.Backend != "" && d.have.FirewalldRunning:
+		d.note("firewalld is running, and clusterctl opens the firewall through %s: firewalld's own rules still drop what its zone does not allow; set backend = \"auto\" or \"firewalld\" in the firewall block, or stop firewalld", want.Backend)
+	case want.Backend == resource.FirewallIPTables && !d.have.FilterOK && len(want.Input)+len(want.Forward) > 0:
+		d.note("iptables-save -t filter could not be read on this host: the firewall chains are planned as if absent (iptables is installed first)")
+	}
+	if d.have.FilterOK || want.Backend == resource.FirewallIPTables {
+		in, fwd := want.Input, want.Forward
+		if want.Backend != resource.FirewallIPTables {
+			in, fwd = nil, nil
+		}
+		d.firewallChain("INPUT", resource.FirewallInputChain, in)
+		d.firewallChain("FORWARD", resource.FirewallForwardChain, fwd)
+	}
+	if want.Backend == resource.FirewallNFTables {
+		d.nftChains(want)
+	} else {
+		d.nftLeftovers()
+	}
+	if d.have.Firewalld {
+		d.richRules(want.Zone, want.RichRules)
+	}
+}
+
+// nftLeftovers removes the nftables chains the manifest lists in the
+// table that was read, when the desired state has no nftables firewall
+// (destroy, or a switch to another backend while the table is still
+// read): the base chain that jumps to each is found in the table.
+func (d *differ) nftLeftovers() {
+	if !d.have.NFTOK || d.have.NFTTable == "" {
+		return
+	}
+	for _, key := range slices.Sorted(maps.Keys(d.managed(resource.ManifestFirewall))) {
+		table, chain, ok := cutLast(key)
+		if !ok || table != d.have.NFTTable {
+			continue
+		}
+		have, exists := d.have.NFTChains[chain]
+		if !exists {
+			continue
+		}
+		from := ""
+		for _, base := range slices.Sorted(maps.Keys(d.have.NFTChains)) {
+			if slices.ContainsFunc(d.have.NFTChains[base], func(r string) bool { return jumpsTo(r, chain) }) {
+				from = base
+				break
+			}
+		}
+		d.add(Change{Key: "nftables " + key, Action: Delete, Before: strings.Join(have, "\n")},
+			&FirewallChainOp{NFTTable: table, Chain: chain, From: from, Before: have, Jumped: from != ""})
+	}
+}
+
+// cutLast splits "inet filter clusterctl-input" at its last space.
+func cutLast(s string) (string, string, bool) {
+	i := strings.LastIndexByte(s, ' ')
+	if i < 0 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// jumpsTo reports whether nft rule r jumps (or goes) to chain.
+func jumpsTo(r, chain string) bool {
+	f := strings.Fields(r)
+	return len(f) >= 2 && (f[0] == "jump" || f[0] == "goto") && f[1] == chain
+}
+
+// nftChains plans clusterctl's chains in the host's nftables table. The
+// table and its base chains are the host's: when they are missing there
+// is nothing to hook into, and the plan says so instead.
+func (d *differ) nftChains(want *resource.Firewall) {
+	if !d.have.NFTOK {
+		if len(want.Input)+len(want.Forward) > 0 {
+			d.note("the firewall backend is nftables but table %s could not be read (%s): clusterctl adds its chains to the host's own table, which must exist (nft_table in the firewall block)", want.NFTTable, d.have.NFTError)
+		}
+		return
+	}
+	for _, c := range []struct {
+		from, chain string
+		rules       []string
+	}{{want.NFTInput, resource.NFTInputChain, want.Input}, {want.NFTForward, resource.NFTForwardChain, want.Forward}} {
+		base, ok := d.have.NFTChains[c.from]
+		if !ok {
+			if len(c.rules) > 0 {
+				d.note("table %s has no chain %s to jump from: clusterctl's %s is not planned (nft_input_chain, nft_forward_chain in the firewall block)", want.NFTTable, c.from, c.chain)
+			}
+			continue
+		}
+		have, exists := d.have.NFTChains[c.chain]
+		jumped := slices.ContainsFunc(base, func(r string) bool { return jumpsTo(r, c.chain) })
+		d.chain(resource.ManifestFirewall, want.NFTTable+" "+c.chain, "nftables "+want.NFTTable+" "+c.chain,
+			&FirewallChainOp{NFTTable: want.NFTTable, Chain: c.chain, From: c.from, Before: have, After: c.rules, Jumped: jumped}, exists)
+	}
+}
+
+// firewallChain plans one of clusterctl's filter chains (nat's logic,
+// with the jump from a built-in chain).
+func (d *differ) firewallChain(from, chain string, want []string) {
+	have, exists := d.have.FilterChains[chain]
+	jumped := d.have.FilterJumps[from+" "+chain]
+	d.chain(resource.ManifestFirewall, chain, "iptables "+chain, &FirewallChainOp{Chain: chain, From: from, Before: have, After: want, Jumped: jumped}, exists)
+}
+
+// chain plans a chain clusterctl owns, jumped to first from a chain of
+// the host's: op holds its live rules (Before), whether it is jumped to,
+// and the wanted rules (After); exists says it is there. An unwanted chain
+// is deleted only when the manifest lists it (kind, mkey).
+func (d *differ) chain(kind resource.ManifestKind, mkey, key string, op *FirewallChainOp, exists bool) {
+	want, have, jumped := op.After, op.Before, op.Jumped
+	if slices.Equal(want, have) && jumped == (len(want) > 0) && exists == (len(want) > 0) {
+		return
+	}
+	switch {
+	case len(want) == 0 && (exists || jumped):
+		if d.managed(kind)[mkey] {
+			d.add(Change{Key: key, Action: Delete, Before: strings.Join(have, "\n")}, op)
+		}
+	case len(want) == 0:
+	case !exists:
+		d.add(Change{Key: key, Action: Create, After: strings.Join(want, "\n") + "\n(jumped to first from " + op.From + ")"}, op)
+	default:
+		before := strings.Join(have, "\n")
+		if !jumped {
+			before += "\n(no jump from " + op.From + ")"
+		}
+		d.add(Change{Key: key, Action: Update, Before: strings.TrimPrefix(before, "\n"), After: strings.Join(want, "\n")}, op)
+	}
+}
+
+// richRules plans firewalld's rich rules: every desired rule present
+// both at runtime and permanently, and no rule the manifest lists that is
+// no longer desired.
+func (d *differ) richRules(zone string, want []string) {
+	runtime, permanent := map[string]bool{}, map[string]bool{}
+	for _, r := range d.have.RichRules {
+		runtime[r] = true
+	}
+	for _, r := range d.have.PermanentRichRules {
+		permanent[r] = true
+	}
+	op := &RichRulesOp{Zone: zone}
+	for _, r := range want {
+		if !runtime[r] || !permanent[r] {
+			op.Add = append(op.Add, r)
+		}
+	}
+	for _, r := range slices.Sorted(maps.Keys(d.managed(resource.ManifestRichRule))) {
+		if !slices.Contains(want, r) && (runtime[r] || permanent[r]) {
+			op.Remove = append(op.Remove, r)
+		}
+	}
+	if len(op.Add)+len(op.Remove) == 0 {
+		return
+	}
+	var have []string
+	for _, r := range want {
+		if runtime[r] && permanent[r] {
+			have = append(have, r)
+		}
+	}
+	have = append(have, op.Remove...)
+	slices.Sort(have)
+	action := Update
+	if len(have) == 0 {
+		action = Create
+	} else if len(want) == 0 {
+		action = Delete
+	}
+	key := "firewalld rich rules"
+	if zone != "" {
+		key += " (zone " + zone + ")"
+	}
+	d.add(Change{Key: key, Action: action, Before: strings.Join(have, "\n"), After: strings.Join(want, "\n")}, op)
 }
 
 func (d *differ) ipvs() {

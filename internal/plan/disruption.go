@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/ipvs"
@@ -138,6 +139,16 @@ func baseImpact(c Change) Impact {
 		}
 	case *IPVSOp:
 		return ipvsImpact(op.Edit)
+	case *FirewallChainOp:
+		for _, r := range op.Before {
+			if !slices.Contains(op.After, r) {
+				return Impact{DisruptionDropsConnections, "traffic only the removed firewall rules let in meets the host's own rules again (a default-deny drops it, connections it carried included)", 0}
+			}
+		}
+	case *RichRulesOp:
+		if len(op.Remove) > 0 {
+			return Impact{DisruptionDropsConnections, "traffic only the removed rich rules let in meets the zone's own rules again", 0}
+		}
 	}
 	return Impact{}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/facts"
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/resource"
 )
 
@@ -30,6 +31,26 @@ type Observed struct {
 	NATChainExists bool
 	NATJump        bool // POSTROUTING jumps to the chain
 	NATRules       []string
+	// Filter is the filter table's part the firewall step reads:
+	// FilterOK says it was read (iptables-save -t filter), FilterChains
+	// holds the rules of clusterctl's chains that exist (normalised,
+	// netfilter.NormalizeRule) and FilterJumps the built-in chains that
+	// jump to them ("INPUT CLUSTERCTL-INPUT").
+	FilterOK     bool
+	FilterChains map[string][]string
+	FilterJumps  map[string]bool
+	// NFTOK says the nftables table of the firewall was read (NFTError
+	// says why not); NFTChains are its chains (all of them, with their
+	// rules as nft prints them).
+	NFTOK     bool
+	NFTError  string
+	NFTTable  string
+	NFTChains map[string][]string
+	// Firewalld says firewalld answered the facts script; RichRules and
+	// PermanentRichRules are its default zone's rules.
+	Firewalld          bool
+	RichRules          []string
+	PermanentRichRules []string
 	// IPVS is the whole live table; IPVSError says why it could not be
 	// read ("" when it could).
 	IPVS      ipvs.Table
@@ -105,6 +126,34 @@ func FromFacts(f *facts.Host) *Observed {
 		o.IPVSError = string(f.IPVSStatus.State)
 		if f.IPVSStatus.Message != "" {
 			o.IPVSError += ": " + f.IPVSStatus.Message
+		}
+	}
+	if f.FilterStatus.State == facts.StatusOK {
+		o.FilterOK = true
+		o.FilterChains = map[string][]string{}
+		o.FilterJumps = map[string]bool{}
+		for _, c := range []struct{ from, chain string }{{"INPUT", resource.FirewallInputChain}, {"FORWARD", resource.FirewallForwardChain}} {
+			if f.Filter.Exists(c.chain) {
+				var rules []string
+				for _, r := range f.Filter.Chain(c.chain) {
+					rules = append(rules, netfilter.NormalizeRule(r))
+				}
+				o.FilterChains[c.chain] = rules
+			}
+			if f.Filter.Jumps(c.from, c.chain) {
+				o.FilterJumps[c.from+" "+c.chain] = true
+			}
+		}
+	}
+	o.Firewalld, o.RichRules, o.PermanentRichRules = f.Firewalld, f.RichRules, f.PermanentRichRules
+	switch f.NFTStatus.State {
+	case facts.StatusOK:
+		o.NFTOK, o.NFTTable, o.NFTChains = true, f.NFTTable, f.NFT
+	case "":
+	default:
+		o.NFTError = string(f.NFTStatus.State)
+		if f.NFTStatus.Message != "" {
+			o.NFTError += ": " + f.NFTStatus.Message
 		}
 	}
 	if f.NATStatus.State == facts.StatusOK {

@@ -11,6 +11,7 @@ import (
 //	KindPackage *PackageOp   KindAddress *AddressOp   KindNAT     *NATOp
 //	KindModule  *ModuleOp    KindRoute   *RouteOp     KindIPVS    *IPVSOp
 //	KindSysctl  *SysctlOp    KindFile    *FileOp      KindService *ServiceOp
+//	KindFirewall *FirewallChainOp or *RichRulesOp
 //
 // Each type says what its Before and After hold per action.
 type Op interface {
@@ -61,6 +62,30 @@ type NATOp struct {
 	Jumped bool
 }
 
+// FirewallChainOp makes one chain clusterctl owns hold exactly After,
+// first jumped to from From (Create, Update), or deletes it and its jump
+// (Delete): a filter-table chain with the iptables backend (NFTTable
+// ""), a chain of the host's table NFTTable ("inet filter") with the
+// nftables backend. Before are its live rules; Jumped says whether From
+// jumps to it now.
+type FirewallChainOp struct {
+	NFTTable string `json:",omitempty"`
+	Chain    string
+	From     string
+	Before   []string
+	After    []string
+	Jumped   bool
+}
+
+// RichRulesOp adds rich rules to firewalld's default zone and removes
+// others clusterctl added (firewalld backend), each runtime and
+// permanent, so the zone holds them now and after a reload or reboot.
+type RichRulesOp struct {
+	// Zone is the zone ("": firewalld's default zone).
+	Zone        string `json:",omitempty"`
+	Add, Remove []string
+}
+
 // IPVSOp is one minimal IPVS edit (ipvs.Diff); the edit's Op says which,
 // and an edit of a service or destination carries the live settings in
 // its Before fields.
@@ -105,6 +130,12 @@ func (*FileOp) Kind() Kind { return KindFile }
 
 // Kind implements Op.
 func (*NATOp) Kind() Kind { return KindNAT }
+
+// Kind implements Op.
+func (*FirewallChainOp) Kind() Kind { return KindFirewall }
+
+// Kind implements Op.
+func (*RichRulesOp) Kind() Kind { return KindFirewall }
 
 // Kind implements Op.
 func (*IPVSOp) Kind() Kind { return KindIPVS }

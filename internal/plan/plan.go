@@ -44,12 +44,14 @@ const (
 	KindRoute   Kind = "route"
 	KindFile    Kind = "file"
 	KindNAT     Kind = "iptables"
-	KindIPVS    Kind = "ipvs"
-	KindService Kind = "service"
+	// KindFirewall is the host firewall's part clusterctl owns.
+	KindFirewall Kind = "firewall"
+	KindIPVS     Kind = "ipvs"
+	KindService  Kind = "service"
 )
 
 // Kinds lists every kind, in the order Diff compares them.
-var Kinds = []Kind{KindPackage, KindModule, KindSysctl, KindAddress, KindRoute, KindFile, KindNAT, KindIPVS, KindService}
+var Kinds = []Kind{KindPackage, KindModule, KindSysctl, KindAddress, KindRoute, KindFile, KindNAT, KindFirewall, KindIPVS, KindService}
 
 // Step is one step of a host's apply; its value is how progress names it.
 type Step string
@@ -68,6 +70,7 @@ const (
 	StepStopServices Step = "stop services"
 	StepFiles        Step = "files"
 	StepNAT          Step = "iptables"
+	StepFirewall     Step = "firewall"
 	StepIPVS         Step = "ipvs"
 	StepServices     Step = "services"
 )
@@ -75,11 +78,11 @@ const (
 // Steps lists the steps in the one order in which a host plan lists its
 // changes, views print them and apply executes them: packages → modules →
 // sysctls → addresses → routes → stopping services no longer managed →
-// files → iptables → IPVS → services (and the reloads files cause).
+// files → iptables → firewall → IPVS → services (and the reloads files cause).
 // Packages come first because later steps use what they install; files
 // before services, which read them; keepalived.conf's scripts before
 // keepalived.conf (apply orders files within their step).
-var Steps = []Step{StepPackages, StepModules, StepSysctls, StepAddresses, StepRoutes, StepStopServices, StepFiles, StepNAT, StepIPVS, StepServices}
+var Steps = []Step{StepPackages, StepModules, StepSysctls, StepAddresses, StepRoutes, StepStopServices, StepFiles, StepNAT, StepFirewall, StepIPVS, StepServices}
 
 // Step returns the step of a host's apply that makes the change.
 func (c Change) Step() Step {
@@ -98,6 +101,8 @@ func (c Change) Step() Step {
 		return StepFiles
 	case KindNAT:
 		return StepNAT
+	case KindFirewall:
+		return StepFirewall
 	case KindIPVS:
 		return StepIPVS
 	case KindService:

@@ -197,8 +197,8 @@ func RollbackDesired(rendered *resource.Host, observed *Observed, g Generation) 
 	return h, notes, nil
 }
 
-// keepLive makes h keep the host's managed addresses, IPVS services and
-// NAT chain as they are now (a rollback or a drain changes none of
+// keepLive makes h keep the host's managed addresses, IPVS services, NAT
+// chain and firewall rules as they are now (a rollback or a drain changes none of
 // them), as listed in managed.
 func keepLive(h *resource.Host, observed *Observed, managed []resource.ManifestEntry) {
 	has := map[resource.ManifestEntry]bool{}
@@ -218,6 +218,64 @@ func keepLive(h *resource.Host, observed *Observed, managed []resource.ManifestE
 	if observed.NATChainExists && has[resource.ManifestEntry{Kind: resource.ManifestNAT, Key: resource.NATChain}] {
 		h.NATRules = slices.Clone(observed.NATRules)
 	}
+	h.Firewall = liveFirewall(observed, has)
+}
+
+// liveFirewall is the part of the host's firewall clusterctl wrote (has:
+// the manifest's entries) as it is now, for keepLive; nil when there is
+// none. One backend is kept: firewalld's rich rules, else the nftables
+// chains, else the iptables chains.
+func liveFirewall(o *Observed, has map[resource.ManifestEntry]bool) *resource.Firewall {
+	fw := &resource.Firewall{Backend: resource.FirewallFirewalld}
+	for _, r := range append(slices.Clone(o.RichRules), o.PermanentRichRules...) {
+		if has[resource.ManifestEntry{Kind: resource.ManifestRichRule, Key: r}] {
+			fw.RichRules = append(fw.RichRules, r)
+		}
+	}
+	if len(fw.RichRules) > 0 {
+		slices.Sort(fw.RichRules)
+		fw.RichRules = slices.Compact(fw.RichRules)
+		return fw
+	}
+	if o.NFTOK {
+		fw = &resource.Firewall{Backend: resource.FirewallNFTables, NFTTable: o.NFTTable}
+		for _, c := range []struct {
+			chain string
+			rules *[]string
+			from  *string
+		}{{resource.NFTInputChain, &fw.Input, &fw.NFTInput}, {resource.NFTForwardChain, &fw.Forward, &fw.NFTForward}} {
+			rules, ok := o.NFTChains[c.chain]
+			if !ok || !has[resource.ManifestEntry{Kind: resource.ManifestFirewall, Key: o.NFTTable + " " + c.chain}] {
+				continue
+			}
+			for _, base := range slices.Sorted(maps.Keys(o.NFTChains)) {
+				if slices.ContainsFunc(o.NFTChains[base], func(r string) bool { return jumpsTo(r, c.chain) }) {
+					*c.from = base
+					break
+				}
+			}
+			if *c.from != "" {
+				*c.rules = slices.Clone(rules)
+			}
+		}
+		if len(fw.Input)+len(fw.Forward) > 0 {
+			fw.NFTInput, fw.NFTForward = orWord(fw.NFTInput, "input"), orWord(fw.NFTForward, "forward")
+			return fw
+		}
+	}
+	fw = &resource.Firewall{Backend: resource.FirewallIPTables}
+	for _, c := range []struct {
+		chain string
+		rules *[]string
+	}{{resource.FirewallInputChain, &fw.Input}, {resource.FirewallForwardChain, &fw.Forward}} {
+		if rules, ok := o.FilterChains[c.chain]; ok && has[resource.ManifestEntry{Kind: resource.ManifestFirewall, Key: c.chain}] {
+			*c.rules = slices.Clone(rules)
+		}
+	}
+	if len(fw.Input)+len(fw.Forward) > 0 {
+		return fw
+	}
+	return nil
 }
 
 func orWord(s, alt string) string {

@@ -18,6 +18,13 @@ const (
 	// NATRulesPath is iptables-restore --noflush input that declares and
 	// fills resource.NATChain; see the file's header for how it is loaded.
 	NATRulesPath = "/etc/clusterctl/iptables-nat.rules"
+	// FilterRulesPath is iptables-restore --noflush input that declares
+	// and fills the firewall's chains (resource.FirewallInputChain,
+	// FirewallForwardChain) with the iptables backend.
+	FilterRulesPath = "/etc/clusterctl/iptables-filter.rules"
+	// NFTRulesPath is `nft -f` input that adds and fills clusterctl's
+	// chains in the host's own nftables table (nftables backend).
+	NFTRulesPath = "/etc/clusterctl/nftables.rules"
 	// RestoreScriptPath re-creates addresses, routes, NAT rules and IPVS
 	// services at boot.
 	RestoreScriptPath = "/usr/local/sbin/clusterctl-restore"

@@ -4,8 +4,10 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/ipvs"
+	"github.com/clusterctl/clusterctl/internal/netfilter"
 	"github.com/clusterctl/clusterctl/internal/resource"
 	"github.com/clusterctl/clusterctl/internal/shell"
 )
@@ -17,15 +19,34 @@ type natRulesView struct {
 	Rules []string
 }
 
+// filterRulesView is what iptables-filter.rules.tmpl renders.
+type filterRulesView struct {
+	Path   string
+	Chains []filterChain
+}
+
+type filterChain struct {
+	Name  string
+	Rules []string
+}
+
 // restoreView is what clusterctl-restore.sh.tmpl renders; every string is
 // already quoted for the shell.
 type restoreView struct {
-	TunnelUp     bool
-	SysctlFile   string
-	Addresses    []string // `ip addr replace` arguments
-	Routes       []string // `ip route replace` arguments
-	NATFile      string
-	NATChain     string
+	TunnelUp   bool
+	SysctlFile string
+	Addresses  []string // `ip addr replace` arguments
+	Routes     []string // `ip route replace` arguments
+	NATFile    string
+	NATChain   string
+	// FilterFile is the firewall's rules file (iptables backend) and
+	// FilterJumps the built-in chains to jump from with their chains.
+	FilterFile  string
+	FilterJumps [][2]string
+	// NFTFile is the firewall's nft -f file (nftables backend) and
+	// NFTJumps the commands that add the jumps to its chains.
+	NFTFile      string
+	NFTJumps     []string
 	IPVSFile     string
 	IPVSServices []string // ipvsadm service selectors: "-t 192.168.47.128:80"
 	IPVSTimeouts string   // `ipvsadm --set` arguments; "" to leave them
@@ -64,6 +85,58 @@ func (b *hostBuilder) addPersistence() error {
 			return err
 		}
 	}
+	fwFile := b.firewall != nil && b.firewall.Backend == resource.FirewallIPTables && len(b.firewall.Input)+len(b.firewall.Forward) > 0
+	var jumps [][2]string
+	if fwFile {
+		view := filterRulesView{Path: FilterRulesPath}
+		for _, c := range []struct {
+			from, chain string
+			rules       []string
+		}{{"INPUT", resource.FirewallInputChain, b.firewall.Input}, {"FORWARD", resource.FirewallForwardChain, b.firewall.Forward}} {
+			if len(c.rules) > 0 {
+				view.Chains = append(view.Chains, filterChain{Name: c.chain, Rules: c.rules})
+				jumps = append(jumps, [2]string{c.from, c.chain})
+			}
+		}
+		content, err := b.execute("iptables-filter.rules.tmpl", view)
+		if err != nil {
+			return err
+		}
+		if err := b.addFile(rootFile(FilterRulesPath, 0o644, content)); err != nil {
+			return err
+		}
+	}
+	nftFile := b.firewall != nil && b.firewall.Backend == resource.FirewallNFTables && len(b.firewall.Input)+len(b.firewall.Forward) > 0
+	var nftJumps [][2]string
+	if nftFile {
+		fw := b.firewall
+		var body strings.Builder
+		for _, c := range []struct {
+			from, chain string
+			rules       []string
+		}{{fw.NFTInput, resource.NFTInputChain, fw.Input}, {fw.NFTForward, resource.NFTForwardChain, fw.Forward}} {
+			if len(c.rules) == 0 {
+				continue
+			}
+			in, err := netfilter.NFTRestoreChain(fw.NFTTable, c.chain, c.rules)
+			if err != nil {
+				return err
+			}
+			body.WriteString(in)
+			jump, err := netfilter.NFTJumpScript(fw.NFTTable, c.from, c.chain)
+			if err != nil {
+				return err
+			}
+			nftJumps = append(nftJumps, [2]string{c.from, jump})
+		}
+		content, err := b.execute("nftables.rules.tmpl", struct{ Path, Table, Body string }{NFTRulesPath, fw.NFTTable, body.String()})
+		if err != nil {
+			return err
+		}
+		if err := b.addFile(rootFile(NFTRulesPath, 0o644, content)); err != nil {
+			return err
+		}
+	}
 	table := ipvs.Table{Services: append([]ipvs.Service(nil), b.ipvs...), Timeouts: b.ipvsTimeouts}
 	table.Normalize()
 	var selectors []string
@@ -79,7 +152,7 @@ func (b *hostBuilder) addPersistence() error {
 			selectors = append(selectors, shell.Join(s.Key.Args()...))
 		}
 	}
-	if len(sysctls) == 0 && len(b.addresses) == 0 && len(b.routes) == 0 && len(b.natRules) == 0 && len(table.Services) == 0 && table.Timeouts.IsZero() {
+	if len(sysctls) == 0 && len(b.addresses) == 0 && len(b.routes) == 0 && len(b.natRules) == 0 && !fwFile && !nftFile && len(table.Services) == 0 && table.Timeouts.IsZero() {
 		return nil
 	}
 	view := restoreView{IPVSServices: selectors}
@@ -104,6 +177,16 @@ func (b *hostBuilder) addPersistence() error {
 		view.NATFile = NATRulesPath
 		view.NATChain = resource.NATChain
 	}
+	if fwFile {
+		view.FilterFile = FilterRulesPath
+		view.FilterJumps = jumps
+	}
+	if nftFile {
+		view.NFTFile = NFTRulesPath
+		for _, j := range nftJumps {
+			view.NFTJumps = append(view.NFTJumps, j[1])
+		}
+	}
 	if len(table.Services) > 0 {
 		view.IPVSFile = IPVSRulesPath
 	}
@@ -111,7 +194,12 @@ func (b *hostBuilder) addPersistence() error {
 	if err != nil {
 		return err
 	}
-	unit, err := b.execute("clusterctl-restore.service.tmpl", RestoreScriptPath)
+	// With a firewall, after the host's own rules are loaded: a full
+	// iptables-restore would flush clusterctl's chains.
+	unit, err := b.execute("clusterctl-restore.service.tmpl", struct {
+		Script   string
+		Firewall bool
+	}{RestoreScriptPath, fwFile || nftFile})
 	if err != nil {
 		return err
 	}

@@ -32,11 +32,29 @@ func Render(cfg *config.Config) (map[string]*resource.Host, error) {
 	return out, err
 }
 
+// HostEnv is what rendering a host takes from the host itself: its
+// keepalived release (keepalived.conf's spellings) and its firewall
+// backend once "auto" is resolved (config.FirewallIPTables or
+// config.FirewallFirewalld; "" when not known, rendered as iptables).
+type HostEnv struct {
+	Keepalived keepalived.Version
+	Firewall   string
+}
+
 // renderAll renders every host of cfg with its marks in force and its
 // keepalived.conf written for its keepalived release (versions; a host
 // not in it gets the spellings of an unknown release), and returns what
 // each host's keepalived.conf needs of keepalived (KeepalivedUses).
 func renderAll(cfg *config.Config, marks map[string][]resource.ManifestEntry, versions map[string]keepalived.Version) (map[string]*resource.Host, map[string][]keepalived.Use, error) {
+	env := map[string]HostEnv{}
+	for h, v := range versions {
+		env[h] = HostEnv{Keepalived: v}
+	}
+	return renderEnv(cfg, marks, env)
+}
+
+// renderEnv is renderAll with each host's environment.
+func renderEnv(cfg *config.Config, marks map[string][]resource.ManifestEntry, env map[string]HostEnv) (map[string]*resource.Host, map[string][]keepalived.Use, error) {
 	if cfg == nil {
 		return nil, nil, errors.New("render: nil configuration")
 	}
@@ -50,7 +68,8 @@ func renderAll(cfg *config.Config, marks map[string][]resource.ManifestEntry, ve
 	out := make(map[string]*resource.Host, len(cfg.Hosts))
 	uses := map[string][]keepalived.Use{}
 	for _, name := range cfg.HostNames() {
-		b := newHostBuilder(cfg, tmpl, name, versions[name], marks[name]...)
+		b := newHostBuilder(cfg, tmpl, name, env[name].Keepalived, marks[name]...)
+		b.firewallBackend = env[name].Firewall
 		h, err := b.render()
 		if err != nil {
 			return nil, nil, fmt.Errorf("host %s: %w", name, err)
@@ -107,6 +126,13 @@ func RenderMarked(cfg *config.Config, marks map[string][]resource.ManifestEntry)
 // rendered as Render renders it.
 func RenderFor(cfg *config.Config, marks map[string][]resource.ManifestEntry, versions map[string]keepalived.Version) (map[string]*resource.Host, error) {
 	out, _, err := renderAll(cfg, marks, versions)
+	return out, err
+}
+
+// RenderEnv is RenderFor with each host's whole environment (HostEnv):
+// its keepalived release and its resolved firewall backend.
+func RenderEnv(cfg *config.Config, marks map[string][]resource.ManifestEntry, env map[string]HostEnv) (map[string]*resource.Host, error) {
+	out, _, err := renderEnv(cfg, marks, env)
 	return out, err
 }
 
@@ -191,6 +217,7 @@ func (b *hostBuilder) render() (*resource.Host, error) {
 		b.addDirector,
 		b.addRealServer,
 		b.addGateway,
+		b.addFirewall,
 		b.addPersistence,
 		b.addServiceReloads,
 	}
@@ -208,6 +235,10 @@ type hostBuilder struct {
 	cfg  *config.Config
 	tmpl *template.Template
 	host *config.Host
+	// firewallBackend is the host's resolved firewall backend ("" when
+	// not known); firewall what addFirewall rendered (nil: unmanaged).
+	firewallBackend string
+	firewall        *resource.Firewall
 	// version is the keepalived release keepalived.conf is written for;
 	// zero when not known.
 	version keepalived.Version
@@ -345,6 +376,7 @@ func (b *hostBuilder) build() *resource.Host {
 		h.Files = append(h.Files, f)
 	}
 	h.NATRules = append(h.NATRules, b.natRules...)
+	h.Firewall = b.firewall
 	h.IPVS.Services = append(h.IPVS.Services, b.ipvs...)
 	h.IPVS.Timeouts = b.ipvsTimeouts
 	h.IPVS.Normalize()

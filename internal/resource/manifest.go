@@ -33,6 +33,13 @@ const (
 	ManifestIPVS    ManifestKind = "ipvs"    // key: ServiceKey.String(), e.g. "-t 192.168.47.128:80"
 	ManifestNAT     ManifestKind = "nat"     // key: chain name
 	ManifestService ManifestKind = "service" // key: service name
+	// ManifestFirewall is a filter chain clusterctl owns (iptables
+	// backend; key: the chain; nftables backend: "FAMILY TABLE CHAIN"),
+	// ManifestRichRule a firewalld rich rule it
+	// added to the default zone (key: the rule). Only these are ever
+	// removed from the host's firewall.
+	ManifestFirewall ManifestKind = "firewall"
+	ManifestRichRule ManifestKind = "firewalld-rule"
 	// ManifestSecretFile marks a managed file whose content is built from
 	// a sensitive value (File.HideContent): a later plan never shows its
 	// live content, even when the configuration no longer makes it secret.
@@ -98,6 +105,23 @@ func Manifest(h *Host) []ManifestEntry {
 	}
 	if len(h.NATRules) > 0 {
 		out = append(out, ManifestEntry{ManifestNAT, NATChain})
+	}
+	if fw := h.Firewall; fw != nil {
+		in, fwd := FirewallInputChain, FirewallForwardChain
+		if fw.Backend == FirewallNFTables {
+			in, fwd = fw.NFTTable+" "+NFTInputChain, fw.NFTTable+" "+NFTForwardChain
+		}
+		for _, c := range []struct {
+			chain string
+			rules []string
+		}{{in, fw.Input}, {fwd, fw.Forward}} {
+			if len(c.rules) > 0 {
+				out = append(out, ManifestEntry{ManifestFirewall, c.chain})
+			}
+		}
+		for _, r := range fw.RichRules {
+			out = append(out, ManifestEntry{ManifestRichRule, r})
+		}
 	}
 	for _, s := range h.Services {
 		out = append(out, ManifestEntry{ManifestService, s.Name})

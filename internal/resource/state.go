@@ -31,6 +31,9 @@ type Host struct {
 	// NATRules are the rules of the nat-table chain clusterctl owns
 	// (NATChain), in order. Order matters for iptables.
 	NATRules []string
+	// Firewall is what clusterctl opens in the host's firewall; nil when
+	// it leaves the firewall alone (the default).
+	Firewall *Firewall `json:",omitempty"`
 	// IPVS is the table clusterctl manages on this host directly
 	// (services it does not own are not in here and are never touched).
 	IPVS ipvs.Table
@@ -45,6 +48,52 @@ type Host struct {
 // NATChain is the nat-table chain clusterctl owns; it is jumped to from
 // POSTROUTING. Rules outside it are never touched.
 const NATChain = "CLUSTERCTL-POSTROUTING"
+
+// Firewall backends of a rendered host (config.Firewall's backend once
+// resolved on the host).
+const (
+	FirewallIPTables  = "iptables"
+	FirewallFirewalld = "firewalld"
+	FirewallNFTables  = "nftables"
+)
+
+// FirewallInputChain and FirewallForwardChain are the filter-table chains
+// clusterctl owns with the iptables backend; INPUT and FORWARD jump to
+// them first. Rules outside them are never touched.
+const (
+	FirewallInputChain   = "CLUSTERCTL-INPUT"
+	FirewallForwardChain = "CLUSTERCTL-FORWARD"
+)
+
+// NFTInputChain and NFTForwardChain are the chains clusterctl adds to the
+// host's own nftables table with the nftables backend; the table's input
+// and forward base chains jump to them first.
+const (
+	NFTInputChain   = "clusterctl-input"
+	NFTForwardChain = "clusterctl-forward"
+)
+
+// Firewall is the part of the host's firewall clusterctl owns: the
+// accept rules for what the cluster needs, in the backend's own form.
+type Firewall struct {
+	// Backend is FirewallIPTables, FirewallFirewalld or FirewallNFTables.
+	Backend string
+	// Input and Forward are the rules of FirewallInputChain and
+	// FirewallForwardChain as iptables-save prints them after
+	// "-A CHAIN " (iptables backend), or of NFTInputChain and
+	// NFTForwardChain as `nft list chain` prints them (nftables backend),
+	// in order.
+	Input, Forward []string
+	// NFTTable is the host's table ("inet filter") and NFTInput,
+	// NFTForward its base chains that jump to clusterctl's (nftables
+	// backend).
+	NFTTable, NFTInput, NFTForward string `json:",omitempty"`
+	// RichRules are firewalld rich rules as firewall-cmd --list-rich-rules
+	// prints them, sorted (firewalld backend); added to Zone ("": the
+	// default zone), runtime and permanent.
+	RichRules []string
+	Zone      string `json:",omitempty"`
+}
 
 // Sysctl is a runtime kernel parameter, e.g. net.ipv4.ip_forward = 1.
 type Sysctl struct {

@@ -52,6 +52,11 @@ const (
 	OpRestoreFile     Op = "restore-file"
 	OpRestoreNAT      Op = "restore-nat"
 	OpRemoveNAT       Op = "remove-nat"
+	OpRestoreFilter   Op = "restore-filter"
+	OpRemoveFilter    Op = "remove-filter"
+	OpRichRules       Op = "rich-rules"
+	OpRestoreNFT      Op = "restore-nft"
+	OpRemoveNFT       Op = "remove-nft"
 	OpApplyIPVS       Op = "apply-ipvs"
 	OpSystemctl       Op = "systemctl"
 	OpDaemonReload    Op = "daemon-reload"
@@ -145,7 +150,20 @@ type Host struct {
 	NATJump    bool
 	NATRules   []string
 	ForeignNAT []string
-	IPVS       ipvs.Table
+	// Filter holds clusterctl's filter chains that exist with their
+	// rules, FilterJumps the built-in chains that jump to them ("INPUT
+	// CLUSTERCTL-INPUT").
+	Filter      map[string][]string
+	FilterJumps map[string]bool
+	// NFT is the host's nftables table (nil: none): its chains with
+	// their rules, as `nft list table` prints them.
+	NFT map[string][]string
+	// Firewalld runs on the host; RichRules and PermanentRichRules are
+	// its default zone's rules.
+	Firewalld          bool
+	RichRules          []string
+	PermanentRichRules []string
+	IPVS               ipvs.Table
 	// ActiveConn answers IPVSStats for a destination (default 0).
 	ActiveConn map[netip.AddrPort]uint64
 	Services   map[string]Service
@@ -440,6 +458,26 @@ func (c *Cluster) facts(h *Host, req facts.Request) *facts.Host {
 	}
 	f.NAT = h.natTable()
 	f.NATStatus = facts.Status{State: facts.StatusOK}
+	if req.Firewall {
+		f.Filter = h.filterTable()
+		f.FilterStatus = facts.Status{State: facts.StatusOK}
+		f.Firewalld = h.Firewalld
+		if req.NFTTable != "" {
+			if h.NFT == nil {
+				f.NFTStatus = facts.Status{State: facts.StatusError, Message: "Error: No such file or directory"}
+			} else {
+				f.NFTStatus = facts.Status{State: facts.StatusOK}
+				f.NFTTable = req.NFTTable
+				f.NFT = map[string][]string{}
+				for c, rules := range h.NFT {
+					f.NFT[c] = slices.Clone(rules)
+				}
+			}
+		}
+		if h.Firewalld {
+			f.RichRules, f.PermanentRichRules = slices.Clone(h.RichRules), slices.Clone(h.PermanentRichRules)
+		}
+	}
 	paths, services := h.manifestListed(f, req)
 	for _, p := range paths {
 		f.Files[p] = h.fileFact(p)
@@ -554,6 +592,24 @@ func (h *Host) natTable() netfilter.Table {
 	}}
 	if h.NATChain {
 		t.Chains = append(t.Chains, netfilter.Chain{Name: resource.NATChain, Policy: "-", Rules: slices.Clone(h.NATRules)})
+	}
+	return t
+}
+
+// filterTable is h's filter table as iptables-save would list it.
+func (h *Host) filterTable() netfilter.Table {
+	t := netfilter.Table{Name: "filter"}
+	for _, from := range []string{"INPUT", "FORWARD", "OUTPUT"} {
+		c := netfilter.Chain{Name: from, Policy: "ACCEPT"}
+		for _, chain := range []string{resource.FirewallInputChain, resource.FirewallForwardChain} {
+			if h.FilterJumps[from+" "+chain] {
+				c.Rules = append(c.Rules, "-j "+chain)
+			}
+		}
+		t.Chains = append(t.Chains, c)
+	}
+	for _, chain := range slices.Sorted(maps.Keys(h.Filter)) {
+		t.Chains = append(t.Chains, netfilter.Chain{Name: chain, Policy: "-", Rules: slices.Clone(h.Filter[chain])})
 	}
 	return t
 }

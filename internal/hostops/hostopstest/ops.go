@@ -214,6 +214,69 @@ func (o *conn) RemoveNATChain(_ context.Context, chain string, jumped bool) erro
 	})
 }
 
+func (o *conn) RestoreFilterChain(_ context.Context, from, chain string, rules []string) error {
+	return o.c.do(o.name, OpRestoreFilter, chain, func(h *Host) error {
+		if h.Filter == nil {
+			h.Filter, h.FilterJumps = map[string][]string{}, map[string]bool{}
+		}
+		h.Filter[chain] = slices.Clone(rules)
+		h.FilterJumps[from+" "+chain] = true
+		return nil
+	})
+}
+
+func (o *conn) RemoveFilterChain(_ context.Context, from, chain string, jumped bool) error {
+	return o.c.do(o.name, OpRemoveFilter, chain, func(h *Host) error {
+		if jumped != h.FilterJumps[from+" "+chain] {
+			return fmt.Errorf("iptables-restore: %w (exit 1): line 2 failed", hostops.ErrCommandFailed)
+		}
+		delete(h.Filter, chain)
+		delete(h.FilterJumps, from+" "+chain)
+		return nil
+	})
+}
+
+func (o *conn) RestoreNFTChain(_ context.Context, table, from, chain string, rules []string) error {
+	return o.c.do(o.name, OpRestoreNFT, table+" "+chain, func(h *Host) error {
+		base, ok := h.NFT[from]
+		if !ok {
+			return fmt.Errorf("nft: %w (exit 1): Error: No such file or directory; did you mean chain ‘%s’ in table %s?", hostops.ErrCommandFailed, from, table)
+		}
+		h.NFT[chain] = slices.Clone(rules)
+		if !slices.Contains(base, "jump "+chain) {
+			h.NFT[from] = append([]string{"jump " + chain}, base...)
+		}
+		return nil
+	})
+}
+
+func (o *conn) RemoveNFTChain(_ context.Context, table, from, chain string) error {
+	return o.c.do(o.name, OpRemoveNFT, table+" "+chain, func(h *Host) error {
+		if from != "" {
+			h.NFT[from] = slices.DeleteFunc(h.NFT[from], func(r string) bool { return r == "jump "+chain })
+		}
+		delete(h.NFT, chain)
+		return nil
+	})
+}
+
+func (o *conn) RichRules(_ context.Context, _ string, add, remove []string) error {
+	return o.c.do(o.name, OpRichRules, strings.Join(add, "; "), func(h *Host) error {
+		if !h.Firewalld {
+			return fmt.Errorf("firewall-cmd: %w (exit 252): FirewallD is not running", hostops.ErrCommandFailed)
+		}
+		for _, list := range []*[]string{&h.RichRules, &h.PermanentRichRules} {
+			*list = slices.DeleteFunc(*list, func(r string) bool { return slices.Contains(remove, r) })
+			for _, r := range add {
+				if !slices.Contains(*list, r) {
+					*list = append(*list, r)
+				}
+			}
+		}
+		return nil
+	})
+}
+
 func (o *conn) ApplyIPVS(_ context.Context, edits []ipvs.Edit) error {
 	var lines []string
 	for _, e := range edits {
