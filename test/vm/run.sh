@@ -7,7 +7,7 @@
 # table (scenario, result, seconds, proof) and exits non-zero when a scenario
 # fails, the guest crashes or the time runs out. See test/vm/README.md.
 #
-#   test/vm/run.sh [--scenarios nat,dr,tun,fullnat,ha-lvs,drain,sync,checkers,ipvs-live|batch]
+#   test/vm/run.sh [--scenarios nat,dr,tun,fullnat,ha-lvs,drain,sync,checkers,firewall,ipvs-live|batch]
 #                  [--timeout SECS] [--cache DIR] [--rebuild] [--verbose]
 #
 # The guest timeout defaults to 240 s per scenario (at least 480 s), plus
@@ -21,7 +21,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${CLUSTERCTL_VM_CACHE:-/var/cache/clusterctl-vm}
-scenarios=${CLUSTERCTL_VM_SCENARIOS:-nat,dr,tun,fullnat,ha-lvs,drain,sync,checkers,ipvs-live}
+scenarios=${CLUSTERCTL_VM_SCENARIOS:-nat,dr,tun,fullnat,ha-lvs,drain,sync,checkers,firewall,ipvs-live}
 timeout=${CLUSTERCTL_VM_TIMEOUT:-}
 rebuild=0 verbose=0
 

@@ -6,16 +6,16 @@
 # tears the lab down. Output contract, read by test/vm/run.sh:
 #   CLUSTERCTL-VM-RESULT <scenario> PASS|FAIL <seconds> <proof...>
 #   CLUSTERCTL-VM-DONE <passed> <failed>
-# Scenarios: nat dr tun fullnat ha-lvs drain sync checkers ipvs-live (kernel
-# command line clusterctl.scenarios=a,b limits them; default all), and
-# batch, a measurement run only when named. ipvs-live also prints its
+# Scenarios: nat dr tun fullnat ha-lvs drain sync checkers firewall
+# ipvs-live (kernel command line clusterctl.scenarios=a,b limits them;
+# default all), and batch, a measurement run only when named. ipvs-live also prints its
 # table as CLUSTERCTL-VM-TABLE lines.
 # shellcheck disable=SC2317 # check functions are called through waitfor
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CC=/usr/local/bin/clusterctl
 EX=/vm/examples
-ALL="nat dr tun fullnat ha-lvs drain sync checkers ipvs-live"
+ALL="nat dr tun fullnat ha-lvs drain sync checkers firewall ipvs-live"
 
 LAB="" SD="" PROOF=""
 
@@ -1191,6 +1191,67 @@ NGINX
 	chk_case file 'on dir sh -c "echo 1 >/run/rs1-down"' 'on dir sh -c "echo 0 >/run/rs1-down"' || bad=1
 	[ $bad = 0 ] || { log "keepalived's log on dir:"; on dir tail -n 40 /var/log/messages; }
 	[ $bad = 0 ]
+}
+
+# scenario_firewall: lab B behind default-deny firewalls (issue 17). Every
+# machine first gets what a careful administrator writes: loopback,
+# replies and SSH accepted, INPUT and FORWARD dropped. The control: lvs-nat
+# applied as it is (clusterctl leaves the firewall alone) converges, but no
+# request through the VIP is answered. Then `firewall { manage = true }`:
+# apply converges, the next plan is empty, clients are answered by both
+# real servers, the host's own rules are still there, and a port the
+# cluster does not need (8081 on rs1) stays closed from the director while
+# it answers on rs1 itself.
+FW_DENY='set -e
+iptables -A INPUT -i lo -j ACCEPT
+iptables -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+iptables -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
+iptables -P INPUT DROP
+iptables -P FORWARD DROP'
+scenario_firewall() {
+	local ex=/tmp/fw url=http://192.168.47.128/ m
+	rm -rf "$ex"
+	mkdir -p "$ex"
+	cp "$EX/lvs-nat/cluster.hcl" "$ex/cluster.hcl"
+	up vm-fw "$ex" || return 1
+	for m in dir rs1 rs2; do
+		on "$m" sh -c "$FW_DENY" || fail "$m: default-deny" || return 1
+	done
+	apply_converged "$ex" || return 1
+	local s
+	s=$(seq_of 3 "$url")
+	proof "default-deny, firewall not managed: $s"
+	[ "$s" = "ERR ERR ERR" ] || fail "requests were answered through default-deny firewalls clusterctl did not open: $s" || return 1
+	printf '\nfirewall {\n  manage = true\n}\n' >>"$ex/cluster.hcl"
+	apply_converged "$ex" plan || return 1
+	grep -q 'CLUSTERCTL-INPUT\|clusterctl: ' "/tmp/$LAB-apply.log" || fail "apply's plan shows no firewall rule" || return 1
+	local dev seen="" c
+	dev=$(op ip -o addr show | awk '$4 == "192.168.47.254/24" { print $2 }')
+	for c in 254 253 252 251 250; do
+		[ "$c" = 254 ] || op ip addr add "192.168.47.$c/24" dev "$dev" 2>/dev/null
+		s=$(seq_of 2 "$url" --interface "192.168.47.$c")
+		seen="$seen $s"
+		both "$seen" && break
+	done
+	proof "firewall managed: ${seen# }"
+	both "$seen" || fail "clients were not answered by both real servers through the managed firewalls: $seen" || return 1
+	for m in dir rs1 rs2; do
+		local rules
+		rules=$(on "$m" iptables-save -t filter)
+		grep -q -- '^:INPUT DROP' <<<"$rules" && grep -q -- '--dport 22 -j ACCEPT' <<<"$rules" ||
+			{ echo "$rules"; fail "$m: the host's own rules changed"; return 1; }
+		grep -q -- '-j CLUSTERCTL-INPUT' <<<"$rules" || { echo "$rules"; fail "$m: no jump to CLUSTERCTL-INPUT"; return 1; }
+	done
+	on dir iptables-save -t filter
+	# A port the cluster does not need stays closed.
+	on rs1 sh -c 'setsid busybox nc -ll -p 8081 -e /bin/cat </dev/null >/dev/null 2>&1 &'
+	sleep 1
+	local local_ok=no remote_ok=no
+	on rs1 timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081' && local_ok=yes
+	on dir timeout 3 bash -c 'exec 3<>/dev/tcp/192.168.19.102/8081' && remote_ok=yes
+	proof "port 8081 on rs1: answers locally $local_ok, from dir $remote_ok"
+	[ $local_ok = yes ] || fail "the 8081 listener on rs1 is not up" || return 1
+	[ $remote_ok = no ] || fail "port 8081 on rs1 is open to the director" || return 1
 }
 
 want=$ALL
