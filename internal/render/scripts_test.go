@@ -238,6 +238,19 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 		writeExec(t, p, "#!/bin/sh\nexit 0\n")
 		return p
 	}
+	// haScripts points every script of labHA (and the cases built on it)
+	// at one that exists, for keepalived -t; it returns that script.
+	haScripts := func(t *testing.T, cfg *config.Config) string {
+		s := script(t)
+		cfg.HealthChecks["lb"].Script = s
+		for _, v := range cfg.VRRPInstances {
+			if v.NotifyMaster != "" {
+				v.NotifyMaster, v.NotifyBackup, v.NotifyFault = s+" master", s+" backup", s+" fault"
+			}
+		}
+		cfg.VirtualServers["api"].RealServers[0].Check.MiscPath = s + " 192.168.50.21"
+		return s
+	}
 
 	t.Run("lab-a", func(t *testing.T) {
 		cfg := labA()
@@ -256,14 +269,7 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 	})
 	t.Run("ha-keepalived-lvs", func(t *testing.T) {
 		cfg := labHA()
-		s := script(t)
-		cfg.HealthChecks["lb"].Script = s
-		for _, v := range cfg.VRRPInstances {
-			if v.NotifyMaster != "" {
-				v.NotifyMaster, v.NotifyBackup, v.NotifyFault = s+" master", s+" backup", s+" fault"
-			}
-		}
-		cfg.VirtualServers["api"].RealServers[0].Check.MiscPath = s + " 192.168.50.21"
+		haScripts(t, cfg)
 		for _, h := range []string{"lb1", "lb2"} {
 			if rc, out := check(t, mustRender(t, cfg)[h].File(KeepalivedConfPath).Content, "eth0", "eth1"); rc != 0 || out != "" {
 				t.Errorf("%s: keepalived -t: rc %d\n%s", h, rc, out)
@@ -272,16 +278,8 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 	})
 	t.Run("routes-rules", func(t *testing.T) {
 		cfg := labRoutesRules()
-		s := script(t)
-		cfg.HealthChecks["lb"].Script = s
-		cfg.Keepalived.NotifyFIFOScript = s
+		cfg.Keepalived.NotifyFIFOScript = haScripts(t, cfg)
 		cfg.Keepalived.NotifyFIFO = filepath.Join(t.TempDir(), "keepalived.fifo")
-		for _, v := range cfg.VRRPInstances {
-			if v.NotifyMaster != "" {
-				v.NotifyMaster, v.NotifyBackup, v.NotifyFault = s+" master", s+" backup", s+" fault"
-			}
-		}
-		cfg.VirtualServers["api"].RealServers[0].Check.MiscPath = s + " 192.168.50.21"
 		for _, h := range []string{"lb1", "lb2"} {
 			conf := mustRender(t, cfg)[h].File(KeepalivedConfPath).Content
 			for _, want := range []string{
@@ -305,14 +303,7 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 	})
 	t.Run("lvs-sync", func(t *testing.T) {
 		cfg := labLVSSync()
-		s := script(t)
-		cfg.HealthChecks["lb"].Script = s
-		for _, v := range cfg.VRRPInstances {
-			if v.NotifyMaster != "" {
-				v.NotifyMaster, v.NotifyBackup, v.NotifyFault = s+" master", s+" backup", s+" fault"
-			}
-		}
-		cfg.VirtualServers["api"].RealServers[0].Check.MiscPath = s + " 192.168.50.21"
+		haScripts(t, cfg)
 		for _, h := range []string{"lb1", "lb2"} {
 			conf := mustRender(t, cfg)[h].File(KeepalivedConfPath).Content
 			if !strings.Contains(string(conf), "    lvs_sync_daemon eth1 VI_EXT id 7 maxlen 1400 port 8849 ttl 2 group 224.0.0.82\n") {
