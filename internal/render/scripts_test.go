@@ -395,14 +395,7 @@ func TestKeepalivedAcceptsConfig(t *testing.T) {
 		// 1.3.5 (global_tracking, nb_get_retry), 2.2.7's -t reports both
 		// as deprecated and exits 5: the spelling must follow the release.
 		cfg := labOldDirectors()
-		s := script(t)
-		cfg.HealthChecks["lb"].Script = s
-		for _, v := range cfg.VRRPInstances {
-			if v.NotifyMaster != "" {
-				v.NotifyMaster, v.NotifyBackup, v.NotifyFault = s+" master", s+" backup", s+" fault"
-			}
-		}
-		cfg.VirtualServers["api"].RealServers[0].Check.MiscPath = s + " 192.168.50.21"
+		haScripts(t, cfg)
 		for _, tc := range []struct {
 			v     keepalivedpkg.Version
 			quiet bool
