@@ -358,70 +358,16 @@ func (d *decoder) decode(bodies []hcl.Body) *Config {
 	d.strict = cfg.Keepalived.VRRPStrict
 	cfg.IPVS = d.decodeIPVS(byType["ipvs"])
 	cfg.Firewall = d.decodeFirewall(byType["firewall"])
-	for _, blk := range byType["health_check"] {
-		hc := d.decodeHealthCheck(blk)
-		if prev, dup := cfg.HealthChecks[hc.Name]; dup {
-			d.duplicate(blk, "health_check", hc.Name, prev.DeclRange)
-			continue
-		}
-		cfg.HealthChecks[hc.Name] = hc
-	}
-	for _, blk := range byType["track_process"] {
-		t := d.decodeTrackProcess(blk)
-		if prev, dup := cfg.TrackProcesses[t.Name]; dup {
-			d.duplicate(blk, "track_process", t.Name, prev.DeclRange)
-			continue
-		}
-		cfg.TrackProcesses[t.Name] = t
-	}
-	for _, blk := range byType["track_file"] {
-		t := d.decodeTrackFile(blk)
-		if prev, dup := cfg.TrackFiles[t.Name]; dup {
-			d.duplicate(blk, "track_file", t.Name, prev.DeclRange)
-			continue
-		}
-		cfg.TrackFiles[t.Name] = t
-	}
-	for _, blk := range byType["vrrp_instance"] {
-		v := d.decodeVRRPInstance(blk)
-		if prev, dup := cfg.VRRPInstances[v.Name]; dup {
-			d.duplicate(blk, "vrrp_instance", v.Name, prev.DeclRange)
-			continue
-		}
-		cfg.VRRPInstances[v.Name] = v
-	}
-	for _, blk := range byType["vrrp_sync_group"] {
-		g := d.decodeSyncGroup(blk)
-		if prev, dup := cfg.SyncGroups[g.Name]; dup {
-			d.duplicate(blk, "vrrp_sync_group", g.Name, prev.DeclRange)
-			continue
-		}
-		cfg.SyncGroups[g.Name] = g
-	}
-	for _, blk := range byType["bfd_instance"] {
-		b := d.decodeBFDInstance(blk)
-		if prev, dup := cfg.BFDInstances[b.Name]; dup {
-			d.duplicate(blk, "bfd_instance", b.Name, prev.DeclRange)
-			continue
-		}
-		cfg.BFDInstances[b.Name] = b
-	}
-	for _, blk := range byType["virtual_server_group"] {
-		g := d.decodeServerGroup(blk)
-		if prev, dup := cfg.ServerGroups[g.Name]; dup {
-			d.duplicate(blk, "virtual_server_group", g.Name, prev.DeclRange)
-			continue
-		}
-		cfg.ServerGroups[g.Name] = g
-	}
-	for _, blk := range byType["virtual_server"] {
-		vs := d.decodeVirtualServer(blk, cfg.Hosts, cfg.ServerGroups)
-		if prev, dup := cfg.VirtualServers[vs.Name]; dup {
-			d.duplicate(blk, "virtual_server", vs.Name, prev.DeclRange)
-			continue
-		}
-		cfg.VirtualServers[vs.Name] = vs
-	}
+	decodeNamed(d, byType["health_check"], cfg.HealthChecks, d.decodeHealthCheck, func(v *HealthCheck) (string, hcl.Range) { return v.Name, v.DeclRange })
+	decodeNamed(d, byType["track_process"], cfg.TrackProcesses, d.decodeTrackProcess, func(v *TrackProcess) (string, hcl.Range) { return v.Name, v.DeclRange })
+	decodeNamed(d, byType["track_file"], cfg.TrackFiles, d.decodeTrackFile, func(v *TrackFile) (string, hcl.Range) { return v.Name, v.DeclRange })
+	decodeNamed(d, byType["vrrp_instance"], cfg.VRRPInstances, d.decodeVRRPInstance, func(v *VRRPInstance) (string, hcl.Range) { return v.Name, v.DeclRange })
+	decodeNamed(d, byType["vrrp_sync_group"], cfg.SyncGroups, d.decodeSyncGroup, func(v *SyncGroup) (string, hcl.Range) { return v.Name, v.DeclRange })
+	decodeNamed(d, byType["bfd_instance"], cfg.BFDInstances, d.decodeBFDInstance, func(v *BFDInstance) (string, hcl.Range) { return v.Name, v.DeclRange })
+	decodeNamed(d, byType["virtual_server_group"], cfg.ServerGroups, d.decodeServerGroup, func(v *ServerGroup) (string, hcl.Range) { return v.Name, v.DeclRange })
+	decodeNamed(d, byType["virtual_server"], cfg.VirtualServers,
+		func(blk *hcl.Block) *VirtualServer { return d.decodeVirtualServer(blk, cfg.Hosts, cfg.ServerGroups) },
+		func(v *VirtualServer) (string, hcl.Range) { return v.Name, v.DeclRange })
 	d.resolveTrackScripts(cfg)
 	d.resolveSyncGroups(cfg)
 	d.resolveTracks(cfg)
@@ -445,6 +391,22 @@ func (d *decoder) duplicate(blk *hcl.Block, kind, name string, first hcl.Range) 
 	rng := blk.LabelRanges[0]
 	d.errorf(&rng, fmt.Sprintf("Duplicate %s block", kind),
 		"A %s named %q was already defined at %s. Each %s needs a unique name.", kind, name, first.String(), kind)
+}
+
+// decodeNamed decodes every block of one kind (its type is the kind's
+// name) into m by the name it carries; a second block of a name is a
+// duplicate, reported at its label, and left out.
+func decodeNamed[T any](d *decoder, blocks []*hcl.Block, m map[string]T, decode func(*hcl.Block) T, id func(T) (string, hcl.Range)) {
+	for _, blk := range blocks {
+		v := decode(blk)
+		name, _ := id(v)
+		if prev, dup := m[name]; dup {
+			_, first := id(prev)
+			d.duplicate(blk, blk.Type, name, first)
+			continue
+		}
+		m[name] = v
+	}
 }
 
 // onlyOne reports every block of a kind that may appear once, after the first.
