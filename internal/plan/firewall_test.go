@@ -86,20 +86,7 @@ func TestDiffFirewallIPTables(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.have.Services = map[string]ServiceState{}
-			hp := Diff(tt.desired, &tt.have, secret.Masker{})
-			var got []string
-			for _, c := range firewallChanges(hp) {
-				got = append(got, c.Action.Symbol()+" "+c.Key)
-			}
-			if d := cmp.Diff(tt.want, got); d != "" {
-				t.Fatalf("changes (-want +got):\n%s\n%q", d, lines(hp))
-			}
-			if tt.op != nil {
-				if d := cmp.Diff(tt.op, firewallChanges(hp)[0].Op); d != "" {
-					t.Errorf("op (-want +got):\n%s", d)
-				}
-			}
+			hp := checkFirewallDiff(t, tt.desired, tt.have, tt.want, tt.op)
 			if slices.Contains(tt.want, "+ iptables CLUSTERCTL-INPUT") {
 				if after := firewallChanges(hp)[0].After; !strings.Contains(after, vrrpRule) || !strings.Contains(after, "(jumped to first from INPUT)") {
 					t.Errorf("the plan does not show the rules: %q", after)
@@ -293,20 +280,7 @@ func TestDiffFirewallNFTables(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.have.Services = map[string]ServiceState{}
-			hp := Diff(tt.desired, &tt.have, secret.Masker{})
-			var got []string
-			for _, c := range firewallChanges(hp) {
-				got = append(got, c.Action.Symbol()+" "+c.Key)
-			}
-			if d := cmp.Diff(tt.want, got); d != "" {
-				t.Fatalf("changes (-want +got):\n%s\n%q", d, lines(hp))
-			}
-			if tt.op != nil {
-				if d := cmp.Diff(tt.op, firewallChanges(hp)[0].Op); d != "" {
-					t.Errorf("op (-want +got):\n%s", d)
-				}
-			}
+			hp := checkFirewallDiff(t, tt.desired, tt.have, tt.want, tt.op)
 			noted := slices.ContainsFunc(hp.Notes, func(n string) bool { return tt.note != "" && strings.Contains(n, tt.note) })
 			if noted != (tt.note != "") {
 				t.Errorf("notes %q, want one with %q", hp.Notes, tt.note)
@@ -414,4 +388,26 @@ func TestDiffNotesFirewalldBesideOtherBackend(t *testing.T) {
 			t.Errorf("%s: notes %q", backend, hp.Notes)
 		}
 	}
+}
+
+// checkFirewallDiff diffs desired against have and checks the firewall
+// changes (symbol and key, in order) and, when op is set, the first
+// change's operation; it returns the host plan.
+func checkFirewallDiff(t *testing.T, desired *resource.Host, have Observed, want []string, op *FirewallChainOp) HostPlan {
+	t.Helper()
+	have.Services = map[string]ServiceState{}
+	hp := Diff(desired, &have, secret.Masker{})
+	var got []string
+	for _, c := range firewallChanges(hp) {
+		got = append(got, c.Action.Symbol()+" "+c.Key)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("changes (-want +got):\n%s\n%q", d, lines(hp))
+	}
+	if op != nil {
+		if d := cmp.Diff(op, firewallChanges(hp)[0].Op); d != "" {
+			t.Errorf("op (-want +got):\n%s", d)
+		}
+	}
+	return hp
 }
