@@ -100,6 +100,57 @@ func probeClosed(t *testing.T, c *cluster, machine, addr, from string, port int)
 	}
 }
 
+// applyFirewalled applies path and checks that it converged with web1
+// holding the VIP alone (the members hear each other's adverts).
+func applyFirewalled(t *testing.T, c *cluster, path string) {
+	t.Helper()
+	out, _, code := c.clusterctl("apply", path, "-auto-approve")
+	if code != 0 {
+		t.Fatalf("apply: exit %d", code)
+	}
+	mustContain(t, "apply", out, "Apply complete!")
+	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
+		t.Fatalf("VIP holders after apply = %v, want [web1]", h)
+	}
+}
+
+// convergedAndClosed checks the applied cluster behind its firewalls: the
+// next plan is empty, verify passes, and port on machine (at addr) stays
+// closed to from.
+func convergedAndClosed(t *testing.T, c *cluster, path, machine, addr, from string, port int) {
+	t.Helper()
+	if out, _, code := c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
+		t.Fatalf("plan after apply: exit %d, want 0\n%s", code, out)
+	}
+	out, _, code := c.clusterctl("verify", path)
+	if code != 0 {
+		t.Fatalf("verify: exit %d", code)
+	}
+	mustContain(t, "verify", out, "5 passed, 0 failed")
+	probeClosed(t, c, machine, addr, from, port)
+}
+
+// restoredAtBoot is what runs at boot: with clusterctl's rules gone from
+// web2 (wipe, as a reboot forgets them), the plan shows them (planned),
+// and after the restore script the plan is empty.
+func restoredAtBoot(t *testing.T, c *cluster, path, wipe, planned string) {
+	t.Helper()
+	if out, rc := c.exec("web2", "sh", "-c", wipe); rc != 0 {
+		t.Fatalf("web2: wipe: rc %d\n%s", rc, out)
+	}
+	out, _, code := c.clusterctl("plan", path, "-detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan with web2's chain gone: exit %d, want 2", code)
+	}
+	mustContain(t, "plan with web2's chain gone", hostSection(out, "web2"), planned)
+	if out, rc := c.exec("web2", "/usr/local/sbin/clusterctl-restore"); rc != 0 {
+		t.Fatalf("web2: clusterctl-restore: rc %d\n%s", rc, out)
+	}
+	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
+		t.Fatalf("plan after clusterctl-restore: exit %d, want 0\n%s", code, out)
+	}
+}
+
 // TestLabAFirewallDefaultDeny: lab A on Debian machines whose INPUT and
 // FORWARD drop by default. Without a managed firewall the members do not
 // hear each other (both take the VIP); with firewall { manage = true }
@@ -135,14 +186,7 @@ func TestLabAFirewallDefaultDeny(t *testing.T) {
 	if strings.Contains(out, "CLUSTERCTL-FORWARD") {
 		t.Errorf("lab A (no NAT) plans a FORWARD chain:\n%s", out)
 	}
-	out, _, code = c.clusterctl("apply", path, "-auto-approve")
-	if code != 0 {
-		t.Fatalf("apply: exit %d", code)
-	}
-	mustContain(t, "apply", out, "Apply complete!")
-	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
-		t.Fatalf("VIP holders after apply = %v, want [web1]", h)
-	}
+	applyFirewalled(t, c, path)
 	for _, m := range []string{"web1", "web2"} {
 		s, _ := c.exec(m, "iptables-save", "-t", "filter")
 		mustContain(t, m+" filter table", s,
@@ -151,33 +195,12 @@ func TestLabAFirewallDefaultDeny(t *testing.T) {
 			"-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT",
 			"-A CLUSTERCTL-INPUT -m conntrack --ctstate RELATED,ESTABLISHED")
 	}
-	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
-		t.Fatalf("plan after apply: exit %d, want 0\n%s", code, out)
-	}
-	out, _, code = c.clusterctl("verify", path)
-	if code != 0 {
-		t.Fatalf("verify: exit %d", code)
-	}
-	mustContain(t, "verify", out, "5 passed, 0 failed")
-	probeClosed(t, c, "web1", "192.168.19.101", "web2", 8081)
+	convergedAndClosed(t, c, path, "web1", "192.168.19.101", "web2", 8081)
 
 	// What runs at boot: with clusterctl's chains gone (a reboot forgets
 	// them), the restore script puts them back, and the plan is empty.
 	wipe := "iptables -D INPUT -j CLUSTERCTL-INPUT && iptables -F CLUSTERCTL-INPUT && iptables -X CLUSTERCTL-INPUT"
-	if out, rc := c.exec("web2", "sh", "-c", wipe); rc != 0 {
-		t.Fatalf("web2: wipe: rc %d\n%s", rc, out)
-	}
-	out, _, code = c.clusterctl("plan", path, "-detailed-exitcode")
-	if code != 2 {
-		t.Fatalf("plan with web2's chain gone: exit %d, want 2", code)
-	}
-	mustContain(t, "plan with web2's chain gone", hostSection(out, "web2"), "+   firewall iptables CLUSTERCTL-INPUT")
-	if out, rc := c.exec("web2", "/usr/local/sbin/clusterctl-restore"); rc != 0 {
-		t.Fatalf("web2: clusterctl-restore: rc %d\n%s", rc, out)
-	}
-	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
-		t.Fatalf("plan after clusterctl-restore: exit %d, want 0\n%s", code, out)
-	}
+	restoredAtBoot(t, c, path, wipe, "+   firewall iptables CLUSTERCTL-INPUT")
 	// The VRRP adverts pass again: web1 keeps the VIP alone.
 	time.Sleep(4 * time.Second)
 	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
@@ -225,14 +248,7 @@ func TestLabAFirewalldManaged(t *testing.T) {
 	if strings.Contains(out, "firewalld is running and clusterctl does not manage the firewall") || strings.Contains(out, "iptables-filter.rules") {
 		t.Errorf("plan with a managed firewalld:\n%s", out)
 	}
-	out, _, code = c.clusterctl("apply", path, "-auto-approve")
-	if code != 0 {
-		t.Fatalf("apply: exit %d", code)
-	}
-	mustContain(t, "apply", out, "Apply complete!")
-	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
-		t.Fatalf("VIP holders after apply = %v, want [web1]", h)
-	}
+	applyFirewalled(t, c, path)
 	for _, m := range []string{"web1", "web2"} {
 		for _, perm := range []string{"", "--permanent"} {
 			args := []string{"firewall-cmd", "--list-rich-rules"}
@@ -243,15 +259,7 @@ func TestLabAFirewalldManaged(t *testing.T) {
 			mustContain(t, m+" rich rules "+perm, s, `protocol value="vrrp" accept`, `port port="80" protocol="tcp" accept`, foreign)
 		}
 	}
-	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
-		t.Fatalf("plan after apply: exit %d, want 0\n%s", code, out)
-	}
-	out, _, code = c.clusterctl("verify", path)
-	if code != 0 {
-		t.Fatalf("verify: exit %d", code)
-	}
-	mustContain(t, "verify", out, "5 passed, 0 failed")
-	probeClosed(t, c, "web1", "192.168.19.101", "web2", 8081)
+	convergedAndClosed(t, c, path, "web1", "192.168.19.101", "web2", 8081)
 	// A reload drops the runtime configuration for the permanent one:
 	// clusterctl's rules are in both, so nothing changes.
 	for _, m := range []string{"web1", "web2"} {
@@ -312,47 +320,19 @@ func TestLabANFTablesDefaultDeny(t *testing.T) {
 	if strings.Contains(out, "CLUSTERCTL-INPUT") {
 		t.Errorf("nftables plan has iptables chains:\n%s", out)
 	}
-	out, _, code = c.clusterctl("apply", path, "-auto-approve")
-	if code != 0 {
-		t.Fatalf("apply: exit %d", code)
-	}
-	mustContain(t, "apply", out, "Apply complete!")
-	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
-		t.Fatalf("VIP holders after apply = %v, want [web1]", h)
-	}
+	applyFirewalled(t, c, path)
 	for _, m := range []string{"web1", "web2"} {
 		s, _ := c.exec(m, "nft", "list", "table", "inet", "filter")
 		mustContain(t, m+" table inet filter", s,
 			"policy drop;\n\t\tjump clusterctl-input\n\t\tiif \"lo\" accept",
 			"tcp dport 22 accept", "chain clusterctl-input {")
 	}
-	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
-		t.Fatalf("plan after apply: exit %d, want 0\n%s", code, out)
-	}
-	out, _, code = c.clusterctl("verify", path)
-	if code != 0 {
-		t.Fatalf("verify: exit %d", code)
-	}
-	mustContain(t, "verify", out, "5 passed, 0 failed")
-	probeClosed(t, c, "web1", "192.168.19.101", "web2", 8081)
+	convergedAndClosed(t, c, path, "web1", "192.168.19.101", "web2", 8081)
 
 	// What runs at boot, after nftables.service loaded the host's own
 	// ruleset without clusterctl's chain.
 	wipe := "for h in $(nft -a list chain inet filter input | sed -n 's/.*jump clusterctl-input # handle //p'); do nft delete rule inet filter input handle $h; done && nft delete chain inet filter clusterctl-input"
-	if out, rc := c.exec("web2", "sh", "-c", wipe); rc != 0 {
-		t.Fatalf("web2: wipe: rc %d\n%s", rc, out)
-	}
-	out, _, code = c.clusterctl("plan", path, "-detailed-exitcode")
-	if code != 2 {
-		t.Fatalf("plan with web2's chain gone: exit %d, want 2", code)
-	}
-	mustContain(t, "plan with web2's chain gone", hostSection(out, "web2"), "+   firewall nftables inet filter clusterctl-input")
-	if out, rc := c.exec("web2", "/usr/local/sbin/clusterctl-restore"); rc != 0 {
-		t.Fatalf("web2: clusterctl-restore: rc %d\n%s", rc, out)
-	}
-	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
-		t.Fatalf("plan after clusterctl-restore: exit %d, want 0\n%s", code, out)
-	}
+	restoredAtBoot(t, c, path, wipe, "+   firewall nftables inet filter clusterctl-input")
 	// The host's own rules are as they were: only the jump was added.
 	s, _ := c.exec("web1", "nft", "list", "chain", "inet", "filter", "input")
 	if n := strings.Count(s, "accept"); n != 3 || strings.Count(s, "jump clusterctl-input") != 1 {
@@ -391,21 +371,6 @@ func TestLabAFirewallMixed(t *testing.T) {
 	if s := hostSection(out, "web2"); strings.Contains(s, "iptables") {
 		t.Errorf("web2 (firewalld) plans iptables:\n%s", s)
 	}
-	out, _, code = c.clusterctl("apply", path, "-auto-approve")
-	if code != 0 {
-		t.Fatalf("apply: exit %d", code)
-	}
-	mustContain(t, "apply", out, "Apply complete!")
-	if h := c.holders("192.168.19.100", "web1", "web2"); len(h) != 1 || h[0] != "web1" {
-		t.Fatalf("VIP holders after apply = %v, want [web1]", h)
-	}
-	if out, _, code = c.clusterctl("plan", path, "-detailed-exitcode"); code != 0 {
-		t.Fatalf("plan after apply: exit %d, want 0\n%s", code, out)
-	}
-	out, _, code = c.clusterctl("verify", path)
-	if code != 0 {
-		t.Fatalf("verify: exit %d", code)
-	}
-	mustContain(t, "verify", out, "5 passed, 0 failed")
-	probeClosed(t, c, "web2", "192.168.19.102", "web1", 8081)
+	applyFirewalled(t, c, path)
+	convergedAndClosed(t, c, path, "web2", "192.168.19.102", "web1", 8081)
 }
