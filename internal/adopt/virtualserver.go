@@ -26,12 +26,19 @@ type virtualServer struct {
 	managedBy   string // keepalived or clusterctl
 	sorry       string
 	delayLoop   int
-	directors   []string
-	reals       []realServer
-	raw         []string // statements the model lacks, as raw lines
-	settings    string   // the shared settings, for conflicts
-	first       string
-	firstPos    string
+	// flags are the scheduler flags (flag-N, sh-*, mh-*), onePacket ops,
+	// and tunType, tunPort, tunCsum lvs_method TUN's encapsulation.
+	flags     []string
+	onePacket bool
+	tunType   string
+	tunPort   int
+	tunCsum   string
+	directors []string
+	reals     []realServer
+	raw       []string // statements the model lacks, as raw lines
+	settings  string   // the shared settings, for conflicts
+	first     string
+	firstPos  string
 }
 
 type realServer struct {
@@ -82,7 +89,7 @@ func (vs *virtualServer) key() string {
 
 func (vs *virtualServer) describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s p%d %s %s %d a%t o%t", vs.mode, vs.scheduler, vs.managedBy, vs.persistence, vs.netmask, vs.sorry, vs.delayLoop, vs.alpha, vs.omega)
+	fmt.Fprintf(&b, "%s %s %s p%d %s %s %d a%t o%t f%v ops%t tun%s/%d/%s", vs.mode, vs.scheduler, vs.managedBy, vs.persistence, vs.netmask, vs.sorry, vs.delayLoop, vs.alpha, vs.omega, vs.flags, vs.onePacket, vs.tunType, vs.tunPort, vs.tunCsum)
 	for _, r := range vs.reals {
 		fmt.Fprintf(&b, " [%s:%d w%d %d %d i%t", r.addr, r.port, r.weight, r.upper, r.lower, r.inhibit)
 		if ck := r.check; ck != nil {
@@ -163,9 +170,19 @@ func (c *cluster) readVirtualServer(hm *hostModel, n *keepalived.Node) {
 				vs.mode = "dr"
 			case "TUN":
 				vs.mode = "tun"
+				if err := vs.readTunnel(s.Args[1:]); err != nil {
+					c.lost(host, s, "lvs_method %s: %v", strings.Join(s.Args, " "), err)
+				}
 			default:
 				c.lost(host, s, "lvs_method %s is not expressible", s.Arg(0))
 			}
+			if strings.ToUpper(s.Arg(0)) != "TUN" && len(s.Args) > 1 {
+				c.lost(host, s, "lvs_method %s: only TUN takes options", strings.Join(s.Args, " "))
+			}
+		case "flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback":
+			vs.flags = append(vs.flags, kw)
+		case "ops":
+			vs.onePacket = true
 		case "protocol":
 			p := strings.ToLower(s.Arg(0))
 			if p != "tcp" && p != "udp" {
@@ -212,6 +229,40 @@ func (c *cluster) readVirtualServer(hm *hostModel, n *keepalived.Node) {
 		}
 	}
 	c.addServer(host, n.Pos(), vs)
+}
+
+// readTunnel reads lvs_method TUN's options: type ipip|gue|gre, port N
+// (GUE), and nocsum|csum|remcsum.
+func (vs *virtualServer) readTunnel(words []string) error {
+	for i := 0; i < len(words); i++ {
+		switch w := strings.ToLower(words[i]); w {
+		case "type", "port":
+			if i+1 >= len(words) {
+				return fmt.Errorf("%s has no value", w)
+			}
+			i++
+			if w == "type" {
+				vs.tunType = strings.ToLower(words[i])
+				if !slices.Contains([]string{"ipip", "gue", "gre"}, vs.tunType) {
+					return fmt.Errorf("tunnel type %q is not expressible", words[i])
+				}
+				continue
+			}
+			p, err := strconv.ParseUint(words[i], 10, 16)
+			if err != nil || p == 0 {
+				return fmt.Errorf("tunnel port %q is not a port", words[i])
+			}
+			vs.tunPort = int(p)
+		case "nocsum", "csum", "remcsum":
+			vs.tunCsum = w
+		default:
+			return fmt.Errorf("%q is not expressible", words[i])
+		}
+	}
+	if vs.tunType == "ipip" {
+		vs.tunType = "" // the default
+	}
+	return nil
 }
 
 func mustPort(s string) int {

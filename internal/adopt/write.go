@@ -293,6 +293,21 @@ func (c *cluster) writeServer(body *hclwrite.Body, vs *virtualServer) {
 	if vs.scheduler != "" {
 		b.SetAttributeValue("scheduler", cty.StringVal(vs.scheduler))
 	}
+	if len(vs.flags) > 0 {
+		b.SetAttributeValue("scheduler_flags", strs(vs.flags))
+	}
+	if vs.onePacket {
+		b.SetAttributeValue("one_packet", cty.True)
+	}
+	if vs.tunType != "" {
+		b.SetAttributeValue("tun_type", cty.StringVal(vs.tunType))
+	}
+	if vs.tunPort > 0 {
+		b.SetAttributeValue("tun_port", cty.NumberIntVal(int64(vs.tunPort)))
+	}
+	if vs.tunCsum != "" {
+		b.SetAttributeValue("tun_checksum", cty.StringVal(vs.tunCsum))
+	}
 	if vs.persistence > 0 {
 		b.SetAttributeValue("persistence", cty.NumberIntVal(int64(vs.persistence)))
 	}
