@@ -45,6 +45,8 @@ type cluster struct {
 	// track_file blocks, by configuration name.
 	groups     map[string]*serverGroup
 	trackFiles map[string]*trackFile
+	// syncGroups are the vrrp_sync_group blocks.
+	syncGroups map[string]*syncGroup
 	bfds       map[string]*bfdInstance
 	confMode   map[uint32][]string // keepalived.conf mode → hosts
 	findings   []Finding
@@ -129,7 +131,7 @@ type member struct {
 func Build(hosts []*Host) (*Result, error) {
 	c := &cluster{global: map[string]globalValue{}, checks: map[string]*healthCheck{},
 		instances: map[string]*instance{}, servers: map[string]*virtualServer{},
-		groups: map[string]*serverGroup{}, trackFiles: map[string]*trackFile{}, bfds: map[string]*bfdInstance{},
+		groups: map[string]*serverGroup{}, trackFiles: map[string]*trackFile{}, syncGroups: map[string]*syncGroup{}, bfds: map[string]*bfdInstance{},
 		confMode: map[uint32][]string{}, vars: map[string]string{}, varLen: map[string]int{}}
 	res := &Result{Files: map[string][]byte{}, Values: map[string]string{}, Lengths: map[string]int{}}
 	for _, h := range hosts {
@@ -246,6 +248,8 @@ func (c *cluster) readHost(hm *hostModel, nodes []*keepalived.Node) {
 			c.readTrackFile(host, n)
 		case "bfd_instance":
 			c.readBFD(host, n)
+		case "vrrp_sync_group":
+			c.readSyncGroup(hm, n)
 		case "include":
 		default:
 			if lines, ok := rawLines("top", n); ok {

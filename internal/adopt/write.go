@@ -67,6 +67,7 @@ func (c *cluster) write() []byte {
 	for _, name := range slices.Sorted(maps.Keys(c.instances)) {
 		c.writeInstance(body, c.instances[name])
 	}
+	c.writeSyncGroups(body)
 
 	c.writeTrackFiles(body)
 	c.writeBFDs(body)
