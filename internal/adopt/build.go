@@ -107,7 +107,11 @@ type instance struct {
 	notify    map[string]string
 	track     []string // health check names
 	trackIf   []string
-	garpDelay int
+	// trackFiles are the track_file blocks it tracks (names in the
+	// configuration), each with the line that named it.
+	trackFiles  []string
+	trackFileAt []*keepalived.Node
+	garpDelay   int
 	// raw are the statements the model lacks, as raw lines.
 	raw     []string
 	members []member

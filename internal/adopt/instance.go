@@ -117,6 +117,15 @@ func (c *cluster) readInstance(hm *hostModel, n *keepalived.Node) {
 			}
 			slices.Sort(in.track)
 			in.shared[kw], shared[kw] = strings.Join(in.track, " "), s
+		case "track_file":
+			for _, t := range s.Children {
+				if len(t.Args) > 0 {
+					c.lost(host, t, "track_file %s: a per-instance weight (%s) is not expressible; set weight on the track_file block", t.Keyword, strings.Join(t.Args, " "))
+				}
+				in.trackFiles = append(in.trackFiles, trackFileName(t.Keyword))
+				in.trackFileAt = append(in.trackFileAt, t)
+			}
+			in.shared[kw], shared[kw] = strings.Join(in.trackFiles, " "), s
 		case "track_interface":
 			for _, t := range s.Children {
 				if len(t.Args) > 0 {

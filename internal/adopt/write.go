@@ -222,6 +222,17 @@ func (c *cluster) writeInstance(body *hclwrite.Body, in *instance) {
 	if len(in.trackIf) > 0 {
 		b.SetAttributeValue("track_interface", strs(in.trackIf))
 	}
+	var tracked []string
+	for i, name := range in.trackFiles {
+		if c.trackFiles[name] == nil {
+			c.lost(in.first, in.trackFileAt[i], "vrrp_instance %s: track_file %s names no adopted track_file block", in.name, name)
+			continue
+		}
+		tracked = append(tracked, name)
+	}
+	if len(tracked) > 0 {
+		b.SetAttributeRaw("track_file", refs("track_file", tracked))
+	}
 	if in.garpDelay > 0 {
 		b.SetAttributeValue("garp_master_delay", cty.NumberIntVal(int64(in.garpDelay)))
 	}

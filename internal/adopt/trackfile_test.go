@@ -1,0 +1,66 @@
+package adopt
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestImportInstanceTrackFile: an instance's track_file list is adopted
+// as references to the adopted track_file blocks (it was lost before);
+// Check finds the rendering the same configuration as each host's. A
+// name with no adopted block is lost, not a dangling reference.
+func TestImportInstanceTrackFile(t *testing.T) {
+	conf := func(prio int, name string) string {
+		return `global_defs {
+  router_id R
+}
+vrrp_track_file tf_maint {
+  file /var/run/maint
+  weight 1
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority ` + strconv.Itoa(prio) + `
+  virtual_ipaddress {
+    10.0.0.100
+  }
+  track_file {
+    ` + name + `
+  }
+}
+`
+	}
+	hosts := []*Host{
+		fileHost("a", "10.0.0.1/24", map[string]string{"/etc/keepalived/keepalived.conf": conf(100, "tf_maint")}),
+		fileHost("b", "10.0.0.2/24", map[string]string{"/etc/keepalived/keepalived.conf": conf(90, "tf_maint")}),
+	}
+	res, err := Build(hosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(res.HCL), "  track_file        = [track_file.maint]\n") {
+		t.Errorf("the instance does not track track_file.maint:\n%s", res.HCL)
+	}
+	if len(res.Findings) != 0 {
+		t.Errorf("findings: %v", res.Findings)
+	}
+	if got := Check(writeResult(t, res), hosts, res.Values); len(got) != 0 {
+		t.Errorf("check: %v", got)
+	}
+
+	for i, h := range hosts {
+		h.Files["/etc/keepalived/keepalived.conf"] = []byte(conf(100-10*i, "tf_other"))
+	}
+	if res, err = Build(hosts); err != nil {
+		t.Fatal(err)
+	}
+	lost := false
+	for _, f := range res.Findings {
+		lost = lost || f.Level == Lost && strings.Contains(f.Msg, "track_file other names no adopted track_file block")
+	}
+	if !lost || strings.Contains(string(res.HCL), "track_file.other") {
+		t.Errorf("want the reference lost and not written; findings %v\n%s", res.Findings, res.HCL)
+	}
+}
