@@ -45,8 +45,10 @@ type cluster struct {
 	// track_file blocks, by configuration name.
 	groups     map[string]*serverGroup
 	trackFiles map[string]*trackFile
-	// syncGroups are the vrrp_sync_group blocks.
+	// syncGroups are the vrrp_sync_group blocks, trackProcs the
+	// vrrp_track_process ones.
 	syncGroups map[string]*syncGroup
+	trackProcs map[string]*trackProcess
 	bfds       map[string]*bfdInstance
 	confMode   map[uint32][]string // keepalived.conf mode → hosts
 	findings   []Finding
@@ -111,6 +113,9 @@ type instance struct {
 	// configuration), each with the line that named it.
 	trackFiles  []string
 	trackFileAt []*keepalived.Node
+	// trackProcs likewise for track_process blocks.
+	trackProcs  []string
+	trackProcAt []*keepalived.Node
 	garpDelay   int
 	// raw are the statements the model lacks, as raw lines.
 	raw     []string
@@ -135,7 +140,7 @@ type member struct {
 func Build(hosts []*Host) (*Result, error) {
 	c := &cluster{global: map[string]globalValue{}, checks: map[string]*healthCheck{},
 		instances: map[string]*instance{}, servers: map[string]*virtualServer{},
-		groups: map[string]*serverGroup{}, trackFiles: map[string]*trackFile{}, syncGroups: map[string]*syncGroup{}, bfds: map[string]*bfdInstance{},
+		groups: map[string]*serverGroup{}, trackFiles: map[string]*trackFile{}, syncGroups: map[string]*syncGroup{}, trackProcs: map[string]*trackProcess{}, bfds: map[string]*bfdInstance{},
 		confMode: map[uint32][]string{}, vars: map[string]string{}, varLen: map[string]int{}}
 	res := &Result{Files: map[string][]byte{}, Values: map[string]string{}, Lengths: map[string]int{}}
 	for _, h := range hosts {
@@ -254,6 +259,8 @@ func (c *cluster) readHost(hm *hostModel, nodes []*keepalived.Node) {
 			c.readBFD(host, n)
 		case "vrrp_sync_group":
 			c.readSyncGroup(hm, n)
+		case "vrrp_track_process":
+			c.readTrackProcess(host, n)
 		case "include":
 		default:
 			if lines, ok := rawLines("top", n); ok {

@@ -117,6 +117,15 @@ func (c *cluster) readInstance(hm *hostModel, n *keepalived.Node) {
 			}
 			slices.Sort(in.track)
 			in.shared[kw], shared[kw] = strings.Join(in.track, " "), s
+		case "track_process":
+			for _, t := range s.Children {
+				if len(t.Args) > 0 {
+					c.lost(host, t, "track_process %s: a per-instance weight (%s) is not expressible; set weight on the track_process block", t.Keyword, strings.Join(t.Args, " "))
+				}
+				in.trackProcs = append(in.trackProcs, trackProcessName(t.Keyword))
+				in.trackProcAt = append(in.trackProcAt, t)
+			}
+			in.shared[kw], shared[kw] = strings.Join(in.trackProcs, " "), s
 		case "track_file":
 			for _, t := range s.Children {
 				if len(t.Args) > 0 {

@@ -6,14 +6,20 @@ import (
 	"testing"
 )
 
-// TestImportInstanceTrackFile: an instance's track_file list is adopted
-// as references to the adopted track_file blocks (it was lost before);
+// TestImportInstanceTrackFile: an instance's track_process and track_file
+// lists are adopted as references to the adopted vrrp_track_process and
+// track_file blocks (both were lost before);
 // Check finds the rendering the same configuration as each host's. A
 // name with no adopted block is lost, not a dangling reference.
 func TestImportInstanceTrackFile(t *testing.T) {
 	conf := func(prio int, name string) string {
 		return `global_defs {
   router_id R
+}
+vrrp_track_process tp_nginx {
+  process nginx
+  weight 10
+  delay 2
 }
 vrrp_track_file tf_maint {
   file /var/run/maint
@@ -25,6 +31,9 @@ vrrp_instance VI_1 {
   priority ` + strconv.Itoa(prio) + `
   virtual_ipaddress {
     10.0.0.100
+  }
+  track_process {
+    tp_nginx
   }
   track_file {
     ` + name + `
@@ -40,8 +49,13 @@ vrrp_instance VI_1 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(res.HCL), "  track_file        = [track_file.maint]\n") {
-		t.Errorf("the instance does not track track_file.maint:\n%s", res.HCL)
+	for _, want := range []string{
+		"  track_process     = [track_process.nginx]\n  track_file        = [track_file.maint]\n",
+		"track_process \"nginx\" {\n  process = \"nginx\"\n  weight  = 10\n  delay   = 2\n}\n",
+	} {
+		if !strings.Contains(string(res.HCL), want) {
+			t.Errorf("cluster.hcl lacks\n%s\nin:\n%s", want, res.HCL)
+		}
 	}
 	if len(res.Findings) != 0 {
 		t.Errorf("findings: %v", res.Findings)

@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/clusterctl/clusterctl/internal/keepalived"
 )
 
 // write renders the model as cluster.hcl, formatted as `clusterctl fmt`
@@ -69,6 +71,7 @@ func (c *cluster) write() []byte {
 	}
 	c.writeSyncGroups(body)
 
+	c.writeTrackProcesses(body)
 	c.writeTrackFiles(body)
 	c.writeBFDs(body)
 	c.writeServerGroups(body)
@@ -222,16 +225,26 @@ func (c *cluster) writeInstance(body *hclwrite.Body, in *instance) {
 	if len(in.trackIf) > 0 {
 		b.SetAttributeValue("track_interface", strs(in.trackIf))
 	}
-	var tracked []string
-	for i, name := range in.trackFiles {
-		if c.trackFiles[name] == nil {
-			c.lost(in.first, in.trackFileAt[i], "vrrp_instance %s: track_file %s names no adopted track_file block", in.name, name)
-			continue
+	for _, tr := range []struct {
+		kind  string
+		names []string
+		at    []*keepalived.Node
+		known func(string) bool
+	}{
+		{"track_process", in.trackProcs, in.trackProcAt, func(n string) bool { return c.trackProcs[n] != nil }},
+		{"track_file", in.trackFiles, in.trackFileAt, func(n string) bool { return c.trackFiles[n] != nil }},
+	} {
+		var tracked []string
+		for i, name := range tr.names {
+			if !tr.known(name) {
+				c.lost(in.first, tr.at[i], "vrrp_instance %s: %s %s names no adopted %s block", in.name, tr.kind, name, tr.kind)
+				continue
+			}
+			tracked = append(tracked, name)
 		}
-		tracked = append(tracked, name)
-	}
-	if len(tracked) > 0 {
-		b.SetAttributeRaw("track_file", refs("track_file", tracked))
+		if len(tracked) > 0 {
+			b.SetAttributeRaw(tr.kind, refs(tr.kind, tracked))
+		}
 	}
 	if in.garpDelay > 0 {
 		b.SetAttributeValue("garp_master_delay", cty.NumberIntVal(int64(in.garpDelay)))
