@@ -40,32 +40,13 @@ vrrp_sync_group VG_1 {
 		fileHost("a", "10.0.0.1/24", map[string]string{"/etc/keepalived/keepalived.conf": conf(100, "VI_2")}),
 		fileHost("b", "10.0.0.2/24", map[string]string{"/etc/keepalived/keepalived.conf": conf(90, "VI_2")}),
 	}
-	res, err := Build(hosts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "vrrp_sync_group \"VG_1\" {\n  instances       = [vrrp_instance.VI_1, vrrp_instance.VI_2]\n  tracking_weight = true\n}\n"
-	if !strings.Contains(string(res.HCL), want) {
-		t.Errorf("cluster.hcl lacks\n%s\nin:\n%s", want, res.HCL)
-	}
-	if len(res.Findings) != 0 {
-		t.Errorf("findings: %v", res.Findings)
-	}
-	if got := Check(writeResult(t, res), hosts, res.Values); len(got) != 0 {
-		t.Errorf("check: %v", got)
-	}
+	importClean(t, hosts, false, "vrrp_sync_group \"VG_1\" {\n  instances       = [vrrp_instance.VI_1, vrrp_instance.VI_2]\n  tracking_weight = true\n}\n")
 
 	for i, h := range hosts {
 		h.Files["/etc/keepalived/keepalived.conf"] = []byte(conf(100-10*i, "VI_9"))
 	}
-	if res, err = Build(hosts); err != nil {
-		t.Fatal(err)
-	}
-	lost := false
-	for _, f := range res.Findings {
-		lost = lost || f.Level == Lost && strings.Contains(f.Msg, "vrrp_sync_group VG_1 names vrrp_instance VI_9")
-	}
-	if !lost || strings.Contains(string(res.HCL), "vrrp_sync_group") {
+	res, lost := importLost(t, hosts, "vrrp_sync_group VG_1 names vrrp_instance VI_9")
+	if len(lost) == 0 || strings.Contains(string(res.HCL), "vrrp_sync_group") {
 		t.Errorf("want the group lost and not written; findings %v\n%s", res.Findings, res.HCL)
 	}
 }

@@ -45,36 +45,15 @@ vrrp_instance VI_1 {
 		fileHost("a", "10.0.0.1/24", map[string]string{"/etc/keepalived/keepalived.conf": conf(100, "tf_maint")}),
 		fileHost("b", "10.0.0.2/24", map[string]string{"/etc/keepalived/keepalived.conf": conf(90, "tf_maint")}),
 	}
-	res, err := Build(hosts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
+	importClean(t, hosts, false,
 		"  track_process     = [track_process.nginx]\n  track_file        = [track_file.maint]\n",
-		"track_process \"nginx\" {\n  process = \"nginx\"\n  weight  = 10\n  delay   = 2\n}\n",
-	} {
-		if !strings.Contains(string(res.HCL), want) {
-			t.Errorf("cluster.hcl lacks\n%s\nin:\n%s", want, res.HCL)
-		}
-	}
-	if len(res.Findings) != 0 {
-		t.Errorf("findings: %v", res.Findings)
-	}
-	if got := Check(writeResult(t, res), hosts, res.Values); len(got) != 0 {
-		t.Errorf("check: %v", got)
-	}
+		"track_process \"nginx\" {\n  process = \"nginx\"\n  weight  = 10\n  delay   = 2\n}\n")
 
 	for i, h := range hosts {
 		h.Files["/etc/keepalived/keepalived.conf"] = []byte(conf(100-10*i, "tf_other"))
 	}
-	if res, err = Build(hosts); err != nil {
-		t.Fatal(err)
-	}
-	lost := false
-	for _, f := range res.Findings {
-		lost = lost || f.Level == Lost && strings.Contains(f.Msg, "track_file other names no adopted track_file block")
-	}
-	if !lost || strings.Contains(string(res.HCL), "track_file.other") {
+	res, lost := importLost(t, hosts, "track_file other names no adopted track_file block")
+	if len(lost) == 0 || strings.Contains(string(res.HCL), "track_file.other") {
 		t.Errorf("want the reference lost and not written; findings %v\n%s", res.Findings, res.HCL)
 	}
 }
