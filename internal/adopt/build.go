@@ -431,3 +431,24 @@ func (c *cluster) adoptScript(hm *hostModel, n *keepalived.Node, args []string) 
 	}
 	hm.files = append(hm.files, fm)
 }
+
+// sharedBlock is a top-level block every host that has it must agree on
+// (a server group, track_file, track_process, bfd_instance, sync group).
+type sharedBlock interface {
+	describe() string
+	// from is the host, and the position there, it was first read from.
+	from() (host, pos string)
+}
+
+// mergeShared keeps v under name unless a block of that name was read
+// before; one that differs from it is a conflict at n.
+func mergeShared[T sharedBlock](c *cluster, m map[string]T, name, host string, n *keepalived.Node, v T) {
+	if old, ok := m[name]; ok {
+		if old.describe() != v.describe() {
+			h, pos := old.from()
+			c.conflict(host, n, "%s %s differs from %s's (%s); the configuration keeps %s's", n.Keyword, n.Args[0], h, pos, h)
+		}
+		return
+	}
+	m[name] = v
+}

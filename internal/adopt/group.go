@@ -89,13 +89,7 @@ func (c *cluster) readServerGroup(host string, n *keepalived.Node) {
 		return
 	}
 	g.fwmark = len(g.fwmarks) > 0
-	if old, ok := c.groups[g.name]; ok {
-		if old.describe() != g.describe() {
-			c.conflict(host, n, "virtual_server_group %s differs from %s's (%s); the configuration keeps %s's", n.Args[0], old.host, old.pos, old.host)
-		}
-		return
-	}
-	c.groups[g.name] = g
+	mergeShared(c, c.groups, g.name, host, n, g)
 }
 
 // groupEntry turns keepalived's "IP PORT" or "A.B.C.D-E PORT" into the
@@ -152,13 +146,7 @@ func (c *cluster) readTrackFile(host string, n *keepalived.Node) {
 			c.lost(host, s, "%s %s: %s has no counterpart in the model", n.Keyword, n.Args[0], s.Keyword)
 		}
 	}
-	if old, ok := c.trackFiles[t.name]; ok {
-		if old.describe() != t.describe() {
-			c.conflict(host, n, "%s %s differs from %s's (%s); the configuration keeps %s's", n.Keyword, n.Args[0], old.host, old.pos, old.host)
-		}
-		return
-	}
-	c.trackFiles[t.name] = t
+	mergeShared(c, c.trackFiles, t.name, host, n, t)
 }
 
 func (c *cluster) writeTrackFiles(body *hclwrite.Body) {
@@ -315,13 +303,7 @@ func (c *cluster) readBFD(host string, n *keepalived.Node) {
 		c.lost(host, n, "bfd_instance %s has no neighbor_ip", b.name)
 		return
 	}
-	if old, ok := c.bfds[b.name]; ok {
-		if old.describe() != b.describe() {
-			c.conflict(host, n, "bfd_instance %s differs from %s's (%s); the configuration keeps %s's", b.name, old.host, old.pos, old.host)
-		}
-		return
-	}
-	c.bfds[b.name] = b
+	mergeShared(c, c.bfds, b.name, host, n, b)
 }
 
 // reBFDName is config's bfd_instance name rule.
@@ -346,3 +328,9 @@ func (c *cluster) writeBFDs(body *hclwrite.Body) {
 		body.AppendNewline()
 	}
 }
+
+func (x *serverGroup) from() (string, string) { return x.host, x.pos }
+
+func (x *trackFile) from() (string, string) { return x.host, x.pos }
+
+func (x *bfdInstance) from() (string, string) { return x.host, x.pos }

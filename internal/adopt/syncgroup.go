@@ -51,13 +51,7 @@ func (c *cluster) readSyncGroup(hm *hostModel, n *keepalived.Node) {
 		}
 	}
 	slices.Sort(g.instances)
-	if old, ok := c.syncGroups[g.name]; ok {
-		if old.describe() != g.describe() {
-			c.conflict(host, n, "vrrp_sync_group %s differs from %s's (%s); the configuration keeps %s's", g.name, old.host, old.pos, old.host)
-		}
-		return
-	}
-	c.syncGroups[g.name] = g
+	mergeShared(c, c.syncGroups, g.name, host, n, g)
 }
 
 // writeSyncGroups writes the sync groups whose instances were all
@@ -82,3 +76,5 @@ func (c *cluster) writeSyncGroups(body *hclwrite.Body) {
 		body.AppendNewline()
 	}
 }
+
+func (x *syncGroup) from() (string, string) { return x.host, x.pos }

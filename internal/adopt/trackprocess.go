@@ -62,13 +62,7 @@ func (c *cluster) readTrackProcess(host string, n *keepalived.Node) {
 			c.lost(host, s, "%s %s: %s has no counterpart in the model", n.Keyword, n.Args[0], s.Keyword)
 		}
 	}
-	if old, ok := c.trackProcs[t.name]; ok {
-		if old.describe() != t.describe() {
-			c.conflict(host, n, "%s %s differs from %s's (%s); the configuration keeps %s's", n.Keyword, n.Args[0], old.host, old.pos, old.host)
-		}
-		return
-	}
-	c.trackProcs[t.name] = t
+	mergeShared(c, c.trackProcs, t.name, host, n, t)
 }
 
 func (c *cluster) writeTrackProcesses(body *hclwrite.Body) {
@@ -87,3 +81,5 @@ func (c *cluster) writeTrackProcesses(body *hclwrite.Body) {
 		body.AppendNewline()
 	}
 }
+
+func (x *trackProcess) from() (string, string) { return x.host, x.pos }
